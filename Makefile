@@ -1,0 +1,46 @@
+# orgdesign: two commands to start (make demo, make test); see README.md.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: install demo test bench lint format clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "orgdesign needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --editable '.[dev]'
+	@touch $(STAMP)
+
+demo: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_framework
+	$(BIN)/python manage.py seed_demo --org synapse --skip-if-present
+	@echo
+	@echo "  orgdesign demo: http://127.0.0.1:8000/"
+	@echo "  Log in as admin, director, manager or hr with password orgdesign-demo"
+	@echo "  (admin sees everything, director and manager their own part, hr reads all)."
+	@echo
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: install
+	$(BIN)/python -m pytest -m "not bench" $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m pytest tests/benchmarks -m bench -s -q -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache db.sqlite3

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from orgdesign import views
+
+admin.site.site_header = "orgdesign administration"
+admin.site.site_title = "orgdesign"
+admin.site.index_title = "Catalogue, organization and metrics"
+
+urlpatterns = [
+    path("", include("staffing.urls")),
+    path("roles/", include("roles.urls")),
+    path("health/", views.health, name="health"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,276 @@
+"""The role catalogue: roles, the promotion paths between them and span-of-control rules."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from tiers.models import PERCENT, Tier
+
+
+class Skill(models.Model):
+    class Kind(models.TextChoices):
+        SKILL = "skill", "Skill"
+        COMPETENCY = "competency", "Management competency"
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SKILL)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.Model):
+    class Track(models.TextChoices):
+        ADVOCACY = "advocacy", "Customer advocacy (Tier 1)"
+        TECHNICAL = "technical", "Technical support (Tiers 2 and 3)"
+        MANAGEMENT = "management", "Management"
+        OPERATIONS = "operations", "Support operations"
+        SUCCESS = "success", "Customer success"
+
+    code = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+    tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="roles")
+    track = models.CharField(max_length=20, choices=Track.choices)
+    level = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1)],
+        help_text="Seniority within the track; 1 is where the track starts.",
+    )
+    summary = models.TextField(blank=True, help_text="What the role is for, in a few sentences.")
+    responsibilities = models.TextField(blank=True, help_text="One responsibility per line.")
+    csat_target = models.DecimalField(
+        "CSAT target (%)", max_digits=5, decimal_places=2, null=True, blank=True, validators=PERCENT
+    )
+    tickets_per_day_target = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Tickets solved per working day. Empty: no target set."
+    )
+    supervision_share = models.DecimalField(
+        "share of time supervising (%)",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=PERCENT,
+    )
+    hands_on_share_max = models.DecimalField(
+        "hands-on management, at most (%)",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=PERCENT,
+    )
+    external_hire_experience = models.CharField(
+        max_length=200, blank=True, help_text="What experience an outside candidate brings."
+    )
+    external_hire_years_min = models.DecimalField(
+        max_digits=4, decimal_places=1, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    external_hire_years_max = models.DecimalField(
+        max_digits=4, decimal_places=1, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    skills = models.ManyToManyField(Skill, blank=True, related_name="roles")
+    is_active = models.BooleanField(default=True, help_text="Inactive roles cannot be given out.")
+
+    class Meta:
+        ordering = ["tier__rank", "track", "level", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(external_hire_years_min__isnull=True)
+                | Q(external_hire_years_max__isnull=True)
+                | Q(external_hire_years_min__lte=F("external_hire_years_max")),
+                name="role_external_years_range",
+                violation_error_message="External-hire experience must run from low to high.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def responsibility_items(self) -> list[str]:
+        return [line.strip() for line in self.responsibilities.splitlines() if line.strip()]
+
+    @property
+    def is_manager(self) -> bool:
+        return hasattr(self, "span_rule")
+
+    @property
+    def external_hire_display(self) -> str:
+        low, high = self.external_hire_years_min, self.external_hire_years_max
+        if low is None and high is None:
+            years = ""
+        elif high is None:
+            years = f"{low.normalize():f}+ years"
+        elif low is None or low == high:
+            years = f"{high.normalize():f} years"
+        else:
+            years = f"{low.normalize():f}–{high.normalize():f} years"
+        return ", ".join(part for part in (years, self.external_hire_experience) if part) or "—"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.tier_id and not self.tier.staffed:
+            errors["tier"] = f"{self.tier} has no staff, so no role can belong to it."
+        low, high = self.external_hire_years_min, self.external_hire_years_max
+        if low is not None and high is not None and low > high:
+            errors["external_hire_years_max"] = "The upper end must not be below the lower end."
+        if errors:
+            raise ValidationError(errors)
+
+
+class PromotionPath(models.Model):
+    from_role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="paths_out")
+    to_role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="paths_in")
+    min_months = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Months in the from-role before this step. Empty: none."
+    )
+    max_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Upper end of the usual time in the from-role, where a range is given.",
+    )
+    approximate = models.BooleanField(
+        default=False, help_text="The minimum is a guide (about), not a hard floor."
+    )
+    criteria = models.TextField(
+        blank=True, help_text="Further conditions a manager checks, one per line."
+    )
+    external_hires_allowed = models.BooleanField(
+        default=False, help_text="The to-role is also filled from outside the company."
+    )
+
+    class Meta:
+        ordering = ["from_role__track", "from_role__level", "to_role__level"]
+        constraints = [
+            models.UniqueConstraint(fields=["from_role", "to_role"], name="promotion_path_unique"),
+            models.CheckConstraint(
+                condition=~Q(from_role=F("to_role")),
+                name="promotion_path_not_to_itself",
+                violation_error_message="A promotion path must lead to another role.",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_months__isnull=True)
+                | Q(max_months__isnull=True)
+                | Q(min_months__lte=F("max_months")),
+                name="promotion_path_months_range",
+                violation_error_message="Minimum months must not exceed maximum months.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_role} → {self.to_role}"
+
+    @property
+    def criteria_items(self) -> list[str]:
+        return [line.strip() for line in self.criteria.splitlines() if line.strip()]
+
+    @property
+    def months_display(self) -> str:
+        low, high = self.min_months, self.max_months
+        if low is None and high is None:
+            return "no minimum"
+        about = "about " if self.approximate else ""
+        if high is None:
+            return f"{about}{low}+ months" if not self.approximate else f"about {low} months"
+        if low is None:
+            return f"up to {high} months"
+        return f"{about}{low}–{high} months"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.from_role_id and self.from_role_id == self.to_role_id:
+            errors["to_role"] = "A promotion path must lead to another role."
+        if (
+            self.min_months is not None
+            and self.max_months is not None
+            and self.min_months > self.max_months
+        ):
+            errors["max_months"] = "The maximum must not be below the minimum."
+        if errors:
+            raise ValidationError(errors)
+
+
+class SpanRule(models.Model):
+    class Counts(models.TextChoices):
+        ALL = "all", "All positions, vacancies included"
+        FILLED = "filled", "Filled positions only"
+
+    role = models.OneToOneField(Role, on_delete=models.CASCADE, related_name="span_rule")
+    min_direct = models.PositiveIntegerField("direct reports, at least", null=True, blank=True)
+    max_direct = models.PositiveIntegerField("direct reports, at most", null=True, blank=True)
+    min_team = models.PositiveIntegerField("whole team, at least", null=True, blank=True)
+    max_team = models.PositiveIntegerField("whole team, at most", null=True, blank=True)
+    counts = models.CharField(
+        max_length=10,
+        choices=Counts.choices,
+        default=Counts.ALL,
+        help_text="Which positions count towards the limits.",
+    )
+    allowed_reports = models.ManyToManyField(
+        Role,
+        blank=True,
+        related_name="may_report_to_rules",
+        help_text="Roles that may report directly. Empty: any role.",
+    )
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["role__tier__rank", "role__level"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_direct__isnull=True)
+                | Q(max_direct__isnull=True)
+                | Q(min_direct__lte=F("max_direct")),
+                name="span_rule_direct_range",
+                violation_error_message="Direct reports must run from low to high.",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_team__isnull=True)
+                | Q(max_team__isnull=True)
+                | Q(min_team__lte=F("max_team")),
+                name="span_rule_team_range",
+                violation_error_message="Team size must run from low to high.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Span of control for {self.role}"
+
+    @staticmethod
+    def range_display(low: int | None, high: int | None) -> str:
+        if low is None and high is None:
+            return "any"
+        if high is None:
+            return f"{low} or more"
+        if low is None:
+            return f"up to {high}"
+        return f"{low}–{high}"
+
+    @property
+    def direct_display(self) -> str:
+        return self.range_display(self.min_direct, self.max_direct)
+
+    @property
+    def team_display(self) -> str:
+        return self.range_display(self.min_team, self.max_team)
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        for low_name, high_name in (("min_direct", "max_direct"), ("min_team", "max_team")):
+            low, high = getattr(self, low_name), getattr(self, high_name)
+            if low is not None and high is not None and low > high:
+                errors[high_name] = "The upper limit must not be below the lower limit."
+        if (
+            self.max_team is not None
+            and self.min_direct is not None
+            and self.max_team < self.min_direct
+        ):
+            errors["max_team"] = "The whole team cannot be smaller than the direct reports."
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from roles import views
+
+urlpatterns = [
+    path("", views.catalogue, name="role-catalogue"),
+]

@@ -1,0 +1,347 @@
+"""Admin for people and the reporting tree. Every change goes through staffing.services."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from mptt.admin import MPTTModelAdmin
+
+from staffing import services
+from staffing.models import Assignment, DottedLine, Location, Person, Position
+from staffing.scope import scope_for
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    list_display = ("name", "city", "country", "timezone", "positions_count")
+    search_fields = ("name", "city", "country", "code")
+    list_filter = ("country",)
+    prepopulated_fields = {"code": ("name",)}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(positions_count=Count("positions"))
+
+    @admin.display(description="positions", ordering="positions_count")
+    def positions_count(self, location):
+        return location.positions_count
+
+
+class AssignmentInline(admin.TabularInline):
+    model = Assignment
+    fk_name = "person"
+    extra = 0
+    can_delete = False
+    fields = ("role", "position_title", "squad", "start_date", "end_date", "note")
+    readonly_fields = fields
+    ordering = ("-start_date",)
+    verbose_name_plural = "history (from assignments and promotions)"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    list_display = ("full_name", "employee_id", "current_position", "location", "is_active")
+    list_filter = ("is_active", "location", "position__role__tier", "position__role")
+    search_fields = ("given_name", "family_name", "employee_id", "email")
+    autocomplete_fields = ("user",)
+    list_select_related = ("location", "position")
+    inlines = [AssignmentInline]
+    fields = (
+        "employee_id",
+        "given_name",
+        "family_name",
+        "email",
+        "location",
+        "hire_date",
+        "user",
+        "is_active",
+    )
+
+    @admin.display(description="name", ordering="family_name")
+    def full_name(self, person):
+        return person.full_name
+
+    @admin.display(description="position")
+    def current_position(self, person):
+        return getattr(person, "position", None) or "—"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        scope = scope_for(request.user)
+        if scope.sees_all:
+            return queryset
+        visible = Position.objects.visible_to(request.user).values("holder_id")
+        return queryset.filter(Q(pk__in=visible) | Q(position__isnull=True))
+
+    def save_model(self, request, obj, form, change):
+        try:
+            if change:
+                changes = {name: form.cleaned_data[name] for name in form.changed_data}
+                services.person_update(actor=request.user, person=obj, **changes)
+            else:
+                created = services.person_create(
+                    actor=request.user,
+                    **{
+                        name: form.cleaned_data[name] for name in self.fields if name != "is_active"
+                    },
+                )
+                obj.pk = created.pk
+        except (ValidationError, PermissionDenied) as error:
+            self.message_user(request, f"Not saved: {error}", messages.ERROR)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # people leave by being vacated and deactivated; their history stays
+
+
+class _DryRun(Exception):
+    pass
+
+
+def apply_position_form(actor, position: Position | None, data: dict, changed: list[str]):
+    """Carry out what the position form asks for, through the services. Returns the position."""
+    holder = data.get("holder")
+    if position is None:
+        position = services.position_create(
+            actor=actor,
+            parent=data.get("parent"),
+            title=data["title"],
+            role=data["role"],
+            squad=data.get("squad"),
+            location=data.get("location"),
+            status=data.get("status") or Position.Status.OPEN,
+            external_id=data.get("external_id", ""),
+        )
+        if holder is not None:
+            services.person_assign(actor=actor, person=holder, position=position)
+        return position
+    if "parent" in changed:
+        services.position_move(actor=actor, position=position, new_parent=data.get("parent"))
+    if "holder" in changed:
+        if Position.objects.filter(pk=position.pk, holder__isnull=False).exists():
+            services.position_vacate(actor=actor, position=position)
+        if holder is not None:
+            services.person_assign(actor=actor, person=holder, position=position)
+    fields = [f for f in ("title", "role", "squad", "location", "external_id") if f in changed]
+    if holder is None and "status" in changed:
+        fields.append("status")
+    if fields:
+        services.position_update(
+            actor=actor, position=position, **{name: data[name] for name in fields}
+        )
+    return position
+
+
+class PositionForm(forms.ModelForm):
+    status = forms.ChoiceField(
+        choices=[(Position.Status.OPEN, "Open"), (Position.Status.PLANNED, "Planned")],
+        required=False,
+        help_text="For a vacancy: open to hire, or planned. A position with a holder is filled.",
+    )
+    holder = forms.ModelChoiceField(
+        Person.objects.filter(is_active=True),
+        required=False,
+        help_text="Choosing someone who holds another position moves them here.",
+    )
+
+    class Meta:
+        model = Position
+        fields = ("title", "role", "parent", "squad", "location", "external_id")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["holder"] = self.instance.holder_id
+            if self.instance.status != Position.Status.FILLED:
+                self.initial["status"] = self.instance.status
+        self.fields["holder"].widget = AutocompleteSelect(
+            Position._meta.get_field("holder"), admin.site
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        position = self.instance if self.instance.pk else None
+        try:
+            with transaction.atomic():
+                apply_position_form(self.request_user, position, cleaned, self.changed_data)
+                raise _DryRun
+        except _DryRun:
+            pass
+        except PermissionDenied as error:
+            raise ValidationError(str(error)) from error
+        except ValidationError as error:
+            raise ValidationError(_flatten(error, self.fields)) from error
+        return cleaned
+
+
+def _flatten(error: ValidationError, fields) -> dict | list:
+    """Service errors keyed by form fields where they match, else shown above the form."""
+    if not hasattr(error, "error_dict"):
+        return error.messages
+    out: dict = {}
+    for key, errors in error.message_dict.items():
+        out.setdefault(key if key in fields else "__all__", []).extend(errors)
+    return out
+
+
+class DottedLineInline(admin.TabularInline):
+    model = DottedLine
+    fk_name = "position"
+    extra = 0
+    fields = ("manager", "purpose")
+    autocomplete_fields = ("manager",)
+    verbose_name = "dotted line (matrix reporting)"
+    verbose_name_plural = "dotted lines (matrix reporting)"
+
+
+@admin.register(Position)
+class PositionAdmin(MPTTModelAdmin):
+    form = PositionForm
+    mptt_level_indent = 18
+    list_display = (
+        "title",
+        "role",
+        "tier",
+        "holder",
+        "status",
+        "location",
+        "squad",
+        "direct_reports",
+        "team",
+    )
+    list_filter = ("role__tier", "role", "location", "status", "squad")
+    search_fields = (
+        "title",
+        "role__name",
+        "holder__given_name",
+        "holder__family_name",
+        "location__name",
+        "external_id",
+    )
+    autocomplete_fields = ("parent",)
+    list_select_related = ("role__tier", "holder", "location", "squad")
+    list_per_page = 100
+    actions = ["vacate_selected", "delete_moving_reports_up"]
+    inlines = [DottedLineInline]
+
+    def get_queryset(self, request):
+        return (
+            Position.objects.visible_to(request.user)
+            .select_related("role__tier", "holder", "location", "squad")
+            .annotate(direct_count=Count("children"))
+            .order_by("tree_id", "lft")
+        )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.request_user = request.user
+        return form
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description="tier", ordering="role__tier__rank")
+    def tier(self, position):
+        return position.role.tier
+
+    @admin.display(description="direct", ordering="direct_count")
+    def direct_reports(self, position):
+        return position.direct_count
+
+    @admin.display(description="team")
+    def team(self, position):
+        return position.team_size
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or scope_for(request.user).can_edit(obj))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or scope_for(request.user).can_edit(obj))
+
+    def save_model(self, request, obj, form, change):
+        position = apply_position_form(
+            request.user, obj if change else None, form.cleaned_data, form.changed_data
+        )
+        obj.pk = position.pk
+        obj.refresh_from_db()
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not DottedLine:
+            return super().save_formset(request, form, formset, change)
+        lines = formset.save(commit=False)
+        for line in formset.deleted_objects:
+            services.dotted_line_remove(actor=request.user, line=line)
+        for line in lines:
+            if line.pk is None:
+                services.dotted_line_add(
+                    actor=request.user,
+                    position=form.instance,
+                    manager=line.manager,
+                    purpose=line.purpose,
+                )
+            else:
+                line.full_clean()
+                line.save(update_fields=["purpose", "manager"])
+        return None
+
+    def delete_model(self, request, obj):
+        services.position_delete(actor=request.user, position=obj, reports="refuse")
+
+    @admin.action(description="Vacate the selected positions")
+    def vacate_selected(self, request, queryset):
+        done = 0
+        for position in queryset.filter(holder__isnull=False):
+            try:
+                services.position_vacate(actor=request.user, position=position)
+                done += 1
+            except (ValidationError, PermissionDenied) as error:
+                self.message_user(request, f"{position}: {_text(error)}", messages.ERROR)
+        self.message_user(request, f"Vacated {done} position(s).", messages.SUCCESS)
+
+    @admin.action(
+        description="Delete the selected positions (their reports move up to the manager)",
+        permissions=["delete"],
+    )
+    def delete_moving_reports_up(self, request, queryset):
+        done = 0
+        for pk in list(queryset.order_by("-level").values_list("pk", flat=True)):
+            position = Position.objects.filter(pk=pk).first()
+            if position is None:
+                continue
+            try:
+                services.position_delete(actor=request.user, position=position, reports="move_up")
+                done += 1
+            except (ValidationError, PermissionDenied) as error:
+                self.message_user(request, f"{position}: {_text(error)}", messages.ERROR)
+        self.message_user(request, f"Deleted {done} position(s).", messages.SUCCESS)
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ("person", "role", "position_title", "squad", "start_date", "end_date")
+    list_filter = ("role__tier", "role", "squad")
+    search_fields = ("person__given_name", "person__family_name", "position_title")
+    date_hierarchy = "start_date"
+    list_select_related = ("person", "role", "squad")
+
+    def has_add_permission(self, request):
+        return False  # assignments are made by filling and vacating positions
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _text(error) -> str:
+    return "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)

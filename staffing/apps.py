@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class StaffingConfig(AppConfig):
+    name = "staffing"
+    verbose_name = "People and positions"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from staffing.groups import ensure_groups
+
+        post_migrate.connect(ensure_groups, dispatch_uid="staffing.ensure_groups")

@@ -1,0 +1,45 @@
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from staffing.tree import tree_check, tree_repair
+
+
+class Command(BaseCommand):
+    help = (
+        "Compare the stored reporting tree (lft/rght/level/tree_id) with the one its parent "
+        "links imply; --repair rewrites what differs, under the tree lock. Exits 1 when the "
+        "tree is damaged and not repaired."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--repair", action="store_true", help="Fix what differs.")
+        parser.add_argument("--show", type=int, default=10, help="How many differences to list.")
+
+    def handle(self, *args, repair: bool, show: int, **options):
+        started = time.perf_counter()
+        report = tree_repair() if repair else tree_check()
+        elapsed = time.perf_counter() - started
+        self.stdout.write(f"Checked {report.checked} positions in {elapsed:.2f} s.")
+        for pk, stored, expected in report.wrong[:show]:
+            self.stdout.write(
+                f"  position {pk}: stored (tree, lft, rght, level) = {stored}, expected {expected}"
+            )
+        if len(report.wrong) > show:
+            self.stdout.write(f"  … and {len(report.wrong) - show} more.")
+        if report.unreachable:
+            ids = ", ".join(str(pk) for pk in report.unreachable[:show])
+            self.stdout.write(
+                f"{len(report.unreachable)} position(s) are in a reporting loop and need a "
+                f"new manager set by hand: {ids}"
+            )
+        if repair and report.repaired:
+            self.stdout.write(self.style.SUCCESS(f"Repaired {report.repaired} position(s)."))
+        if report.unreachable or (report.wrong and not repair):
+            raise CommandError(
+                f"The tree is damaged: {len(report.wrong)} position(s) with wrong tree fields, "
+                f"{len(report.unreachable)} in a loop."
+                + ("" if repair else " Run check_tree --repair.")
+            )
+        if not report.wrong:
+            self.stdout.write(self.style.SUCCESS("The reporting tree is consistent."))

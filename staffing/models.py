@@ -1,0 +1,292 @@
+"""People, locations and the reporting tree of positions.
+
+``Position`` is a django-mptt tree whose ``parent`` is the reporting line. Structural writes
+go through ``staffing.services`` only: they hold the tree lock and keep lft/rght consistent.
+"""
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from mptt.models import MPTTModel, TreeForeignKey
+
+from roles.models import Role
+from tiers.models import Squad
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/Dublin).")
+
+
+class Location(models.Model):
+    code = models.SlugField(max_length=30, unique=True)
+    name = models.CharField(max_length=80, unique=True)
+    city = models.CharField(max_length=80)
+    country = models.CharField(max_length=2, help_text="Two-letter country code (ISO 3166).")
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.country and not (len(self.country) == 2 and self.country.isalpha()):
+            raise ValidationError({"country": "Use a two-letter country code such as IE."})
+        self.country = self.country.upper()
+
+
+class Person(models.Model):
+    employee_id = models.CharField(
+        max_length=40, unique=True, help_text="The identifier the HR system uses."
+    )
+    given_name = models.CharField(max_length=80)
+    family_name = models.CharField(max_length=80)
+    email = models.EmailField(blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="person",
+        help_text="The login of this person, if they use orgdesign.",
+    )
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="people"
+    )
+    hire_date = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        verbose_name_plural = "people"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email"], condition=~Q(email=""), name="person_email_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()
+
+
+class PositionQuerySet(models.QuerySet):
+    def subtree_of(self, root: "Position", *, include_self: bool = True) -> "PositionQuerySet":
+        lft = Q(lft__gte=root.lft) if include_self else Q(lft__gt=root.lft)
+        return self.filter(lft, tree_id=root.tree_id, lft__lt=root.rght)
+
+    def visible_to(self, user) -> "PositionQuerySet":
+        from staffing.scope import scope_for
+
+        return scope_for(user).filter_visible(self)
+
+    def editable_by(self, user) -> "PositionQuerySet":
+        from staffing.scope import scope_for
+
+        return scope_for(user).filter_editable(self)
+
+    def vacant(self) -> "PositionQuerySet":
+        return self.filter(holder__isnull=True)
+
+
+class Position(MPTTModel):
+    class Status(models.TextChoices):
+        FILLED = "filled", "Filled"
+        OPEN = "open", "Open (vacancy to hire for)"
+        PLANNED = "planned", "Planned (not yet approved)"
+
+    title = models.CharField(max_length=120)
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="positions")
+    parent = TreeForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name="reports to",
+    )
+    squad = models.ForeignKey(
+        Squad, null=True, blank=True, on_delete=models.PROTECT, related_name="positions"
+    )
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="positions"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    holder = models.OneToOneField(
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="position",
+        help_text="Who holds the position now. Empty: a vacancy.",
+    )
+    external_id = models.CharField(
+        max_length=60, blank=True, help_text="Identifier in an HR system, used by imports."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PositionQuerySet.as_manager()
+
+    class MPTTMeta:
+        order_insertion_by: list[str] = []
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tree_id", "lft"], name="position_tree_lft"),
+            models.Index(fields=["status"], name="position_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="filled", holder__isnull=False)
+                | Q(status__in=["open", "planned"], holder__isnull=True),
+                name="position_holder_matches_status",
+                violation_error_message="A filled position has a holder; others have none.",
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="position_external_id_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_vacant(self) -> bool:
+        return self.holder_id is None
+
+    @property
+    def team_size(self) -> int:
+        """Everyone below this position, at any depth (from the stored tree)."""
+        return (self.rght - self.lft - 1) // 2
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.parent_id and self.pk:
+            if self.parent_id == self.pk:
+                errors["parent"] = "A position cannot report to itself."
+            else:
+                stored = Position.objects.filter(pk=self.pk).values("tree_id", "lft", "rght")
+                parent = Position.objects.filter(pk=self.parent_id).values("tree_id", "lft")
+                me, above = stored.first(), parent.first()
+                if (
+                    me
+                    and above
+                    and me["tree_id"] == above["tree_id"]
+                    and me["lft"] < above["lft"] < me["rght"]
+                ):
+                    errors["parent"] = (
+                        f"{self.title} cannot report to a position in its own team: "
+                        "that would make a reporting loop."
+                    )
+        if self.role_id and not self.role.is_active and self._role_changed():
+            errors["role"] = f"{self.role} is inactive and cannot be given to a position."
+        if self.squad_id and self.role_id:
+            role, squad = self.role, self.squad
+            if role.tier_id != squad.tier_id and role.track != Role.Track.MANAGEMENT:
+                errors["squad"] = (
+                    f"{squad} belongs to {squad.tier}; a {role} ({role.tier}) cannot join it."
+                )
+        if self.status == self.Status.FILLED and not self.holder_id:
+            errors["status"] = "A filled position needs a holder; assign a person to fill it."
+        if self.status != self.Status.FILLED and self.holder_id:
+            errors["status"] = "A position with a holder is filled; vacate it first."
+        if errors:
+            raise ValidationError(errors)
+
+    def _role_changed(self) -> bool:
+        if not self.pk:
+            return True
+        return not Position.objects.filter(pk=self.pk, role_id=self.role_id).exists()
+
+
+class Assignment(models.Model):
+    """A person in a position and role over a period; tenure is computed from these rows."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="assignments")
+    position = models.ForeignKey(
+        Position, null=True, blank=True, on_delete=models.SET_NULL, related_name="assignments"
+    )
+    position_title = models.CharField(
+        max_length=120, blank=True, help_text="The position's title at the time."
+    )
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="assignments")
+    squad = models.ForeignKey(
+        Squad, null=True, blank=True, on_delete=models.PROTECT, related_name="assignments"
+    )
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True, help_text="Empty: still in place.")
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["person", "-start_date"]
+        indexes = [models.Index(fields=["person", "role"], name="assignment_person_role")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="assignment_ends_after_start",
+                violation_error_message="An assignment cannot end before it starts.",
+            ),
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(end_date__isnull=True),
+                name="assignment_one_current_per_person",
+                violation_error_message="This person already has a current assignment.",
+            ),
+            models.UniqueConstraint(
+                fields=["position"],
+                condition=Q(end_date__isnull=True, position__isnull=False),
+                name="assignment_one_current_per_position",
+                violation_error_message="This position already has a current holder.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        until = self.end_date.isoformat() if self.end_date else "now"
+        return f"{self.person} as {self.role} ({self.start_date.isoformat()} – {until})"
+
+
+class DottedLine(models.Model):
+    """A secondary (matrix) reporting line beside the solid line in the tree."""
+
+    position = models.ForeignKey(Position, on_delete=models.CASCADE, related_name="dotted_out")
+    manager = models.ForeignKey(
+        Position,
+        on_delete=models.CASCADE,
+        related_name="dotted_in",
+        help_text="The position the dotted line leads to.",
+    )
+    purpose = models.CharField(
+        max_length=120, blank=True, help_text="What the line is for, e.g. a project or a squad."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["position", "manager"], name="dotted_line_unique"),
+            models.CheckConstraint(
+                condition=~Q(position=F("manager")),
+                name="dotted_line_not_to_itself",
+                violation_error_message="A dotted line must lead to another position.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position} ⋯ {self.manager}"
+
+    def clean(self) -> None:
+        if self.position_id and self.position_id == self.manager_id:
+            raise ValidationError({"manager": "A dotted line must lead to another position."})
+        if self.position_id and self.manager_id and self.position.parent_id == self.manager_id:
+            raise ValidationError(
+                {"manager": "This is already the solid reporting line; a dotted line adds nothing."}
+            )

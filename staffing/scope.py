@@ -1,0 +1,107 @@
+"""Who may see and change which part of the organization.
+
+* superusers see and change everything;
+* HR (group ``hr``) reads the whole organization and changes nothing in the tree;
+* directors and managers (groups ``director`` and ``manager``) see the subtree under their
+  own position and change the positions below it (not their own position);
+* anyone else sees nothing.
+
+Services call :func:`scope_for` on the acting user; querysets filter with it, so every
+page and endpoint built on them inherits the same rules.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+
+GROUP_DIRECTOR = "director"
+GROUP_MANAGER = "manager"
+GROUP_HR = "hr"
+SCOPED_GROUPS = (GROUP_DIRECTOR, GROUP_MANAGER)
+
+
+@dataclass(frozen=True)
+class Scope:
+    sees_all: bool = False
+    edits_all: bool = False
+    root: object | None = None  # the user's own Position, fresh from the database
+
+    @property
+    def description(self) -> str:
+        if self.edits_all:
+            return "the whole organization"
+        if self.root is not None:
+            return f"the team under {self.root.title}"
+        if self.sees_all:
+            return "the whole organization (read only)"
+        return "nothing"
+
+    def _in_subtree(self, position, *, include_root: bool) -> bool:
+        root = self.root
+        if root is None or position is None or position.tree_id != root.tree_id:
+            return False
+        if include_root:
+            return root.lft <= position.lft < root.rght
+        return root.lft < position.lft < root.rght
+
+    def can_see(self, position) -> bool:
+        return self.sees_all or self._in_subtree(position, include_root=True)
+
+    def can_edit(self, position) -> bool:
+        """Whether this scope may change ``position`` itself (update, move, delete, fill)."""
+        return self.edits_all or self._in_subtree(position, include_root=False)
+
+    def can_place_under(self, parent) -> bool:
+        """Whether this scope may put a position under ``parent`` (None: a new top position)."""
+        if self.edits_all:
+            return True
+        return parent is not None and self._in_subtree(parent, include_root=True)
+
+    def filter_visible(self, queryset: QuerySet) -> QuerySet:
+        if self.sees_all:
+            return queryset
+        if self.root is None:
+            return queryset.none()
+        return queryset.subtree_of(self.root)
+
+    def filter_editable(self, queryset: QuerySet) -> QuerySet:
+        if self.edits_all:
+            return queryset
+        if self.root is None:
+            return queryset.none()
+        return queryset.subtree_of(self.root, include_self=False)
+
+
+SYSTEM = Scope(sees_all=True, edits_all=True)
+NOTHING = Scope()
+
+
+def scope_for(user) -> Scope:
+    """The scope of ``user``; ``None`` stands for the system (commands, tasks, migrations)."""
+    from staffing.models import Position
+
+    if user is None:
+        return SYSTEM
+    if not user.is_authenticated or not user.is_active:
+        return NOTHING
+    if user.is_superuser:
+        return SYSTEM
+    groups = set(user.groups.values_list("name", flat=True))
+    root = None
+    if groups & set(SCOPED_GROUPS):
+        root = Position.objects.filter(holder__user=user).first()
+    return Scope(sees_all=GROUP_HR in groups, edits_all=False, root=root)
+
+
+def require_edit(actor, position) -> None:
+    if not scope_for(actor).can_edit(position):
+        raise PermissionDenied(
+            f"{position.title} is outside the part of the organization you edit."
+        )
+
+
+def require_place_under(actor, parent) -> None:
+    if not scope_for(actor).can_place_under(parent):
+        where = parent.title if parent is not None else "the top of the organization"
+        raise PermissionDenied(f"You cannot add or move positions under {where}.")

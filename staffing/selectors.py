@@ -1,0 +1,67 @@
+"""Read queries over people and positions."""
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from roles.models import Role
+from staffing.models import Assignment, Person, Position
+
+DAYS_PER_MONTH = Decimal("30.436875")  # 365.2425 / 12
+
+
+def tenure_days(person: Person, role: Role, *, as_of: datetime.date | None = None) -> int:
+    """Days ``person`` has spent in ``role`` up to ``as_of``; overlapping periods count once."""
+    as_of = as_of or timezone.localdate()
+    periods = sorted(
+        (start, min(end or as_of, as_of))
+        for start, end in Assignment.objects.filter(
+            person=person, role=role, start_date__lte=as_of
+        ).values_list("start_date", "end_date")
+    )
+    total, cursor = 0, None
+    for start, end in periods:
+        if cursor is not None and start < cursor:
+            start = cursor
+        if end > start:
+            total += (end - start).days
+        cursor = max(cursor or end, end)
+    return total
+
+
+def tenure_months(person: Person, role: Role, *, as_of: datetime.date | None = None) -> Decimal:
+    """Months in ``role`` (average month length), to one decimal place."""
+    days = tenure_days(person, role, as_of=as_of)
+    return (Decimal(days) / DAYS_PER_MONTH).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def current_assignment(person: Person) -> Assignment | None:
+    return person.assignments.filter(end_date__isnull=True).select_related("role").first()
+
+
+def headcount_by(queryset, field: str) -> list[dict]:
+    """Positions grouped by ``field`` with filled, open and planned counts (one query)."""
+    return list(
+        queryset.order_by()
+        .values(field)
+        .annotate(
+            total=Count("id"),
+            filled=Count("id", filter=Q(status=Position.Status.FILLED)),
+            open=Count("id", filter=Q(status=Position.Status.OPEN)),
+            planned=Count("id", filter=Q(status=Position.Status.PLANNED)),
+        )
+        .order_by(field)
+    )
+
+
+def direct_report_counts(queryset) -> dict[int, int]:
+    """Number of direct reports per position id, from one GROUP BY."""
+    rows = (
+        Position.objects.filter(parent__in=queryset.values("id"))
+        .order_by()
+        .values("parent_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["parent_id"]: row["n"] for row in rows}

@@ -1,0 +1,352 @@
+"""Every change to people, positions and the reporting tree.
+
+Each function is one transaction. Functions that touch positions hold the tree lock and
+re-read the positions they change inside it, so a stale instance passed in by a caller can
+never overwrite lft/rght written by a concurrent move. ``actor`` is the user on whose
+behalf the change is made (``None`` for commands and tasks); the scope rules of
+:mod:`staffing.scope` are checked here, so the browser, API, admin and imports share them.
+"""
+
+import datetime
+from typing import Any, Literal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from roles.models import Role
+from staffing.models import Assignment, DottedLine, Location, Person, Position
+from staffing.scope import require_edit, require_place_under
+from staffing.tree import tree_transaction
+from tiers.models import Squad
+
+UPDATABLE_FIELDS = ("title", "role", "squad", "location", "status", "external_id")
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+def _fresh(position: Position | int | None) -> Position | None:
+    """The position as stored now, locked for this transaction."""
+    if position is None:
+        return None
+    pk = position.pk if isinstance(position, Position) else position
+    try:
+        return Position.objects.select_for_update().get(pk=pk)
+    except Position.DoesNotExist:
+        raise ValidationError(f"Position {pk} does not exist (it may have been deleted).") from None
+
+
+# --- positions --------------------------------------------------------------------------------
+
+
+def position_create(
+    *,
+    actor,
+    parent: Position | None,
+    title: str,
+    role: Role,
+    squad: Squad | None = None,
+    location: Location | None = None,
+    status: str = Position.Status.OPEN,
+    external_id: str = "",
+) -> Position:
+    """Add a vacant (open or planned) position under ``parent``; fill it with person_assign."""
+    if status == Position.Status.FILLED:
+        raise ValidationError({"status": "Create the position first, then assign a person."})
+    with tree_transaction():
+        parent = _fresh(parent)
+        require_place_under(actor, parent)
+        position = Position(
+            parent=parent,
+            title=title,
+            role=role,
+            squad=squad,
+            location=location,
+            status=status,
+            external_id=external_id,
+        )
+        position.full_clean()
+        position.save()
+    return position
+
+
+def position_update(*, actor, position: Position, **changes: Any) -> Position:
+    """Change a position's title, role, squad, location, status (open/planned) or external id.
+
+    A role or squad change of a filled position closes the holder's assignment and opens a
+    new one from today, so tenure in a role stays true.
+    """
+    unknown = sorted(set(changes) - set(UPDATABLE_FIELDS))
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed here: {', '.join(unknown)}.")
+    with tree_transaction():
+        position = _fresh(position)
+        require_edit(actor, position)
+        new_status = changes.get("status", position.status)
+        if new_status != position.status and Position.Status.FILLED in (
+            new_status,
+            position.status,
+        ):
+            raise ValidationError(
+                {"status": "Fill a position by assigning a person; free it by vacating."}
+            )
+        before = (position.role_id, position.squad_id)
+        for name, value in changes.items():
+            setattr(position, name, value)
+        position.full_clean()
+        position.save(update_fields=[*changes, "updated_at"])
+        if position.holder_id and before != (position.role_id, position.squad_id):
+            today = _today()
+            current = Assignment.objects.select_for_update().get(
+                position=position, end_date__isnull=True
+            )
+            _end_assignment(current, today)
+            _start_assignment(position.holder, position, today, note="Role or squad changed")
+    return position
+
+
+def position_move(
+    *,
+    actor,
+    position: Position,
+    new_parent: Position | None,
+    where: Literal["first-child", "last-child"] = "last-child",
+) -> Position:
+    """Make ``position`` (with its whole team) report to ``new_parent``."""
+    with tree_transaction():
+        position = _fresh(position)
+        new_parent = _fresh(new_parent)
+        require_edit(actor, position)
+        require_place_under(actor, new_parent)
+        if new_parent is not None:
+            if new_parent.pk == position.pk:
+                raise ValidationError(
+                    {"parent": f"{position.title} cannot report to itself."}, code="cycle"
+                )
+            if new_parent.tree_id == position.tree_id and (
+                position.lft < new_parent.lft < position.rght
+            ):
+                raise ValidationError(
+                    {
+                        "parent": f"{new_parent.title} is in {position.title}'s own team; "
+                        "moving there would make a reporting loop."
+                    },
+                    code="cycle",
+                )
+        if position.parent_id == (new_parent.pk if new_parent else None):
+            return position
+        if new_parent is None:
+            position.move_to(None)
+        else:
+            position.move_to(new_parent, where)
+        Position.objects.filter(pk=position.pk).update(updated_at=timezone.now())
+        position.refresh_from_db()
+    return position
+
+
+def position_delete(
+    *, actor, position: Position, reports: Literal["refuse", "move_up"] = "refuse"
+) -> None:
+    """Delete a position. Its direct reports are either moved up to its manager or, by
+    default, the deletion is refused while it has any. A holder is vacated first."""
+    if reports not in ("refuse", "move_up"):
+        raise ValidationError({"reports": "Choose 'refuse' or 'move_up' for the direct reports."})
+    with tree_transaction():
+        position = _fresh(position)
+        require_edit(actor, position)
+        children = list(position.get_children().order_by("lft"))
+        if children and reports == "refuse":
+            names = ", ".join(child.title for child in children[:5])
+            more = f" and {len(children) - 5} more" if len(children) > 5 else ""
+            raise ValidationError(
+                {
+                    "reports": f"{position.title} has {len(children)} direct report(s) "
+                    f"({names}{more}). Move them first, or choose to move them up."
+                },
+                code="has_reports",
+            )
+        if children and position.parent_id is None:
+            raise ValidationError(
+                {"reports": f"{position.title} is at the top; its reports have nowhere to go."},
+                code="has_reports",
+            )
+        for child in children:
+            child = _fresh(child)
+            child.move_to(_fresh(position.parent_id), "last-child")
+        position = _fresh(position)
+        if position.holder_id:
+            _vacate(position, _today(), note="Position deleted")
+        position.delete()
+
+
+# --- people in positions -------------------------------------------------------------------------
+
+
+def person_create(
+    *,
+    actor,
+    employee_id: str,
+    given_name: str,
+    family_name: str,
+    email: str = "",
+    location: Location | None = None,
+    hire_date: datetime.date | None = None,
+    user=None,
+) -> Person:
+    with transaction.atomic():
+        person = Person(
+            employee_id=employee_id,
+            given_name=given_name,
+            family_name=family_name,
+            email=email,
+            location=location,
+            hire_date=hire_date,
+            user=user,
+        )
+        person.full_clean()
+        person.save()
+    return person
+
+
+def person_update(*, actor, person: Person, **changes: Any) -> Person:
+    allowed = {"given_name", "family_name", "email", "location", "hire_date", "user", "is_active"}
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed here: {', '.join(unknown)}.")
+    with transaction.atomic():
+        person = Person.objects.select_for_update().get(pk=person.pk)
+        held = Position.objects.filter(holder=person).first()
+        if held is not None:
+            require_edit(actor, held)
+        if changes.get("is_active") is False and held is not None:
+            raise ValidationError(
+                {"is_active": f"{person} holds {held.title}; vacate it before deactivating."}
+            )
+        for name, value in changes.items():
+            setattr(person, name, value)
+        person.full_clean()
+        person.save()
+    return person
+
+
+def person_assign(
+    *,
+    actor,
+    person: Person,
+    position: Position,
+    start_date: datetime.date | None = None,
+    note: str = "",
+) -> Assignment:
+    """Put ``person`` into the vacant ``position``, ending whatever they held before."""
+    start_date = start_date or _today()
+    with tree_transaction():
+        position = _fresh(position)
+        person = Person.objects.select_for_update().get(pk=person.pk)
+        require_edit(actor, position)
+        if not person.is_active:
+            raise ValidationError({"person": f"{person} is inactive."})
+        if position.holder_id == person.pk:
+            raise ValidationError({"person": f"{person} already holds {position.title}."})
+        if position.holder_id:
+            raise ValidationError(
+                {"position": f"{position.title} is held by {position.holder}; vacate it first."},
+                code="filled",
+            )
+        latest = person.assignments.order_by("-start_date").first()
+        if latest is not None and start_date < latest.start_date:
+            raise ValidationError(
+                {
+                    "start_date": f"{person}'s latest assignment starts on "
+                    f"{latest.start_date.isoformat()}; the new one cannot start earlier."
+                }
+            )
+        previous = Position.objects.filter(holder=person).first()
+        if previous is not None:
+            previous = _fresh(previous)
+            require_edit(actor, previous)
+            _vacate(previous, start_date, note="Moved to another position")
+        elif latest is not None and latest.end_date is None:
+            _end_assignment(latest, start_date)
+        position.holder = person
+        position.status = Position.Status.FILLED
+        position.full_clean()
+        position.save(update_fields=["holder", "status", "updated_at"])
+        return _start_assignment(person, position, start_date, note=note)
+
+
+def position_vacate(
+    *, actor, position: Position, end_date: datetime.date | None = None, note: str = ""
+) -> Position:
+    """End the holder's time in ``position``; the position becomes an open vacancy."""
+    with tree_transaction():
+        position = _fresh(position)
+        require_edit(actor, position)
+        if not position.holder_id:
+            raise ValidationError({"position": f"{position.title} is already vacant."})
+        _vacate(position, end_date or _today(), note=note)
+    return position
+
+
+def _vacate(position: Position, end_date: datetime.date, *, note: str = "") -> None:
+    current = (
+        Assignment.objects.select_for_update()
+        .filter(position=position, end_date__isnull=True)
+        .first()
+    )
+    if current is not None:
+        if end_date < current.start_date:
+            raise ValidationError(
+                {"end_date": f"The assignment started on {current.start_date.isoformat()}."}
+            )
+        _end_assignment(current, end_date, note=note)
+    position.holder = None
+    position.status = Position.Status.OPEN
+    position.save(update_fields=["holder", "status", "updated_at"])
+
+
+def _end_assignment(assignment: Assignment, end_date: datetime.date, *, note: str = "") -> None:
+    assignment.end_date = max(end_date, assignment.start_date)
+    if note and not assignment.note:
+        assignment.note = note
+    assignment.full_clean()
+    assignment.save(update_fields=["end_date", "note"])
+
+
+def _start_assignment(
+    person: Person, position: Position, start: datetime.date, *, note: str = ""
+) -> Assignment:
+    assignment = Assignment(
+        person=person,
+        position=position,
+        position_title=position.title,
+        role=position.role,
+        squad=position.squad,
+        start_date=start,
+        note=note,
+    )
+    assignment.full_clean()
+    assignment.save()
+    return assignment
+
+
+# --- dotted lines ---------------------------------------------------------------------------
+
+
+def dotted_line_add(
+    *, actor, position: Position, manager: Position, purpose: str = ""
+) -> DottedLine:
+    with tree_transaction():
+        position, manager = _fresh(position), _fresh(manager)
+        require_edit(actor, position)
+        line = DottedLine(position=position, manager=manager, purpose=purpose)
+        line.full_clean()
+        line.save()
+    return line
+
+
+def dotted_line_remove(*, actor, line: DottedLine) -> None:
+    with tree_transaction():
+        require_edit(actor, _fresh(line.position_id))
+        DottedLine.objects.filter(pk=line.pk).delete()

@@ -199,6 +199,15 @@ def _agent_mix(rng: random.Random, count: int, mix: list[tuple[str, float]]) -> 
     return roles
 
 
+AGENT_TITLES = {
+    "associate-advocate": "Associate Customer Advocate",
+    "advocate": "Customer Advocate",
+    "senior-advocate": "Senior Customer Advocate",
+    "tse": "Technical Support Engineer",
+    "senior-tse": "Senior Technical Support Engineer",
+    "architect": "Technical Support Architect",
+    "senior-architect": "Senior Technical Support Architect",
+}
 T1_MIX = [("associate-advocate", 0.15), ("advocate", 0.6), ("senior-advocate", 0.25)]
 T2_MIX = [("tse", 0.75), ("senior-tse", 0.25)]
 T3_MIX = [("architect", 0.7), ("senior-architect", 0.3)]
@@ -210,9 +219,7 @@ def _team(plan, rng, parent, title, location, agents, mix, *, squad=None, vacanc
                     status=lead_status)  # fmt: skip
     for role in _agent_mix(rng, agents, mix):
         status = Position.Status.OPEN if rng.random() < vacancy_rate else Position.Status.FILLED
-        name = {"associate-advocate": "Associate Customer Advocate",
-                "advocate": "Customer Advocate", "senior-advocate": "Senior Customer Advocate", "tse": "Technical Support Engineer",
-                "senior-tse": "Senior Technical Support Engineer"}[role]  # fmt: skip
+        name = AGENT_TITLES[role]
         plan.add(lead, name, role, location=location, squad=squad, status=status)
     return lead
 
@@ -270,9 +277,7 @@ def synapse_plan(seed: int = 3) -> Plan:
         _team(plan, rng, specialists, name, location, size, T2_MIX, squad=squad)
     tier3 = plan.add(senior, "Advocate Manager, Tier 3", "advocate-manager", location="sf")
     for n, role in enumerate(_agent_mix(rng, 12, T3_MIX)):
-        title = "Technical Support Architect" if role == "architect" else (
-            "Senior Technical Support Architect")  # fmt: skip
-        plan.add(tier3, title, role, location=["sf", "dublin", "manila"][n % 3])
+        plan.add(tier3, AGENT_TITLES[role], role, location=["sf", "dublin", "manila"][n % 3])
 
     ops = plan.add(vp, "Director, Support Operations", "ops-director", location="sf")
     systems = plan.add(ops, "Support Operations Manager, Systems and Data", "ops-manager",
@@ -443,7 +448,7 @@ def generated_plan(size: int, seed: int = 7) -> Plan:
                     for role in _agent_mix(rng, rng.randint(6, 10), tier_mix):
                         if full():
                             break
-                        plan.add(lead, role.replace("-", " ").title(), role, location=location,
+                        plan.add(lead, AGENT_TITLES[role], role, location=location,
                                  squad=squad if role in ("tse", "senior-tse") else None,
                                  status=agent_status())  # fmt: skip
             people = len(plan.nodes) - director - 1

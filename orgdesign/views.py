@@ -31,7 +31,7 @@ def _check_broker() -> dict:
 
     started = time.perf_counter()
     try:
-        with app.connection_for_write() as conn:
+        with app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=0, timeout=1)
     except Exception as error:
         return {"status": "down", "error": error.__class__.__name__}

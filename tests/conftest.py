@@ -21,6 +21,14 @@ def missing(what: str) -> None:
     pytest.skip(f"{what} not available")
 
 
+def subprocess_database_url() -> str:
+    """The URL of the database the tests run on, for processes the tests start."""
+    s = connection.settings_dict
+    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
+    host, port = s["HOST"] or "127.0.0.1", s["PORT"] or 5432
+    return f"postgres://{s['USER']}{password}@{host}:{port}/{s['NAME']}"
+
+
 def redis_answers() -> bool:
     if not settings.CELERY_BROKER_URL.startswith("redis"):
         return False

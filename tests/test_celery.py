@@ -8,21 +8,15 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from metrics.models import HeadcountSnapshot
 from metrics.tasks import take_headcount_snapshots
 from orgdesign.celery import app
 from staffing import demo
+from tests.conftest import subprocess_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
-    host, port = s["HOST"] or "127.0.0.1", s["PORT"] or 5432
-    return f"postgres://{s['USER']}{password}@{host}:{port}/{s['NAME']}"
 
 
 @pytest.fixture
@@ -31,7 +25,7 @@ def worker(settings):
     queue = f"test-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": subprocess_database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP": "false",

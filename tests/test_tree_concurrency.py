@@ -4,64 +4,53 @@ Without the advisory tree lock this scenario deadlocks or corrupts thousands of 
 of the time (shared/MACHINE-NOTES.md); with it every move is serialized.
 """
 
-import multiprocessing
-import random
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-from django.core.exceptions import ValidationError
-from django.db import connections
 
 from staffing import demo
 from staffing.models import Position
-from staffing.services import position_move
 from staffing.tree import tree_check
+from tests.conftest import subprocess_database_url
 
 PROCESSES = 4
 MOVES_EACH = 25
-
-
-def _mover(args: tuple[int, list[int]]) -> tuple[int, int, list[str]]:
-    seed, ids = args
-    rng = random.Random(seed)
-    moved = refused = 0
-    errors: list[str] = []
-    try:
-        for _ in range(MOVES_EACH):
-            node = Position.objects.get(pk=rng.choice(ids))
-            target = Position.objects.get(pk=rng.choice(ids))
-            if node.parent_id is None:
-                continue
-            try:
-                position_move(actor=None, position=node, new_parent=target)
-                moved += 1
-            except ValidationError as error:  # a loop, possibly created by another process
-                assert error.code == "cycle" or "loop" in str(error), error
-                refused += 1
-            except Exception as error:  # reported to the parent, which fails
-                errors.append(f"{error.__class__.__name__}: {error}")
-    finally:
-        connections.close_all()
-    return moved, refused, errors
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_moves_keep_the_tree_valid(framework):
     demo.seed(positions=1500)
-    ids = list(Position.objects.values_list("pk", flat=True))
     before = Position.objects.count()
-    connections.close_all()  # children must open their own connections
-    context = multiprocessing.get_context("fork")
-    with context.Pool(PROCESSES) as pool:
-        results = pool.map(_mover, [(seed, ids) for seed in range(PROCESSES)])
-    errors = [error for _, _, errs in results for error in errs]
+    env = {**os.environ, "DATABASE_URL": subprocess_database_url()}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.mover", str(seed), str(MOVES_EACH)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in range(PROCESSES)
+    ]
+    results = []
+    for process in processes:
+        out, err = process.communicate(timeout=240)
+        assert process.returncode == 0, err[-2000:]
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    errors = [error for result in results for error in result["errors"]]
     assert errors == [], errors[:5]
-    moved = sum(m for m, _, _ in results)
+    moved = sum(result["moved"] for result in results)
     assert moved > PROCESSES * MOVES_EACH // 2  # most random moves are legal
     report = tree_check()
     assert report.ok, f"{len(report.wrong)} wrong, {len(report.unreachable)} unreachable"
     assert Position.objects.count() == before
-    # Every position still reaches the top through its parent links.
     assert Position.objects.filter(parent=None).count() == 1
 
 

@@ -5,7 +5,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from tiers.models import PERCENT, Tier
+from orgdesign.fields import ordered_range, percent_field
+from tiers.models import Tier
 
 
 class Skill(models.Model):
@@ -43,28 +44,12 @@ class Role(models.Model):
     )
     summary = models.TextField(blank=True, help_text="What the role is for, in a few sentences.")
     responsibilities = models.TextField(blank=True, help_text="One responsibility per line.")
-    csat_target = models.DecimalField(
-        "CSAT target (%)", max_digits=5, decimal_places=2, null=True, blank=True, validators=PERCENT
-    )
+    csat_target = percent_field("CSAT target (%)")
     tickets_per_day_target = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Tickets solved per working day. Empty: no target set."
     )
-    supervision_share = models.DecimalField(
-        "share of time supervising (%)",
-        max_digits=5,
-        decimal_places=2,
-        null=True,
-        blank=True,
-        validators=PERCENT,
-    )
-    hands_on_share_max = models.DecimalField(
-        "hands-on management, at most (%)",
-        max_digits=5,
-        decimal_places=2,
-        null=True,
-        blank=True,
-        validators=PERCENT,
-    )
+    supervision_share = percent_field("share of time supervising (%)")
+    hands_on_share_max = percent_field("hands-on management, at most (%)")
     external_hire_experience = models.CharField(
         max_length=200, blank=True, help_text="What experience an outside candidate brings."
     )
@@ -80,12 +65,11 @@ class Role(models.Model):
     class Meta:
         ordering = ["tier__rank", "track", "level", "name"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(external_hire_years_min__isnull=True)
-                | Q(external_hire_years_max__isnull=True)
-                | Q(external_hire_years_min__lte=F("external_hire_years_max")),
+            ordered_range(
+                "external_hire_years_min",
+                "external_hire_years_max",
                 name="role_external_years_range",
-                violation_error_message="External-hire experience must run from low to high.",
+                message="External-hire experience must run from low to high.",
             ),
         ]
 
@@ -154,12 +138,11 @@ class PromotionPath(models.Model):
                 name="promotion_path_not_to_itself",
                 violation_error_message="A promotion path must lead to another role.",
             ),
-            models.CheckConstraint(
-                condition=Q(min_months__isnull=True)
-                | Q(max_months__isnull=True)
-                | Q(min_months__lte=F("max_months")),
+            ordered_range(
+                "min_months",
+                "max_months",
                 name="promotion_path_months_range",
-                violation_error_message="Minimum months must not exceed maximum months.",
+                message="Minimum months must not exceed maximum months.",
             ),
         ]
 
@@ -223,19 +206,17 @@ class SpanRule(models.Model):
     class Meta:
         ordering = ["role__tier__rank", "role__level"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(min_direct__isnull=True)
-                | Q(max_direct__isnull=True)
-                | Q(min_direct__lte=F("max_direct")),
+            ordered_range(
+                "min_direct",
+                "max_direct",
                 name="span_rule_direct_range",
-                violation_error_message="Direct reports must run from low to high.",
+                message="Direct reports must run from low to high.",
             ),
-            models.CheckConstraint(
-                condition=Q(min_team__isnull=True)
-                | Q(max_team__isnull=True)
-                | Q(min_team__lte=F("max_team")),
+            ordered_range(
+                "min_team",
+                "max_team",
                 name="span_rule_team_range",
-                violation_error_message="Team size must run from low to high.",
+                message="Team size must run from low to high.",
             ),
         ]
 

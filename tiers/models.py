@@ -5,14 +5,12 @@ support operations, management). Squads split a staffed tier into an entry squad
 specialist squads that own a product portfolio.
 """
 
-from decimal import Decimal
-
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
-PERCENT = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))]
+from orgdesign.fields import ordered_range, percent_field
 
 
 class Tier(models.Model):
@@ -47,22 +45,8 @@ class Tier(models.Model):
         blank=True,
         help_text="Time an issue should take to resolve at this tier. Empty means no limit.",
     )
-    volume_share_min = models.DecimalField(
-        "expected share of volume, from (%)",
-        max_digits=5,
-        decimal_places=2,
-        null=True,
-        blank=True,
-        validators=PERCENT,
-    )
-    volume_share_max = models.DecimalField(
-        "expected share of volume, to (%)",
-        max_digits=5,
-        decimal_places=2,
-        null=True,
-        blank=True,
-        validators=PERCENT,
-    )
+    volume_share_min = percent_field("expected share of volume, from (%)")
+    volume_share_max = percent_field("expected share of volume, to (%)")
     channels = models.JSONField(
         default=list, blank=True, help_text="Contact channels this tier answers."
     )
@@ -88,12 +72,11 @@ class Tier(models.Model):
     class Meta:
         ordering = ["rank"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(volume_share_min__isnull=True)
-                | Q(volume_share_max__isnull=True)
-                | Q(volume_share_min__lte=models.F("volume_share_max")),
+            ordered_range(
+                "volume_share_min",
+                "volume_share_max",
                 name="tier_volume_share_range",
-                violation_error_message="The expected share of volume must run from low to high.",
+                message="The expected share of volume must run from low to high.",
             ),
         ]
 

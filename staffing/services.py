@@ -23,6 +23,11 @@ from tiers.models import Squad
 UPDATABLE_FIELDS = ("title", "role", "squad", "location", "status", "external_id")
 
 
+def _refuse(field: str, message: str, code: str) -> ValidationError:
+    """A field error that keeps its code (a plain dict of messages would drop it)."""
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
 def _today() -> datetime.date:
     return timezone.localdate()
 
@@ -122,18 +127,15 @@ def position_move(
         require_place_under(actor, new_parent)
         if new_parent is not None:
             if new_parent.pk == position.pk:
-                raise ValidationError(
-                    {"parent": f"{position.title} cannot report to itself."}, code="cycle"
-                )
+                raise _refuse("parent", f"{position.title} cannot report to itself.", "cycle")
             if new_parent.tree_id == position.tree_id and (
                 position.lft < new_parent.lft < position.rght
             ):
-                raise ValidationError(
-                    {
-                        "parent": f"{new_parent.title} is in {position.title}'s own team; "
-                        "moving there would make a reporting loop."
-                    },
-                    code="cycle",
+                raise _refuse(
+                    "parent",
+                    f"{new_parent.title} is in {position.title}'s own team; "
+                    "moving there would make a reporting loop.",
+                    "cycle",
                 )
         if position.parent_id == (new_parent.pk if new_parent else None):
             return position
@@ -160,17 +162,17 @@ def position_delete(
         if children and reports == "refuse":
             names = ", ".join(child.title for child in children[:5])
             more = f" and {len(children) - 5} more" if len(children) > 5 else ""
-            raise ValidationError(
-                {
-                    "reports": f"{position.title} has {len(children)} direct report(s) "
-                    f"({names}{more}). Move them first, or choose to move them up."
-                },
-                code="has_reports",
+            raise _refuse(
+                "reports",
+                f"{position.title} has {len(children)} direct report(s) "
+                f"({names}{more}). Move them first, or choose to move them up.",
+                "has_reports",
             )
         if children and position.parent_id is None:
-            raise ValidationError(
-                {"reports": f"{position.title} is at the top; its reports have nowhere to go."},
-                code="has_reports",
+            raise _refuse(
+                "reports",
+                f"{position.title} is at the top; its reports have nowhere to go.",
+                "has_reports",
             )
         for child in children:
             child = _fresh(child)
@@ -250,9 +252,10 @@ def person_assign(
         if position.holder_id == person.pk:
             raise ValidationError({"person": f"{person} already holds {position.title}."})
         if position.holder_id:
-            raise ValidationError(
-                {"position": f"{position.title} is held by {position.holder}; vacate it first."},
-                code="filled",
+            raise _refuse(
+                "position",
+                f"{position.title} is held by {position.holder}; vacate it first.",
+                "filled",
             )
         latest = person.assignments.order_by("-start_date").first()
         if latest is not None and start_date < latest.start_date:

@@ -33,7 +33,8 @@ def main(seed: int, moves: int) -> dict:
             position_move(actor=None, position=node, new_parent=target)
             done += 1
         except ValidationError as error:  # a loop, perhaps made by another process meanwhile
-            if getattr(error, "code", None) == "cycle" or "loop" in str(error):
+            found = {e.code for errs in getattr(error, "error_dict", {}).values() for e in errs}
+            if found == {"cycle"}:
                 refused += 1
             else:
                 errors.append(f"ValidationError: {error}")

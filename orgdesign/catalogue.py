@@ -19,15 +19,19 @@ def upsert(
     *,
     reset: bool,
     outcome: Counter,
-) -> models.Model:
-    """Create ``model`` at ``lookup`` with ``values``, or reconcile an existing row."""
+) -> tuple[models.Model, bool]:
+    """Create ``model`` at ``lookup`` with ``values``, or reconcile an existing row.
+
+    Returns the row and whether it was created by this call, so that callers can fill
+    relations of new rows without overwriting relations a user has edited on old ones.
+    """
     obj = model.objects.filter(**lookup).first()
     if obj is None:
         obj = model(**lookup, **values)
         obj.full_clean()
         obj.save()
         outcome[f"{model._meta.verbose_name_plural}: {CREATED}"] += 1
-        return obj
+        return obj, True
     differs = [name for name, value in values.items() if getattr(obj, name) != value]
     if not differs:
         outcome[f"{model._meta.verbose_name_plural}: {UNCHANGED}"] += 1
@@ -39,4 +43,4 @@ def upsert(
         outcome[f"{model._meta.verbose_name_plural}: {RESET}"] += 1
     else:
         outcome[f"{model._meta.verbose_name_plural}: {KEPT}"] += 1
-    return obj
+    return obj, False

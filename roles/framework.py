@@ -7,7 +7,7 @@ come from shared/seeds/001 as tabled in DESIGN.md; all wording is our own.
 from collections import Counter
 from decimal import Decimal as D
 
-from orgdesign.catalogue import upsert
+from orgdesign.catalogue import KEPT, upsert
 from roles.models import PromotionPath, Role, Skill, SpanRule
 from tiers.models import Tier
 
@@ -260,16 +260,20 @@ SPAN_RULES = {
 
 def load(*, reset: bool, outcome: Counter) -> None:
     tiers = {tier.code: tier for tier in Tier.objects.all()}
-    skills = {}
+    skills: dict[str, Skill] = {}
+    new_skills: set[str] = set()
     for code, name, kind, description in SKILLS:
-        skills[code] = upsert(
+        skills[code], new = upsert(
             Skill,
             {"code": code},
             {"name": name, "kind": kind, "description": description},
             reset=reset,
             outcome=outcome,
         )
+        if new:
+            new_skills.add(code)
     roles: dict[str, Role] = {}
+    new_roles: set[str] = set()
     for code, name, tier, track, level, csat, extra, skill_codes in ROLES:
         values = {
             "name": name,
@@ -284,12 +288,17 @@ def load(*, reset: bool, outcome: Counter) -> None:
             "external_hire_experience": "",
             **extra,
         }
-        role = upsert(Role, {"code": code}, values, reset=reset, outcome=outcome)
-        roles[code] = role
-        wanted = {skills[c].pk for c in skill_codes}
-        have = set(role.skills.values_list("pk", flat=True))
-        if not have or reset:
-            role.skills.set(wanted)
+        roles[code], new = upsert(Role, {"code": code}, values, reset=reset, outcome=outcome)
+        if new:
+            new_roles.add(code)
+        _reconcile_links(
+            roles[code].skills,
+            {c: skills[c] for c in skill_codes},
+            whole=reset or new,
+            new=new_skills,
+            label="role skills",
+            outcome=outcome,
+        )
     for src, dst, low, high, approx, external, criteria in PATHS:
         upsert(
             PromotionPath,
@@ -305,7 +314,7 @@ def load(*, reset: bool, outcome: Counter) -> None:
             outcome=outcome,
         )
     for code, (min_d, max_d, min_t, max_t, allowed, notes) in SPAN_RULES.items():
-        rule = upsert(
+        rule, new = upsert(
             SpanRule,
             {"role": roles[code]},
             {
@@ -318,7 +327,31 @@ def load(*, reset: bool, outcome: Counter) -> None:
             reset=reset,
             outcome=outcome,
         )
-        wanted = {roles[c].pk for c in allowed}
-        have = set(rule.allowed_reports.values_list("pk", flat=True))
-        if not have or reset:
-            rule.allowed_reports.set(wanted)
+        _reconcile_links(
+            rule.allowed_reports,
+            {c: roles[c] for c in allowed},
+            whole=reset or new,
+            new=new_roles,
+            label="span rule allowed reports",
+            outcome=outcome,
+        )
+
+
+def _reconcile_links(manager, wanted: dict, *, whole: bool, new: set[str], label, outcome) -> None:
+    """Bring a many-to-many relation of a catalogue row to its shipped members.
+
+    On a row created this run (or with --reset) the relation is set whole. On an older row
+    the user may have removed members on purpose (an empty allowed-reports list means "any
+    role"), so only members that are themselves new this run are added back: a deleted and
+    re-created role returns to the rules that ship it, and a removal is never undone.
+    """
+    have = set(manager.values_list("pk", flat=True))
+    if whole:
+        manager.set([obj.pk for obj in wanted.values()])
+        return
+    missing = [obj for code, obj in wanted.items() if obj.pk not in have]
+    returning = [obj for obj in missing if obj.code in new]
+    if returning:
+        manager.add(*returning)
+    if len(returning) < len(missing) or have - {obj.pk for obj in wanted.values()}:
+        outcome[f"{label}: {KEPT}"] += 1

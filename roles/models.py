@@ -91,7 +91,9 @@ class Role(models.Model):
             years = ""
         elif high is None:
             years = f"{low.normalize():f}+ years"
-        elif low is None or low == high:
+        elif low is None:
+            years = f"up to {high.normalize():f} years"
+        elif low == high:
             years = f"{high.normalize():f} years"
         else:
             years = f"{low.normalize():f}–{high.normalize():f} years"

@@ -66,7 +66,10 @@ class Person(models.Model):
         verbose_name_plural = "people"
         constraints = [
             models.UniqueConstraint(
-                fields=["email"], condition=~Q(email=""), name="person_email_unique"
+                fields=["email"],
+                condition=~Q(email=""),
+                name="person_email_unique",
+                violation_error_message="Another person already has this email address.",
             ),
         ]
 

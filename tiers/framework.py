@@ -3,7 +3,7 @@
 from collections import Counter
 from decimal import Decimal
 
-from orgdesign.catalogue import upsert
+from orgdesign.catalogue import KEPT, upsert
 from tiers.models import Squad, Tier
 
 TIERS = [
@@ -155,20 +155,28 @@ SQUADS = [
 
 def load(*, reset: bool, outcome: Counter) -> None:
     tiers: dict[str, Tier] = {}
+    created: set[str] = set()
     for spec in TIERS:
         values = {k: v for k, v in spec.items() if k not in ("code", "escalates_to")}
         values.setdefault("volume_share_min", None)
         values.setdefault("volume_share_max", None)
-        tiers[spec["code"]] = upsert(
+        tiers[spec["code"]], new = upsert(
             Tier, {"code": spec["code"]}, values, reset=reset, outcome=outcome
         )
+        if new:
+            created.add(spec["code"])
     for spec in TIERS:
         target = tiers.get(spec["escalates_to"]) if spec["escalates_to"] else None
         tier = tiers[spec["code"]]
-        unset = tier.escalates_to_id is None and target is not None
-        if (unset or reset) and tier.escalates_to != target:
+        if tier.escalates_to_id == (target.pk if target else None):
+            continue
+        # A link is (re)made when either end is new this run; on an old pair a different
+        # link, or none, is the user's choice and is kept unless --reset.
+        if reset or spec["code"] in created or spec["escalates_to"] in created:
             tier.escalates_to = target
             tier.save(update_fields=["escalates_to"])
+        else:
+            outcome[f"tier escalations: {KEPT}"] += 1
     for spec in SQUADS:
         values = {k: v for k, v in spec.items() if k != "code"}
         values["tier"] = tiers[spec["tier"]]

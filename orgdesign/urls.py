@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from orgdesign import views
+from orgdesign.api import router
 
 admin.site.site_header = "orgdesign administration"
 admin.site.site_title = "orgdesign"
@@ -14,5 +15,6 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
 ]

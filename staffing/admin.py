@@ -8,8 +8,8 @@ from django.db import transaction
 from django.db.models import Count, Q
 from mptt.admin import MPTTModelAdmin
 
-from staffing import services
-from staffing.models import Assignment, DottedLine, Location, Person, Position
+from staffing import services, spans
+from staffing.models import Assignment, DottedLine, Finding, Location, Person, Position
 from staffing.scope import scope_for
 
 
@@ -345,3 +345,73 @@ class AssignmentAdmin(admin.ModelAdmin):
 
 def _text(error) -> str:
     return "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+
+
+class FindingStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Open"), ("resolved", "Resolved")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.open()
+        if self.value() == "resolved":
+            return queryset.resolved()
+        return queryset
+
+
+@admin.register(Finding)
+class FindingAdmin(admin.ModelAdmin):
+    """Findings are written by the span-of-control engine only; here they are read."""
+
+    list_display = (
+        "position_title",
+        "kind",
+        "severity",
+        "measured_display",
+        "allowed_display",
+        "first_seen",
+        "resolved_at",
+    )
+    list_filter = (FindingStatusFilter, "severity", "kind", "basis", "rule__role")
+    search_fields = ("position_title", "message")
+    list_select_related = ("position", "rule__role")
+    date_hierarchy = "first_seen"
+    readonly_fields = [field.name for field in Finding._meta.fields]
+    actions = ["recompute_selected"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user).by_severity()
+
+    @admin.display(description="measured")
+    def measured_display(self, finding):
+        if finding.measured is None:
+            return "—"
+        if finding.basis:
+            return f"{finding.measured} ({finding.get_basis_display().lower()})"
+        return finding.measured
+
+    @admin.display(description="allowed")
+    def allowed_display(self, finding):
+        return finding.allowed_display or "—"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # history: a finding is resolved, never deleted
+
+    @admin.action(description="Recompute the selected findings' positions now")
+    def recompute_selected(self, request, queryset):
+        ids = set()
+        for pk, parent in queryset.exclude(position=None).values_list(
+            "position_id", "position__parent_id"
+        ):
+            ids.update(x for x in (pk, parent) if x is not None)
+        outcome = spans.recompute(ids)
+        self.message_user(request, outcome.summary(), messages.SUCCESS)

@@ -8,6 +8,8 @@ class StaffingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from staffing import signals
         from staffing.groups import ensure_groups
 
+        signals.connect()
         post_migrate.connect(ensure_groups, dispatch_uid="staffing.ensure_groups")

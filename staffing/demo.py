@@ -15,7 +15,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from roles.models import Role
-from staffing.models import Assignment, DottedLine, Location, Person, Position
+from staffing import spans
+from staffing.models import (
+    Assignment,
+    DottedLine,
+    Finding,
+    Location,
+    PendingSpanCheck,
+    Person,
+    Position,
+)
 from staffing.scope import GROUP_DIRECTOR, GROUP_HR, GROUP_MANAGER
 from staffing.tree import bulk_create_tree, tree_transaction
 from tiers.models import Squad, Tier
@@ -580,6 +589,8 @@ def clear_organization() -> None:
     """Delete every position, person, assignment and dotted line (demo data only)."""
     with tree_transaction():
         DottedLine.objects.all().delete()
+        Finding.objects.all().delete()
+        PendingSpanCheck.objects.all().delete()
         Assignment.objects.all().delete()
         Position.objects.update(holder=None, status=Position.Status.OPEN)
         # Delete leaves upwards: the parent foreign key protects positions with reports.
@@ -603,6 +614,7 @@ def seed(org: str | None = None, positions: int | None = None) -> Counter:
     else:
         raise DemoError("Choose --org synapse, --org fte85 or --positions N.")
     result = write_plan(plan)
+    result["open span-of-control findings"] = spans.recompute().open_now
     for username in ("admin", GROUP_HR):
         ensure_demo_user(username)
     for username in (GROUP_DIRECTOR, GROUP_MANAGER):

@@ -293,3 +293,136 @@ class DottedLine(models.Model):
             raise ValidationError(
                 {"manager": "This is already the solid reporting line; a dotted line adds nothing."}
             )
+
+
+# --- span of control ----------------------------------------------------------------------
+
+
+class FindingQuerySet(models.QuerySet):
+    def open(self) -> "FindingQuerySet":
+        return self.filter(resolved_at__isnull=True)
+
+    def resolved(self) -> "FindingQuerySet":
+        return self.filter(resolved_at__isnull=False)
+
+    def by_severity(self) -> "FindingQuerySet":
+        order = Finding.SEVERITY_ORDER
+        rank = models.Case(
+            *(models.When(severity=value, then=n) for n, value in enumerate(order)),
+            output_field=models.IntegerField(),
+        )
+        return self.alias(severity_rank=rank).order_by("severity_rank", "-first_seen", "pk")
+
+    def visible_to(self, user) -> "FindingQuerySet":
+        """Findings on positions the user can see (findings of deleted positions: admins)."""
+        from staffing.scope import scope_for
+
+        scope = scope_for(user)
+        if scope.sees_all:
+            return self
+        return self.filter(position__in=scope.filter_visible(Position.objects.all()))
+
+
+class Finding(models.Model):
+    """A span-of-control rule broken by a position, from when it was first seen until it
+    was resolved. Rows are written only by :mod:`staffing.spans`."""
+
+    class Kind(models.TextChoices):
+        TOO_FEW_DIRECT = "too_few_direct", "Too few direct reports"
+        TOO_MANY_DIRECT = "too_many_direct", "Too many direct reports"
+        TEAM_TOO_SMALL = "team_too_small", "Team too small"
+        TEAM_TOO_LARGE = "team_too_large", "Team too large"
+        REPORT_NOT_ALLOWED = "report_not_allowed", "Reports where the rules do not allow it"
+        MANAGER_VACANT = "manager_vacant", "Manager position vacant"
+        NO_FILLED_REPORTS = "no_filled_reports", "Every direct report is a vacancy"
+
+    class Severity(models.TextChoices):
+        CRITICAL = "critical", "Critical"
+        WARNING = "warning", "Warning"
+        INFO = "info", "Info"
+
+    class Basis(models.TextChoices):
+        ALL = "all", "All positions, vacancies included"
+        FILLED = "filled", "Filled positions only"
+
+    SEVERITY_ORDER = (Severity.CRITICAL, Severity.WARNING, Severity.INFO)
+
+    position = models.ForeignKey(
+        Position,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="findings",
+        help_text="Empty once the position has been deleted.",
+    )
+    position_title = models.CharField(max_length=120, help_text="The position's title when seen.")
+    rule = models.ForeignKey(
+        "roles.SpanRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="findings"
+    )
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    basis = models.CharField(
+        max_length=10,
+        choices=Basis.choices,
+        blank=True,
+        help_text="Which positions the rule counted; empty for findings that count nothing.",
+    )
+    measured = models.PositiveIntegerField(null=True, blank=True, help_text="The value judged.")
+    measured_all = models.PositiveIntegerField(null=True, blank=True)
+    measured_filled = models.PositiveIntegerField(null=True, blank=True)
+    allowed_min = models.PositiveIntegerField(null=True, blank=True)
+    allowed_max = models.PositiveIntegerField(null=True, blank=True)
+    message = models.CharField(max_length=300)
+    first_seen = models.DateTimeField()
+    updated_at = models.DateTimeField(help_text="When the measured values last changed.")
+    resolved_at = models.DateTimeField(null=True, blank=True, help_text="Empty: still open.")
+
+    objects = FindingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-first_seen", "pk"]
+        indexes = [models.Index(fields=["resolved_at", "severity"], name="finding_open_severity")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["position", "kind"],
+                condition=Q(resolved_at__isnull=True),
+                name="finding_one_open_per_position_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position_title}: {self.get_kind_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    @property
+    def allowed_display(self) -> str:
+        from roles.models import SpanRule
+
+        if self.allowed_min is None and self.allowed_max is None:
+            return ""
+        return SpanRule.range_display(self.allowed_min, self.allowed_max)
+
+
+class PendingSpanCheck(models.Model):
+    """A position whose findings must be recomputed: written in the same transaction as the
+    edit, removed by the job that recomputes it, so nothing is lost while the broker is down.
+    Not a foreign key: a mark outlives its position harmlessly."""
+
+    position_id = models.BigIntegerField(primary_key=True)
+    marked_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"position {self.position_id} since {self.marked_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SpanJobRequest(models.Model):
+    """One row: when a recompute job was last requested and not yet started (debounce)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    requested_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"recompute requested at {self.requested_at}" if self.requested_at else "idle"

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from roles.models import Role
+from staffing import spans
 from staffing.models import Assignment, DottedLine, Location, Person, Position
 from staffing.scope import require_edit, require_place_under
 from staffing.tree import tree_transaction
@@ -74,6 +75,7 @@ def position_create(
         )
         position.full_clean()
         position.save()
+        spans.mark(spans.lineage(position))
     return position
 
 
@@ -109,6 +111,7 @@ def position_update(*, actor, position: Position, **changes: Any) -> Position:
             )
             _end_assignment(current, today)
             _start_assignment(position.holder, position, today, note="Role or squad changed")
+        spans.mark(spans.lineage(position))
     return position
 
 
@@ -139,12 +142,14 @@ def position_move(
                 )
         if position.parent_id == (new_parent.pk if new_parent else None):
             return position
+        before = spans.lineage(position)
         if new_parent is None:
             position.move_to(None)
         else:
             position.move_to(new_parent, where)
         Position.objects.filter(pk=position.pk).update(updated_at=timezone.now())
         position.refresh_from_db()
+        spans.mark([*before, *spans.lineage(position)])
     return position
 
 
@@ -180,7 +185,10 @@ def position_delete(
         position = _fresh(position)
         if position.holder_id:
             _vacate(position, _today(), note="Position deleted")
+        above = spans.lineage(_fresh(position.parent_id))
+        spans.forget(position)
         position.delete()
+        spans.mark(above)
 
 
 # --- people in positions -------------------------------------------------------------------------
@@ -270,12 +278,14 @@ def person_assign(
             previous = _fresh(previous)
             require_edit(actor, previous)
             _vacate(previous, start_date, note="Moved to another position")
+            spans.mark(spans.lineage(previous))
         elif latest is not None and latest.end_date is None:
             _end_assignment(latest, start_date)
         position.holder = person
         position.status = Position.Status.FILLED
         position.full_clean()
         position.save(update_fields=["holder", "status", "updated_at"])
+        spans.mark(spans.lineage(position))
         return _start_assignment(person, position, start_date, note=note)
 
 
@@ -289,6 +299,7 @@ def position_vacate(
         if not position.holder_id:
             raise ValidationError({"position": f"{position.title} is already vacant."})
         _vacate(position, end_date or _today(), note=note)
+        spans.mark(spans.lineage(position))
     return position
 
 

@@ -3,7 +3,9 @@
 import logging
 
 from celery import shared_task
+from django.db import DatabaseError
 
+from staffing import spans
 from staffing.tree import tree_check
 
 logger = logging.getLogger(__name__)
@@ -27,3 +29,41 @@ def verify_tree() -> dict:
             result,
         )
     return result
+
+
+# Database errors (a restarted server, a lost connection) are retried with backoff; the work
+# is idempotent, so a repeat after a lost acknowledgement changes nothing.
+RETRY = {
+    "acks_late": True,
+    "autoretry_for": (DatabaseError,),
+    "max_retries": 5,
+    "retry_backoff": 2,
+    "retry_backoff_max": 120,
+    "retry_jitter": True,
+}
+
+
+@shared_task(**RETRY)
+def recompute_pending_spans() -> dict:
+    """Recompute the findings of the positions that edits have marked (sent after commit)."""
+    outcome = spans.recompute_pending()
+    if outcome.pending:
+        logger.info("Span findings: %s", outcome.summary())
+    return outcome.as_dict()
+
+
+@shared_task(**RETRY)
+def sweep_spans() -> dict:
+    """Every minute (beat): catch up on marks whose job never ran, e.g. while Redis was down."""
+    outcome = spans.recompute_pending()
+    if outcome.pending:
+        logger.info("Span findings sweep: %s", outcome.summary())
+    return outcome.as_dict()
+
+
+@shared_task(**RETRY)
+def recompute_all_spans() -> dict:
+    """Nightly (beat) and after rule changes: judge the whole organization."""
+    outcome = spans.recompute()
+    logger.info("Span findings: %s", outcome.summary())
+    return outcome.as_dict()

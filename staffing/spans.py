@@ -1,0 +1,590 @@
+"""The span-of-control engine: every SpanRule judged against the reporting tree.
+
+:func:`evaluate` measures a set of positions (or the whole organization) in a fixed number of
+queries, whatever the organization's size:
+
+1. the span rules with their allowed reports (2 queries),
+2. the positions judged: those whose role has a rule (1),
+3. direct reports per position, all and filled: one GROUP BY (1),
+4. filled positions in each whole team, from the tree's lft/rght (1; on PostgreSQL a binary
+   search in one sorted array of the filled positions' lft values per tree),
+5. direct reports whose role their manager's rule does not allow (1).
+
+:func:`reconcile` compares the result with the open findings in the same scope (1 query)
+and writes the difference in bulk: findings that appear are opened, findings whose figures
+changed are updated, findings that are gone are resolved (never deleted).
+
+Edits do not evaluate anything themselves: the tree services call :func:`mark` with the
+positions they touched and all their ancestors, in the edit's own transaction. After the
+commit, :func:`request_job` makes sure one recompute job is on its way (debounced: a burst
+of edits becomes one job). If the broker is down the edit still succeeds, the marks stay in
+the database, and the sweep that Celery beat runs every minute catches up.
+"""
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from roles.models import SpanRule
+from staffing.models import Finding, PendingSpanCheck, Position, SpanJobRequest
+
+logger = logging.getLogger(__name__)
+
+# One advisory lock serializes the writers of findings ("spans" as a number).
+SPANS_LOCK_KEY = 0x7370616E73
+
+Kind, Severity, Basis = Finding.Kind, Finding.Severity, Finding.Basis
+MANAGER_KINDS = frozenset(Kind) - {Kind.REPORT_NOT_ALLOWED}
+# Above this many pending positions a job judges the whole organization instead.
+WHOLE_ORG_ABOVE = 5000
+COMPARED = (
+    "position_title",
+    "rule_id",
+    "severity",
+    "basis",
+    "measured",
+    "measured_all",
+    "measured_filled",
+    "allowed_min",
+    "allowed_max",
+    "message",
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: int
+    role_id: int
+    role_name: str
+    min_direct: int | None
+    max_direct: int | None
+    min_team: int | None
+    max_team: int | None
+    counts: str
+    allowed: frozenset[int]
+    allowed_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One judged position's figures."""
+
+    id: int
+    title: str
+    filled: bool
+    direct_all: int
+    direct_filled: int
+    team_all: int
+    team_filled: int
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A finding as the rules see it now; compared with the stored open finding."""
+
+    position_id: int
+    kind: str
+    position_title: str
+    rule_id: int | None
+    severity: str
+    message: str
+    basis: str = ""
+    measured: int | None = None
+    measured_all: int | None = None
+    measured_filled: int | None = None
+    allowed_min: int | None = None
+    allowed_max: int | None = None
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.position_id, self.kind)
+
+
+@dataclass
+class Outcome:
+    checked: int = 0
+    opened: int = 0
+    updated: int = 0
+    resolved: int = 0
+    open_now: int = 0
+    whole_org: bool = False
+    seconds: float = 0.0
+    pending: list[int] = field(default_factory=list, repr=False)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("pending")
+        return data
+
+    def summary(self) -> str:
+        scope = "the whole organization" if self.whole_org else "the changed positions"
+        return (
+            f"Checked {self.checked} manager position(s) in {scope} in {self.seconds:.2f} s: "
+            f"{self.opened} finding(s) opened, {self.updated} updated, {self.resolved} resolved; "
+            f"{self.open_now} open in all."
+        )
+
+
+# --- judging ------------------------------------------------------------------------------
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def severity_for(value: int, low: int | None, high: int | None) -> str:
+    """Critical when the value is half the limit or more outside it; a warning otherwise."""
+    if high is not None and value > high:
+        gap = (value - high) / max(high, 1)
+    else:
+        gap = (low - value) / max(low, 1)
+    return Severity.CRITICAL if gap >= 0.5 else Severity.WARNING
+
+
+def judge(m: Measured, rule: Rule) -> list[Computed]:
+    """The findings of one manager position under its role's rule."""
+    found: list[Computed] = []
+    base = {"position_id": m.id, "position_title": m.title, "rule_id": rule.id}
+    basis = rule.counts
+    counting = "vacancies included" if basis == Basis.ALL else "filled positions only"
+    figures = (
+        ("direct", m.direct_all, m.direct_filled, rule.min_direct, rule.max_direct),
+        ("team", m.team_all, m.team_filled, rule.min_team, rule.max_team),
+    )
+    for what, all_, filled, low, high in figures:
+        value = all_ if basis == Basis.ALL else filled
+        if low is not None and value < low:
+            kind = Kind.TOO_FEW_DIRECT if what == "direct" else Kind.TEAM_TOO_SMALL
+        elif high is not None and value > high:
+            kind = Kind.TOO_MANY_DIRECT if what == "direct" else Kind.TEAM_TOO_LARGE
+        else:
+            continue
+        limits = SpanRule.range_display(low, high)
+        if what == "direct":
+            text = (
+                f"{plural(value, 'direct report')}; a {rule.role_name} should have {limits} "
+                f"({counting})."
+            )
+        else:
+            text = (
+                f"A team of {value} in all; a {rule.role_name}'s whole team should be {limits} "
+                f"({counting})."
+            )
+        found.append(
+            Computed(
+                **base,
+                kind=kind,
+                severity=severity_for(value, low, high),
+                message=text,
+                basis=basis,
+                measured=value,
+                measured_all=all_,
+                measured_filled=filled,
+                allowed_min=low,
+                allowed_max=high,
+            )
+        )
+    if not m.filled:
+        if m.direct_all:
+            text = f"Vacant, with {plural(m.direct_all, 'direct report')} and nobody leading them."
+            severity = Severity.WARNING
+        else:
+            text = "Vacant, and no team reports to it yet."
+            severity = Severity.INFO
+        found.append(
+            Computed(
+                **base,
+                kind=Kind.MANAGER_VACANT,
+                severity=severity,
+                message=text,
+                measured=m.direct_all,
+                measured_all=m.direct_all,
+                measured_filled=m.direct_filled,
+            )
+        )
+    if m.direct_all and not m.direct_filled:
+        found.append(
+            Computed(
+                **base,
+                kind=Kind.NO_FILLED_REPORTS,
+                severity=Severity.WARNING,
+                message=(
+                    f"All {plural(m.direct_all, 'direct report')} "
+                    f"{'is a vacancy' if m.direct_all == 1 else 'are vacancies'}: "
+                    "nobody is in the team yet."
+                ),
+                basis=Basis.FILLED,
+                measured=0,
+                measured_all=m.direct_all,
+                measured_filled=0,
+            )
+        )
+    return found
+
+
+def load_rules() -> dict[int, Rule]:
+    """Span rules by the id of their role (2 queries)."""
+    rules = {}
+    for rule in SpanRule.objects.select_related("role").prefetch_related("allowed_reports"):
+        allowed = sorted(rule.allowed_reports.all(), key=lambda role: (role.level, role.name))
+        rules[rule.role_id] = Rule(
+            id=rule.pk,
+            role_id=rule.role_id,
+            role_name=rule.role.name,
+            min_direct=rule.min_direct,
+            max_direct=rule.max_direct,
+            min_team=rule.min_team,
+            max_team=rule.max_team,
+            counts=rule.counts,
+            allowed=frozenset(role.pk for role in allowed),
+            allowed_names=tuple(role.name for role in allowed),
+        )
+    return rules
+
+
+# A row per judged position: id, title, role id, filled, direct reports (all, filled), whole
+# team (all, filled), and the roles among its direct reports that its rule does not allow.
+Row = tuple[int, str, int, bool, int, int, int, int, list[int]]
+
+_PG_MEASURE = """
+WITH rules AS (
+    SELECT r.id, r.role_id, r.min_direct, r.max_direct, r.min_team, r.max_team,
+           coalesce(array_agg(a.role_id) FILTER (WHERE a.role_id IS NOT NULL), '{{}}') AS allowed
+    FROM {rule} r LEFT JOIN {allowed} a ON a.spanrule_id = r.id
+    GROUP BY r.id
+),
+judged AS (
+    SELECT p.id, p.title, p.role_id, p.tree_id, p.lft, p.rght, p.holder_id IS NOT NULL AS filled,
+           r.min_direct, r.max_direct, r.min_team, r.max_team, r.allowed
+    FROM {position} p JOIN rules r ON r.role_id = p.role_id
+    WHERE TRUE {only_judged}
+),
+groups AS (
+    SELECT c.parent_id, c.role_id, count(*) AS n, count(c.holder_id) AS nf
+    FROM {position} c
+    WHERE c.parent_id IS NOT NULL {only_children}
+    GROUP BY c.parent_id, c.role_id
+),
+direct AS (
+    SELECT g.parent_id, sum(g.n)::int AS n, sum(g.nf)::int AS nf,
+           coalesce(array_agg(g.role_id) FILTER (
+               WHERE cardinality(j.allowed) > 0 AND NOT g.role_id = ANY(j.allowed)), '{{}}') AS bad
+    FROM groups g JOIN judged j ON j.id = g.parent_id
+    GROUP BY g.parent_id
+),
+filled AS (
+    -- the lft of every filled position, sorted, per tree: width_bucket(x, a) counts the
+    -- elements <= x by binary search, so a team's filled size is two lookups, not a scan
+    SELECT tree_id, array_agg(lft) AS a
+    FROM (SELECT tree_id, lft FROM {position}
+          WHERE holder_id IS NOT NULL {only_trees}
+          ORDER BY tree_id, lft) s
+    GROUP BY tree_id
+),
+measured AS (
+    SELECT j.id, j.title, j.role_id, j.filled,
+           coalesce(d.n, 0) AS n, coalesce(d.nf, 0) AS nf,
+           (j.rght - j.lft - 1) / 2 AS team,
+           coalesce(width_bucket(j.rght, f.a) - width_bucket(j.lft, f.a), 0) AS team_filled,
+           coalesce(d.bad, '{{}}') AS bad,
+           j.min_direct, j.max_direct, j.min_team, j.max_team
+    FROM judged j
+    LEFT JOIN direct d ON d.parent_id = j.id
+    LEFT JOIN filled f ON f.tree_id = j.tree_id
+)
+-- one row at least, carrying how many positions were judged (id is NULL when none is shown)
+SELECT m.id, m.title, m.role_id, m.filled, m.n, m.nf, m.team, m.team_filled, m.bad, c.total
+FROM (SELECT count(*) AS total FROM judged) c
+LEFT JOIN (SELECT * FROM measured {prefilter}) m ON TRUE
+"""
+
+# Only positions that may have a finding travel to Python: a superset of what judge() flags
+# (any figure outside its limits on either basis, a vacancy, no filled report, a bad report).
+_PG_PREFILTER = """WHERE NOT filled OR nf = 0 OR cardinality(bad) > 0
+   OR n < min_direct OR nf < min_direct OR n > max_direct OR nf > max_direct
+   OR team < min_team OR team_filled < min_team OR team > max_team OR team_filled > max_team
+"""
+
+
+def _measure_postgresql(ids: list[int] | None, *, prefilter: bool) -> tuple[list[Row], int]:
+    """All figures in one statement; returns the rows and how many positions were judged."""
+    sql = _PG_MEASURE.format(
+        rule=SpanRule._meta.db_table,
+        allowed=SpanRule.allowed_reports.through._meta.db_table,
+        position=Position._meta.db_table,
+        only_judged="AND p.id = ANY(%(ids)s)" if ids is not None else "",
+        only_children="AND c.parent_id = ANY(%(ids)s)" if ids is not None else "",
+        only_trees=(
+            f"AND tree_id IN (SELECT tree_id FROM {Position._meta.db_table} "
+            "WHERE id = ANY(%(ids)s))"
+            if ids is not None
+            else ""
+        ),
+        prefilter=_PG_PREFILTER if prefilter else "",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"ids": ids})
+        fetched = cursor.fetchall()
+    return [row[:9] for row in fetched if row[0] is not None], fetched[0][9]
+
+
+def _measure_portable(rules: dict[int, Rule], ids: list[int] | None) -> tuple[list[Row], int]:
+    """The same figures with the ORM, for SQLite (the demo): one query per figure."""
+    below = (
+        Position.objects.filter(
+            tree_id=OuterRef("tree_id"),
+            lft__gt=OuterRef("lft"),
+            lft__lt=OuterRef("rght"),
+            holder__isnull=False,
+        )
+        .order_by()
+        .values("tree_id")
+        .annotate(c=Count("pk"))
+        .values("c")
+    )
+    judged = Position.objects.filter(role_id__in=list(rules))
+    groups = Position.objects.order_by().filter(parent_id__isnull=False)
+    if ids is not None:
+        judged = judged.filter(pk__in=ids)
+        groups = groups.filter(parent_id__in=ids)
+    team_filled = Coalesce(Subquery(below, output_field=IntegerField()), 0)
+    positions = judged.annotate(team_filled=team_filled).values_list(
+        "pk", "title", "role_id", "holder_id", "lft", "rght", "team_filled"
+    )
+    direct: dict[int, list] = {}
+    for parent, role, n, nf in (
+        groups.values("parent_id", "role_id")
+        .annotate(n=Count("pk"), nf=Count("holder_id"))
+        .values_list("parent_id", "role_id", "n", "nf")
+    ):
+        direct.setdefault(parent, []).append((role, n, nf))
+    rows: list[Row] = []
+    for pk, title, role_id, holder_id, lft, rght, filled_below in positions:
+        allowed = rules[role_id].allowed
+        children = direct.get(pk, ())
+        rows.append(
+            (
+                pk,
+                title,
+                role_id,
+                holder_id is not None,
+                sum(n for _, n, _ in children),
+                sum(nf for _, _, nf in children),
+                (rght - lft - 1) // 2,
+                filled_below,
+                [role for role, _, _ in children if allowed and role not in allowed],
+            )
+        )
+    return rows, len(rows)
+
+
+def evaluate(
+    ids: Iterable[int] | None = None, *, prefilter: bool = True
+) -> tuple[dict[tuple[int, str], Computed], int]:
+    """The findings the rules give now for ``ids`` (None: the whole organization).
+
+    Manager findings are computed for the positions in ``ids`` whose role has a span rule;
+    "reports where the rules do not allow it" for the direct reports of those positions.
+    Returns the findings by (position id, kind) and how many positions were judged.
+    ``prefilter=False`` sends every judged position through :func:`judge` (for tests).
+    """
+    ids = None if ids is None else sorted(set(ids))
+    if ids == []:
+        return {}, 0
+    rules = load_rules()
+    if not rules:
+        return {}, 0
+    if connection.vendor == "postgresql":
+        rows, checked = _measure_postgresql(ids, prefilter=prefilter)
+    else:
+        rows, checked = _measure_portable(rules, ids)
+
+    computed: dict[tuple[int, str], Computed] = {}
+    misplaced = Q()
+    for pk, title, role_id, filled, n, nf, team, team_filled, bad in rows:
+        rule = rules[role_id]
+        measured = Measured(pk, title, filled, n, nf, team, team_filled)
+        for finding in judge(measured, rule):
+            computed[finding.key] = finding
+        if bad:
+            misplaced |= Q(parent_id=pk, role_id__in=bad)
+    if misplaced:
+        fields = ("pk", "title", "role__name", "parent__title", "parent__role_id")
+        for pk, title, role_name, parent_title, parent_role in Position.objects.filter(
+            misplaced
+        ).values_list(*fields):
+            rule = rules[parent_role]
+            text = (
+                f"A {role_name} reports to {parent_title} ({rule.role_name}), whose rule "
+                f"allows only these direct reports: {', '.join(rule.allowed_names)}."
+            )
+            finding = Computed(
+                position_id=pk,
+                kind=Kind.REPORT_NOT_ALLOWED,
+                position_title=title,
+                rule_id=rule.id,
+                severity=Severity.WARNING,
+                message=text[:300],
+            )
+            computed[finding.key] = finding
+    return computed, checked
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def _lock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SPANS_LOCK_KEY])
+
+
+def reconcile(computed: dict[tuple[int, str], Computed], ids: list[int] | None) -> Outcome:
+    """Make the open findings in scope equal ``computed``: open, update, resolve in bulk."""
+    now = timezone.now()
+    stored = Finding.objects.open()
+    if ids is not None:
+        stored = stored.filter(
+            Q(position_id__in=ids) | Q(kind=Kind.REPORT_NOT_ALLOWED, position__parent_id__in=ids)
+        )
+    stored = stored.only("pk", "position_id", "kind", *COMPARED)
+    current = {(f.position_id, f.kind): f for f in stored}
+    new = [
+        Finding(**asdict(c), first_seen=now, updated_at=now)
+        for key, c in computed.items()
+        if key not in current
+    ]
+    changed = []
+    for key, finding in current.items():
+        c = computed.get(key)
+        if c is None:
+            continue
+        if any(getattr(finding, name) != getattr(c, name) for name in COMPARED):
+            for name in COMPARED:
+                setattr(finding, name, getattr(c, name))
+            finding.updated_at = now
+            changed.append(finding)
+    gone = [finding.pk for key, finding in current.items() if key not in computed]
+    if new:
+        Finding.objects.bulk_create(new)
+    if changed:
+        Finding.objects.bulk_update(changed, [*COMPARED, "updated_at"])
+    if gone:
+        Finding.objects.filter(pk__in=gone).update(resolved_at=now, updated_at=now)
+    return Outcome(opened=len(new), updated=len(changed), resolved=len(gone))
+
+
+def recompute(ids: Iterable[int] | None = None) -> Outcome:
+    """Judge ``ids`` (None: everything) and store the findings, in one transaction."""
+    started = time.perf_counter()
+    ids = None if ids is None else sorted(set(ids))
+    with transaction.atomic():
+        _lock()
+        computed, checked = evaluate(ids)
+        outcome = reconcile(computed, ids)
+    outcome.checked = checked
+    outcome.whole_org = ids is None
+    outcome.open_now = Finding.objects.open().count()
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def recompute_pending() -> Outcome:
+    """Recompute the positions marked by edits, and unmark them, in one transaction.
+
+    The marks are deleted first (DELETE … RETURNING), so an edit that marks a position again
+    while this runs waits for this transaction and its mark survives for the next job.
+    """
+    started = time.perf_counter()
+    SpanJobRequest.objects.filter(pk=1).update(requested_at=None)  # later edits ask anew
+    table = PendingSpanCheck._meta.db_table
+    with transaction.atomic():
+        _lock()
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} RETURNING position_id")
+            pending = sorted(row[0] for row in cursor.fetchall())
+        if not pending:
+            return Outcome(seconds=time.perf_counter() - started)
+        ids = None if len(pending) > WHOLE_ORG_ABOVE else pending
+        computed, checked = evaluate(ids)
+        outcome = reconcile(computed, ids)
+    outcome.checked, outcome.whole_org, outcome.pending = checked, ids is None, pending
+    outcome.open_now = Finding.objects.open().count()
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+# --- marking, after edits -----------------------------------------------------------------
+
+
+def lineage(position: Position | None) -> list[int]:
+    """The position and everyone above it: whose figures an edit at ``position`` changes."""
+    if position is None:
+        return []
+    return list(
+        Position.objects.filter(
+            tree_id=position.tree_id, lft__lte=position.lft, rght__gte=position.rght
+        ).values_list("pk", flat=True)
+    )
+
+
+def mark(ids: Iterable[int]) -> None:
+    """Note, in the current transaction, positions whose findings must be recomputed, and ask
+    for a recompute job once the transaction commits."""
+    ids = set(ids)
+    if not ids:
+        return
+    PendingSpanCheck.objects.bulk_create(
+        [PendingSpanCheck(position_id=pk) for pk in sorted(ids)], ignore_conflicts=True
+    )
+    transaction.on_commit(request_job)
+
+
+def forget(position: Position) -> None:
+    """Resolve the open findings of a position that is about to be deleted."""
+    now = timezone.now()
+    Finding.objects.open().filter(position=position).update(resolved_at=now, updated_at=now)
+
+
+def request_job() -> bool:
+    """Make sure one recompute job is on its way; True if this call sent it.
+
+    Debounced through one database row: the first edit after a job started sends the next
+    job (delayed by ``SPANS_DEBOUNCE_SECONDS``), later edits find the request taken. A
+    request older than ``SPANS_REQUEST_STALE_SECONDS`` counts as lost. Never raises: the
+    edit has committed, and whatever fails here is caught up by the sweep.
+    """
+    from staffing.tasks import recompute_pending_spans
+
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.SPANS_REQUEST_STALE_SECONDS)
+    try:
+        taken = SpanJobRequest.objects.filter(
+            Q(requested_at__isnull=True) | Q(requested_at__lt=stale), pk=1
+        ).update(requested_at=now)
+        if not taken:
+            try:
+                with transaction.atomic():
+                    SpanJobRequest.objects.create(pk=1, requested_at=now)
+            except IntegrityError:
+                return False  # a job was requested by another edit and is on its way
+        recompute_pending_spans.apply_async(countdown=settings.SPANS_DEBOUNCE_SECONDS)
+        return True
+    except Exception:  # the broker is down, or the in-process job failed
+        logger.warning(
+            "Could not start the span-of-control recompute; the changed positions stay "
+            "marked and the next sweep recomputes them.",
+            exc_info=True,
+        )
+        with contextlib.suppress(Exception):  # the database itself may be what fails
+            SpanJobRequest.objects.filter(pk=1).update(requested_at=None)
+        return False

@@ -484,43 +484,46 @@ def reconcile(computed: dict[tuple[int, str], Computed], ids: list[int] | None) 
 
 
 def recompute(ids: Iterable[int] | None = None) -> Outcome:
-    """Judge ``ids`` (None: everything) and store the findings, in one transaction."""
-    started = time.perf_counter()
-    ids = None if ids is None else sorted(set(ids))
-    with transaction.atomic():
-        _lock()
-        computed, checked = evaluate(ids)
-        outcome = reconcile(computed, ids)
-    outcome.checked = checked
-    outcome.whole_org = ids is None
-    outcome.open_now = Finding.objects.open().count()
-    outcome.seconds = time.perf_counter() - started
-    return outcome
+    """Judge ``ids`` and store the findings, in one transaction.
+
+    With ``ids`` None the whole organization is judged, and every pending mark is taken
+    too, since the whole organization covers them.
+    """
+    return _run(None if ids is None else sorted(set(ids)), take_marks=ids is None)
 
 
 def recompute_pending() -> Outcome:
-    """Recompute the positions marked by edits, and unmark them, in one transaction.
-
-    The marks are deleted first (DELETE … RETURNING), so an edit that marks a position again
-    while this runs waits for this transaction and its mark survives for the next job.
-    """
-    started = time.perf_counter()
+    """Recompute the positions marked by edits, and unmark them, in one transaction."""
     SpanJobRequest.objects.filter(pk=1).update(requested_at=None)  # later edits ask anew
-    table = PendingSpanCheck._meta.db_table
+    return _run([], take_marks=True)
+
+
+def _run(ids: list[int] | None, *, take_marks: bool) -> Outcome:
+    started = time.perf_counter()
     with transaction.atomic():
         _lock()
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {table} RETURNING position_id")
-            pending = sorted(row[0] for row in cursor.fetchall())
-        if not pending:
+        pending = _take_marks() if take_marks else []
+        if ids is not None:
+            ids = sorted(set(ids) | set(pending))
+            if len(ids) > WHOLE_ORG_ABOVE:
+                ids = None
+        if ids == []:
             return Outcome(seconds=time.perf_counter() - started)
-        ids = None if len(pending) > WHOLE_ORG_ABOVE else pending
         computed, checked = evaluate(ids)
         outcome = reconcile(computed, ids)
     outcome.checked, outcome.whole_org, outcome.pending = checked, ids is None, pending
     outcome.open_now = Finding.objects.open().count()
     outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+def _take_marks() -> list[int]:
+    """Delete the pending marks and return them. Deleting first (DELETE … RETURNING) means an
+    edit that marks a position again meanwhile waits for this transaction to end, and its
+    mark survives it for the next job."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {PendingSpanCheck._meta.db_table} RETURNING position_id")
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 # --- marking, after edits -----------------------------------------------------------------

@@ -4,6 +4,7 @@ with a reason where the service is missing, and fail instead when ORGDESIGN_REQU
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -106,3 +107,56 @@ def synapse(framework):
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def worker(settings):
+    """A real worker process on its own queue, against the test database. Tasks this process
+    publishes without naming a queue go to that queue while the fixture lasts."""
+    import subprocess
+    import sys
+    import uuid
+
+    from orgdesign.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": subprocess_database_url(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP": "false",
+    }
+    default_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "orgdesign",
+            "worker",
+            "-Q",
+            queue,
+            "--pool=solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel=INFO",
+        ],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    yield queue
+    app.conf.task_default_queue = default_queue
+    process.terminate()
+    try:
+        output, _ = process.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    print(output[-3000:])  # shown when the test fails

@@ -1,11 +1,6 @@
 """Celery: a real worker on Redis runs tasks enqueued on commit; a dead broker fails fast."""
 
-import os
-import subprocess
-import sys
 import time
-import uuid
-from pathlib import Path
 
 import pytest
 from django.db import transaction
@@ -14,52 +9,6 @@ from metrics.models import HeadcountSnapshot
 from metrics.tasks import take_headcount_snapshots
 from orgdesign.celery import app
 from staffing import demo
-from tests.conftest import subprocess_database_url
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def worker(settings):
-    """A real worker process on its own queue, against the test database."""
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": subprocess_database_url(),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP": "false",
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "orgdesign",
-            "worker",
-            "-Q",
-            queue,
-            "--pool=solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "--loglevel=INFO",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    yield queue
-    process.terminate()
-    try:
-        output, _ = process.communicate(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-    print(output[-3000:])  # shown when the test fails
 
 
 @pytest.mark.postgres

@@ -43,22 +43,23 @@ RETRY = {
 }
 
 
+def _recompute_marked(what: str) -> dict:
+    outcome = spans.recompute_pending()
+    if outcome.pending:
+        logger.info("%s: %s", what, outcome.summary())
+    return outcome.as_dict()
+
+
 @shared_task(**RETRY)
 def recompute_pending_spans() -> dict:
     """Recompute the findings of the positions that edits have marked (sent after commit)."""
-    outcome = spans.recompute_pending()
-    if outcome.pending:
-        logger.info("Span findings: %s", outcome.summary())
-    return outcome.as_dict()
+    return _recompute_marked("Span findings")
 
 
 @shared_task(**RETRY)
 def sweep_spans() -> dict:
     """Every minute (beat): catch up on marks whose job never ran, e.g. while Redis was down."""
-    outcome = spans.recompute_pending()
-    if outcome.pending:
-        logger.info("Span findings sweep: %s", outcome.summary())
-    return outcome.as_dict()
+    return _recompute_marked("Span findings sweep")
 
 
 @shared_task(**RETRY)

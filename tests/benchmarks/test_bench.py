@@ -6,14 +6,16 @@ Run on PostgreSQL (DATABASE_URL) for figures that mean anything; SQLite works bu
 
 import os
 import time
+from collections import deque
+from contextlib import contextmanager
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from staffing import demo
-from staffing.models import Position
+from staffing import demo, services, spans
+from staffing.models import Finding, PendingSpanCheck, Position
 from staffing.services import position_move
 from staffing.tree import tree_check
 
@@ -29,6 +31,124 @@ def measure(fn):
         result = fn()
         elapsed = time.perf_counter() - started
     return result, elapsed * 1000, len(queries.captured_queries)
+
+
+@contextmanager
+def uncapped_query_log():
+    """CaptureQueriesContext keeps 9,000 queries by default; the naive loop runs many more."""
+    old = connection.queries_log.maxlen
+    connection.queries_log = deque(connection.queries_log, maxlen=10_000_000)
+    try:
+        yield
+    finally:
+        connection.queries_log = deque(connection.queries_log, maxlen=old)
+
+
+@contextmanager
+def job_held_back():
+    """Edits mark positions but send no job (in-process, it would run at once)."""
+    original = spans.request_job
+    spans.request_job = lambda: False
+    try:
+        yield
+    finally:
+        spans.request_job = original
+
+
+def naive_recompute() -> spans.Outcome:
+    """What the engine replaces: a loop asking the database about each manager in turn."""
+    rules = spans.load_rules()
+    computed = {}
+    for position in Position.objects.filter(role_id__in=list(rules)):
+        rule = rules[position.role_id]
+        children = Position.objects.filter(parent=position)
+        team = position.get_descendants()
+        measured = spans.Measured(
+            position.pk,
+            position.title,
+            position.holder_id is not None,
+            children.count(),
+            children.filter(holder__isnull=False).count(),
+            team.count(),
+            team.filter(holder__isnull=False).count(),
+        )
+        for finding in spans.judge(measured, rule):
+            computed[finding.key] = finding
+        if rule.allowed:
+            for child in children.exclude(role_id__in=rule.allowed).select_related("role"):
+                text = (
+                    f"A {child.role.name} reports to {position.title} ({rule.role_name}), whose "
+                    f"rule allows only these direct reports: {', '.join(rule.allowed_names)}."
+                )
+                finding = spans.Computed(
+                    position_id=child.pk,
+                    kind=Finding.Kind.REPORT_NOT_ALLOWED,
+                    position_title=child.title,
+                    rule_id=rule.id,
+                    severity=Finding.Severity.WARNING,
+                    message=text[:300],
+                )
+                computed[finding.key] = finding
+    with transaction.atomic():
+        return spans.reconcile(computed, None)
+
+
+def floor_query():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT parent_id, count(*) FROM {Position._meta.db_table} GROUP BY parent_id"
+        )
+        return cursor.fetchall()
+
+
+def span_rows(size: int) -> list[tuple]:
+    """Whole-org span recompute: the engine, a naive loop, and the floor, side by side."""
+    rows = []
+    Finding.objects.all().delete()
+    outcome, engine_ms, engine_q = measure(spans.recompute)
+    written = outcome.opened
+    rows.append(
+        (size, f"spans: engine, from scratch ({written} findings written)", engine_ms, engine_q)
+    )
+    _, steady_ms, steady_q = measure(spans.recompute)
+    rows.append((size, "spans: engine, nothing changed", steady_ms, steady_q))
+    stored = sorted(Finding.objects.open().values_list("position_id", "kind", "message"))
+
+    new = list(
+        Finding.objects.open().values(
+            *[f.attname for f in Finding._meta.concrete_fields if f.attname != "id"]
+        )
+    )
+    Finding.objects.all().delete()
+    _, write_ms, write_q = measure(
+        lambda: Finding.objects.bulk_create([Finding(**row) for row in new])
+    )
+    rows.append((size, "spans: floor part 2, the same findings bulk-written", write_ms, write_q))
+    floor_query()
+    _, floor_ms, floor_q = measure(floor_query)
+    rows.append((size, "spans: floor part 1, one bare GROUP BY parent_id", floor_ms, floor_q))
+
+    Finding.objects.all().delete()
+    with uncapped_query_log():
+        _, naive_ms, naive_q = measure(naive_recompute)
+    rows.append((size, "spans: naive per-position loop, from scratch", naive_ms, naive_q))
+    assert sorted(Finding.objects.open().values_list("position_id", "kind", "message")) == stored
+    print(
+        f"\n{size:,} positions: engine {naive_ms / engine_ms:,.0f}x faster than the naive loop; "
+        f"engine from scratch / (floor + write) = {engine_ms / (floor_ms + write_ms):.1f}; "
+        f"engine unchanged / floor = {steady_ms / floor_ms:.1f}"
+    )
+
+    Finding.objects.all().delete()
+    spans.recompute()
+    lead = Position.objects.filter(role__code="team-lead").order_by("lft").first()
+    target = Position.objects.filter(role__code="advocate-manager").order_by("-lft").first()
+    with job_held_back():
+        services.position_move(actor=None, position=lead, new_parent=target)
+    assert PendingSpanCheck.objects.exists()
+    _, ms, q = measure(spans.recompute_pending)
+    rows.append((size, "spans: job after a team move (old and new ancestors)", ms, q))
+    return rows
 
 
 def vacuum():
@@ -72,14 +192,21 @@ def test_foundation_benchmarks(framework, client):
         team = Position.objects.filter(role__code="team-lead").order_by("lft").first()
         target = managers.order_by("-lft").first()  # far away in the tree
         assert team.parent_id != target.pk
-        _, ms, queries = measure(
-            lambda team=team, target=target: position_move(
-                actor=None, position=team, new_parent=target
+        with job_held_back():  # the recompute runs in the worker; measured below
+            _, ms, queries = measure(
+                lambda team=team, target=target: position_move(
+                    actor=None, position=team, new_parent=target
+                )
             )
-        )
-        rows.append((size, "move a team (mptt, under the lock)", ms, queries))
+        rows.append((size, "move a team (mptt, under the lock, marks included)", ms, queries))
         assert tree_check().ok
+        vacuum()
+        rows += span_rows(size)
 
+    print_table(rows)
+
+
+def print_table(rows):
     width = max(len(name) for _, name, _, _ in rows)
     lines = [
         "",

@@ -37,11 +37,11 @@ def measure(fn):
 def uncapped_query_log():
     """CaptureQueriesContext keeps 9,000 queries by default; the naive loop runs many more."""
     old = connection.queries_log.maxlen
-    connection.queries_log = deque(connection.queries_log, maxlen=10_000_000)
+    connection.queries_log = deque(maxlen=10_000_000)
     try:
         yield
     finally:
-        connection.queries_log = deque(connection.queries_log, maxlen=old)
+        connection.queries_log = deque(maxlen=old)
 
 
 @contextmanager

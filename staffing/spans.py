@@ -393,7 +393,8 @@ def evaluate(
     """The findings the rules give now for ``ids`` (None: the whole organization).
 
     Manager findings are computed for the positions in ``ids`` whose role has a span rule;
-    "reports where the rules do not allow it" for the direct reports of those positions.
+    "reports where the rules do not allow it" for the direct reports of those positions and
+    for the positions in ``ids`` themselves (the scope :func:`reconcile` resolves in).
     Returns the findings by (position id, kind) and how many positions were judged.
     ``prefilter=False`` sends every judged position through :func:`judge` (for tests).
     """
@@ -417,12 +418,20 @@ def evaluate(
             computed[finding.key] = finding
         if bad:
             misplaced |= Q(parent_id=pk, role_id__in=bad)
+    if ids is not None:
+        # A marked position is also judged as a report, against its own parent's rule: the
+        # stored findings in scope include its "reports where not allowed" (see reconcile),
+        # and its parent may not be marked (a rule change marks only that role's positions).
+        parents_with_lists = [pk for pk, rule in rules.items() if rule.allowed]
+        misplaced |= Q(pk__in=ids, parent__role_id__in=parents_with_lists)
     if misplaced:
-        fields = ("pk", "title", "role__name", "parent__title", "parent__role_id")
-        for pk, title, role_name, parent_title, parent_role in Position.objects.filter(
+        fields = ("pk", "title", "role_id", "role__name", "parent__title", "parent__role_id")
+        for pk, title, role_id, role_name, parent_title, parent_role in Position.objects.filter(
             misplaced
         ).values_list(*fields):
             rule = rules[parent_role]
+            if role_id in rule.allowed:
+                continue
             text = (
                 f"A {role_name} reports to {parent_title} ({rule.role_name}), whose rule "
                 f"allows only these direct reports: {', '.join(rule.allowed_names)}."

@@ -324,6 +324,26 @@ def test_rule_changes_mark_the_positions_of_that_role(director):
     assert Finding.objects.open().filter(kind=K.REPORT_NOT_ALLOWED).count() == 8
 
 
+def test_a_marked_report_keeps_its_finding_when_its_parent_is_not_marked(director):
+    """Found by the stateful test: a manager placed under a team lead, then a change to the
+    manager's own rule marks only the manager; its "reports where not allowed" finding
+    (judged by the team lead's rule) must stay open."""
+    lead = team_lead(director, 6)
+    stray = make_position("Stray manager", "advocate-manager", lead)
+    spans.recompute()
+    assert K.REPORT_NOT_ALLOWED in open_findings(stray)
+    rule = SpanRule.objects.get(role__code="advocate-manager")
+    rule.min_direct, rule.max_direct = 1, 1
+    rule.save()  # marks the advocate-manager positions, not the team lead above
+    assert lead.pk not in PendingSpanCheck.objects.values_list("position_id", flat=True)
+    spans.recompute_pending()
+    assert open_findings(stray)[K.REPORT_NOT_ALLOWED].rule.role.code == "team-lead"
+    # and once it moves to where it may report, the same partial scope resolves it
+    services.position_move(actor=None, position=stray, new_parent=director)
+    spans.recompute_pending()
+    assert K.REPORT_NOT_ALLOWED not in open_findings(stray)
+
+
 # --- whole organization --------------------------------------------------------------------------
 
 

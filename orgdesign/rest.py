@@ -1,12 +1,226 @@
-"""Conventions every API endpoint shares (named in settings.REST_FRAMEWORK). Kept apart from
-the router in :mod:`orgdesign.api`, which imports the viewsets that import these."""
+"""Conventions every API endpoint shares (named in settings.REST_FRAMEWORK): pagination,
+brief nested objects, CSV output, and how service errors become HTTP answers.
 
+Kept apart from the router in :mod:`orgdesign.api`, which imports the viewsets that import
+these. No business rules here.
+"""
+
+import csv
+import io
+import json
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import build_basic_type, build_object_type
+from drf_spectacular.types import OpenApiTypes
+from rest_framework import exceptions, renderers, serializers, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import exception_handler as drf_exception_handler
+
+# Error codes raised by services that mean "the request is valid but the data's current
+# state forbids it": answered 409 Conflict rather than 400.
+CONFLICT_CODES = frozenset({"has_reports", "filled", "vacant", "protected", "conflict"})
 
 
 class Pagination(PageNumberPagination):
-    """Pages of 100 by default; ``?page_size=`` up to 1,000 for integrations that pull all."""
+    """Pages of 100 by default; ``?page_size=`` up to 1,000 for integrations that pull all.
+
+    CSV is not paged: a spreadsheet export holds every row the filters select.
+    """
 
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    def paginate_queryset(self, queryset, request, view=None):
+        if getattr(request, "accepted_renderer", None) and request.accepted_renderer.format in (
+            "csv",
+        ):
+            return None
+        return super().paginate_queryset(queryset, request, view)
+
+
+# --- brief nested objects ---------------------------------------------------------------------
+
+
+class BriefRelatedField(serializers.RelatedField):
+    """A related object shown as ``{"id", "url", "name"}`` and written as its id.
+
+    ``view_name`` is the detail route of the related object ("role-detail"); ``name`` the
+    attribute that reads well ("__str__" by default). Select the relation in the queryset so
+    that showing it costs no query.
+    """
+
+    def __init__(self, view_name: str, name: str = "__str__", **kwargs):
+        self.view_name, self.name_attr = view_name, name
+        super().__init__(**kwargs)
+
+    def to_representation(self, value) -> dict[str, Any]:
+        request = self.context.get("request")
+        name = str(value) if self.name_attr == "__str__" else getattr(value, self.name_attr)
+        return {
+            "id": value.pk,
+            "url": reverse(self.view_name, kwargs={"pk": value.pk}, request=request),
+            "name": name,
+        }
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            data = data.get("id")
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            raise serializers.ValidationError("Give the id of the related object.")
+        try:
+            return self.get_queryset().get(pk=int(data))
+        except (TypeError, ValueError):
+            raise serializers.ValidationError(f"{data!r} is not an id.") from None
+        except self.get_queryset().model.DoesNotExist:
+            raise serializers.ValidationError(
+                f"No {self.get_queryset().model._meta.verbose_name} with id {data} "
+                "that you can see."
+            ) from None
+
+    def use_pk_only_optimization(self) -> bool:
+        return False
+
+    def get_choices(self, cutoff=None):
+        return {}  # never list every related object (the browsable form would load them all)
+
+
+class BriefRelatedFieldExtension(OpenApiSerializerFieldExtension):
+    """In the schema: an object with id, url and name when read; an integer id when written."""
+
+    target_class = BriefRelatedField
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "request":
+            return build_basic_type(OpenApiTypes.INT)
+        return build_object_type(
+            properties={
+                "id": build_basic_type(OpenApiTypes.INT),
+                "url": build_basic_type(OpenApiTypes.URI),
+                "name": build_basic_type(OpenApiTypes.STR),
+            },
+            required=["id", "url", "name"],
+        )
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    """One cell's text; text that a spreadsheet would run as a formula is quoted with '."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        value = value.get("name", value.get("id", ""))
+    elif isinstance(value, list | tuple):
+        value = "; ".join(csv_cell(item) for item in value)
+        return value
+    text = str(value)
+    if text.startswith(FORMULA_STARTS) and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+class CsvRenderer(renderers.BaseRenderer):
+    """``?format=csv``: one row per object, columns from the serializer's fields; brief
+    objects by name, lists joined with "; ", formula-like cells escaped."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        renderer_context = renderer_context or {}
+        response = renderer_context.get("response")
+        if isinstance(data, dict) and "results" in data:
+            data = data["results"]
+        if isinstance(data, dict):
+            data = [data]
+        if response is not None and response.status_code >= 400:
+            data = [{"error": json.dumps(data, default=str)}]
+        view = renderer_context.get("view")
+        columns = list(getattr(view, "csv_columns", None) or (data[0] if data else []))
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(columns)
+        for row in data:
+            writer.writerow([csv_cell(row.get(column)) for column in columns])
+        if response is not None and view is not None:
+            name = getattr(view, "csv_filename", None) or getattr(view, "basename", "export")
+            response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return buffer.getvalue().encode(self.charset)
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+def _messages(error: DjangoValidationError) -> Any:
+    if hasattr(error, "error_dict"):
+        return {
+            ("non_field_errors" if field == "__all__" else field): [
+                message for e in errors for message in e.messages
+            ]
+            for field, errors in error.error_dict.items()
+        }
+    return {"non_field_errors": error.messages}
+
+
+def _codes(error: DjangoValidationError) -> set[str]:
+    found = set()
+    for e in (
+        error.error_list
+        if not hasattr(error, "error_dict")
+        else [item for items in error.error_dict.values() for item in items]
+    ):
+        if e.code:
+            found.add(e.code)
+    return found
+
+
+def exception_handler(exc, context):
+    """Errors from services and models, answered the way DRF answers its own:
+
+    * a Django ``ValidationError``: 400 with messages by field (409 when its code says the
+      data's state forbids the change, e.g. a position that still has reports);
+    * a Django ``PermissionDenied`` with a reason: 403 with that reason;
+    * deleting something still in use (``ProtectedError``): 409 naming what uses it.
+    """
+    if isinstance(exc, DjangoValidationError):
+        code = (
+            status.HTTP_409_CONFLICT
+            if _codes(exc) & CONFLICT_CODES
+            else status.HTTP_400_BAD_REQUEST
+        )
+        return Response(_messages(exc), status=code)
+    if isinstance(exc, DjangoPermissionDenied) and exc.args:
+        exc = exceptions.PermissionDenied(str(exc))
+    if isinstance(exc, ProtectedError | RestrictedError):
+        users = (
+            sorted({str(obj) for obj in exc.protected_objects})
+            if hasattr(exc, "protected_objects")
+            else sorted({str(obj) for obj in exc.restricted_objects})
+        )
+        shown = ", ".join(users[:5]) + (f" and {len(users) - 5} more" if len(users) > 5 else "")
+        return Response(
+            {"detail": f"Still in use by {shown}; remove or change those first."},
+            status=status.HTTP_409_CONFLICT,
+        )
+    return drf_exception_handler(exc, context)

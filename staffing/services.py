@@ -297,7 +297,7 @@ def position_vacate(
         position = _fresh(position)
         require_edit(actor, position)
         if not position.holder_id:
-            raise ValidationError({"position": f"{position.title} is already vacant."})
+            raise _refuse("position", f"{position.title} is already vacant.", "vacant")
         _vacate(position, end_date or _today(), note=note)
         spans.mark(spans.lineage(position))
     return position

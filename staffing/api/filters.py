@@ -1,5 +1,7 @@
 import django_filters
 from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from staffing.models import Finding, Position
 
@@ -10,6 +12,15 @@ def visible_positions(request):
     return Position.objects.visible_to(request.user)
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class PositionChoiceFilter(django_filters.ModelChoiceFilter):
+    """A position id among those the caller can see; any other id is a 400, not a leak."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("queryset", visible_positions)
+        super().__init__(*args, **kwargs)
+
+
 class FindingFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(
         choices=[("open", "Open"), ("resolved", "Resolved")],
@@ -18,9 +29,8 @@ class FindingFilter(django_filters.FilterSet):
     )
     severity = django_filters.MultipleChoiceFilter(choices=Finding.Severity.choices)
     kind = django_filters.MultipleChoiceFilter(choices=Finding.Kind.choices)
-    position = django_filters.ModelChoiceFilter(queryset=visible_positions)
-    subtree_of = django_filters.ModelChoiceFilter(
-        queryset=visible_positions,
+    position = PositionChoiceFilter()
+    subtree_of = PositionChoiceFilter(
         method="filter_subtree",
         help_text="A position id: findings on it and on everyone below it.",
     )

@@ -5,13 +5,13 @@ from collections import Counter
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from metrics import framework as kpi_framework
 from metrics.models import KPI, HeadcountSnapshot, KPIObservation
 from roles import framework as role_framework
 from staffing.models import Position
+from staffing.selectors import headcount_breakdown, headcount_totals
 from tiers import framework as tier_framework
 
 
@@ -60,34 +60,14 @@ def headcount_snapshot_take(
     if scope is not None:
         scope = Position.objects.get(pk=scope.pk)
         queryset = queryset.subtree_of(scope)
-    status_counts = {
-        row["status"]: row["n"]
-        for row in queryset.order_by().values("status").annotate(n=Count("id"))
-    }
-    breakdown = {}
-    for key, field in (
-        ("tier", "role__tier__code"),
-        ("role", "role__code"),
-        ("location", "location__code"),
-        ("squad", "squad__code"),
-    ):
-        rows = (
-            queryset.order_by()
-            .values(field)
-            .annotate(
-                total=Count("id"),
-                filled=Count("id", filter=Q(status=Position.Status.FILLED)),
-                open=Count("id", filter=Q(status=Position.Status.OPEN)),
-                planned=Count("id", filter=Q(status=Position.Status.PLANNED)),
-            )
-        )
-        breakdown[key] = {
-            (row[field] or "none"): {k: row[k] for k in ("total", "filled", "open", "planned")}
-            for row in rows
+    totals = headcount_totals(queryset)
+    breakdown = {
+        key: {
+            row["code"]: {k: row[k] for k in ("total", "filled", "open", "planned")} for row in rows
         }
-    filled = status_counts.get(Position.Status.FILLED, 0)
-    open_ = status_counts.get(Position.Status.OPEN, 0)
-    planned = status_counts.get(Position.Status.PLANNED, 0)
+        for key, rows in headcount_breakdown(queryset).items()
+    }
+    filled, open_, planned = totals["filled"], totals["open"], totals["planned"]
     with transaction.atomic():
         snapshot = HeadcountSnapshot.objects.create(
             taken_at=taken_at or timezone.now(),

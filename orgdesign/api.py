@@ -2,7 +2,29 @@
 
 from rest_framework.routers import DefaultRouter
 
-from staffing.api.views import FindingViewSet
+from metrics.api.views import KPIViewSet
+from roles.api.views import CareerPathViewSet, PromotionPathViewSet, RoleViewSet, SkillViewSet
+from staffing.api.views import (
+    FindingViewSet,
+    HeadcountViewSet,
+    LocationViewSet,
+    PersonViewSet,
+    PositionViewSet,
+)
+from tiers.api.views import SquadViewSet, TierViewSet
 
 router = DefaultRouter()
+# the catalogue (read only)
+router.register("tiers", TierViewSet, basename="tier")
+router.register("squads", SquadViewSet, basename="squad")
+router.register("skills", SkillViewSet, basename="skill")
+router.register("roles", RoleViewSet, basename="role")
+router.register("promotion-paths", PromotionPathViewSet, basename="promotionpath")
+router.register("career-paths", CareerPathViewSet, basename="careerpath")
+router.register("kpis", KPIViewSet, basename="kpi")
+# the organization
 router.register("findings", FindingViewSet, basename="finding")
+router.register("positions", PositionViewSet, basename="position")
+router.register("people", PersonViewSet, basename="person")
+router.register("locations", LocationViewSet, basename="location")
+router.register("headcount", HeadcountViewSet, basename="headcount")

@@ -6,16 +6,22 @@ these. No business rules here.
 """
 
 import csv
+import hashlib
 import io
 import json
 from typing import Any
 
+import django_filters
+from django import forms
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date, quote_etag
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import build_basic_type, build_object_type
 from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, renderers, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -43,6 +49,34 @@ class Pagination(PageNumberPagination):
         ):
             return None
         return super().paginate_queryset(queryset, request, view)
+
+
+# --- filters -----------------------------------------------------------------------------------
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false (also 1/0, yes/no); anything else is an error rather than "no filter"."""
+
+    widget = forms.TextInput
+    ACCEPTED = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        try:
+            return self.ACCEPTED[str(value).lower()]
+        except KeyError:
+            raise forms.ValidationError("Use true or false.", code="invalid") from None
+
+    def validate(self, value):
+        pass
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 # --- brief nested objects ---------------------------------------------------------------------
@@ -95,18 +129,23 @@ class BriefRelatedFieldExtension(OpenApiSerializerFieldExtension):
     """In the schema: an object with id, url and name when read; an integer id when written."""
 
     target_class = BriefRelatedField
+    match_subclasses = True
 
     def map_serializer_field(self, auto_schema, direction):
         if direction == "request":
-            return build_basic_type(OpenApiTypes.INT)
-        return build_object_type(
-            properties={
-                "id": build_basic_type(OpenApiTypes.INT),
-                "url": build_basic_type(OpenApiTypes.URI),
-                "name": build_basic_type(OpenApiTypes.STR),
-            },
-            required=["id", "url", "name"],
-        )
+            schema = build_basic_type(OpenApiTypes.INT)
+        else:
+            schema = build_object_type(
+                properties={
+                    "id": build_basic_type(OpenApiTypes.INT),
+                    "url": build_basic_type(OpenApiTypes.URI),
+                    "name": build_basic_type(OpenApiTypes.STR),
+                },
+                required=["id", "url", "name"],
+            )
+        if self.target.allow_null:
+            schema["nullable"] = True
+        return schema
 
 
 # --- CSV ---------------------------------------------------------------------------------------
@@ -150,6 +189,8 @@ class CsvRenderer(renderers.BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         renderer_context = renderer_context or {}
         response = renderer_context.get("response")
+        if data is None:
+            return b""  # e.g. 204 after a delete
         if isinstance(data, dict) and "results" in data:
             data = data["results"]
         if isinstance(data, dict):
@@ -158,6 +199,8 @@ class CsvRenderer(renderers.BaseRenderer):
             data = [{"error": json.dumps(data, default=str)}]
         view = renderer_context.get("view")
         columns = list(getattr(view, "csv_columns", None) or (data[0] if data else []))
+        if response is not None and response.status_code >= 400:
+            columns = ["error"]
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(columns)
@@ -224,3 +267,39 @@ def exception_handler(exc, context):
             status=status.HTTP_409_CONFLICT,
         )
     return drf_exception_handler(exc, context)
+
+
+# --- conditional GET ------------------------------------------------------------------------------
+
+
+class CatalogueConditionalMixin:
+    """ETag and Last-Modified on a catalogue endpoint's GETs, and 304 without rendering when
+    the client's copy is current. The validators come from the catalogue's version row (one
+    query), the URL with its query string and the format, since the catalogue reads the
+    same for every caller."""
+
+    def list(self, request, *args, **kwargs):
+        return self._conditional(super().list, request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._conditional(super().retrieve, request, *args, **kwargs)
+
+    def _conditional(self, handler, request, *args, **kwargs):
+        from orgdesign import catalogue_version
+
+        version = catalogue_version.current()
+        variant = f"{request.get_full_path()}|{request.accepted_renderer.format}"
+        digest = hashlib.sha256(variant.encode()).hexdigest()[:16]
+        etag = quote_etag(f"{version.counter}-{digest}")
+        last_modified = int(version.changed_at.timestamp())
+        not_modified = get_conditional_response(
+            request._request, etag=etag, last_modified=last_modified
+        )
+        if not_modified is not None:
+            return not_modified
+        response = handler(request, *args, **kwargs)
+        if response.status_code == 200:
+            response["ETag"] = etag
+            response["Last-Modified"] = http_date(last_modified)
+            response["Cache-Control"] = "private, no-cache"  # revalidate, then reuse
+        return response

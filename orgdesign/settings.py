@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "roles",
     "staffing",
     "metrics",
+    "orgdesign",
 ]
 
 MIDDLEWARE = [
@@ -149,10 +151,14 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
 REST_FRAMEWORK = {
+    # Token first: its scheme is what a 401 answer names in WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "orgdesign.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["orgdesign.auth.ApiAccess"],
+    "DEFAULT_THROTTLE_CLASSES": ["orgdesign.auth.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("API_TOKEN_RATE", "5000/hour")},
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "orgdesign.rest.Pagination",
     "DEFAULT_RENDERER_CLASSES": [
@@ -160,7 +166,15 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "orgdesign.rest.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "orgdesign.schema.AutoSchema",
+}
+
+# API tokens (django-rest-knox): stored as digests, no expiry unless given at creation.
+KNOX_TOKEN_MODEL = "knox.AuthToken"  # knox's own table (its migrations always create it)
+REST_KNOX = {
+    "TOKEN_TTL": None,
+    "TOKEN_PREFIX": "od_",
+    "AUTH_HEADER_PREFIX": "Token",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -177,7 +191,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        # span rules and findings share one choice set: which positions count
+        "SpanBasisEnum": "roles.models.SpanRule.Counts",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------

@@ -21,3 +21,6 @@ urlpatterns = [
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "orgdesign.views.not_found"
+handler500 = "orgdesign.views.server_error"

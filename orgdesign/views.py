@@ -5,6 +5,7 @@ import time
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -51,3 +52,17 @@ def health(request):
         {"status": status, "database": database, "broker": broker},
         status=503 if status == "down" else 200,
     )
+
+
+def not_found(request, exception=None):
+    """404: JSON under /api/ (clients parse it), the usual page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """500: JSON under /api/, the usual page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Server error; it has been logged."}, status=500)
+    return defaults.server_error(request)

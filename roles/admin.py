@@ -42,6 +42,10 @@ class RoleAdmin(admin.ModelAdmin):
         (None, {"fields": ("name", "code", "tier", "track", "level", "is_active")}),
         ("What the role does", {"fields": ("summary", "responsibilities", "skills")}),
         (
+            "Occupational classification",
+            {"fields": ("occupation_code", "occupation_code_system"), "classes": ("collapse",)},
+        ),
+        (
             "Targets and time",
             {
                 "fields": (

@@ -60,6 +60,22 @@ class Role(models.Model):
         max_digits=4, decimal_places=1, null=True, blank=True, validators=[MinValueValidator(0)]
     )
     skills = models.ManyToManyField(Skill, blank=True, related_name="roles")
+    occupation_code = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="The role's code in a standard occupational classification, if HR uses one.",
+    )
+    occupation_code_system = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=[
+            ("ISCO-08", "ISCO-08 (International Standard Classification of Occupations)"),
+            ("O*NET-SOC", "O*NET-SOC (US occupational taxonomy)"),
+            ("ESCO", "ESCO (European skills and occupations)"),
+            ("SOC-2020", "SOC 2020 (UK standard occupational classification)"),
+        ],
+        help_text="Which classification the occupation code comes from.",
+    )
     is_active = models.BooleanField(default=True, help_text="Inactive roles cannot be given out.")
 
     class Meta:
@@ -106,6 +122,8 @@ class Role(models.Model):
         low, high = self.external_hire_years_min, self.external_hire_years_max
         if low is not None and high is not None and low > high:
             errors["external_hire_years_max"] = "The upper end must not be below the lower end."
+        if bool(self.occupation_code) != bool(self.occupation_code_system):
+            errors["occupation_code_system"] = "Give the code and its classification together."
         if errors:
             raise ValidationError(errors)
 

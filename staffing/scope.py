@@ -94,6 +94,16 @@ def scope_for(user) -> Scope:
     return Scope(sees_all=GROUP_HR in groups, edits_all=False, root=root)
 
 
+def request_scope(request) -> Scope:
+    """The scope of the request's user, worked out once per request (2 queries)."""
+    request = getattr(request, "_request", request)  # a DRF Request wraps Django's
+    scope = getattr(request, "_orgdesign_scope", None)
+    if scope is None:
+        scope = scope_for(request.user)
+        request._orgdesign_scope = scope
+    return scope
+
+
 def require_edit(actor, position) -> None:
     if not scope_for(actor).can_edit(position):
         raise PermissionDenied(

@@ -65,3 +65,43 @@ def direct_report_counts(queryset) -> dict[int, int]:
         .annotate(n=Count("id"))
     )
     return {row["parent_id"]: row["n"] for row in rows}
+
+
+HEADCOUNT_GROUPS = {
+    "tier": ("role__tier_id", "role__tier__code", "role__tier__name"),
+    "role": ("role_id", "role__code", "role__name"),
+    "location": ("location_id", "location__code", "location__name"),
+    "squad": ("squad_id", "squad__code", "squad__name"),
+}
+STATUS_COUNTS = {
+    "total": Count("id"),
+    "filled": Count("id", filter=Q(status=Position.Status.FILLED)),
+    "open": Count("id", filter=Q(status=Position.Status.OPEN)),
+    "planned": Count("id", filter=Q(status=Position.Status.PLANNED)),
+}
+
+
+def headcount_breakdown(queryset) -> dict[str, list[dict]]:
+    """Positions of ``queryset`` counted by tier, role, location and squad: filled, open and
+    planned in each group (one GROUP BY per dimension; "none" groups positions without one)."""
+    breakdown = {}
+    for key, (pk, code, name) in HEADCOUNT_GROUPS.items():
+        rows = queryset.order_by().values(pk, code, name).annotate(**STATUS_COUNTS)
+        breakdown[key] = sorted(
+            (
+                {
+                    "id": row[pk],
+                    "code": row[code] or "none",
+                    "name": row[name] or "None",
+                    **{k: row[k] for k in STATUS_COUNTS},
+                }
+                for row in rows
+            ),
+            key=lambda row: (-row["total"], row["name"]),
+        )
+    return breakdown
+
+
+def headcount_totals(queryset) -> dict[str, int]:
+    """Total, filled, open and planned positions of ``queryset`` (one query)."""
+    return queryset.order_by().aggregate(**STATUS_COUNTS)

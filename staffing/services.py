@@ -204,9 +204,11 @@ def person_create(
     location: Location | None = None,
     hire_date: datetime.date | None = None,
     user=None,
+    is_active: bool = True,
 ) -> Person:
     with transaction.atomic():
         person = Person(
+            is_active=is_active,
             employee_id=employee_id,
             given_name=given_name,
             family_name=family_name,

@@ -12,6 +12,8 @@ from django.db import connection
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + Playwright
 
+pytest_plugins = ["tests.api_cases"]  # fixtures of the generated API tests
+
 REQUIRE = os.environ.get("ORGDESIGN_REQUIRE_SERVICES") == "1"
 CHROMIUM = os.environ.get("ORGDESIGN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 

@@ -59,7 +59,9 @@ def test_an_admin_sees_every_finding_with_its_figures(org):
     data = client_for(superuser=True).get(URL).json()
     assert data["count"] == Finding.objects.open().count() == len(data["results"])
     row = next(r for r in data["results"] if r["kind"] == K.TOO_MANY_DIRECT)
-    assert row["position"] == {"id": org["west"].pk, "title": "West Lead"}
+    assert row["position"]["id"] == org["west"].pk
+    assert row["position"]["name"] == "West Lead"
+    assert row["position"]["url"].endswith(f"/api/positions/{org['west'].pk}/")
     assert (row["measured"], row["allowed_min"], row["allowed_max"]) == (13, 6, 10)
     assert row["rule_role"] == "Team Lead"
     assert row["is_open"] is True and row["resolved_at"] is None

@@ -1,15 +1,31 @@
+"""Filters of the organization's endpoints. Position ids in filters are checked against
+what the caller can see: naming any other position is a 400, never a leak."""
+
 import django_filters
 from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 
-from staffing.models import Finding, Position
+from orgdesign.rest import BooleanFilter
+from roles.models import Role
+from staffing.models import Finding, Location, Person, Position
+from staffing.scope import request_scope
+from tiers.models import Squad, Tier
 
 
 def visible_positions(request):
     if request is None:
         return Position.objects.none()
-    return Position.objects.visible_to(request.user)
+    return request_scope(request).filter_visible(Position.objects.all())
+
+
+def in_subtree(queryset, prefix: str, root: Position):
+    """Rows of ``queryset`` whose position (through ``prefix``) is ``root`` or below it."""
+    return queryset.filter(
+        Q(**{f"{prefix}tree_id": root.tree_id})
+        & Q(**{f"{prefix}lft__gte": root.lft})
+        & Q(**{f"{prefix}lft__lt": root.rght})
+    )
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -19,6 +35,82 @@ class PositionChoiceFilter(django_filters.ModelChoiceFilter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("queryset", visible_positions)
         super().__init__(*args, **kwargs)
+
+
+subtree_param = OpenApiParameter(
+    "subtree_of",
+    OpenApiTypes.INT,
+    description="A position id: count that position and everyone below it.",
+)
+
+
+class PositionFilter(django_filters.FilterSet):
+    parent = PositionChoiceFilter(help_text="Direct reports of this position.")
+    top = BooleanFilter(
+        field_name="parent", lookup_expr="isnull", help_text="true: positions with no manager."
+    )
+    subtree_of = PositionChoiceFilter(
+        method="filter_subtree", help_text="This position and everyone below it."
+    )
+    level = django_filters.NumberFilter(help_text="Depth in the tree; 0 is the top.")
+    level_max = django_filters.NumberFilter(field_name="level", lookup_expr="lte")
+    role = django_filters.ModelMultipleChoiceFilter(queryset=Role.objects.all())
+    tier = django_filters.ModelMultipleChoiceFilter(
+        field_name="role__tier", queryset=Tier.objects.all()
+    )
+    location = django_filters.ModelMultipleChoiceFilter(queryset=Location.objects.all())
+    squad = django_filters.ModelMultipleChoiceFilter(queryset=Squad.objects.all())
+    status = django_filters.MultipleChoiceFilter(choices=Position.Status.choices)
+    vacant = BooleanFilter(
+        field_name="holder", lookup_expr="isnull", help_text="true: positions nobody holds."
+    )
+    external_id = django_filters.CharFilter()
+
+    class Meta:
+        model = Position
+        fields = [
+            "parent",
+            "top",
+            "subtree_of",
+            "level",
+            "level_max",
+            "role",
+            "tier",
+            "location",
+            "squad",
+            "status",
+            "vacant",
+            "external_id",
+        ]
+
+    def filter_subtree(self, queryset, name, root: Position):
+        return in_subtree(queryset, "", root)
+
+
+class PersonFilter(django_filters.FilterSet):
+    location = django_filters.ModelMultipleChoiceFilter(queryset=Location.objects.all())
+    is_active = BooleanFilter()
+    has_position = BooleanFilter(field_name="position", lookup_expr="isnull", exclude=True)
+    subtree_of = PositionChoiceFilter(
+        method="filter_subtree", help_text="People holding this position or one below it."
+    )
+    role = django_filters.ModelMultipleChoiceFilter(
+        field_name="position__role", queryset=Role.objects.all()
+    )
+    employee_id = django_filters.CharFilter()
+
+    class Meta:
+        model = Person
+        fields = ["location", "is_active", "has_position", "subtree_of", "role", "employee_id"]
+
+    def filter_subtree(self, queryset, name, root: Position):
+        return in_subtree(queryset, "position__", root)
+
+
+class LocationFilter(django_filters.FilterSet):
+    class Meta:
+        model = Location
+        fields = ["country", "code"]
 
 
 class FindingFilter(django_filters.FilterSet):
@@ -43,8 +135,4 @@ class FindingFilter(django_filters.FilterSet):
         return queryset.open() if value == "open" else queryset.resolved()
 
     def filter_subtree(self, queryset, name, root: Position):
-        return queryset.filter(
-            Q(position__tree_id=root.tree_id)
-            & Q(position__lft__gte=root.lft)
-            & Q(position__lft__lt=root.rght)
-        )
+        return in_subtree(queryset, "position__", root)

@@ -1,0 +1,43 @@
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import filters, serializers, viewsets
+
+from metrics.models import KPI
+from orgdesign.rest import CatalogueConditionalMixin
+
+
+class KPISerializer(serializers.ModelSerializer):
+    unit_display = serializers.CharField(source="get_unit_display", read_only=True)
+    target_display = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = KPI
+        fields = [
+            "id",
+            "url",
+            "code",
+            "name",
+            "unit",
+            "unit_display",
+            "better",
+            "target",
+            "comparison",
+            "target_display",
+            "review_period",
+            "description",
+        ]
+        extra_kwargs = {"url": {"view_name": "kpi-detail"}}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="KPI definitions and their targets"),
+    retrieve=extend_schema(summary="One KPI"),
+)
+class KPIViewSet(CatalogueConditionalMixin, viewsets.ReadOnlyModelViewSet):
+    """The indicators the organization is held to (first-contact resolution, CSAT, NPS,
+    handling time ...), with the target and how an observation is compared with it."""
+
+    queryset = KPI.objects.all()
+    serializer_class = KPISerializer
+    filter_backends = [*viewsets.ReadOnlyModelViewSet.filter_backends, filters.SearchFilter]
+    filterset_fields = ["review_period", "unit", "better"]
+    search_fields = ["name", "code", "description"]

@@ -1,0 +1,73 @@
+"""How API callers are recognised and what a token may do.
+
+* ``TokenAuthentication``: ``Authorization: Token <key>`` with a key made by
+  ``manage.py create_api_token`` (django-rest-knox checks it against the stored digest).
+* ``ApiAccess``: signed-in callers only (401 otherwise); a read-only token may only read.
+  What part of the organization a caller sees and changes is decided by the querysets and
+  the services (staffing.scope), not here.
+* ``TokenRateThrottle``: requests made with a token are limited per token
+  (``API_TOKEN_RATE``, default 5000/hour); the browser's session requests are not.
+"""
+
+import datetime
+
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from knox.auth import TokenAuthentication as KnoxTokenAuthentication
+from knox.models import AuthToken
+from rest_framework import permissions
+from rest_framework.throttling import SimpleRateThrottle
+
+from orgdesign.models import ApiTokenInfo
+
+LAST_USED_EVERY = datetime.timedelta(minutes=1)  # write last_used_at at most this often
+
+
+class TokenAuthentication(KnoxTokenAuthentication):
+    """knox's check of the key, plus the token's scope (``request.auth.info``)."""
+
+    def validate_user(self, auth_token: AuthToken):
+        user, token = super().validate_user(auth_token)
+        info, _ = ApiTokenInfo.objects.get_or_create(token=token)  # made by token_create
+        now = timezone.now()
+        if info.last_used_at is None or now - info.last_used_at > LAST_USED_EVERY:
+            ApiTokenInfo.objects.filter(pk=info.pk).update(last_used_at=now)
+        token.info = info
+        return user, token
+
+
+class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = TokenAuthentication
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <key>`; create a key with `manage.py create_api_token USER` "
+            "(add `--write` for a token that may change data).",
+        }
+
+
+class ApiAccess(permissions.IsAuthenticated):
+    """Signed-in callers only; a token without write scope may only read."""
+
+    message = "This token is read-only; create one with --write to change data."
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False  # DRF answers 401: no credentials, or bad ones
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        token = request.auth
+        return not isinstance(token, AuthToken) or token.info.can_write
+
+
+class TokenRateThrottle(SimpleRateThrottle):
+    scope = "token"
+
+    def get_cache_key(self, request, view) -> str | None:
+        if not isinstance(request.auth, AuthToken):
+            return None  # sessions are not throttled here
+        return self.cache_format % {"scope": self.scope, "ident": request.auth.token_key}

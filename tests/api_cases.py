@@ -1,0 +1,242 @@
+"""Generated API tests: one base class checks an endpoint's list, detail, writes, filters and
+query count; each endpoint's test class only supplies data (NetBox's way). The permission
+matrix (who × endpoint × in or out of scope) is built from the same endpoint classes.
+
+Loaded as a pytest plugin (tests/conftest.py) for its fixtures.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from staffing import spans
+from staffing.models import Person, Position
+from tests.factories import UserFactory, make_position, make_team
+
+ACTORS = ("admin", "director", "manager", "hr_token", "read_token", "anonymous")
+
+
+def api_token(user, *, write: bool) -> str:
+    """A token made the way an operator makes one: with ``manage.py create_api_token``."""
+    out = StringIO()
+    args = [user.username, "--name", "tests", *(["--write"] if write else [])]
+    call_command("create_api_token", *args, stdout=out)
+    keys = re.findall(r"\b[0-9a-zA-Z_]{40,}\b", out.getvalue())
+    assert keys, out.getvalue()
+    return keys[0]
+
+
+def session_client(user) -> APIClient:
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+def token_client(user, *, write: bool) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user, write=write)}")
+    return client
+
+
+@dataclass
+class Org:
+    """Two trees. Director › Manager A (the manager user) › Lead A › agents, and › Manager B
+    › Lead B › agents, with a vacancy; Other Director › Other Lead › agents, outside the
+    director's scope. ``mine`` is in every scoped actor's scope; ``theirs`` in none."""
+
+    positions: dict[str, Position]
+    mine: Position  # an agent under Lead A
+    theirs: Position  # an agent under Other Lead
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def grow(self, teams: int = 3, size: int = 4) -> None:
+        """More of everything, to show that a list's query count does not follow."""
+        for n in range(teams):
+            lead = make_position(f"Grown Lead {n}", "team-lead", self.positions["manager_a"])
+            make_team(lead, size)
+        spans.recompute()
+
+
+@pytest.fixture
+def api_org(framework) -> Org:
+    director = make_position("Director", "director")
+    manager_a = make_position("Manager A", "advocate-manager", director)
+    lead_a = make_position("Lead A", "team-lead", manager_a)
+    mine = make_team(lead_a, 3)[0]
+    manager_b = make_position("Manager B", "advocate-manager", director)
+    lead_b = make_position("Lead B", "team-lead", manager_b)
+    make_team(lead_b, 2)
+    make_position("Open B", "advocate", lead_b, holder=None)
+    other = make_position("Other Director", "director")
+    other_lead = make_position("Other Lead", "team-lead", other)
+    theirs = make_team(other_lead, 2)[0]
+    spans.recompute()
+    positions = {p.title: p for p in Position.objects.all()}
+    named = {
+        "director": positions["Director"],
+        "manager_a": positions["Manager A"],
+        "lead_a": positions["Lead A"],
+        "manager_b": positions["Manager B"],
+        "lead_b": positions["Lead B"],
+        "other": positions["Other Director"],
+        "other_lead": positions["Other Lead"],
+    }
+    return Org(named, Position.objects.get(pk=mine.pk), Position.objects.get(pk=theirs.pk))
+
+
+def _holder_user(position: Position, group: str):
+    user = UserFactory(groups=[group])
+    Person.objects.filter(pk=position.holder_id).update(user=user)
+    return user
+
+
+@pytest.fixture
+def actors(api_org) -> dict[str, APIClient]:
+    """A client per actor of the permission matrix."""
+    hr = UserFactory(groups=["hr"])
+    reader = UserFactory(is_superuser=True, is_staff=True)
+    admin = UserFactory(is_superuser=True, is_staff=True)
+    return {
+        "admin": session_client(admin),
+        "director": session_client(_holder_user(api_org.positions["director"], "director")),
+        "manager": session_client(_holder_user(api_org.positions["manager_a"], "manager")),
+        "hr_token": token_client(hr, write=True),
+        "read_token": token_client(reader, write=False),
+        "anonymous": APIClient(),
+    }
+
+
+def count_queries(client: APIClient, url: str, params: dict | None = None) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params or {})
+    assert response.status_code == 200, response.content
+    return len(captured.captured_queries)
+
+
+def ids_of(response) -> set[int]:
+    assert response.status_code == 200, response.content
+    data = response.json()
+    rows = data["results"] if isinstance(data, dict) and "results" in data else data
+    return {row["id"] for row in rows}
+
+
+class EndpointCase:
+    """Fill in the class attributes; every test below then runs against the endpoint.
+
+    * ``url``: the list URL; ``kind``: "catalogue" (read by every signed-in caller, the
+      same for all), "scoped" (filtered by the caller's part of the tree) or "summary"
+      (no detail route).
+    * ``objects(org)``: (an object in every scoped actor's scope, one in none), as ids.
+    * ``create(org)`` / ``update(org)``: a valid payload, or None when the endpoint does
+      not take that write (then it must answer 405).
+    * ``filters``: (query parameters built from the org, the ids expected) pairs.
+    """
+
+    url: str = ""
+    kind: str = "scoped"
+    writable: bool = False
+    filters: tuple[tuple[Callable[[Org], dict], Callable[[Org], set[int]]], ...] = ()
+
+    def objects(self, org: Org) -> tuple[int, int]:
+        raise NotImplementedError
+
+    def create(self, org: Org) -> dict | None:
+        return None
+
+    def update(self, org: Org) -> dict | None:
+        return None
+
+    # --- generated tests -----------------------------------------------------------------
+
+    def test_list_has_counts_and_the_objects(self, api_org, admin_client_api):
+        inside, outside = self.objects(api_org)
+        response = admin_client_api.get(self.url, {"page_size": 1000})
+        data = response.json()
+        assert data["count"] >= 2 and len(data["results"]) == data["count"]
+        assert {inside, outside} <= ids_of(response)
+
+    def test_detail(self, api_org, admin_client_api):
+        inside, _ = self.objects(api_org)
+        response = admin_client_api.get(f"{self.url}{inside}/")
+        assert response.status_code == 200 and response.json()["id"] == inside
+        assert admin_client_api.get(f"{self.url}999999/").status_code == 404
+
+    def test_create(self, api_org, admin_client_api):
+        payload = self.create(api_org)
+        response = admin_client_api.post(self.url, payload or {}, format="json")
+        if payload is None:
+            assert response.status_code == 405
+            return
+        assert response.status_code == 201, response.content
+        created = admin_client_api.get(f"{self.url}{response.json()['id']}/")
+        assert created.status_code == 200
+        bad = admin_client_api.post(self.url, {"nonsense": 1}, format="json")
+        assert bad.status_code == 400 and bad.json()
+
+    def test_update(self, api_org, admin_client_api):
+        inside, _ = self.objects(api_org)
+        payload = self.update(api_org)
+        response = admin_client_api.patch(f"{self.url}{inside}/", payload or {}, format="json")
+        if payload is None:
+            assert response.status_code == 405
+            return
+        assert response.status_code == 200, response.content
+        for name, value in payload.items():
+            shown = response.json()[name]
+            assert (shown["id"] if isinstance(shown, dict) else shown) == value
+
+    def test_delete_is_not_offered_where_nothing_may_be_deleted(self, api_org, admin_client_api):
+        if self.writable:
+            return  # deletion has its own tests with its refusals (test_org_api)
+        inside, _ = self.objects(api_org)
+        assert admin_client_api.delete(f"{self.url}{inside}/").status_code == 405
+
+    def test_filters(self, api_org, admin_client_api):
+        self.objects(api_org)  # some endpoints make their rows there
+        for params, expected in self.filters:
+            response = admin_client_api.get(self.url, {**params(api_org), "page_size": 1000})
+            assert ids_of(response) == expected(api_org), params(api_org)
+
+    def test_list_queries_do_not_grow_with_the_org(self, api_org, admin_client_api):
+        before = count_queries(admin_client_api, self.url)
+        api_org.grow()
+        assert count_queries(admin_client_api, self.url) == before
+        # a smaller page may skip a prefetch that has nothing to fetch, never add one
+        assert count_queries(admin_client_api, self.url, {"page_size": 3}) <= before
+
+
+@pytest.fixture
+def admin_client_api() -> APIClient:
+    return session_client(UserFactory(is_superuser=True, is_staff=True))
+
+
+def matrix_expectation(kind: str, writable: bool, actor: str, where: str, action: str) -> int:
+    """The status an actor gets: the product's access rules written as one table.
+
+    ``where`` is "in" or "out" of the director's and the manager's scope; ``action`` is
+    "list" (is the object among the results: 200 means yes, 404 means left out), "detail"
+    or "update".
+    """
+    if actor == "anonymous":
+        return 401
+    scoped_out = kind == "scoped" and where == "out" and actor in ("director", "manager")
+    if action in ("list", "detail"):
+        return 404 if scoped_out else 200
+    # update
+    if actor == "read_token":
+        return 403  # a read-only token: refused before anything else
+    if not writable:
+        return 405
+    if scoped_out:
+        return 404
+    if actor == "hr_token":
+        return 403  # HR reads the organization; it does not edit it
+    return 200

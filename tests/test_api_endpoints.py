@@ -1,0 +1,222 @@
+"""Every API endpoint through the generated tests of tests/api_cases.py, and the permission
+matrix: admin, director, manager, an HR token, a read-only token and an anonymous caller ×
+every endpoint × an object in and out of their scope × list, detail and update."""
+
+import pytest
+
+from metrics.models import KPI
+from roles.models import PromotionPath, Role, Skill
+from staffing.models import Finding, Position
+from tests.api_cases import ACTORS, EndpointCase, Org, ids_of, matrix_expectation
+from tests.factories import LocationFactory
+from tiers.models import Squad, Tier
+
+pytestmark = pytest.mark.django_db
+
+
+def agents_of(org: Org, name: str) -> set[int]:
+    return set(Position.objects.filter(parent=org.positions[name]).values_list("pk", flat=True))
+
+
+def subtree(org: Org, name: str) -> set[int]:
+    return set(Position.objects.subtree_of(org.positions[name]).values_list("pk", flat=True))
+
+
+class TestPositions(EndpointCase):
+    url = "/api/positions/"
+    writable = True
+    filters = (
+        (lambda o: {"parent": o.positions["lead_a"].pk}, lambda o: agents_of(o, "lead_a")),
+        (lambda o: {"subtree_of": o.positions["other"].pk}, lambda o: subtree(o, "other")),
+        (
+            lambda o: {"vacant": "true"},
+            lambda o: set(Position.objects.vacant().values_list("pk", flat=True)),
+        ),
+        (
+            lambda o: {"top": "true"},
+            lambda o: {o.positions["director"].pk, o.positions["other"].pk},
+        ),
+    )
+
+    def objects(self, org):
+        return org.mine.pk, org.theirs.pk
+
+    def create(self, org):
+        role = Role.objects.get(code="advocate")
+        return {"title": "New agent", "role": role.pk, "parent": org.positions["lead_a"].pk}
+
+    def update(self, org):
+        return {"title": "Renamed agent"}
+
+
+class TestPeople(EndpointCase):
+    url = "/api/people/"
+    writable = True
+    filters = (
+        (
+            lambda o: {"subtree_of": o.positions["lead_b"].pk},
+            lambda o: set(
+                Position.objects.subtree_of(o.positions["lead_b"])
+                .filter(holder__isnull=False)
+                .values_list("holder_id", flat=True)
+            ),
+        ),
+    )
+
+    def objects(self, org):
+        return org.mine.holder_id, org.theirs.holder_id
+
+    def create(self, org):
+        return {"employee_id": "HR-NEW-1", "given_name": "Noor", "family_name": "Haddad"}
+
+    def update(self, org):
+        return {"family_name": "Haddad-Kelly"}
+
+
+class TestFindings(EndpointCase):
+    url = "/api/findings/"
+    filters = (
+        (
+            lambda o: {"subtree_of": o.positions["other"].pk},
+            lambda o: set(
+                Finding.objects.filter(position__tree_id=o.positions["other"].tree_id).values_list(
+                    "pk", flat=True
+                )
+            ),
+        ),
+    )
+
+    def objects(self, org):
+        on = Finding.objects.open()
+        return (
+            on.filter(position=org.positions["lead_a"]).first().pk,
+            on.filter(position=org.positions["other_lead"]).first().pk,
+        )
+
+
+class TestLocations(EndpointCase):
+    url = "/api/locations/"
+    kind = "catalogue"
+    filters = ((lambda o: {"country": "PT"}, lambda o: {o.extra["lisbon"]}),)
+
+    def objects(self, org):
+        if "lisbon" not in org.extra:
+            org.extra["dublin"] = LocationFactory(code="dub", name="Dublin").pk
+            org.extra["lisbon"] = LocationFactory(code="lis", name="Lisbon", country="PT").pk
+        return org.extra["dublin"], org.extra["lisbon"]
+
+
+def first_two(model, **filters):
+    rows = list(model.objects.filter(**filters).order_by("pk").values_list("pk", flat=True))
+    return rows[0], rows[-1]
+
+
+class TestTiers(EndpointCase):
+    url = "/api/tiers/"
+    kind = "catalogue"
+
+    def objects(self, org):
+        return first_two(Tier)
+
+
+class TestSquads(EndpointCase):
+    url = "/api/squads/"
+    kind = "catalogue"
+
+    def objects(self, org):
+        return first_two(Squad)
+
+
+class TestSkills(EndpointCase):
+    url = "/api/skills/"
+    kind = "catalogue"
+
+    def objects(self, org):
+        return first_two(Skill)
+
+
+class TestRoles(EndpointCase):
+    url = "/api/roles/"
+    kind = "catalogue"
+    filters = (
+        (
+            lambda o: {"track": "management"},
+            lambda o: set(Role.objects.filter(track="management").values_list("pk", flat=True)),
+        ),
+    )
+
+    def objects(self, org):
+        return first_two(Role)
+
+
+class TestPromotionPaths(EndpointCase):
+    url = "/api/promotion-paths/"
+    kind = "catalogue"
+
+    def objects(self, org):
+        return first_two(PromotionPath)
+
+
+class TestKPIs(EndpointCase):
+    url = "/api/kpis/"
+    kind = "catalogue"
+
+    def objects(self, org):
+        return first_two(KPI)
+
+
+ENDPOINTS = [
+    TestPositions,
+    TestPeople,
+    TestFindings,
+    TestLocations,
+    TestTiers,
+    TestSquads,
+    TestSkills,
+    TestRoles,
+    TestPromotionPaths,
+    TestKPIs,
+]
+SUMMARIES = ["/api/headcount/", "/api/career-paths/"]
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.url.strip("/").split("/")[-1])
+def test_permission_matrix(api_org, actors, endpoint, actor):
+    case, client = endpoint(), actors[actor]
+    objects = dict(zip(("in", "out"), case.objects(api_org), strict=True))
+    listed = client.get(case.url, {"page_size": 1000})
+    for where, pk in objects.items():
+        expected = {
+            action: matrix_expectation(case.kind, case.writable, actor, where, action)
+            for action in ("list", "detail", "update")
+        }
+        if expected["list"] == 401:
+            assert listed.status_code == 401
+            assert "WWW-Authenticate" in listed
+        else:
+            assert (pk in ids_of(listed)) == (expected["list"] == 200), (where, actor)
+        detail = client.get(f"{case.url}{pk}/")
+        assert detail.status_code == expected["detail"], (where, actor, detail.content)
+        payload = case.update(api_org) or {"id": pk}
+        changed = client.patch(f"{case.url}{pk}/", payload, format="json")
+        assert changed.status_code == expected["update"], (where, actor, changed.content)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("url", SUMMARIES)
+def test_permission_matrix_of_summaries(api_org, actors, url, actor):
+    response = actors[actor].get(url)
+    assert response.status_code == (401 if actor == "anonymous" else 200)
+    assert actors[actor].post(url, {}).status_code == {
+        "anonymous": 401,
+        "read_token": 403,
+    }.get(actor, 405)
+
+
+def test_the_matrix_covers_every_route():
+    """A new endpoint cannot be forgotten: every route of the router is in the matrix."""
+    from orgdesign.api import router
+
+    covered = {e.url for e in ENDPOINTS} | set(SUMMARIES)
+    assert {f"/api/{prefix}/" for prefix, _, _ in router.registry} == covered

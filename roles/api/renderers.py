@@ -10,7 +10,7 @@ def occupation(role: dict) -> dict:
     """One role, as the serializer shows it, as a schema.org Occupation."""
     item = {
         "@type": "Occupation",
-        "@id": role["url"],
+        "@id": role["url"].split("?")[0],  # the resource, not this format of it
         "identifier": role["code"],
         "name": role["name"],
         "description": role["summary"],

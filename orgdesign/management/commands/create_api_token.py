@@ -36,7 +36,8 @@ class Command(BaseCommand):
         if list:
             return self.list_tokens(tokens)
         if revoke_all:
-            count, _ = tokens.delete()
+            count = tokens.count()
+            tokens.delete()
             self.stdout.write(f"Revoked {count} token(s) of {username}.")
             return
         if revoke:

@@ -187,6 +187,7 @@ def test_foundation_benchmarks(framework, client):
         response, ms, queries = measure(lambda: client.get("/"))
         assert response.status_code == 200
         rows.append((size, "GET / as a manager (own team)", ms, queries))
+        rows += api_rows(size, client)
 
         managers = Position.objects.filter(role__code="advocate-manager")
         team = Position.objects.filter(role__code="team-lead").order_by("lft").first()
@@ -204,6 +205,31 @@ def test_foundation_benchmarks(framework, client):
         rows += span_rows(size)
 
     print_table(rows)
+
+
+API_LISTS = [
+    "/api/positions/",
+    "/api/positions/?subtree_of={manager}",
+    "/api/people/",
+    "/api/findings/",
+    "/api/headcount/",
+    "/api/roles/",
+    "/api/positions/?format=csv&subtree_of={manager}",
+]
+
+
+def api_rows(size: int, client) -> list[tuple]:
+    """The API's list endpoints as an admin, a page of 100 (the CSV: a manager's team)."""
+    client.login(username="admin", password=demo.DEMO_PASSWORD)
+    manager = Position.objects.filter(role__code="advocate-manager").order_by("lft").first()
+    rows = []
+    for template in API_LISTS:
+        url = template.format(manager=manager.pk)
+        client.get(url)  # warm up
+        response, ms, queries = measure(lambda url=url: client.get(url))
+        assert response.status_code == 200, url
+        rows.append((size, f"GET {template.replace('{manager}', 'M')}", ms, queries))
+    return rows
 
 
 def print_table(rows):

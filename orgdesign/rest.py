@@ -21,7 +21,7 @@ from django.utils.http import http_date, quote_etag
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import build_basic_type, build_object_type
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema_field
 from rest_framework import exceptions, renderers, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -303,3 +303,8 @@ class CatalogueConditionalMixin:
             response["Last-Modified"] = http_date(last_modified)
             response["Cache-Control"] = "private, no-cache"  # revalidate, then reuse
         return response
+
+
+def response_example(title: str, /, **value) -> OpenApiExample:
+    """An example of what an endpoint answers, for the OpenAPI schema."""
+    return OpenApiExample(title, value=value, response_only=True)

@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import filters, serializers, viewsets
 
 from metrics.models import KPI
-from orgdesign.rest import CatalogueConditionalMixin
+from orgdesign.rest import CatalogueConditionalMixin, response_example
 
 
 class KPISerializer(serializers.ModelSerializer):
@@ -28,9 +28,24 @@ class KPISerializer(serializers.ModelSerializer):
         extra_kwargs = {"url": {"view_name": "kpi-detail"}}
 
 
+KPI_EXAMPLE = response_example(
+    "First-contact resolution",
+    id=1,
+    url="https://orgdesign.example/api/kpis/1/",
+    code="fcr",
+    name="First-contact resolution",
+    unit="percent",
+    better="higher",
+    target="75.00",
+    comparison="gte",
+    target_display="at least 75 %",
+    review_period="monthly",
+)
+
+
 @extend_schema_view(
-    list=extend_schema(summary="KPI definitions and their targets"),
-    retrieve=extend_schema(summary="One KPI"),
+    list=extend_schema(summary="KPI definitions and their targets", examples=[KPI_EXAMPLE]),
+    retrieve=extend_schema(summary="One KPI", examples=[KPI_EXAMPLE]),
 )
 class KPIViewSet(CatalogueConditionalMixin, viewsets.ReadOnlyModelViewSet):
     """The indicators the organization is held to (first-contact resolution, CSAT, NPS,

@@ -14,7 +14,12 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from orgdesign.rest import BooleanFilter, CatalogueConditionalMixin, CsvRenderer
+from orgdesign.rest import (
+    BooleanFilter,
+    CatalogueConditionalMixin,
+    CsvRenderer,
+    response_example,
+)
 from roles.api.renderers import OccupationJsonLdRenderer
 from roles.api.serializers import (
     CareerPathSerializer,
@@ -48,6 +53,21 @@ class RoleFilter(django_filters.FilterSet):
         fields = ["tier", "track", "level", "is_active", "skill", "has_span_rule"]
 
 
+SKILL = response_example(
+    "A skill", id=3, code="clear-communication", name="Clear communication", kind="skill"
+)
+PATH = response_example(
+    "Senior TSE to Architect",
+    id=5,
+    from_role={"id": 5, "url": "https://orgdesign.example/api/roles/5/", "name": "Senior TSE"},
+    to_role={"id": 6, "url": "https://orgdesign.example/api/roles/6/", "name": "Architect"},
+    min_months=18,
+    max_months=None,
+    approximate=False,
+    months="18+ months",
+    criteria=[],
+    external_hires_allowed=False,
+)
 ROLE_EXAMPLE = OpenApiExample(
     "Customer Advocate",
     value={
@@ -115,8 +135,8 @@ class RoleViewSet(CatalogueConditionalMixin, viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Skills and management competencies"),
-    retrieve=extend_schema(summary="One skill"),
+    list=extend_schema(summary="Skills and management competencies", examples=[SKILL]),
+    retrieve=extend_schema(summary="One skill", examples=[SKILL]),
 )
 class SkillViewSet(CatalogueConditionalMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Skill.objects.all()
@@ -128,8 +148,10 @@ class SkillViewSet(CatalogueConditionalMixin, viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Promotion paths: from one role to the next, with minimum time"),
-    retrieve=extend_schema(summary="One promotion path"),
+    list=extend_schema(
+        summary="Promotion paths: from one role to the next, with minimum time", examples=[PATH]
+    ),
+    retrieve=extend_schema(summary="One promotion path", examples=[PATH]),
 )
 class PromotionPathViewSet(CatalogueConditionalMixin, viewsets.ReadOnlyModelViewSet):
     queryset = PromotionPath.objects.select_related("from_role", "to_role")
@@ -221,6 +243,7 @@ class CareerPathGraphs(viewsets.ViewSet):
         summary="The career ladder of every track",
         responses=CareerPathSerializer(many=True),
         operation_id="career_paths_list",
+        examples=[CAREER_PATH_EXAMPLE],
     ),
     retrieve=extend_schema(
         summary="The career ladder of one track",

@@ -22,7 +22,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from orgdesign.rest import CsvRenderer
+from orgdesign.rest import CsvRenderer, response_example
 from staffing import services
 from staffing.api.filters import (
     FindingFilter,
@@ -94,6 +94,50 @@ def positions_for(request):
     )
 
 
+PERSON = response_example(
+    "Seen by HR",
+    id=311,
+    url="https://orgdesign.example/api/people/311/",
+    employee_id="E-10452",
+    given_name="Aoife",
+    family_name="Byrne",
+    full_name="Aoife Byrne",
+    location={"id": 2, "url": "https://orgdesign.example/api/locations/2/", "name": "Dublin"},
+    position={"id": 42, "url": "https://orgdesign.example/api/positions/42/", "name": "Team Lead"},
+    role={"id": 8, "url": "https://orgdesign.example/api/roles/8/", "name": "Team Lead"},
+    is_active=True,
+    email="aoife.byrne@example.com",
+    hire_date="2021-04-12",
+)
+LOCATION = response_example(
+    "Dublin", id=2, code="dub", name="Dublin", city="Dublin", country="IE", timezone="Europe/Dublin"
+)
+COUNTS = {"total": 12, "filled": 10, "open": 1, "planned": 1}
+HEADCOUNT = response_example(
+    "A manager's team",
+    scope={"id": 7, "url": "https://orgdesign.example/api/positions/7/", "name": "EMEA"},
+    **COUNTS,
+    by_tier=[{"id": 2, "code": "t1", "name": "Tier 1", **COUNTS}],
+    by_role=[{"id": 2, "code": "advocate", "name": "Customer Advocate", **COUNTS}],
+    by_location=[{"id": 2, "code": "dub", "name": "Dublin", **COUNTS}],
+    by_squad=[{"id": None, "code": "none", "name": "None", **COUNTS}],
+)
+FINDING = response_example(
+    "Too many direct reports",
+    id=9,
+    position={"id": 42, "url": "https://orgdesign.example/api/positions/42/", "name": "Team Lead"},
+    position_title="Team Lead",
+    rule_role="Team Lead",
+    kind="too_many_direct",
+    severity="warning",
+    message="12 direct reports; a Team Lead should have 6–10 (vacancies included).",
+    measured=12,
+    allowed_min=6,
+    allowed_max=10,
+    first_seen="2026-11-20T09:00:00Z",
+    resolved_at=None,
+    is_open=True,
+)
 LOOP_MESSAGE = "Lead B is in Manager A's own team; moving there would make a reporting loop."
 POSITION_EXAMPLE = OpenApiExample(
     "A team lead",
@@ -269,6 +313,14 @@ class PositionViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         summary="Fill a vacancy with a person",
+        examples=[
+            OpenApiExample(
+                "From the first of the month",
+                value={"person": 311, "start_date": "2026-12-01", "note": "Internal move"},
+                request_only=True,
+            ),
+            POSITION_EXAMPLE,
+        ],
         description="Ends whatever the person held before. 409 when the position is held.",
         request=PositionAssignSerializer,
         responses={200: PositionSerializer, 409: OpenApiTypes.OBJECT},
@@ -285,6 +337,14 @@ class PositionViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         summary="Vacate a position",
+        examples=[
+            OpenApiExample(
+                "Leaving at the end of the month",
+                value={"end_date": "2026-11-30", "note": "Left the company"},
+                request_only=True,
+            ),
+            POSITION_EXAMPLE,
+        ],
         description="Ends the holder's assignment; the position becomes open. 409 when it "
         "is already vacant.",
         request=PositionVacateSerializer,
@@ -300,6 +360,7 @@ class PositionViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         summary="The managers above a position, top first (those you can see)",
+        examples=[POSITION_EXAMPLE],
         responses=PositionSerializer(many=True),
         filters=False,
     )
@@ -313,6 +374,7 @@ class PositionViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         summary="The direct reports of a position",
+        examples=[POSITION_EXAMPLE],
         filters=False,
         responses=PositionSerializer(many=True),
     )
@@ -329,11 +391,12 @@ class PositionViewSet(viewsets.ModelViewSet):
 @extend_schema_view(
     list=extend_schema(
         summary="People you can see",
+        examples=[PERSON],
         description="HR and admins see everyone; managers and directors the people in their "
         "part of the tree. `email` and `hire_date` appear only to admins, HR, the person "
         "themself and the managers above them. `?format=csv` returns every selected row.",
     ),
-    retrieve=extend_schema(summary="One person"),
+    retrieve=extend_schema(summary="One person", examples=[PERSON]),
     create=extend_schema(summary="Add a person (not yet in a position)"),
     partial_update=extend_schema(summary="Change a person's details"),
     update=extend_schema(summary="Replace a person's details"),
@@ -390,7 +453,8 @@ class PersonViewSet(
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Offices and sites"), retrieve=extend_schema(summary="One site")
+    list=extend_schema(summary="Offices and sites", examples=[LOCATION]),
+    retrieve=extend_schema(summary="One site", examples=[LOCATION]),
 )
 class LocationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = LocationSerializer
@@ -408,6 +472,7 @@ class HeadcountViewSet(viewsets.ViewSet):
         summary="Headcount by tier, role, location and squad",
         parameters=[subtree_param],
         responses=HeadcountSerializer,
+        examples=[HEADCOUNT],
     )
     def list(self, request):
         positions = request_scope(request).filter_visible(Position.objects.all())
@@ -435,6 +500,10 @@ class HeadcountViewSet(viewsets.ViewSet):
         return Response(HeadcountSerializer(data).data)
 
 
+@extend_schema_view(
+    list=extend_schema(summary="Span-of-control findings, most severe first", examples=[FINDING]),
+    retrieve=extend_schema(summary="One finding", examples=[FINDING]),
+)
 class FindingViewSet(viewsets.ReadOnlyModelViewSet):
     """Span-of-control findings on the positions the caller can see, most severe first.
 

@@ -2,10 +2,33 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import filters, viewsets
 
-from orgdesign.rest import CatalogueConditionalMixin
+from orgdesign.rest import CatalogueConditionalMixin, response_example
 from tiers.api.serializers import SquadSerializer, TierSerializer
 from tiers.models import Squad, Tier
 
+TIER = response_example(
+    "Tier 2",
+    id=3,
+    url="https://orgdesign.example/api/tiers/3/",
+    code="t2",
+    name="Tier 2 — Technical support",
+    kind="technical",
+    rank=2,
+    staffed=True,
+    target_handling_minutes=30,
+    volume_share="—",
+    channels=["escalation", "email"],
+    escalates_to={"id": 4, "url": "https://orgdesign.example/api/tiers/4/", "name": "Tier 3"},
+)
+SQUAD = response_example(
+    "A specialist squad",
+    id=2,
+    code="billing",
+    name="Billing and accounts",
+    tier={"id": 3, "url": "https://orgdesign.example/api/tiers/3/", "name": "Tier 2"},
+    kind="specialist",
+    portfolio=["Invoices", "Payment methods"],
+)
 SEARCH_AND_ORDER = [
     *viewsets.ReadOnlyModelViewSet.filter_backends,
     filters.SearchFilter,
@@ -14,8 +37,8 @@ SEARCH_AND_ORDER = [
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Support tiers, from self-service to management"),
-    retrieve=extend_schema(summary="One tier"),
+    list=extend_schema(summary="Support tiers, from self-service to management", examples=[TIER]),
+    retrieve=extend_schema(summary="One tier", examples=[TIER]),
 )
 class TierViewSet(CatalogueConditionalMixin, viewsets.ReadOnlyModelViewSet):
     """The tiers of the support organization: what each handles, how fast, what share of the
@@ -32,8 +55,10 @@ class TierViewSet(CatalogueConditionalMixin, viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Squads: a tier's entry squad and its specialist squads"),
-    retrieve=extend_schema(summary="One squad"),
+    list=extend_schema(
+        summary="Squads: a tier's entry squad and its specialist squads", examples=[SQUAD]
+    ),
+    retrieve=extend_schema(summary="One squad", examples=[SQUAD]),
 )
 class SquadViewSet(CatalogueConditionalMixin, viewsets.ReadOnlyModelViewSet):
     """Squads split a staffed tier: one entry squad for general work, specialist squads that

@@ -18,15 +18,19 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import build_basic_type, build_object_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema_field
-from rest_framework import exceptions, renderers, serializers, status
+from rest_framework import exceptions, filters, renderers, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import exception_handler as drf_exception_handler
+
+# Filter, search and order: what every list endpoint offers.
+FILTER_SEARCH_ORDER = [DjangoFilterBackend, filters.SearchFilter, filters.OrderingFilter]
 
 # Error codes raised by services that mean "the request is valid but the data's current
 # state forbids it": answered 409 Conflict rather than 400.
@@ -146,6 +150,13 @@ class BriefRelatedFieldExtension(OpenApiSerializerFieldExtension):
         if self.target.allow_null:
             schema["nullable"] = True
         return schema
+
+
+def lines_field(source: str, **kwargs) -> serializers.ListField:
+    """A text kept one item per line (responsibilities, criteria, a portfolio), as a list."""
+    return serializers.ListField(
+        source=source, child=serializers.CharField(), read_only=True, **kwargs
+    )
 
 
 # --- CSV ---------------------------------------------------------------------------------------

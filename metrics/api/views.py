@@ -1,8 +1,8 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import filters, serializers, viewsets
+from rest_framework import serializers, viewsets
 
 from metrics.models import KPI
-from orgdesign.rest import CatalogueConditionalMixin, response_example
+from orgdesign.rest import FILTER_SEARCH_ORDER, CatalogueConditionalMixin, response_example
 
 
 class KPISerializer(serializers.ModelSerializer):
@@ -53,6 +53,6 @@ class KPIViewSet(CatalogueConditionalMixin, viewsets.ReadOnlyModelViewSet):
 
     queryset = KPI.objects.all()
     serializer_class = KPISerializer
-    filter_backends = [*viewsets.ReadOnlyModelViewSet.filter_backends, filters.SearchFilter]
+    filter_backends = FILTER_SEARCH_ORDER
     filterset_fields = ["review_period", "unit", "better"]
     search_fields = ["name", "code", "description"]

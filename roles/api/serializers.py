@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orgdesign.rest import BriefRelatedField
+from orgdesign.rest import BriefRelatedField, lines_field
 from roles.models import PromotionPath, Role, Skill, SpanRule
 
 
@@ -15,9 +15,7 @@ class SkillSerializer(serializers.ModelSerializer):
 class PromotionPathSerializer(serializers.ModelSerializer):
     from_role = BriefRelatedField("role-detail", read_only=True)
     to_role = BriefRelatedField("role-detail", read_only=True)
-    criteria = serializers.ListField(
-        source="criteria_items", child=serializers.CharField(), read_only=True
-    )
+    criteria = lines_field("criteria_items")
     months = serializers.CharField(source="months_display", read_only=True)
 
     class Meta:
@@ -62,9 +60,7 @@ class RoleSerializer(serializers.ModelSerializer):
 
     tier = BriefRelatedField("tier-detail", read_only=True)
     track_display = serializers.CharField(source="get_track_display", read_only=True)
-    responsibilities = serializers.ListField(
-        source="responsibility_items", child=serializers.CharField(), read_only=True
-    )
+    responsibilities = lines_field("responsibility_items")
     external_hire = serializers.CharField(source="external_hire_display", read_only=True)
     skills = BriefRelatedField("skill-detail", many=True, read_only=True)
     span_rule = serializers.SerializerMethodField()

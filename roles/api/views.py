@@ -8,13 +8,14 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import filters, viewsets
+from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from orgdesign.rest import (
+    FILTER_SEARCH_ORDER,
     BooleanFilter,
     CatalogueConditionalMixin,
     CsvRenderer,
@@ -29,12 +30,6 @@ from roles.api.serializers import (
 )
 from roles.models import PromotionPath, Role, Skill
 from roles.selectors import roles_with_rules
-
-SEARCH_AND_ORDER = [
-    *viewsets.ReadOnlyModelViewSet.filter_backends,
-    filters.SearchFilter,
-    filters.OrderingFilter,
-]
 
 
 class RoleFilter(django_filters.FilterSet):
@@ -105,7 +100,7 @@ ROLE_EXAMPLE = OpenApiExample(
 class RoleViewSet(CatalogueConditionalMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = RoleSerializer
     filterset_class = RoleFilter
-    filter_backends = SEARCH_AND_ORDER
+    filter_backends = FILTER_SEARCH_ORDER
     search_fields = ["name", "code", "summary"]
     ordering_fields = ["level", "name", "csat_target"]
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CsvRenderer, OccupationJsonLdRenderer]
@@ -141,7 +136,7 @@ class RoleViewSet(CatalogueConditionalMixin, viewsets.ReadOnlyModelViewSet):
 class SkillViewSet(CatalogueConditionalMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Skill.objects.all()
     serializer_class = SkillSerializer
-    filter_backends = SEARCH_AND_ORDER
+    filter_backends = FILTER_SEARCH_ORDER
     filterset_fields = ["kind"]
     search_fields = ["name", "code", "description"]
     ordering_fields = ["name"]
@@ -156,7 +151,7 @@ class SkillViewSet(CatalogueConditionalMixin, viewsets.ReadOnlyModelViewSet):
 class PromotionPathViewSet(CatalogueConditionalMixin, viewsets.ReadOnlyModelViewSet):
     queryset = PromotionPath.objects.select_related("from_role", "to_role")
     serializer_class = PromotionPathSerializer
-    filter_backends = SEARCH_AND_ORDER
+    filter_backends = FILTER_SEARCH_ORDER
     filterset_fields = {"from_role": ["exact"], "to_role": ["exact"], "from_role__track": ["exact"]}
     ordering_fields = ["min_months"]
 

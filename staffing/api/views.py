@@ -16,13 +16,13 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import filters, mixins, permissions, status, viewsets
+from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from orgdesign.rest import CsvRenderer, response_example
+from orgdesign.rest import FILTER_SEARCH_ORDER, CsvRenderer, response_example
 from staffing import services
 from staffing.api.filters import (
     FindingFilter,
@@ -209,31 +209,12 @@ class PositionViewSet(viewsets.ModelViewSet):
     queryset = Position.objects.none()  # the model, for permissions and the schema
     serializer_class = PositionSerializer
     filterset_class = PositionFilter
-    filter_backends = [
-        *viewsets.ModelViewSet.filter_backends,
-        filters.OrderingFilter,
-        filters.SearchFilter,
-    ]
+    filter_backends = FILTER_SEARCH_ORDER
     ordering_fields = ["title", "level", "created_at", "updated_at"]
     search_fields = ["title", "holder__given_name", "holder__family_name", "external_id"]
     renderer_classes = WITH_CSV
     permission_classes = [*viewsets.ModelViewSet.permission_classes, ModelWritePermission]
-    csv_columns = [
-        "id",
-        "title",
-        "role",
-        "tier",
-        "parent",
-        "level",
-        "squad",
-        "location",
-        "status",
-        "holder",
-        "direct_reports",
-        "team_size",
-        "open_findings",
-        "external_id",
-    ]
+    csv_columns = [f for f in PositionSerializer.Meta.fields if f not in ("url", "is_vacant")]
     csv_filename = "positions"
     write_permission = None  # set by the actions below: the model permission they need
 
@@ -409,11 +390,7 @@ class PersonViewSet(
     queryset = Person.objects.none()  # the model, for permissions and the schema
     serializer_class = PersonSerializer
     filterset_class = PersonFilter
-    filter_backends = [
-        *viewsets.ModelViewSet.filter_backends,
-        filters.OrderingFilter,
-        filters.SearchFilter,
-    ]
+    filter_backends = FILTER_SEARCH_ORDER
     ordering_fields = ["family_name", "given_name", "employee_id"]
     search_fields = ["given_name", "family_name", "employee_id"]
     renderer_classes = WITH_CSV
@@ -459,7 +436,7 @@ class PersonViewSet(
 class LocationViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = LocationSerializer
     filterset_class = LocationFilter
-    filter_backends = [*viewsets.ModelViewSet.filter_backends, filters.SearchFilter]
+    filter_backends = FILTER_SEARCH_ORDER
     search_fields = ["name", "city", "code"]
     queryset = Location.objects.order_by("name")
 
@@ -513,11 +490,7 @@ class FindingViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = FindingSerializer
     filterset_class = FindingFilter
-    filter_backends = [
-        *viewsets.ReadOnlyModelViewSet.filter_backends,
-        filters.OrderingFilter,
-        filters.SearchFilter,
-    ]
+    filter_backends = FILTER_SEARCH_ORDER
     ordering_fields = ["first_seen", "updated_at", "resolved_at", "position_title"]
     search_fields = ["position_title", "message"]
 

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from orgdesign.rest import BriefRelatedField
+from orgdesign.rest import BriefRelatedField, lines_field
 from tiers.models import Squad, Tier
 
 
@@ -38,9 +38,7 @@ class TierSerializer(serializers.ModelSerializer):
 class SquadSerializer(serializers.ModelSerializer):
     tier = BriefRelatedField("tier-detail", read_only=True)
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
-    portfolio = serializers.ListField(
-        source="portfolio_items", child=serializers.CharField(), read_only=True
-    )
+    portfolio = lines_field("portfolio_items")
 
     class Meta:
         model = Squad

@@ -1,8 +1,8 @@
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import filters, viewsets
+from rest_framework import viewsets
 
-from orgdesign.rest import CatalogueConditionalMixin, response_example
+from orgdesign.rest import FILTER_SEARCH_ORDER, CatalogueConditionalMixin, response_example
 from tiers.api.serializers import SquadSerializer, TierSerializer
 from tiers.models import Squad, Tier
 
@@ -29,11 +29,6 @@ SQUAD = response_example(
     kind="specialist",
     portfolio=["Invoices", "Payment methods"],
 )
-SEARCH_AND_ORDER = [
-    *viewsets.ReadOnlyModelViewSet.filter_backends,
-    filters.SearchFilter,
-    filters.OrderingFilter,
-]
 
 
 @extend_schema_view(
@@ -48,7 +43,7 @@ class TierViewSet(CatalogueConditionalMixin, viewsets.ReadOnlyModelViewSet):
         Prefetch("squads", queryset=Squad.objects.order_by("kind", "name"))
     )
     serializer_class = TierSerializer
-    filter_backends = SEARCH_AND_ORDER
+    filter_backends = FILTER_SEARCH_ORDER
     filterset_fields = ["kind", "staffed", "triages"]
     search_fields = ["name", "code", "description"]
     ordering_fields = ["rank", "name"]
@@ -66,7 +61,7 @@ class SquadViewSet(CatalogueConditionalMixin, viewsets.ReadOnlyModelViewSet):
 
     queryset = Squad.objects.select_related("tier")
     serializer_class = SquadSerializer
-    filter_backends = SEARCH_AND_ORDER
+    filter_backends = FILTER_SEARCH_ORDER
     filterset_fields = ["tier", "kind"]
     search_fields = ["name", "code", "portfolio"]
     ordering_fields = ["name"]

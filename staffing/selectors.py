@@ -3,11 +3,12 @@
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from roles.models import Role
-from staffing.models import Assignment, Person, Position
+from staffing.models import Assignment, Finding, Person, Position
 
 DAYS_PER_MONTH = Decimal("30.436875")  # 365.2425 / 12
 
@@ -105,3 +106,37 @@ def headcount_breakdown(queryset) -> dict[str, list[dict]]:
 def headcount_totals(queryset) -> dict[str, int]:
     """Total, filled, open and planned positions of ``queryset`` (one query)."""
     return queryset.order_by().aggregate(**STATUS_COUNTS)
+
+
+def with_card_figures(queryset):
+    """``queryset`` with what a position's card shows: role and tier, squad, location,
+    holder and manager loaded, and ``direct_reports`` and ``open_findings`` counted, all in
+    the one query (team size comes from lft/rght)."""
+    direct = (
+        Position.objects.filter(parent=OuterRef("pk"))
+        .order_by()
+        .values("parent")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    findings = (
+        Finding.objects.open()
+        .filter(position=OuterRef("pk"))
+        .order_by()
+        .values("position")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return queryset.select_related("role__tier", "squad", "location", "holder", "parent").annotate(
+        direct_reports=Coalesce(Subquery(direct, output_field=IntegerField()), 0),
+        open_findings=Coalesce(Subquery(findings, output_field=IntegerField()), 0),
+    )
+
+
+def open_finding_messages(position_ids) -> dict[int, list[Finding]]:
+    """The open findings of these positions, most severe first (one query)."""
+    found: dict[int, list[Finding]] = {}
+    rows = Finding.objects.open().filter(position_id__in=list(position_ids)).by_severity()
+    for finding in rows.only("position_id", "kind", "severity", "message"):
+        found.setdefault(finding.position_id, []).append(finding)
+    return found

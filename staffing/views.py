@@ -1,58 +1,85 @@
-from django.contrib.auth.decorators import login_required
-from django.db.models import Count
-from django.shortcuts import render
+"""Server-rendered pages of the organization: the org chart at ``/`` (htmx loads deeper
+levels and search results as fragments)."""
 
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from staffing import chart
 from staffing.models import Position
-from staffing.scope import scope_for
-from staffing.selectors import direct_report_counts, headcount_by
+from staffing.scope import request_scope
+from staffing.selectors import headcount_by, headcount_totals
 from tiers.models import Tier
 
-OVERVIEW_DEPTH = 4  # at most this many levels below the top of the viewer's scope
-OVERVIEW_MAX_ROWS = 500  # fewer levels when the first ones already hold this many positions
+
+def _visible_position(request, raw: str | None) -> Position | None:
+    """The position with id ``raw`` if the viewer can see it; 404 otherwise."""
+    if raw in (None, ""):
+        return None
+    if not str(raw).isdigit():
+        raise Http404("No such position.")
+    position = chart.visible(request_scope(request)).filter(pk=raw).first()
+    if position is None:
+        raise Http404("No such position in the part of the organization you can see.")
+    return position
 
 
 @login_required
-def org_overview(request):
-    """The organization the viewer may see: its top levels with team sizes, and headcount.
+@require_GET
+def org_chart(request):
+    """The chart: the viewer's scope (or ``?root=``) with its first levels open, and with
+    ``?focus=`` the path down to one card opened and that card highlighted.
 
     A fixed number of queries whatever the size of the organization.
     """
-    scope = scope_for(request.user)
-    visible = Position.objects.visible_to(request.user)
-    top_level = scope.root.level if scope.root is not None and not scope.sees_all else 0
-    per_level = dict(
-        visible.filter(level__lt=top_level + OVERVIEW_DEPTH)
-        .order_by()
-        .values_list("level")
-        .annotate(n=Count("id"))
-    )
-    depth, rows = 0, 0
-    while depth < OVERVIEW_DEPTH and (depth == 0 or rows + per_level.get(top_level + depth, 0)
-                                      <= OVERVIEW_MAX_ROWS):  # fmt: skip
-        rows += per_level.get(top_level + depth, 0)
-        depth += 1
-    shown = list(
-        visible.filter(level__lt=top_level + depth)
-        .select_related("role__tier", "holder", "location", "squad")
-        .order_by("tree_id", "lft")
-    )
-    directs = direct_report_counts(visible.filter(level__lt=top_level + depth))
-    for position in shown:
-        position.indent = position.level - top_level
-        position.direct_count = directs.get(position.pk, 0)
-    by_tier = headcount_by(visible, "role__tier__name")
-    totals = {
-        key: sum(row[key] for row in by_tier) for key in ("total", "filled", "open", "planned")
-    }
+    scope = request_scope(request)
+    root = _visible_position(request, request.GET.get("root"))
+    focus = _visible_position(request, request.GET.get("focus"))
+    if (
+        focus is not None
+        and root is not None
+        and not (root.tree_id == focus.tree_id and root.lft <= focus.lft < root.rght)
+    ):
+        root = None  # the card is outside the chosen root: show it from the top of the scope
+    roots = chart.roots_for(scope, root)
+    nodes = chart.build(scope, roots, focus=focus)
+    top = roots[0] if len(roots) == 1 else None
+    counted = chart.visible(scope)
+    if top is not None:
+        counted = counted.subtree_of(top)
+    by_tier = headcount_by(counted, "role__tier__name")
+    totals = headcount_totals(counted)
     return render(
         request,
-        "staffing/overview.html",
+        "staffing/chart.html",
         {
             "scope": scope,
-            "positions": shown,
-            "depth": depth,
+            "nodes": nodes,
+            "root": root,
+            "focus": focus,
+            "breadcrumb": chart.breadcrumb(scope, top) if top is not None else [],
             "by_tier": by_tier,
             "totals": totals,
             "tiers": Tier.objects.all(),
         },
+    )
+
+
+@login_required
+@require_GET
+def chart_children(request, pk: int):
+    """The direct reports of one card, as tree items (what "expand" loads)."""
+    parent = _visible_position(request, str(pk))
+    nodes = chart.children_of(request_scope(request), parent)
+    return render(request, "staffing/_chart_nodes.html", {"nodes": nodes})
+
+
+@login_required
+@require_GET
+def chart_search(request):
+    """Up to 20 positions matching ``?q=`` by title, role, holder or location."""
+    results = chart.search(request_scope(request), request.GET.get("q", ""))
+    return render(
+        request, "staffing/_chart_search.html", {"results": results, "q": request.GET.get("q", "")}
     )

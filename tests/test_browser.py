@@ -1,11 +1,14 @@
-"""In a real browser (Debian's Chromium via Playwright): log in, see the org and the catalogue."""
+"""In a real browser (Debian's Chromium via Playwright): log in, use the org chart, see the
+catalogue."""
 
 import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from staffing import demo
+from staffing.models import Position
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
@@ -46,3 +49,42 @@ def test_a_wrong_password_is_refused_with_a_message(page, live_server, framework
     page.get_by_label("Password").fill("not-the-password")
     page.get_by_role("button", name="Log in").click()
     assert page.get_by_role("alert").inner_text().startswith("That user name and password")
+
+
+def test_the_chart_opens_teams_lazily_by_mouse_and_keyboard_and_search_lands_on_the_card(
+    page, live_server, framework
+):
+    demo.seed(org="synapse")
+    agent = (
+        Position.objects.filter(role__code="advocate", holder__isnull=False)
+        .select_related("holder")
+        .order_by("-lft")
+        .first()
+    )
+    log_in(page, live_server, "admin")
+    tree = page.get_by_role("tree", name="Reporting lines")
+    before = tree.get_by_role("treeitem").count()
+    first_closed = tree.locator('[role="treeitem"][aria-expanded="false"]').first
+    closed = page.locator(f"#{first_closed.get_attribute('id')}")  # stays that card
+    closed.locator(":scope > .pcard .toggle").click()  # the team comes from the server now
+    expect(closed).to_have_attribute("aria-expanded", "true")
+    expect(closed.locator(':scope > [role="group"] > [role="treeitem"]').first).to_be_visible()
+    assert tree.get_by_role("treeitem").count() > before
+
+    page.keyboard.press("ArrowLeft")  # the opened card has the focus: close its team
+    expect(closed).to_have_attribute("aria-expanded", "false")
+    page.keyboard.press("ArrowRight")
+    expect(closed).to_have_attribute("aria-expanded", "true")
+    page.keyboard.press("ArrowDown")  # onto its first report
+    expect(closed.locator(':scope > [role="group"] > [role="treeitem"]').first).to_be_focused()
+
+    page.get_by_label("Find a position").fill(agent.holder.family_name)
+    result = page.locator(".search-results li", has_text=agent.holder.full_name)
+    result.get_by_role("link").first.click()
+    page.wait_for_url(re.compile(rf"\?focus={agent.pk}$"))
+    card = page.locator('[role="treeitem"][aria-current="true"]')
+    expect(card).to_have_count(1)
+    expect(card).to_be_focused()
+    assert agent.holder.full_name in card.locator(":scope > .pcard").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "chart-admin-search.png", full_page=False)

@@ -8,8 +8,7 @@ it is a 404, never a 403 that would confirm it exists. Writes call the services 
 data's state forbids it, e.g. a position that still has reports).
 """
 
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -44,7 +43,7 @@ from staffing.api.serializers import (
 )
 from staffing.models import Finding, Location, Person, Position
 from staffing.scope import request_scope
-from staffing.selectors import headcount_breakdown, headcount_totals
+from staffing.selectors import headcount_breakdown, headcount_totals, with_card_figures
 
 WITH_CSV = [JSONRenderer, BrowsableAPIRenderer, CsvRenderer]
 
@@ -67,31 +66,8 @@ class ModelWritePermission(permissions.BasePermission):
 
 def positions_for(request):
     """The positions the caller sees, with what a card shows, in one query."""
-    direct = (
-        Position.objects.filter(parent=OuterRef("pk"))
-        .order_by()
-        .values("parent")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    findings = (
-        Finding.objects.open()
-        .filter(position=OuterRef("pk"))
-        .order_by()
-        .values("position")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return (
-        request_scope(request)
-        .filter_visible(Position.objects.all())
-        .select_related("role__tier", "squad", "location", "holder", "parent")
-        .annotate(
-            direct_reports=Coalesce(Subquery(direct, output_field=IntegerField()), 0),
-            open_findings=Coalesce(Subquery(findings, output_field=IntegerField()), 0),
-        )
-        .order_by("tree_id", "lft")
-    )
+    visible = request_scope(request).filter_visible(Position.objects.all())
+    return with_card_figures(visible).order_by("tree_id", "lft")
 
 
 PERSON = response_example(

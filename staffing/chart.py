@@ -1,0 +1,124 @@
+"""The org chart's data: which positions a view shows, as a tree of cards.
+
+Every function here runs a fixed number of queries whatever the size of the organization:
+the levels shown are fetched by tree range and depth, counts come from annotations, and the
+open findings of the shown cards from one query.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from staffing.models import Position
+from staffing.scope import Scope
+from staffing.selectors import open_finding_messages, with_card_figures
+
+EXPANDED_LEVELS = 2  # below the root, shown at once; deeper levels load when expanded
+SEARCH_LIMIT = 20
+
+
+@dataclass
+class Node:
+    position: Position
+    children: list["Node"] = field(default_factory=list)
+    loaded: bool = False  # whether its children are in the page
+    findings: list = field(default_factory=list)
+    on_path: bool = False  # an ancestor of the highlighted card
+
+    @property
+    def has_children(self) -> bool:
+        return self.position.rght - self.position.lft > 1
+
+    @property
+    def expanded(self) -> bool:
+        return self.loaded and bool(self.children)
+
+
+def visible(scope: Scope):
+    return scope.filter_visible(Position.objects.all())
+
+
+def roots_for(scope: Scope, root: Position | None) -> list[Position]:
+    """The top cards: a chosen root, the user's own position, or every top position."""
+    if root is not None:
+        return [root]
+    if scope.root is not None and not scope.sees_all:
+        return [scope.root]
+    return list(visible(scope).filter(parent__isnull=True).order_by("tree_id"))
+
+
+def build(scope: Scope, roots: list[Position], *, focus: Position | None = None) -> list[Node]:
+    """The cards under ``roots`` to EXPANDED_LEVELS, plus the path down to ``focus`` with
+    the siblings along it. Three queries (cards, path, findings)."""
+    if not roots:
+        return []
+    conditions = None
+    for root in roots:
+        q = Q(
+            tree_id=root.tree_id,
+            lft__gte=root.lft,
+            lft__lt=root.rght,
+            level__lte=root.level + EXPANDED_LEVELS,
+        )
+        conditions = q if conditions is None else conditions | q
+    path_ids: list[int] = []
+    if focus is not None:
+        path_ids = list(
+            Position.objects.filter(
+                tree_id=focus.tree_id, lft__lte=focus.lft, rght__gte=focus.rght
+            ).values_list("pk", flat=True)
+        )
+        conditions |= Q(parent_id__in=path_ids) | Q(pk__in=path_ids)
+    positions = list(
+        with_card_figures(visible(scope).filter(conditions)).order_by("tree_id", "lft")
+    )
+    findings = open_finding_messages(p.pk for p in positions)
+    nodes = {
+        p.pk: Node(p, findings=findings.get(p.pk, []), on_path=p.pk in path_ids) for p in positions
+    }
+    top: list[Node] = []
+    root_ids = {root.pk for root in roots}
+    for node in nodes.values():
+        parent = nodes.get(node.position.parent_id)
+        if node.position.pk in root_ids or parent is None:
+            top.append(node)
+            continue
+        parent.children.append(node)
+        parent.loaded = True
+    return [node for node in top if node.position.pk in root_ids] or top
+
+
+def children_of(scope: Scope, parent: Position) -> list[Node]:
+    """The direct reports of ``parent`` as cards (two queries)."""
+    positions = list(with_card_figures(visible(scope).filter(parent=parent)).order_by("lft"))
+    findings = open_finding_messages(p.pk for p in positions)
+    return [Node(p, findings=findings.get(p.pk, [])) for p in positions]
+
+
+def breadcrumb(scope: Scope, position: Position) -> list[Position]:
+    """The managers above ``position`` that the viewer can see, top first (one query)."""
+    return list(
+        visible(scope)
+        .filter(tree_id=position.tree_id, lft__lt=position.lft, rght__gt=position.rght)
+        .order_by("lft")
+    )
+
+
+def search(scope: Scope, text: str) -> list[Position]:
+    """Positions whose title, role, holder or location matches ``text`` (one query)."""
+    text = text.strip()
+    if len(text) < 2:
+        return []
+    match = (
+        Q(title__icontains=text)
+        | Q(role__name__icontains=text)
+        | Q(holder__given_name__icontains=text)
+        | Q(holder__family_name__icontains=text)
+        | Q(location__name__icontains=text)
+    )
+    return list(
+        visible(scope)
+        .filter(match)
+        .select_related("role", "holder", "location")
+        .order_by("level", "title")[:SEARCH_LIMIT]
+    )

@@ -1,0 +1,132 @@
+"""The org chart's views: what each viewer gets, lazy levels, focus, search, and query
+counts that do not follow the size of the organization."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from staffing import spans
+from staffing.models import Person, Position
+from tests.api_cases import Org, session_client
+from tests.factories import UserFactory, make_position, make_team
+
+pytestmark = pytest.mark.django_db
+
+
+def cards(response) -> list[str]:
+    """Titles of the tree items in a page or fragment, in order."""
+    assert response.status_code == 200, response.status_code
+    html = response.content.decode()
+    return re.findall(r'<strong id="title-\d+">([^<]+)</strong>', html)
+
+
+def login_as_holder(position: Position, group: str):
+    user = UserFactory(groups=[group])
+    Person.objects.filter(pk=position.holder_id).update(user=user)
+    return session_client(user)
+
+
+def queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_a_manager_opens_on_their_team_two_levels_deep(api_org: Org):
+    client = login_as_holder(api_org.positions["manager_a"], "manager")
+    shown = cards(client.get("/"))
+    assert shown[:2] == ["Manager A", "Lead A"] and len(shown) == 2 + 3
+    assert "Director" not in shown and "Manager B" not in shown
+
+
+def test_an_admin_sees_every_top_position_and_the_first_levels(api_org: Org):
+    client = session_client(UserFactory(is_superuser=True))
+    shown = cards(client.get("/"))
+    assert {"Director", "Other Director", "Manager A", "Lead A", "Other Lead"} <= set(shown)
+    assert "Agent 0" in shown  # Other Director › Other Lead › agents: level 2
+    html = client.get("/").content.decode()
+    lead_a = api_org.positions["lead_a"]
+    assert f'hx-get="/chart/{lead_a.pk}/children/"' in html  # level 3 waits to be opened
+
+
+def test_expanding_loads_the_direct_reports_in_scope_only(api_org: Org):
+    client = login_as_holder(api_org.positions["manager_a"], "manager")
+    lead = api_org.positions["lead_a"]
+    assert cards(client.get(f"/chart/{lead.pk}/children/")) == ["Agent 0", "Agent 1", "Agent 2"]
+    outside = api_org.positions["lead_b"]
+    assert client.get(f"/chart/{outside.pk}/children/").status_code == 404
+
+
+def test_focus_opens_the_path_and_highlights_the_card(api_org: Org):
+    admin = session_client(UserFactory(is_superuser=True))
+    deep = make_position("Deep agent", "advocate", api_org.mine, holder=None)
+    html = admin.get(f"/?focus={deep.pk}").content.decode()
+    assert f'id="pos-{deep.pk}"' in html
+    assert 'aria-current="true" class="highlight"' in html
+    manager = login_as_holder(api_org.positions["manager_a"], "manager")
+    assert manager.get(f"/?focus={api_org.theirs.pk}").status_code == 404
+    assert manager.get("/?root=abc").status_code == 404
+
+
+def test_focus_here_re_roots_the_chart_with_a_breadcrumb(api_org: Org):
+    admin = session_client(UserFactory(is_superuser=True))
+    lead = api_org.positions["lead_a"]
+    response = admin.get(f"/?root={lead.pk}")
+    assert cards(response)[0] == "Lead A"
+    html = response.content.decode()
+    assert 'aria-label="Managers above"' in html and "Manager A</a>" in html
+
+
+def test_cards_show_counts_vacancies_and_findings_with_the_reason(api_org: Org):
+    spans.recompute()
+    admin = session_client(UserFactory(is_superuser=True))
+    html = admin.get("/").content.decode()
+    assert "3 direct · 3 in team" in html  # Lead A
+    lead_b = api_org.positions["lead_b"]
+    assert "Vacant (open)" in admin.get(f"/chart/{lead_b.pk}/children/").content.decode()
+    assert 'role="tooltip"' in html and "should have 6–10" in html
+    assert 'aria-describedby="why-' in html
+
+
+def test_search_finds_by_title_role_holder_and_location_within_scope(api_org: Org):
+    manager = login_as_holder(api_org.positions["manager_a"], "manager")
+    html = manager.get("/chart/search/", {"q": "agent"}).content.decode()
+    assert html.count("<li>") == 3  # Lead A's agents; none of Lead B's or Other Lead's
+    holder = Person.objects.get(pk=api_org.mine.holder_id)
+    html = manager.get("/chart/search/", {"q": holder.family_name}).content.decode()
+    assert f"?focus={api_org.mine.pk}" in html
+    assert (
+        "Nothing you can see matches"
+        in manager.get("/chart/search/", {"q": "zzzz"}).content.decode()
+    )
+    assert "<li" not in manager.get("/chart/search/", {"q": "a"}).content.decode()
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client):
+    for url in ("/", "/chart/1/children/", "/chart/search/?q=ab"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_first_view_expand_and_search_run_a_fixed_number_of_queries(api_org: Org):
+    admin = session_client(UserFactory(is_superuser=True))
+    manager = login_as_holder(api_org.positions["manager_a"], "manager")
+    lead = api_org.positions["lead_a"]
+    urls = [
+        "/",
+        f"/chart/{lead.pk}/children/",
+        "/chart/search/?q=agent",
+        f"/?focus={api_org.mine.pk}",
+    ]
+    before = {
+        (who, url): queries(c, url) for who, c in (("a", admin), ("m", manager)) for url in urls
+    }
+    api_org.grow(teams=4, size=6)
+    for n in range(3):
+        make_team(make_position(f"Wide lead {n}", "team-lead", api_org.positions["manager_b"]), 8)
+    after = {
+        (who, url): queries(c, url) for who, c in (("a", admin), ("m", manager)) for url in urls
+    }
+    assert after == before

@@ -7,13 +7,14 @@ open findings of the shown cards from one query.
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from staffing.models import Position
 from staffing.scope import Scope
 from staffing.selectors import open_finding_messages, with_card_figures
 
 EXPANDED_LEVELS = 2  # below the root, shown at once; deeper levels load when expanded
+CARD_BUDGET = 150  # fewer levels open at once when they would hold more cards than this
 SEARCH_LIMIT = 20
 
 
@@ -47,20 +48,46 @@ def roots_for(scope: Scope, root: Position | None) -> list[Position]:
     return list(visible(scope).filter(parent__isnull=True).order_by("tree_id"))
 
 
+def opened_depth(scope: Scope, roots: list[Position]) -> int:
+    """How many levels below the roots open at once: up to EXPANDED_LEVELS, fewer when
+    they would hold more than CARD_BUDGET cards (the roots' own reports always show).
+    One query: positions per level."""
+    within = Q()
+    for root in roots:
+        within |= Q(
+            tree_id=root.tree_id,
+            level__gt=root.level,
+            level__lte=root.level + EXPANDED_LEVELS,
+            lft__gt=root.lft,
+            lft__lt=root.rght,
+        )
+    per_level = dict(
+        visible(scope).filter(within).order_by().values_list("level").annotate(n=Count("pk"))
+    )
+    base = min(root.level for root in roots)
+    depth, cards = 1, len(roots) + per_level.get(base + 1, 0)
+    while depth < EXPANDED_LEVELS and cards + per_level.get(base + depth + 1, 0) <= CARD_BUDGET:
+        depth += 1
+        cards += per_level.get(base + depth, 0)
+    return depth
+
+
 def build(scope: Scope, roots: list[Position], *, focus: Position | None = None) -> list[Node]:
     """The cards under ``roots`` to EXPANDED_LEVELS, plus the path down to ``focus`` with
-    the siblings along it. Three queries (cards, path, findings)."""
+    the siblings along it. Three queries, five with a focus (levels, cards, path, cards
+    along it, findings)."""
     if not roots:
         return []
-    conditions = None
+    depth = opened_depth(scope, roots)
+    top_levels = Q()
     for root in roots:
-        q = Q(
+        top_levels |= Q(
             tree_id=root.tree_id,
+            level__lte=root.level + depth,
             lft__gte=root.lft,
             lft__lt=root.rght,
-            level__lte=root.level + EXPANDED_LEVELS,
         )
-        conditions = q if conditions is None else conditions | q
+    positions = list(with_card_figures(visible(scope).filter(top_levels)))
     path_ids: list[int] = []
     if focus is not None:
         path_ids = list(
@@ -68,10 +95,12 @@ def build(scope: Scope, roots: list[Position], *, focus: Position | None = None)
                 tree_id=focus.tree_id, lft__lte=focus.lft, rght__gte=focus.rght
             ).values_list("pk", flat=True)
         )
-        conditions |= Q(parent_id__in=path_ids) | Q(pk__in=path_ids)
-    positions = list(
-        with_card_figures(visible(scope).filter(conditions)).order_by("tree_id", "lft")
-    )
+        # the path and the siblings along it, in a query of its own: OR-ed with the range
+        # above, PostgreSQL could use neither index
+        shown = {p.pk for p in positions}
+        along = visible(scope).filter(Q(parent_id__in=path_ids) | Q(pk__in=path_ids))
+        positions += [p for p in with_card_figures(along) if p.pk not in shown]
+    positions.sort(key=lambda p: (p.tree_id, p.lft))
     findings = open_finding_messages(p.pk for p in positions)
     nodes = {
         p.pk: Node(p, findings=findings.get(p.pk, []), on_path=p.pk in path_ids) for p in positions

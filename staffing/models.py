@@ -145,6 +145,8 @@ class Position(MPTTModel):
     class Meta:
         indexes = [
             models.Index(fields=["tree_id", "lft"], name="position_tree_lft"),
+            # the chart's first levels: one tree, a few levels, a range of lft
+            models.Index(fields=["tree_id", "level", "lft"], name="position_tree_level_lft"),
             models.Index(fields=["status"], name="position_status"),
         ]
         constraints = [

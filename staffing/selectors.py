@@ -42,21 +42,6 @@ def current_assignment(person: Person) -> Assignment | None:
     return person.assignments.filter(end_date__isnull=True).select_related("role").first()
 
 
-def headcount_by(queryset, field: str) -> list[dict]:
-    """Positions grouped by ``field`` with filled, open and planned counts (one query)."""
-    return list(
-        queryset.order_by()
-        .values(field)
-        .annotate(
-            total=Count("id"),
-            filled=Count("id", filter=Q(status=Position.Status.FILLED)),
-            open=Count("id", filter=Q(status=Position.Status.OPEN)),
-            planned=Count("id", filter=Q(status=Position.Status.PLANNED)),
-        )
-        .order_by(field)
-    )
-
-
 def direct_report_counts(queryset) -> dict[int, int]:
     """Number of direct reports per position id, from one GROUP BY."""
     rows = (

@@ -9,7 +9,6 @@ from django.views.decorators.http import require_GET
 from staffing import chart
 from staffing.models import Position
 from staffing.scope import request_scope
-from staffing.selectors import headcount_by, headcount_totals
 from tiers.models import Tier
 
 
@@ -45,11 +44,6 @@ def org_chart(request):
     roots = chart.roots_for(scope, root)
     nodes = chart.build(scope, roots, focus=focus)
     top = roots[0] if len(roots) == 1 else None
-    counted = chart.visible(scope)
-    if top is not None:
-        counted = counted.subtree_of(top)
-    by_tier = headcount_by(counted, "role__tier__name")
-    totals = headcount_totals(counted)
     return render(
         request,
         "staffing/chart.html",
@@ -59,8 +53,6 @@ def org_chart(request):
             "root": root,
             "focus": focus,
             "breadcrumb": chart.breadcrumb(scope, top) if top is not None else [],
-            "by_tier": by_tier,
-            "totals": totals,
             "tiers": Tier.objects.all(),
         },
     )

@@ -187,6 +187,7 @@ def test_foundation_benchmarks(framework, client):
         response, ms, queries = measure(lambda: client.get("/"))
         assert response.status_code == 200
         rows.append((size, "GET / as a manager (own team)", ms, queries))
+        rows += chart_rows(size, client)
         rows += api_rows(size, client)
 
         managers = Position.objects.filter(role__code="advocate-manager")
@@ -205,6 +206,29 @@ def test_foundation_benchmarks(framework, client):
         rows += span_rows(size)
 
     print_table(rows)
+
+
+def chart_rows(size: int, client) -> list[tuple]:
+    """The org chart as an admin: open a team, search, open the chart at a found card."""
+    client.login(username="admin", password=demo.DEMO_PASSWORD)
+    lead = Position.objects.filter(role__code="team-lead").order_by("-lft").first()
+    agent = (
+        Position.objects.filter(role__code="advocate", holder__isnull=False)
+        .select_related("holder")
+        .order_by("-lft")
+        .first()
+    )
+    rows = []
+    for name, url in (
+        ("chart: open a team (htmx fragment)", f"/chart/{lead.pk}/children/"),
+        ("chart: search by a family name", f"/chart/search/?q={agent.holder.family_name}"),
+        ("chart: open at a found card (path expanded)", f"/?focus={agent.pk}"),
+    ):
+        client.get(url)  # warm up
+        response, ms, queries = measure(lambda url=url: client.get(url))
+        assert response.status_code == 200, url
+        rows.append((size, name, ms, queries))
+    return rows
 
 
 API_LISTS = [

@@ -25,6 +25,8 @@ class Node:
     loaded: bool = False  # whether its children are in the page
     findings: list = field(default_factory=list)
     on_path: bool = False  # an ancestor of the highlighted card
+    editable: bool = False  # the viewer may change, move, fill, vacate or delete it
+    can_add: bool = False  # the viewer may add a position under it
 
     @property
     def has_children(self) -> bool:
@@ -33,6 +35,16 @@ class Node:
     @property
     def expanded(self) -> bool:
         return self.loaded and bool(self.children)
+
+
+def card(scope: Scope, position: Position, findings: dict, *, on_path: bool = False) -> Node:
+    return Node(
+        position,
+        findings=findings.get(position.pk, []),
+        on_path=on_path,
+        editable=scope.can_edit(position),
+        can_add=scope.can_place_under(position),
+    )
 
 
 def visible(scope: Scope):
@@ -102,9 +114,7 @@ def build(scope: Scope, roots: list[Position], *, focus: Position | None = None)
         positions += [p for p in with_card_figures(along) if p.pk not in shown]
     positions.sort(key=lambda p: (p.tree_id, p.lft))
     findings = open_finding_messages(p.pk for p in positions)
-    nodes = {
-        p.pk: Node(p, findings=findings.get(p.pk, []), on_path=p.pk in path_ids) for p in positions
-    }
+    nodes = {p.pk: card(scope, p, findings, on_path=p.pk in path_ids) for p in positions}
     top: list[Node] = []
     root_ids = {root.pk for root in roots}
     for node in nodes.values():
@@ -121,7 +131,7 @@ def children_of(scope: Scope, parent: Position) -> list[Node]:
     """The direct reports of ``parent`` as cards (two queries)."""
     positions = list(with_card_figures(visible(scope).filter(parent=parent)).order_by("lft"))
     findings = open_finding_messages(p.pk for p in positions)
-    return [Node(p, findings=findings.get(p.pk, [])) for p in positions]
+    return [card(scope, p, findings) for p in positions]
 
 
 def breadcrumb(scope: Scope, position: Position) -> list[Position]:

@@ -5,5 +5,7 @@ from staffing import views
 urlpatterns = [
     path("", views.org_chart, name="home"),
     path("chart/<int:pk>/children/", views.chart_children, name="chart-children"),
+    path("chart/<int:pk>/<slug:action>/", views.chart_edit, name="chart-edit"),
     path("chart/search/", views.chart_search, name="chart-search"),
+    path("chart/people/", views.people_search, name="chart-people"),
 ]

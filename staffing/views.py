@@ -1,18 +1,21 @@
-"""Server-rendered pages of the organization: the org chart at ``/`` (htmx loads deeper
-levels and search results as fragments)."""
+"""Server-rendered pages of the organization: the org chart at ``/``. htmx loads deeper
+levels, search results and the editing dialogs as fragments; every change goes through
+:mod:`staffing.services`, and the chart comes back re-rendered around the changed card."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
-from staffing import chart
-from staffing.models import Position
+from staffing import chart, forms, services
+from staffing.models import Person, Position
 from staffing.scope import request_scope
 from tiers.models import Tier
 
 
-def _visible_position(request, raw: str | None) -> Position | None:
+def _visible_position(request, raw) -> Position | None:
     """The position with id ``raw`` if the viewer can see it; 404 otherwise."""
     if raw in (None, ""):
         return None
@@ -24,6 +27,27 @@ def _visible_position(request, raw: str | None) -> Position | None:
     return position
 
 
+def _chart_context(request, root_raw, focus_raw) -> dict:
+    scope = request_scope(request)
+    root = _visible_position(request, root_raw)
+    focus = _visible_position(request, focus_raw)
+    if (
+        focus is not None
+        and root is not None
+        and not (root.tree_id == focus.tree_id and root.lft <= focus.lft < root.rght)
+    ):
+        root = None  # the card is outside the chosen root: show it from the top of the scope
+    roots = chart.roots_for(scope, root)
+    top = roots[0] if len(roots) == 1 else None
+    return {
+        "scope": scope,
+        "nodes": chart.build(scope, roots, focus=focus),
+        "root": root,
+        "focus": focus,
+        "breadcrumb": chart.breadcrumb(scope, top) if top is not None else [],
+    }
+
+
 @login_required
 @require_GET
 def org_chart(request):
@@ -32,30 +56,8 @@ def org_chart(request):
 
     A fixed number of queries whatever the size of the organization.
     """
-    scope = request_scope(request)
-    root = _visible_position(request, request.GET.get("root"))
-    focus = _visible_position(request, request.GET.get("focus"))
-    if (
-        focus is not None
-        and root is not None
-        and not (root.tree_id == focus.tree_id and root.lft <= focus.lft < root.rght)
-    ):
-        root = None  # the card is outside the chosen root: show it from the top of the scope
-    roots = chart.roots_for(scope, root)
-    nodes = chart.build(scope, roots, focus=focus)
-    top = roots[0] if len(roots) == 1 else None
-    return render(
-        request,
-        "staffing/chart.html",
-        {
-            "scope": scope,
-            "nodes": nodes,
-            "root": root,
-            "focus": focus,
-            "breadcrumb": chart.breadcrumb(scope, top) if top is not None else [],
-            "tiers": Tier.objects.all(),
-        },
-    )
+    context = _chart_context(request, request.GET.get("root"), request.GET.get("focus"))
+    return render(request, "staffing/chart.html", {**context, "tiers": Tier.objects.all()})
 
 
 @login_required
@@ -64,14 +66,142 @@ def chart_children(request, pk: int):
     """The direct reports of one card, as tree items (what "expand" loads)."""
     parent = _visible_position(request, str(pk))
     nodes = chart.children_of(request_scope(request), parent)
-    return render(request, "staffing/_chart_nodes.html", {"nodes": nodes})
+    return render(
+        request, "staffing/_chart_nodes.html", {"nodes": nodes, "scope": request_scope(request)}
+    )
 
 
 @login_required
 @require_GET
 def chart_search(request):
-    """Up to 20 positions matching ``?q=`` by title, role, holder or location."""
+    """Up to 20 positions matching ``?q=`` by title, role, holder or location; with
+    ``?pick=FIELD`` as choices for a dialog's field instead of links."""
     results = chart.search(request_scope(request), request.GET.get("q", ""))
     return render(
-        request, "staffing/_chart_search.html", {"results": results, "q": request.GET.get("q", "")}
+        request,
+        "staffing/_chart_search.html",
+        {"results": results, "q": request.GET.get("q", ""), "pick": request.GET.get("pick")},
+    )
+
+
+@login_required
+@require_GET
+def people_search(request):
+    """People to fill a vacancy with: active, and either in no position or in one the viewer
+    may change (a transfer). Names and employee ids only."""
+    scope = request_scope(request)
+    text = request.GET.get("q", "").strip()
+    people = []
+    if len(text) >= 2:
+        match = (
+            Q(given_name__icontains=text)
+            | Q(family_name__icontains=text)
+            | Q(employee_id__iexact=text)
+        )
+        candidates = Person.objects.filter(match, is_active=True)
+        if not scope.edits_all:
+            editable = scope.filter_editable(Position.objects.all()).values("holder_id")
+            candidates = candidates.filter(Q(position__isnull=True) | Q(pk__in=editable))
+        people = list(candidates.select_related("position").order_by("family_name")[:20])
+    return render(request, "staffing/_people_search.html", {"people": people, "q": text})
+
+
+ACTIONS = {
+    "add": "Add a position under {title}",
+    "edit": "Change {title}",
+    "move": "Move {title} and its team",
+    "fill": "Fill {title}",
+    "vacate": "Vacate {title}",
+    "delete": "Delete {title}",
+}
+
+
+def _form_for(action: str, request, position: Position):
+    data = request.POST if request.method == "POST" else None
+    scope = request_scope(request)
+    if action == "add":
+        return forms.PositionForm(data, parent=position)
+    if action == "edit":
+        initial = {
+            "title": position.title,
+            "role": position.role_id,
+            "location": position.location_id,
+            "squad": position.squad_id,
+            "status": position.status,
+        }
+        return forms.EditForm(data, position=position, initial=initial)
+    if action == "move":
+        return forms.MoveForm(data, visible=chart.visible(scope))
+    if action == "fill":
+        return forms.FillForm(data)
+    if action == "vacate":
+        return forms.VacateForm(data)
+    return forms.DeleteForm(data)
+
+
+def _apply(action: str, user, position: Position, data: dict) -> Position | None:
+    """Call the service; returns the card to show afterwards."""
+    if action == "add":
+        return services.position_create(
+            actor=user, parent=position, **{k: v for k, v in data.items() if v not in (None, "")}
+        )
+    if action == "edit":
+        changes = {k: v for k, v in data.items() if k != "status" or v}
+        return services.position_update(actor=user, position=position, **changes)
+    if action == "move":
+        target = None if data.get("to_top") else data["new_parent"]
+        return services.position_move(actor=user, position=position, new_parent=target)
+    if action == "fill":
+        services.person_assign(
+            actor=user, position=position, person=data["person"], start_date=data.get("start_date")
+        )
+        return position
+    if action == "vacate":
+        return services.position_vacate(
+            actor=user, position=position, end_date=data.get("end_date"), note=data["note"]
+        )
+    services.position_delete(actor=user, position=position, reports=data["reports"])
+    return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def chart_edit(request, pk: int, action: str):
+    """An editing dialog (GET) and its change (POST). A refusal comes back in the dialog
+    with the reason and nothing changed; success re-renders the chart around the card."""
+    if action not in ACTIONS:
+        raise Http404("No such change.")
+    position = _visible_position(request, str(pk))
+    scope = request_scope(request)
+    may = scope.can_place_under(position) if action == "add" else scope.can_edit(position)
+    if not may:
+        raise PermissionDenied(
+            f"{position.title} is outside the part of the organization you edit."
+        )
+    form = _form_for(action, request, position)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = _apply(action, request.user, position, form.cleaned_data)
+        except (ValidationError, PermissionDenied) as refusal:
+            messages = refusal.messages if isinstance(refusal, ValidationError) else [str(refusal)]
+            for message in messages:
+                form.add_error(None, message)
+        else:
+            shown = changed if changed is not None else position.parent
+            context = _chart_context(request, request.POST.get("root"), getattr(shown, "pk", None))
+            response = render(request, "staffing/_chart_tree.html", context)
+            response["HX-Retarget"] = "#chart"
+            response["HX-Reswap"] = "outerHTML"
+            response["HX-Trigger"] = "chart-changed"
+            return response
+    return render(
+        request,
+        "staffing/_chart_dialog.html",
+        {
+            "form": form,
+            "position": position,
+            "action": action,
+            "heading": ACTIONS[action].format(title=position.title),
+            "root": request.POST.get("root") or request.GET.get("root", ""),
+        },
     )

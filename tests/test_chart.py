@@ -130,3 +130,102 @@ def test_first_view_expand_and_search_run_a_fixed_number_of_queries(api_org: Org
         (who, url): queries(c, url) for who, c in (("a", admin), ("m", manager)) for url in urls
     }
     assert after == before
+
+
+# --- editing from the chart ----------------------------------------------------------------------
+
+
+def tree_state() -> list[tuple]:
+    return list(Position.objects.order_by("pk").values_list("pk", "parent_id", "lft", "rght"))
+
+
+def test_editors_get_controls_and_hr_gets_none(api_org: Org):
+    manager = login_as_holder(api_org.positions["manager_a"], "manager")
+    html = manager.get("/").content.decode()
+    lead = api_org.positions["lead_a"]
+    assert f'hx-get="/chart/{lead.pk}/move/"' in html
+    own = api_org.positions["manager_a"]
+    assert f'hx-get="/chart/{own.pk}/move/"' not in html  # not their own position
+    assert f'hx-get="/chart/{own.pk}/add/"' in html  # but they add under it
+    hr = session_client(UserFactory(groups=["hr"]))
+    html = hr.get("/").content.decode()
+    assert "Move to…" not in html and 'draggable="true"' not in html
+    assert hr.get(f"/chart/{lead.pk}/move/").status_code == 403
+    assert manager.get(f"/chart/{api_org.positions['lead_b'].pk}/move/").status_code == 404
+    assert manager.get(f"/chart/{lead.pk}/explode/").status_code == 404
+
+
+@pytest.mark.parametrize("action", ["add", "edit", "move", "fill", "vacate", "delete"])
+def test_every_dialog_renders(api_org: Org, action):
+    manager = login_as_holder(api_org.positions["manager_a"], "manager")
+    response = manager.get(f"/chart/{api_org.positions['lead_a'].pk}/{action}/")
+    assert response.status_code == 200
+    assert 'id="dialog-heading"' in response.content.decode()
+
+
+def test_move_a_team_from_the_chart(api_org: Org):
+    admin = session_client(UserFactory(is_superuser=True))
+    lead, target = api_org.positions["lead_a"], api_org.positions["manager_b"]
+    response = admin.post(f"/chart/{lead.pk}/move/", {"new_parent": target.pk, "root": ""})
+    assert response.status_code == 200
+    assert response["HX-Retarget"] == "#chart" and response["HX-Trigger"] == "chart-changed"
+    html = response.content.decode()
+    assert f'id="pos-{lead.pk}"' in html and 'aria-current="true"' in html
+    lead.refresh_from_db()
+    assert lead.parent_id == target.pk
+    assert "2 direct · 8 in team" in html  # Manager B now: Lead B and Lead A, with their teams
+
+
+def test_a_refused_move_shows_the_reason_and_changes_nothing(api_org: Org):
+    admin = session_client(UserFactory(is_superuser=True))
+    manager, lead = api_org.positions["manager_a"], api_org.positions["lead_a"]
+    before = tree_state()
+    response = admin.post(f"/chart/{manager.pk}/move/", {"new_parent": lead.pk})
+    assert response.status_code == 200 and "HX-Retarget" not in response
+    html = response.content.decode()
+    assert 'role="alert"' in html and "reporting loop" in html
+    assert tree_state() == before
+    response = admin.post(f"/chart/{manager.pk}/move/", {})
+    assert "Choose the manager" in response.content.decode() and tree_state() == before
+
+
+def test_add_offers_only_roles_the_rules_allow(api_org: Org, roles):
+    manager = login_as_holder(api_org.positions["manager_a"], "manager")
+    lead = api_org.positions["lead_a"]
+    html = manager.get(f"/chart/{lead.pk}/add/").content.decode()
+    assert "Customer Advocate" in html and "Director of Customer Advocacy" not in html
+    refused = manager.post(
+        f"/chart/{lead.pk}/add/", {"title": "Boss", "role": roles["director"].pk}
+    )
+    assert "HX-Retarget" not in refused and "valid choice" in refused.content.decode()
+    response = manager.post(
+        f"/chart/{lead.pk}/add/",
+        {"title": "New agent", "role": roles["advocate"].pk, "status": "planned"},
+    )
+    assert response["HX-Retarget"] == "#chart"
+    created = Position.objects.get(title="New agent")
+    assert (created.parent_id, created.status) == (lead.pk, "planned")
+
+
+def test_fill_vacate_edit_and_delete_from_the_chart(api_org: Org):
+    admin = session_client(UserFactory(is_superuser=True))
+    vacancy = Position.objects.get(title="Open B")
+    newcomer = Person.objects.create(employee_id="N-1", given_name="Noor", family_name="Haddad")
+    found = admin.get("/chart/people/", {"q": "hadd"}).content.decode()
+    assert f'value="{newcomer.pk}"' in found
+    response = admin.post(f"/chart/{vacancy.pk}/fill/", {"person": newcomer.pk})
+    assert response["HX-Retarget"] == "#chart" and "Noor Haddad" in response.content.decode()
+    again = admin.post(f"/chart/{vacancy.pk}/fill/", {"person": newcomer.pk})
+    assert "already holds" in again.content.decode()
+    assert admin.post(f"/chart/{vacancy.pk}/vacate/", {"note": ""})["HX-Retarget"] == "#chart"
+    vacancy.refresh_from_db()
+    assert vacancy.holder_id is None
+    edited = admin.post(
+        f"/chart/{vacancy.pk}/edit/", {"title": "Chat agent", "role": vacancy.role_id}
+    )
+    assert edited["HX-Retarget"] == "#chart"
+    lead = api_org.positions["lead_b"]
+    refused = admin.post(f"/chart/{lead.pk}/delete/", {"reports": "refuse"})
+    assert "direct report" in refused.content.decode() and Position.objects.filter(pk=lead.pk)
+    done = admin.post(f"/chart/{lead.pk}/delete/", {"reports": "move_up"})
+    assert done["HX-Retarget"] == "#chart" and not Position.objects.filter(pk=lead.pk).exists()

@@ -1,18 +1,19 @@
 // The org chart as an ARIA tree: one tree item is focusable at a time (roving tabindex);
 // arrows move and open or close teams, Enter focuses the chart on a card. Opening a team
 // whose cards are not in the page yet asks the server for them (htmx, on the toggle).
+// Editing dialogs come from the server into <dialog>; a card dragged onto another card is
+// moved there by the same "move" request the "Move to…" dialog sends.
 (function () {
   "use strict";
-  const tree = document.getElementById("chart");
-  if (!tree) return;
-
-  const items = () =>
-    Array.from(tree.querySelectorAll('[role="treeitem"]')).filter((item) => !item.closest("[hidden]"));
+  const chart = () => document.getElementById("chart");
+  const dialog = () => document.getElementById("chart-dialog");
+  const visibleItems = () =>
+    Array.from(chart().querySelectorAll('[role="treeitem"]')).filter((item) => !item.closest("[hidden]"));
   const group = (item) => item.querySelector(':scope > [role="group"]');
   const toggleButton = (item) => item.querySelector(":scope > .pcard .toggle");
 
   function setExpanded(item, open) {
-    if (!item.hasAttribute("aria-expanded")) return;
+    if (!item || !item.hasAttribute("aria-expanded")) return;
     const children = group(item);
     item.setAttribute("aria-expanded", open ? "true" : "false");
     if (children) children.hidden = !open;
@@ -21,30 +22,45 @@
 
   function focusItem(item) {
     if (!item) return;
-    tree.querySelectorAll('[role="treeitem"][tabindex="0"]').forEach((other) => other.setAttribute("tabindex", "-1"));
+    chart().querySelectorAll('[role="treeitem"][tabindex="0"]').forEach((other) => other.setAttribute("tabindex", "-1"));
     item.setAttribute("tabindex", "0");
     item.focus();
   }
 
-  tree.addEventListener("click", (event) => {
-    const button = event.target.closest(".toggle");
-    if (!button) return;
-    const item = button.closest('[role="treeitem"]');
-    setExpanded(item, item.getAttribute("aria-expanded") !== "true");
-    focusItem(item);
+  function start() {
+    const tree = chart();
+    if (!tree) return;
+    const current = tree.querySelector('[aria-current="true"]') || tree.querySelector('[role="treeitem"]');
+    if (!current) return;
+    current.setAttribute("tabindex", "0");
+    if (current.getAttribute("aria-current") === "true") {
+      current.scrollIntoView({ block: "center" });
+      current.focus();
+    }
+  }
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("#chart .toggle");
+    if (button) {
+      const item = button.closest('[role="treeitem"]');
+      setExpanded(item, item.getAttribute("aria-expanded") !== "true");
+      focusItem(item);
+      return;
+    }
+    if (event.target.closest("[data-close-dialog]")) dialog()?.close();
   });
 
-  tree.addEventListener("keydown", (event) => {
-    const item = event.target.closest('[role="treeitem"]');
-    if (!item) return;
-    const visible = items();
-    const index = visible.indexOf(item);
+  document.addEventListener("keydown", (event) => {
+    const item = event.target.closest && event.target.closest('#chart [role="treeitem"]');
+    if (!item || event.target !== item) return;
+    const items = visibleItems();
+    const index = items.indexOf(item);
     const expanded = item.getAttribute("aria-expanded");
     switch (event.key) {
-      case "ArrowDown": focusItem(visible[index + 1]); break;
-      case "ArrowUp": focusItem(visible[index - 1]); break;
-      case "Home": focusItem(visible[0]); break;
-      case "End": focusItem(visible[visible.length - 1]); break;
+      case "ArrowDown": focusItem(items[index + 1]); break;
+      case "ArrowUp": focusItem(items[index - 1]); break;
+      case "Home": focusItem(items[0]); break;
+      case "End": focusItem(items[items.length - 1]); break;
       case "ArrowRight":
         if (expanded === "false") setExpanded(item, true);
         else if (expanded === "true") focusItem(group(item)?.querySelector('[role="treeitem"]'));
@@ -54,20 +70,67 @@
         else focusItem(item.parentElement.closest('[role="treeitem"]'));
         break;
       case "Enter": item.querySelector(":scope > .pcard .focus-link")?.click(); break;
+      case "m": case "M": item.querySelector(":scope > .pcard .move-to")?.click(); break;
       default: return;
     }
     event.preventDefault();
   });
 
-  // htmx brought a team in: it is open now.
   document.body.addEventListener("htmx:afterSwap", (event) => {
-    const item = event.target.closest('[role="treeitem"]');
-    if (item) { item.setAttribute("aria-expanded", "true"); event.target.hidden = false; }
+    const target = event.detail.target;
+    if (target.id === "chart-dialog-body") {
+      if (!dialog().open) dialog().showModal();
+      target.querySelector("input:not([type=hidden]), select, button")?.focus();
+      return;
+    }
+    const item = target.closest && target.closest('[role="treeitem"]');
+    if (item && target.getAttribute("role") === "group") {  // a team came in: it is open now
+      item.setAttribute("aria-expanded", "true");
+      target.hidden = false;
+    }
   });
 
-  const start = tree.querySelector('[aria-current="true"]') || tree.querySelector('[role="treeitem"]');
-  if (start) {
-    start.setAttribute("tabindex", "0");
-    if (start.getAttribute("aria-current") === "true") { start.scrollIntoView({ block: "center" }); start.focus(); }
-  }
+  // a change went through: the chart was re-rendered around the changed card
+  document.body.addEventListener("chart-changed", () => dialog()?.close());
+  document.body.addEventListener("htmx:afterSettle", (event) => {
+    if (event.detail.target && event.detail.target.id === "chart") start();
+  });
+
+  // drag a card onto another card: the same move as "Move to…"
+  let dragged = null;
+  document.addEventListener("dragstart", (event) => {
+    const item = event.target.closest && event.target.closest('#chart [role="treeitem"][data-movable]');
+    if (!item) return;
+    dragged = item;
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", item.dataset.id);
+  });
+  const dropTarget = (event) => {
+    const item = event.target.closest && event.target.closest('#chart [role="treeitem"][data-accepts]');
+    return item && dragged && item !== dragged && !dragged.contains(item) ? item : null;
+  };
+  document.addEventListener("dragover", (event) => {
+    const item = dropTarget(event);
+    if (!item) return;
+    event.preventDefault();
+    document.querySelectorAll(".drop-target").forEach((other) => other.classList.remove("drop-target"));
+    item.classList.add("drop-target");
+  });
+  document.addEventListener("dragend", () => {
+    document.querySelectorAll(".drop-target").forEach((other) => other.classList.remove("drop-target"));
+    dragged = null;
+  });
+  document.addEventListener("drop", (event) => {
+    const item = dropTarget(event);
+    if (!item) return;
+    event.preventDefault();
+    const id = dragged.dataset.id;
+    htmx.ajax("POST", `/chart/${id}/move/`, {
+      source: dragged,
+      target: "#chart-dialog-body",
+      values: { new_parent: item.dataset.id, root: chart().dataset.root || "" },
+    });
+  });
+
+  start();
 })();

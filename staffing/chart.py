@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 
-from staffing.models import Position
+from roles.models import Role
+from staffing.models import Location, Person, Position
 from staffing.scope import Scope
 from staffing.selectors import open_finding_messages, with_card_figures
 
@@ -148,13 +149,23 @@ def search(scope: Scope, text: str) -> list[Position]:
     text = text.strip()
     if len(text) < 2:
         return []
-    match = (
-        Q(title__icontains=text)
-        | Q(role__name__icontains=text)
-        | Q(holder__given_name__icontains=text)
-        | Q(holder__family_name__icontains=text)
-        | Q(location__name__icontains=text)
+    # one indexed lookup per way of matching, united by id: an OR across the joined tables
+    # would make PostgreSQL scan every position
+    people = Person.objects.filter(Q(given_name__icontains=text) | Q(family_name__icontains=text))
+    ids = (
+        Position.objects.filter(title__icontains=text)
+        .values("pk")
+        .union(
+            Position.objects.filter(holder__in=people.values("pk")).values("pk"),
+            Position.objects.filter(
+                role__in=Role.objects.filter(name__icontains=text).values("pk")
+            ).values("pk"),
+            Position.objects.filter(
+                location__in=Location.objects.filter(name__icontains=text).values("pk")
+            ).values("pk"),
+        )
     )
+    match = Q(pk__in=ids)
     return list(
         visible(scope)
         .filter(match)

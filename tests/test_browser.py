@@ -88,3 +88,55 @@ def test_the_chart_opens_teams_lazily_by_mouse_and_keyboard_and_search_lands_on_
     assert agent.holder.full_name in card.locator(":scope > .pcard").inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "chart-admin-search.png", full_page=False)
+
+
+def test_a_manager_edits_the_chart_and_hr_cannot(page, live_server, framework, browser):
+    from staffing.models import Person
+
+    demo.seed(org="synapse")
+    manager = Position.objects.get(holder__user__username="manager")
+    lead_a, lead_b, lead_c = manager.get_children().order_by("title")
+    agent = lead_a.get_children().filter(holder__isnull=False).select_related("holder").first()
+    vacancy = lead_c.get_children().filter(holder__isnull=True).first()
+    Person.objects.create(employee_id="N-1", given_name="Noor", family_name="Haddad")
+    page.set_viewport_size({"width": 1280, "height": 2600})  # the whole team, no scrolling
+    log_in(page, live_server, "manager")
+    card = lambda position: page.locator(f"#pos-{position.pk} > .pcard")  # noqa: E731
+
+    # drag a whole team under another lead: counts and the badge change, no reload
+    card(lead_b).drag_to(card(lead_a))
+    expect(card(lead_a).locator(".counts")).to_contain_text("9 direct")
+    expect(card(lead_b).locator(".badge")).to_be_visible()
+    assert Position.objects.get(pk=lead_b.pk).parent_id == lead_a.pk
+
+    # "Move to…" from the keyboard: a lead under one of their own agents is refused
+    page.locator(f"#pos-{lead_a.pk}").focus()
+    page.keyboard.press("m")
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Find the new manager")).to_be_focused()  # the dialog is live
+    dialog.get_by_label("Find the new manager").fill(agent.holder.family_name)
+    dialog.get_by_role("radio", name=re.compile(agent.holder.full_name)).check()
+    dialog.get_by_role("button", name="Move").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("reporting loop")
+    assert Position.objects.get(pk=lead_a.pk).parent_id == manager.pk
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+
+    # fill a vacancy with a new hire
+    card(vacancy).hover()
+    card(vacancy).get_by_role("button", name="Fill").click()
+    expect(dialog.get_by_label("Find the person")).to_be_focused()
+    dialog.get_by_label("Find the person").fill("Haddad")
+    dialog.get_by_role("radio", name=re.compile("Noor Haddad")).check()
+    dialog.get_by_role("button", name="Save").click()
+    expect(card(vacancy)).to_contain_text("Noor Haddad")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "chart-manager-edited.png", full_page=True)
+
+    hr_page = browser.new_page()
+    log_in(hr_page, live_server, "hr")
+    expect(hr_page.get_by_role("tree", name="Reporting lines")).to_be_visible()
+    expect(hr_page.locator(".pcard .actions")).to_have_count(0)
+    expect(hr_page.locator('.pcard[draggable="true"]')).to_have_count(0)
+    hr_page.close()

@@ -76,13 +76,16 @@
     event.preventDefault();
   });
 
+  document.body.addEventListener("htmx:afterSettle", (event) => {
+    // a dialog came in (its controls are live once settled): open it, focus its first field
+    const target = event.detail.target;
+    if (target.id !== "chart-dialog-body") return;
+    if (!dialog().open) dialog().showModal();
+    target.querySelector("input:not([type=hidden]), select, button")?.focus();
+  });
+
   document.body.addEventListener("htmx:afterSwap", (event) => {
     const target = event.detail.target;
-    if (target.id === "chart-dialog-body") {
-      if (!dialog().open) dialog().showModal();
-      target.querySelector("input:not([type=hidden]), select, button")?.focus();
-      return;
-    }
     const item = target.closest && target.closest('[role="treeitem"]');
     if (item && target.getAttribute("role") === "group") {  // a team came in: it is open now
       item.setAttribute("aria-expanded", "true");

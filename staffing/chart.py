@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 
 from roles.models import Role
-from staffing.models import Location, Person, Position
+from staffing.models import DottedLine, Location, Person, Position
 from staffing.scope import Scope
 from staffing.selectors import open_finding_messages, with_card_figures
 
@@ -28,6 +28,7 @@ class Node:
     on_path: bool = False  # an ancestor of the highlighted card
     editable: bool = False  # the viewer may change, move, fill, vacate or delete it
     can_add: bool = False  # the viewer may add a position under it
+    dotted: list = field(default_factory=list)  # dotted-line managers: (title, purpose)
 
     @property
     def has_children(self) -> bool:
@@ -38,14 +39,26 @@ class Node:
         return self.loaded and bool(self.children)
 
 
-def card(scope: Scope, position: Position, findings: dict, *, on_path: bool = False) -> Node:
+def card(
+    scope: Scope, position: Position, findings: dict, dotted: dict, *, on_path: bool = False
+) -> Node:
     return Node(
         position,
         findings=findings.get(position.pk, []),
+        dotted=dotted.get(position.pk, []),
         on_path=on_path,
         editable=scope.can_edit(position),
         can_add=scope.can_place_under(position),
     )
+
+
+def dotted_lines(position_ids) -> dict[int, list[tuple[str, str]]]:
+    """The dotted-line managers of these positions (one query)."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    lines = DottedLine.objects.filter(position_id__in=list(position_ids)).select_related("manager")
+    for line in lines.order_by("manager__title"):
+        found.setdefault(line.position_id, []).append((line.manager.title, line.purpose))
+    return found
 
 
 def visible(scope: Scope):
@@ -115,7 +128,8 @@ def build(scope: Scope, roots: list[Position], *, focus: Position | None = None)
         positions += [p for p in with_card_figures(along) if p.pk not in shown]
     positions.sort(key=lambda p: (p.tree_id, p.lft))
     findings = open_finding_messages(p.pk for p in positions)
-    nodes = {p.pk: card(scope, p, findings, on_path=p.pk in path_ids) for p in positions}
+    dotted = dotted_lines(p.pk for p in positions)
+    nodes = {p.pk: card(scope, p, findings, dotted, on_path=p.pk in path_ids) for p in positions}
     top: list[Node] = []
     root_ids = {root.pk for root in roots}
     for node in nodes.values():
@@ -132,7 +146,8 @@ def children_of(scope: Scope, parent: Position) -> list[Node]:
     """The direct reports of ``parent`` as cards (two queries)."""
     positions = list(with_card_figures(visible(scope).filter(parent=parent)).order_by("lft"))
     findings = open_finding_messages(p.pk for p in positions)
-    return [card(scope, p, findings) for p in positions]
+    dotted = dotted_lines(p.pk for p in positions)
+    return [card(scope, p, findings, dotted) for p in positions]
 
 
 def breadcrumb(scope: Scope, position: Position) -> list[Position]:

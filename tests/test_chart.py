@@ -229,3 +229,18 @@ def test_fill_vacate_edit_and_delete_from_the_chart(api_org: Org):
     assert "direct report" in refused.content.decode() and Position.objects.filter(pk=lead.pk)
     done = admin.post(f"/chart/{lead.pk}/delete/", {"reports": "move_up"})
     assert done["HX-Retarget"] == "#chart" and not Position.objects.filter(pk=lead.pk).exists()
+
+
+def test_dotted_lines_show_distinctly_on_the_card(api_org: Org):
+    from staffing import services
+
+    services.dotted_line_add(
+        actor=None,
+        position=api_org.positions["lead_a"],
+        manager=api_org.positions["manager_b"],
+        purpose="Chat project",
+    )
+    admin = session_client(UserFactory(is_superuser=True))
+    html = admin.get("/").content.decode()
+    assert "⋯ also reports to Manager B (Chat project)" in html
+    assert 'class="dotted"' in html

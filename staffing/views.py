@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from staffing import chart, forms, services
-from staffing.models import Person, Position
+from staffing.models import Finding, Person, Position
 from staffing.scope import request_scope
 from tiers.models import Tier
 
@@ -116,6 +116,26 @@ ACTIONS = {
 }
 
 
+DONE = {
+    "add": "Added a position under {title}.",
+    "edit": "Saved {title}.",
+    "move": "Moved {title} and its team.",
+    "fill": "Filled {title}.",
+    "vacate": "Vacated {title}.",
+    "delete": "Deleted {title}.",
+}
+
+
+def _warnings(position: Position | None) -> list[str]:
+    """Span-of-control findings now open on the changed card and its manager: they warn,
+    they do not block (one query)."""
+    if position is None:
+        return []
+    ids = [position.pk, *([position.parent_id] if position.parent_id else [])]
+    found = Finding.objects.open().filter(position_id__in=ids).by_severity()
+    return [f"{f.position_title}: {f.message}" for f in found]
+
+
 def _form_for(action: str, request, position: Position):
     data = request.POST if request.method == "POST" else None
     scope = request_scope(request)
@@ -189,7 +209,9 @@ def chart_edit(request, pk: int, action: str):
         else:
             shown = changed if changed is not None else position.parent
             context = _chart_context(request, request.POST.get("root"), getattr(shown, "pk", None))
-            response = render(request, "staffing/_chart_tree.html", context)
+            context["status"] = DONE[action].format(title=position.title)
+            context["warnings"] = _warnings(shown)
+            response = render(request, "staffing/_chart_changed.html", context)
             response["HX-Retarget"] = "#chart"
             response["HX-Reswap"] = "outerHTML"
             response["HX-Trigger"] = "chart-changed"

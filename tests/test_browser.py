@@ -107,6 +107,9 @@ def test_a_manager_edits_the_chart_and_hr_cannot(page, live_server, framework, b
     card(lead_b).drag_to(card(lead_a))
     expect(card(lead_a).locator(".counts")).to_contain_text("9 direct")
     expect(card(lead_b).locator(".badge")).to_be_visible()
+    status = page.locator("#chart-status")
+    expect(status).to_contain_text(f"Moved {lead_b.title} and its team.")
+    expect(status).to_contain_text("whose rule allows only")  # a warning, not a refusal
     assert Position.objects.get(pk=lead_b.pk).parent_id == lead_a.pk
 
     # "Move to…" from the keyboard: a lead under one of their own agents is refused

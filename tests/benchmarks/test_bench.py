@@ -175,7 +175,7 @@ def test_foundation_benchmarks(framework, client):
         client.get("/")  # warm up templates and connections
         response, ms, queries = measure(lambda: client.get("/"))
         assert response.status_code == 200
-        rows.append((size, "GET / as admin (top levels, ≤ 500 rows)", ms, queries))
+        rows.append((size, "GET / (the chart) as admin: first levels", ms, queries))
 
         manager = (
             Position.objects.filter(role__code="advocate-manager", holder__isnull=False)
@@ -186,7 +186,7 @@ def test_foundation_benchmarks(framework, client):
         client.force_login(get_user_model().objects.get(username="manager"))
         response, ms, queries = measure(lambda: client.get("/"))
         assert response.status_code == 200
-        rows.append((size, "GET / as a manager (own team)", ms, queries))
+        rows.append((size, "GET / (the chart) as a manager: own team", ms, queries))
         rows += chart_rows(size, client)
         rows += api_rows(size, client)
 

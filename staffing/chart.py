@@ -159,8 +159,10 @@ def breadcrumb(scope: Scope, position: Position) -> list[Position]:
     )
 
 
-def search(scope: Scope, text: str) -> list[Position]:
-    """Positions whose title, role, holder or location matches ``text`` (one query)."""
+def search(scope: Scope, text: str, *, moving: Position | None = None) -> list[Position]:
+    """Positions whose title, role, holder or location matches ``text`` (one query). With
+    ``moving``: only those it could be moved under (in the viewer's editing scope, outside
+    its own team, not its present manager)."""
     text = text.strip()
     if len(text) < 2:
         return []
@@ -180,10 +182,13 @@ def search(scope: Scope, text: str) -> list[Position]:
             ).values("pk"),
         )
     )
-    match = Q(pk__in=ids)
+    found = visible(scope).filter(pk__in=ids)
+    if moving is not None:
+        found = (
+            scope.filter_placeable(found)
+            .exclude(tree_id=moving.tree_id, lft__gte=moving.lft, lft__lt=moving.rght)
+            .exclude(pk=moving.parent_id or 0)
+        )
     return list(
-        visible(scope)
-        .filter(match)
-        .select_related("role", "holder", "location")
-        .order_by("level", "title")[:SEARCH_LIMIT]
+        found.select_related("role", "holder", "location").order_by("level", "title")[:SEARCH_LIMIT]
     )

@@ -65,6 +65,14 @@ class Scope:
             return queryset.none()
         return queryset.subtree_of(self.root)
 
+    def filter_placeable(self, queryset: QuerySet) -> QuerySet:
+        """The positions this scope may put a position under (see :meth:`can_place_under`)."""
+        if self.edits_all:
+            return queryset
+        if self.root is None:
+            return queryset.none()
+        return queryset.subtree_of(self.root)
+
     def filter_editable(self, queryset: QuerySet) -> QuerySet:
         if self.edits_all:
             return queryset

@@ -4,6 +4,8 @@ from staffing import views
 
 urlpatterns = [
     path("", views.org_chart, name="home"),
+    path("chart/export.<slug:fmt>", views.chart_export, name="chart-export"),
+    path("chart/<int:pk>/export.<slug:fmt>", views.chart_export, name="chart-export"),
     path("chart/<int:pk>/children/", views.chart_children, name="chart-children"),
     path("chart/<int:pk>/<slug:action>/", views.chart_edit, name="chart-edit"),
     path("chart/search/", views.chart_search, name="chart-search"),

@@ -5,11 +5,11 @@ levels, search results and the editing dialogs as fragments; every change goes t
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from staffing import chart, forms, services
+from staffing import chart, export, forms, services
 from staffing.models import Finding, Person, Position
 from staffing.scope import request_scope
 from tiers.models import Tier
@@ -45,6 +45,7 @@ def _chart_context(request, root_raw, focus_raw) -> dict:
         "root": root,
         "focus": focus,
         "breadcrumb": chart.breadcrumb(scope, top) if top is not None else [],
+        "top": top,
     }
 
 
@@ -75,12 +76,19 @@ def chart_children(request, pk: int):
 @require_GET
 def chart_search(request):
     """Up to 20 positions matching ``?q=`` by title, role, holder or location; with
-    ``?pick=FIELD`` as choices for a dialog's field instead of links."""
-    results = chart.search(request_scope(request), request.GET.get("q", ""))
+    ``?pick=FIELD`` as choices for a dialog's field instead of links, and with
+    ``?moving=ID`` only the positions that one could be moved under."""
+    moving = _visible_position(request, request.GET.get("moving"))
+    results = chart.search(request_scope(request), request.GET.get("q", ""), moving=moving)
     return render(
         request,
         "staffing/_chart_search.html",
-        {"results": results, "q": request.GET.get("q", ""), "pick": request.GET.get("pick")},
+        {
+            "results": results,
+            "q": request.GET.get("q", ""),
+            "pick": request.GET.get("pick"),
+            "moving": moving,
+        },
     )
 
 
@@ -104,6 +112,40 @@ def people_search(request):
             candidates = candidates.filter(Q(position__isnull=True) | Q(pk__in=editable))
         people = list(candidates.select_related("position").order_by("family_name")[:20])
     return render(request, "staffing/_people_search.html", {"people": people, "q": text})
+
+
+EXPORTS = {"csv": "text/csv; charset=utf-8", "svg": "image/svg+xml", "png": "image/png"}
+
+
+@login_required
+@require_GET
+def chart_export(request, fmt: str, pk: int | None = None):
+    """A card and everyone below it (without ``pk``: the viewer's whole chart) as CSV, every
+    position, streamed; or as an SVG or PNG picture of its top levels (``?depth=`` levels
+    below the card; by default as many as fit in a picture)."""
+    if fmt not in EXPORTS:
+        raise Http404("Export as csv, svg or png.")
+    scope = request_scope(request)
+    root = _visible_position(request, str(pk)) if pk is not None else None
+    roots = chart.roots_for(scope, root)
+    if not roots:
+        raise Http404("There is nothing in the organization you can see to export.")
+    raw_depth = request.GET.get("depth", "")
+    if raw_depth and not (raw_depth.isdigit() and int(raw_depth) <= 100):
+        return HttpResponseBadRequest(
+            "depth is the number of levels below the card to draw: a whole number from 0 to 100."
+        )
+    if fmt == "csv":
+        response = StreamingHttpResponse(export.csv_rows(scope, roots), content_type=EXPORTS[fmt])
+    else:
+        drawn = export.picture(
+            scope, roots, depth=int(raw_depth) if raw_depth else None, png=fmt == "png"
+        )
+        body = export.png(drawn) if fmt == "png" else export.svg(drawn)
+        response = HttpResponse(body, content_type=EXPORTS[fmt])
+        response["X-Cards-Shown"] = f"{drawn.shown} of {drawn.total}"
+    response["Content-Disposition"] = f'attachment; filename="{export.filename(roots, fmt)}"'
+    return response
 
 
 ACTIONS = {
@@ -225,5 +267,6 @@ def chart_edit(request, pk: int, action: str):
             "action": action,
             "heading": ACTIONS[action].format(title=position.title),
             "root": request.POST.get("root") or request.GET.get("root", ""),
+            "can_top": scope.edits_all,
         },
     )

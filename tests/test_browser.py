@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from staffing import demo
-from staffing.models import Position
+from staffing.models import Person, Position
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
@@ -91,8 +91,6 @@ def test_the_chart_opens_teams_lazily_by_mouse_and_keyboard_and_search_lands_on_
 
 
 def test_a_manager_edits_the_chart_and_hr_cannot(page, live_server, framework, browser):
-    from staffing.models import Person
-
     demo.seed(org="synapse")
     manager = Position.objects.get(holder__user__username="manager")
     lead_a, lead_b, lead_c = manager.get_children().order_by("title")
@@ -112,17 +110,12 @@ def test_a_manager_edits_the_chart_and_hr_cannot(page, live_server, framework, b
     expect(status).to_contain_text("whose rule allows only")  # a warning, not a refusal
     assert Position.objects.get(pk=lead_b.pk).parent_id == lead_a.pk
 
-    # "Move to…" from the keyboard: a lead under one of their own agents is refused
-    page.locator(f"#pos-{lead_a.pk}").focus()
-    page.keyboard.press("m")
+    # a lead dropped on one of their own agents: refused with the reason, nothing changed
+    card(lead_a).drag_to(card(agent))
     dialog = page.get_by_role("dialog")
-    expect(dialog).to_be_visible()
-    expect(dialog.get_by_label("Find the new manager")).to_be_focused()  # the dialog is live
-    dialog.get_by_label("Find the new manager").fill(agent.holder.family_name)
-    dialog.get_by_role("radio", name=re.compile(agent.holder.full_name)).check()
-    dialog.get_by_role("button", name="Move").click()
     expect(dialog.get_by_role("alert")).to_contain_text("reporting loop")
     assert Position.objects.get(pk=lead_a.pk).parent_id == manager.pk
+    assert Position.objects.get(pk=agent.pk).parent_id == lead_a.pk
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_be_hidden()
 
@@ -143,3 +136,112 @@ def test_a_manager_edits_the_chart_and_hr_cannot(page, live_server, framework, b
     expect(hr_page.locator(".pcard .actions")).to_have_count(0)
     expect(hr_page.locator('.pcard[draggable="true"]')).to_have_count(0)
     hr_page.close()
+
+
+def test_every_change_can_be_made_from_the_keyboard(page, live_server, framework):
+    demo.seed(org="synapse")
+    manager = Position.objects.get(holder__user__username="manager")
+    lead_a, lead_b, _ = manager.get_children().order_by("title")
+    Person.objects.create(employee_id="K-1", given_name="Kira", family_name="Tanaka")
+    page.set_viewport_size({"width": 1280, "height": 2600})
+    log_in(page, live_server, "manager")
+    dialog = page.get_by_role("dialog")
+    status = page.locator("#chart-status")
+    current = page.locator('#chart[data-ready] [role="treeitem"][aria-current="true"]')
+
+    # Tab from a card reaches its own buttons
+    page.locator(f"#pos-{lead_a.pk}").focus()
+    page.keyboard.press("Tab")
+    expect(
+        page.locator(f"#pos-{lead_a.pk} > .pcard").get_by_role("link", name="Focus here")
+    ).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(
+        page.locator(f"#pos-{lead_a.pk} > .pcard").get_by_role("button", name="Add report")
+    ).to_be_focused()
+
+    # A: add a report; Enter in the title field sends the form
+    page.locator(f"#pos-{lead_a.pk}").focus()
+    page.keyboard.press("a")
+    expect(dialog.get_by_label("Title")).to_be_focused()
+    dialog.get_by_label("Role").select_option(label="Customer Advocate")
+    dialog.get_by_label("Title").fill("Weekend advocate")
+    page.keyboard.press("Enter")
+    expect(status).to_contain_text(f"Added a position under {lead_a.title}.")
+    expect(current).to_contain_text("Weekend advocate")
+    expect(current).to_be_focused()  # the new card has the focus
+    added = Position.objects.get(title="Weekend advocate")
+    assert added.parent_id == lead_a.pk and added.holder_id is None
+
+    # E: edit it
+    page.keyboard.press("e")
+    expect(dialog.get_by_label("Title")).to_be_focused()
+    dialog.get_by_label("Title").fill("Weekend advocate (chat)")
+    page.keyboard.press("Enter")
+    expect(status).to_contain_text("Saved Weekend advocate.")
+    expect(current).to_contain_text("Weekend advocate (chat)")
+    expect(current).to_be_focused()
+
+    # F: fill it, choosing the person with the keyboard
+    page.keyboard.press("f")
+    expect(dialog.get_by_label("Find the person")).to_be_focused()
+    page.keyboard.type("Tanaka")
+    choice = dialog.get_by_role("radio", name=re.compile("Kira Tanaka"))
+    expect(choice).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(choice).to_be_focused()
+    page.keyboard.press("Space")
+    dialog.get_by_label("Start date").focus()
+    page.keyboard.press("Enter")
+    expect(status).to_contain_text("Filled Weekend advocate (chat).")
+    expect(current).to_contain_text("Kira Tanaka")
+    expect(current).to_be_focused()
+
+    # V: vacate it again
+    page.keyboard.press("v")
+    expect(dialog.get_by_label("End date")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(status).to_contain_text("Vacated Weekend advocate (chat).")
+    expect(current).to_contain_text("Vacant")
+    expect(current).to_be_focused()
+
+    # Esc closes a dialog and gives the focus back to the card
+    page.keyboard.press("m")
+    expect(dialog.get_by_label("Find the new manager")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(current).to_be_focused()
+
+    # M: move it; its own team is never offered, the other lead is
+    page.keyboard.press("m")
+    expect(dialog.get_by_label("Find the new manager")).to_be_focused()
+    page.keyboard.type(lead_b.title)
+    target = dialog.get_by_role("radio", name=re.compile(re.escape(lead_b.title)))
+    expect(target).to_be_visible()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Space")
+    expect(target).to_be_checked()
+    dialog.get_by_role("button", name="Move").focus()
+    page.keyboard.press("Enter")
+    expect(status).to_contain_text("Moved Weekend advocate (chat) and its team.")
+    assert Position.objects.get(pk=added.pk).parent_id == lead_b.pk
+    expect(current).to_be_focused()
+
+    # Delete: delete it
+    page.keyboard.press("Delete")
+    expect(dialog.get_by_role("radio", name="Only if nobody reports to it")).to_be_focused()
+    dialog.get_by_role("button", name="Delete").focus()
+    page.keyboard.press("Enter")
+    expect(status).to_contain_text("Deleted Weekend advocate (chat).")
+    assert not Position.objects.filter(pk=added.pk).exists()
+
+    # the team can be printed and exported from the toolbar
+    with page.expect_download() as download:
+        page.get_by_role("link", name="SVG picture").click()
+    assert download.value.suggested_filename.endswith(".svg")
+    svg = Path(download.value.path()).read_text()
+    assert manager.title in svg and lead_b.title in svg
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV (every position)").click()
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert len(lines) == 1 + manager.get_descendant_count() + 1

@@ -20,26 +20,44 @@
     if (open && children && !children.children.length) toggleButton(item)?.dispatchEvent(new Event("expand"));
   }
 
+  // the focused card's own buttons join the tab order (Tab from the card reaches them)
+  const ownControls = (item) => item.querySelectorAll(":scope > .pcard .actions button, :scope > .pcard .focus-link");
+
+  function makeCurrent(item) {
+    chart().querySelectorAll('[role="treeitem"][tabindex="0"]').forEach((other) => {
+      other.setAttribute("tabindex", "-1");
+      ownControls(other).forEach((control) => control.setAttribute("tabindex", "-1"));
+    });
+    item.setAttribute("tabindex", "0");
+    ownControls(item).forEach((control) => control.setAttribute("tabindex", "0"));
+  }
+
   function focusItem(item) {
     if (!item) return;
-    chart().querySelectorAll('[role="treeitem"][tabindex="0"]').forEach((other) => other.setAttribute("tabindex", "-1"));
-    item.setAttribute("tabindex", "0");
+    makeCurrent(item);
     item.focus();
   }
 
   function start() {
     const tree = chart();
     if (!tree) return;
+    tree.dataset.ready = "true";  // its controls are live (htmx processed them)
     const current = tree.querySelector('[aria-current="true"]') || tree.querySelector('[role="treeitem"]');
     if (!current) return;
-    current.setAttribute("tabindex", "0");
+    makeCurrent(current);
     if (current.getAttribute("aria-current") === "true") {
       current.scrollIntoView({ block: "center" });
       current.focus();
     }
   }
 
+  document.addEventListener("focusin", (event) => {  // a card clicked or tabbed to
+    const item = event.target.closest && event.target.closest('#chart [role="treeitem"]');
+    if (item && item.getAttribute("tabindex") !== "0") makeCurrent(item);
+  });
+
   document.addEventListener("click", (event) => {
+    if (event.target.closest("[data-print]")) { window.print(); return; }
     const button = event.target.closest("#chart .toggle");
     if (button) {
       const item = button.closest('[role="treeitem"]');
@@ -52,7 +70,8 @@
 
   document.addEventListener("keydown", (event) => {
     const item = event.target.closest && event.target.closest('#chart [role="treeitem"]');
-    if (!item || event.target !== item) return;
+    if (!item || event.target !== item || event.altKey || event.ctrlKey || event.metaKey) return;
+    const action = (name) => item.querySelector(`:scope > .pcard [data-action="${name}"]`)?.click();
     const items = visibleItems();
     const index = items.indexOf(item);
     const expanded = item.getAttribute("aria-expanded");
@@ -70,7 +89,12 @@
         else focusItem(item.parentElement.closest('[role="treeitem"]'));
         break;
       case "Enter": item.querySelector(":scope > .pcard .focus-link")?.click(); break;
-      case "m": case "M": item.querySelector(":scope > .pcard .move-to")?.click(); break;
+      case "a": case "A": action("add"); break;
+      case "e": case "E": action("edit"); break;
+      case "m": case "M": action("move"); break;
+      case "f": case "F": action("fill"); break;
+      case "v": case "V": action("vacate"); break;
+      case "Delete": action("delete"); break;
       default: return;
     }
     event.preventDefault();
@@ -93,8 +117,28 @@
     }
   });
 
+  // a dialog closed (Cancel, Escape): the focus goes back to the card it was opened from
+  let opener = null;
+  document.body.addEventListener("htmx:beforeRequest", (event) => {
+    if (event.detail.target?.id !== "chart-dialog-body") return;
+    const item = event.detail.elt.closest && event.detail.elt.closest('#chart [role="treeitem"]');
+    if (item && !dialog().open) opener = item.id;
+  });
+  // (after a change, the re-rendered chart focuses the changed card itself, once its
+  // controls are live)
+  let changed = false;
+  dialog()?.addEventListener("close", () => {
+    const item = opener && document.getElementById(opener);
+    if (item && !changed) focusItem(item);
+    opener = null;
+    changed = false;
+  });
+
   // a change went through: the chart was re-rendered around the changed card
-  document.body.addEventListener("chart-changed", () => dialog()?.close());
+  document.body.addEventListener("chart-changed", () => {
+    changed = true;
+    dialog()?.close();
+  });
   document.body.addEventListener("htmx:afterSettle", (event) => {
     if (event.detail.target && event.detail.target.id === "chart") start();
   });
@@ -108,19 +152,23 @@
     event.dataTransfer.effectAllowed = "move";
     event.dataTransfer.setData("text/plain", item.dataset.id);
   });
+  // a card in the dragged card's own team takes the drop too, marked as refused: the server
+  // then says why (a reporting loop) instead of the drop silently doing nothing
   const dropTarget = (event) => {
     const item = event.target.closest && event.target.closest('#chart [role="treeitem"][data-accepts]');
-    return item && dragged && item !== dragged && !dragged.contains(item) ? item : null;
+    return item && dragged && item !== dragged ? item : null;
   };
+  const clearMarks = () =>
+    document.querySelectorAll(".drop-target, .drop-refused").forEach((other) => other.classList.remove("drop-target", "drop-refused"));
   document.addEventListener("dragover", (event) => {
     const item = dropTarget(event);
     if (!item) return;
     event.preventDefault();
-    document.querySelectorAll(".drop-target").forEach((other) => other.classList.remove("drop-target"));
-    item.classList.add("drop-target");
+    clearMarks();
+    item.classList.add(dragged.contains(item) ? "drop-refused" : "drop-target");
   });
   document.addEventListener("dragend", () => {
-    document.querySelectorAll(".drop-target").forEach((other) => other.classList.remove("drop-target"));
+    clearMarks();
     dragged = null;
   });
   document.addEventListener("drop", (event) => {

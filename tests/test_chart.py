@@ -245,3 +245,37 @@ def test_dotted_lines_show_distinctly_on_the_card(api_org: Org):
     html = admin.get("/").content.decode()
     assert "⋯ also reports to Manager B (Chat project)" in html
     assert 'class="dotted"' in html
+
+
+def test_move_to_offers_only_where_the_card_can_go(api_org: Org):
+    manager_a = api_org.positions["manager_a"]
+    lead_a = api_org.positions["lead_a"]
+    client = login_as_holder(manager_a, "manager")
+    second = make_position("Lead A2", "team-lead", manager_a)
+    url = f"/chart/search/?pick=new_parent&moving={lead_a.pk}&q="
+    html = client.get(url + "Lead").content.decode()
+    assert f'value="{second.pk}"' in html  # another lead in the manager's team
+    assert f'value="{lead_a.pk}"' not in html  # itself
+    agents = client.get(url + "Agent").content.decode()
+    assert 'type="radio"' not in agents  # its own team: a loop
+    assert "its own team and its present manager are left out" in agents
+    assert f'value="{manager_a.pk}"' not in client.get(url + "Manager").content.decode()
+    # an admin may move it anywhere else, other trees included
+    admin = session_client(UserFactory(is_superuser=True))
+    anywhere = admin.get(url + "Lead").content.decode()
+    assert f'value="{api_org.positions["other_lead"].pk}"' in anywhere
+    # HR sees everything and may place nothing
+    hr = session_client(UserFactory(groups=["hr"]))
+    assert 'type="radio"' not in hr.get(url + "Lead").content.decode()
+
+
+def test_the_chart_page_offers_export_print_and_the_keys(api_org: Org):
+    manager_a = api_org.positions["manager_a"]
+    html = login_as_holder(manager_a, "manager").get("/").content.decode()
+    for fmt in ("csv", "svg", "png"):
+        assert f'href="/chart/{manager_a.pk}/export.{fmt}" download' in html
+    assert "data-print" in html and "<kbd>Delete</kbd>" in html
+    assert 'aria-keyshortcuts="M"' in html
+    hr = session_client(UserFactory(groups=["hr"])).get("/").content.decode()
+    assert 'href="/chart/export.csv" download' in hr  # the whole organization
+    assert "<kbd>Delete</kbd>" not in hr and "aria-keyshortcuts" not in hr

@@ -228,7 +228,29 @@ def chart_rows(size: int, client) -> list[tuple]:
         response, ms, queries = measure(lambda url=url: client.get(url))
         assert response.status_code == 200, url
         rows.append((size, name, ms, queries))
+    manager = Position.objects.filter(role__code="advocate-manager").order_by("lft").first()
+    top = Position.objects.filter(parent__isnull=True).order_by("tree_id").first()
+    for name, url in (
+        ("chart export: a manager's team as SVG", f"/chart/{manager.pk}/export.svg"),
+        ("chart export: a manager's team as PNG", f"/chart/{manager.pk}/export.png"),
+        (
+            "chart export: the top of the org as SVG (levels that fit)",
+            f"/chart/{top.pk}/export.svg",
+        ),
+        ("chart export: the whole org as CSV (streamed)", "/chart/export.csv"),
+    ):
+        client.get(url)  # warm up
+        response, ms, queries = measure(lambda url=url: read_all(client.get(url)))
+        assert response.status_code == 200, url
+        rows.append((size, name, ms, queries))
     return rows
+
+
+def read_all(response):
+    """The response, its streamed body consumed (the time to send it all)."""
+    if response.streaming:
+        response.content_length = sum(len(chunk) for chunk in response.streaming_content)
+    return response
 
 
 API_LISTS = [

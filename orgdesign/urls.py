@@ -13,6 +13,7 @@ admin.site.index_title = "Catalogue, organization and metrics"
 urlpatterns = [
     path("", include("staffing.urls")),
     path("roles/", include("roles.urls")),
+    path("dashboard/", include("metrics.urls")),
     path("health/", views.health, name="health"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

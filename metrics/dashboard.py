@@ -1,0 +1,470 @@
+"""What the director dashboard shows, worked out from the organization in a fixed number of
+queries whatever its size.
+
+* Headcount: one GROUP BY over the scope by (tier, role, location, squad, status), rolled up
+  here into each dimension, the totals and the tier shares.
+* Structure: one GROUP BY of direct reports per manager in the scope and one list of the
+  positions whose role has a span rule; distributions are judged against the rules.
+* Findings: open span-of-control findings of the scope by kind and severity, the worst listed.
+* Growth advisories: read from the figures above (no query of their own).
+* KPIs and trends: the catalogue's targets against observations, and headcount snapshots.
+"""
+
+import datetime
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Q
+
+from metrics.models import KPI, HeadcountSnapshot, KPIObservation
+from roles.models import Role, SpanRule
+from staffing.models import Finding, Location, Position
+from tiers.models import Squad, Tier
+
+STATUSES = ("filled", "open", "planned")
+DIMENSIONS = {
+    "tier": "Tier",
+    "role": "Role",
+    "location": "Location",
+    "squad": "Squad",
+}
+FRONT_LINE = (Tier.Kind.FRONTLINE, Tier.Kind.TECHNICAL, Tier.Kind.EXPERT)
+
+# growth advisories: the figures at which each one speaks up (our reading of the framework)
+OPS_TEAM_AT_AGENTS = 10  # about ten agents: process and tooling work becomes a job of its own
+NEW_TIER_AT_AGENTS = 12  # two full teams in the top tier: its queue holds easy and hard work
+TRIAGE_AT_AREAS = 3  # three specialist areas or more: routing needs a deliberate step
+GO_TO_PERSON = 1  # an area held by one person
+
+
+@dataclass
+class Group:
+    key: str
+    name: str
+    filled: int = 0
+    open: int = 0
+    planned: int = 0
+    colour: str = ""
+    rank: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.filled + self.open + self.planned
+
+    def add(self, status: str, n: int) -> None:
+        setattr(self, status, getattr(self, status) + n)
+
+    def as_row(self) -> dict:
+        return {
+            "name": self.name,
+            "filled": self.filled,
+            "open": self.open,
+            "planned": self.planned,
+            "total": self.total,
+        }
+
+
+@dataclass
+class Headcount:
+    totals: Group
+    by: dict[str, list[Group]]
+
+    @property
+    def fill_rate(self) -> float | None:
+        staffed = self.totals.filled + self.totals.open
+        return round(100 * self.totals.filled / staffed, 1) if staffed else None
+
+
+def scope_positions(root: Position | None):
+    positions = Position.objects.all()
+    return positions if root is None else positions.subtree_of(root)
+
+
+def headcount(root: Position | None) -> Headcount:
+    """Positions of the scope by tier, role, location and squad, filled, open and planned.
+
+    One GROUP BY on the position table alone (joining the names in would double its time at
+    100,000 positions), then the names from the small tables: four queries in all."""
+    rows = (
+        scope_positions(root)
+        .order_by()
+        .values_list("role_id", "location_id", "squad_id", "status")
+        .annotate(n=Count("id"))
+    )
+    rows = list(rows)
+    roles = {r.pk: r for r in Role.objects.select_related("tier")}
+    locations = {
+        pk: (code, name) for pk, code, name in Location.objects.values_list("pk", "code", "name")
+    }
+    squads = {
+        pk: (code, name) for pk, code, name in Squad.objects.values_list("pk", "code", "name")
+    }
+    nowhere = ("none", "No location")
+    no_squad = ("none", "No squad")
+    groups: dict[str, dict[str, Group]] = {key: {} for key in DIMENSIONS}
+    totals = Group("all", "All positions")
+    for role_id, location_id, squad_id, status, n in rows:
+        role = roles[role_id]
+        for key, code, name in (
+            ("tier", role.tier.code, role.tier.name),
+            ("role", role.code, role.name),
+            ("location", *locations.get(location_id, nowhere)),
+            ("squad", *squads.get(squad_id, no_squad)),
+        ):
+            group = groups[key].setdefault(code, Group(code, name))
+            if key == "tier":
+                group.colour, group.rank = role.tier.colour, role.tier.rank
+            group.add(status, n)
+        totals.add(status, n)
+    ordered = {
+        "tier": sorted(groups["tier"].values(), key=lambda g: g.rank),
+        **{
+            key: sorted(groups[key].values(), key=lambda g: (-g.total, g.name))
+            for key in ("role", "location", "squad")
+        },
+    }
+    return Headcount(totals, ordered)
+
+
+def headcount_from_snapshot(snapshot: HeadcountSnapshot) -> Headcount:
+    """The headcount as a snapshot kept it."""
+    by = {}
+    for key in DIMENSIONS:
+        kept = snapshot.breakdown.get(key, {})
+        by[key] = sorted(
+            (
+                Group(
+                    code,
+                    row.get("name", code),
+                    row["filled"],
+                    row["open"],
+                    row["planned"],
+                    row.get("colour", ""),
+                    row.get("rank", 0),
+                )
+                for code, row in kept.items()
+            ),
+            key=(lambda g: g.rank) if key == "tier" else (lambda g: (-g.total, g.name)),
+        )
+    totals = Group("all", "All positions", snapshot.filled, snapshot.open, snapshot.planned)
+    return Headcount(totals, by)
+
+
+# -- tiers against the framework ----------------------------------------------------------
+
+
+@dataclass
+class TierShare:
+    name: str
+    colour: str
+    positions: int
+    share: float  # % of front-line positions
+    low: Decimal | None
+    high: Decimal | None
+
+    @property
+    def verdict(self) -> str:
+        if self.low is None and self.high is None:
+            return "no figure in the framework"
+        if self.low is not None and self.share < self.low:
+            return "below the framework"
+        if self.high is not None and self.share > self.high:
+            return "above the framework"
+        return "within the framework"
+
+    @property
+    def expected(self) -> str:
+        if self.low is None and self.high is None:
+            return "—"
+        low = f"{self.low.normalize():f}" if self.low is not None else "0"
+        high = f"{self.high.normalize():f}" if self.high is not None else "100"
+        return f"{low}–{high} %"
+
+
+def tier_shares(count: Headcount, tiers: list[Tier]) -> list[TierShare]:
+    """Each front-line tier's share of the front-line positions, against the framework's
+    share of volume for it (Tier 3: 5–10 %). Headcount stands in for volume here."""
+    by_code = {g.key: g for g in count.by["tier"]}
+    front = [tier for tier in tiers if tier.kind in FRONT_LINE and tier.staffed]
+    total = sum(by_code[t.code].total for t in front if t.code in by_code)
+    shares = []
+    for tier in front:
+        n = by_code[tier.code].total if tier.code in by_code else 0
+        share = round(100 * n / total, 1) if total else 0.0
+        shares.append(
+            TierShare(
+                tier.name, tier.colour, n, share, tier.volume_share_min, tier.volume_share_max
+            )
+        )
+    return shares
+
+
+# -- span of control --------------------------------------------------------------------
+
+
+@dataclass
+class SpanFigures:
+    """The positions of one role with a span rule, and how their teams measure up."""
+
+    role: str
+    role_code: str
+    rule: SpanRule
+    direct: list[int] = field(default_factory=list)  # on the rule's basis
+    team: list[int] = field(default_factory=list)  # everyone below, vacancies included
+
+    @property
+    def positions(self) -> int:
+        return len(self.direct)
+
+    def _judge(self, values: list[int], low: int | None, high: int | None) -> dict:
+        below = sum(1 for v in values if low is not None and v < low)
+        above = sum(1 for v in values if high is not None and v > high)
+        return {
+            "min": min(values, default=None),
+            "median": statistics.median(values) if values else None,
+            "max": max(values, default=None),
+            "below": below,
+            "above": above,
+            "within": len(values) - below - above,
+            "range": _range(low, high),
+        }
+
+    @property
+    def direct_judged(self) -> dict:
+        return self._judge(self.direct, self.rule.min_direct, self.rule.max_direct)
+
+    @property
+    def team_judged(self) -> dict | None:
+        if self.rule.min_team is None and self.rule.max_team is None:
+            return None
+        return self._judge(self.team, self.rule.min_team, self.rule.max_team)
+
+    @property
+    def histogram(self) -> list[tuple[int, int]]:
+        """(direct reports, positions with that many), every value from the least to the most."""
+        counts = Counter(self.direct)
+        if not counts:
+            return []
+        low = min(min(counts), self.rule.min_direct or min(counts))
+        high = max(max(counts), self.rule.max_direct or max(counts))
+        return [(value, counts.get(value, 0)) for value in range(low, high + 1)]
+
+
+def _range(low: int | None, high: int | None) -> str:
+    if low is None and high is None:
+        return "no limit"
+    if low is None:
+        return f"up to {high:,}"
+    if high is None:
+        return f"{low:,} or more"
+    return f"{low:,}–{high:,}"
+
+
+def span_figures(root: Position | None) -> list[SpanFigures]:
+    """Per role with a span rule: the direct reports (on the rule's basis) and whole-team size
+    of each of its positions in the scope. Three queries (rules, managers, report counts)."""
+    rules = {rule.role_id: rule for rule in SpanRule.objects.select_related("role")}
+    if not rules:
+        return []
+    positions = scope_positions(root)
+    managers = list(positions.filter(role_id__in=rules).values_list("pk", "role_id", "lft", "rght"))
+    # every manager's reports lie inside the scope: one pass over it, grouped by manager
+    per_parent = (
+        positions.filter(parent__isnull=False)
+        .order_by()
+        .values_list("parent_id")
+        .annotate(n=Count("id"), nf=Count("holder_id"))
+    )
+    counts = {parent: (n, nf) for parent, n, nf in per_parent} if managers else {}
+    figures: dict[int, SpanFigures] = {}
+    for pk, role_id, lft, rght in managers:
+        rule = rules[role_id]
+        row = figures.setdefault(role_id, SpanFigures(rule.role.name, rule.role.code, rule))
+        n, nf = counts.get(pk, (0, 0))
+        row.direct.append(nf if rule.counts == SpanRule.Counts.FILLED else n)
+        row.team.append((rght - lft - 1) // 2)
+    return sorted(figures.values(), key=lambda f: (f.rule.role.level, f.role))
+
+
+# -- findings ---------------------------------------------------------------------------
+
+
+@dataclass
+class FindingSummary:
+    by_kind: list[dict]  # kind label, per severity, total
+    worst: list[Finding]
+    total: int
+
+
+def findings(root: Position | None, *, worst: int = 10) -> FindingSummary:
+    """Open span-of-control findings of the scope by kind and severity (one query) and the
+    worst few (one query)."""
+    open_ = Finding.objects.open()
+    if root is not None:
+        open_ = open_.filter(
+            position__tree_id=root.tree_id,
+            position__lft__gte=root.lft,
+            position__lft__lt=root.rght,
+        )
+    table: dict[str, dict] = {}
+    labels = dict(Finding.Kind.choices)
+    for kind, severity, n in (
+        open_.order_by().values_list("kind", "severity").annotate(n=Count("id"))
+    ):
+        row = table.setdefault(
+            kind,
+            {
+                "kind": kind,
+                "label": labels.get(kind, kind),
+                "total": 0,
+                **dict.fromkeys(Finding.SEVERITY_ORDER, 0),
+            },
+        )
+        row[severity] += n
+        row["total"] += n
+    listed = list(open_.by_severity().select_related("position")[:worst])
+    rows = sorted(table.values(), key=lambda r: (-r["critical"], -r["total"], r["label"]))
+    return FindingSummary(rows, listed, sum(r["total"] for r in rows))
+
+
+# -- growth advisories ------------------------------------------------------------------
+
+
+@dataclass
+class Advisory:
+    title: str
+    advice: str
+    figure: str  # the number that set it off
+
+
+def advisories(count: Headcount, tiers: list[Tier]) -> list[Advisory]:
+    """Signs, read from the headcount, that the organization has reached a growth point."""
+    found: list[Advisory] = []
+    by_tier = {g.key: g for g in count.by["tier"]}
+    front = [t for t in tiers if t.kind in FRONT_LINE and t.staffed]
+    agents = sum(by_tier[t.code].total for t in front if t.code in by_tier)
+    operations = sum(
+        by_tier[t.code].total for t in tiers if t.kind == Tier.Kind.OPERATIONS and t.code in by_tier
+    )
+    if agents >= OPS_TEAM_AT_AGENTS and operations == 0:
+        found.append(
+            Advisory(
+                "A support-operations team is due",
+                "With this many agents, keeping workflows, tools, reporting and training in "
+                "order is a job of its own. Give it to a support-operations team rather than "
+                "taking an agent off the queue for it.",
+                f"{agents} front-line positions and none in support operations "
+                f"(the usual point is about {OPS_TEAM_AT_AGENTS}).",
+            )
+        )
+    present = [t for t in front if t.code in by_tier and by_tier[t.code].total]
+    if present:
+        top = max(present, key=lambda t: t.rank)
+        nxt = next((t for t in front if t.rank > top.rank), None)
+        size = by_tier[top.code].total
+        if nxt is not None and size >= NEW_TIER_AT_AGENTS:
+            found.append(
+                Advisory(
+                    f"Consider a {nxt.name} tier",
+                    f"Once a queue this large holds both quick answers and long investigations, "
+                    f"the long ones slow everyone down. Let {top.name} keep the quick work and "
+                    f"send the hard cases to a tier of their own.",
+                    f"{size} positions in {top.name}, the highest tier here; none in {nxt.name}.",
+                )
+            )
+    alone = [g for g in count.by["squad"] if g.key != "none" and g.filled == GO_TO_PERSON]
+    if alone:
+        names = ", ".join(g.name for g in alone[:5]) + (" …" if len(alone) > 5 else "")
+        found.append(
+            Advisory(
+                "Areas that rest on one person",
+                "When a single go-to person holds an area's knowledge, it does not scale and "
+                "stops when they are away. Add specialists to the area or train a second one.",
+                f"{len(alone)} squad{'s' if len(alone) != 1 else ''} with exactly one filled "
+                f"position: {names}.",
+            )
+        )
+    areas = [g for g in count.by["squad"] if g.key != "none" and g.total]
+    triaging = [t for t in tiers if t.triages and t.code in by_tier and by_tier[t.code].total]
+    if len(areas) >= TRIAGE_AT_AREAS and not triaging:
+        found.append(
+            Advisory(
+                "Add a triage step",
+                "With work spread over several specialist areas, incoming cases need someone "
+                "to sort them and route each to the people who can solve it.",
+                f"{len(areas)} specialist areas and no positions in a tier that triages.",
+            )
+        )
+    return found
+
+
+# -- KPIs -------------------------------------------------------------------------------
+
+
+@dataclass
+class KpiStatus:
+    kpi: KPI
+    history: list[KPIObservation]  # oldest first, the last few periods
+
+    @property
+    def latest(self) -> KPIObservation | None:
+        return self.history[-1] if self.history else None
+
+    @property
+    def previous(self) -> KPIObservation | None:
+        return self.history[-2] if len(self.history) > 1 else None
+
+    @property
+    def status(self) -> str:
+        if self.latest is None:
+            return "no data"
+        met = self.kpi.meets(self.latest.value)
+        return "no target" if met is None else "on target" if met else "off target"
+
+    @property
+    def trend(self) -> str:
+        if self.latest is None or self.previous is None:
+            return "—"
+        change = self.latest.value - self.previous.value
+        if change == 0:
+            return "steady"
+        up = change > 0
+        better = up == (self.kpi.better == KPI.Better.HIGHER)
+        way, judged = ("up" if up else "down"), ("better" if better else "worse")
+        return f"{way} {abs(change).normalize():f}, {judged}"
+
+
+def kpi_statuses(root: Position | None, *, periods: int = 12) -> list[KpiStatus]:
+    """Every KPI with its last ``periods`` observations for the scope's top position (the
+    whole organization's without one). Two queries."""
+    kpis = list(KPI.objects.all())
+    observations = KPIObservation.objects.filter(
+        Q(scope=root) if root is not None else Q(scope__isnull=True)
+    )
+    history: dict[int, list[KPIObservation]] = defaultdict(list)
+    for observation in observations.order_by("kpi_id", "-period_start"):
+        if len(history[observation.kpi_id]) < periods:
+            history[observation.kpi_id].append(observation)
+    return [KpiStatus(kpi, list(reversed(history.get(kpi.pk, [])))) for kpi in kpis]
+
+
+# -- trends -----------------------------------------------------------------------------
+
+
+def snapshots(root: Position | None, *, limit: int = 90) -> list[HeadcountSnapshot]:
+    """The scope's snapshots, oldest first (the last ``limit``). One query."""
+    kept = HeadcountSnapshot.objects.filter(
+        Q(scope=root) if root is not None else Q(scope__isnull=True)
+    )
+    return list(reversed(kept.defer("breakdown").order_by("-taken_at")[:limit]))
+
+
+def snapshot_as_of(root: Position | None, day: datetime.date) -> HeadcountSnapshot | None:
+    """The scope's last snapshot taken on or before ``day``."""
+    kept = HeadcountSnapshot.objects.filter(
+        Q(scope=root) if root is not None else Q(scope__isnull=True),
+        taken_at__date__lte=day,
+    )
+    return kept.order_by("-taken_at").first()

@@ -1,0 +1,295 @@
+"""The director dashboard at ``/dashboard/``: headcount, structure health, growth advisories,
+KPIs and trends for the viewer's part of the organization, each table downloadable as CSV.
+
+Who sees what: admins and HR see the whole organization and may choose any position as the
+root (``?root=``); directors and managers see the team under their own position (and may
+narrow it to a position inside it); anyone else gets 403.
+"""
+
+import csv
+import datetime
+import io
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from metrics import charts, dashboard, services
+from orgdesign.rest import csv_cell
+from staffing.chart import visible
+from staffing.models import Position
+from staffing.scope import request_scope
+from tiers.models import Tier
+
+
+@dataclass
+class Table:
+    name: str
+    title: str
+    columns: list[str]
+    rows: list[list]
+
+
+def dashboard_root(request) -> Position | None:
+    """The top of the dashboard's scope (None: the whole organization)."""
+    scope = request_scope(request)
+    raw = request.GET.get("root") or request.POST.get("root") or ""
+    if raw:
+        if not raw.isdigit():
+            raise Http404("No such position.")
+        root = visible(scope).filter(pk=raw).first()
+        if root is None:
+            raise Http404("No such position in the part of the organization you can see.")
+        return root
+    if scope.sees_all:
+        return None
+    if scope.root is not None:
+        return scope.root
+    raise PermissionDenied(
+        "The dashboard shows the part of the organization you lead or read, and you have none."
+    )
+
+
+def _as_of(request) -> datetime.date | None:
+    raw = request.GET.get("as_of", "")
+    if not raw:
+        return None
+    try:
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        raise ValueError("as_of is a date such as 2026-01-31.") from None
+
+
+def _status_rows(groups) -> list[list]:
+    return [[g.name, g.filled, g.open, g.planned, g.total] for g in groups]
+
+
+def build(root: Position | None, as_of: datetime.date | None) -> dict:
+    """Everything the page shows; the CSV downloads read the same tables."""
+    tiers = list(Tier.objects.all())
+    snapshot = dashboard.snapshot_as_of(root, as_of) if as_of else None
+    live = dashboard.headcount(root)
+    count = dashboard.headcount_from_snapshot(snapshot) if snapshot else live
+    spans = dashboard.span_figures(root)
+    found = dashboard.findings(root)
+    kpis = dashboard.kpi_statuses(root)
+    shares = dashboard.tier_shares(live, tiers)
+    status_columns = ["Filled", "Open", "Planned", "Total"]
+    tables = {
+        key: Table(
+            key, f"By {label.lower()}", [label, *status_columns], _status_rows(count.by[key])
+        )
+        for key, label in dashboard.DIMENSIONS.items()
+    }
+    tables["shares"] = Table(
+        "shares",
+        "Front-line tiers against the framework",
+        ["Tier", "Positions", "Share of front line (%)", "Framework (share of volume)", "Verdict"],
+        [[s.name, s.positions, s.share, s.expected, s.verdict] for s in shares],
+    )
+    span_rows = []
+    for f in spans:
+        direct, team = f.direct_judged, f.team_judged
+        span_rows.append(
+            [
+                f.role,
+                f.positions,
+                direct["range"],
+                direct["min"],
+                direct["median"],
+                direct["max"],
+                direct["below"],
+                direct["within"],
+                direct["above"],
+                team["range"] if team else "no limit",
+                team["median"] if team else None,
+                team["below"] if team else None,
+                team["above"] if team else None,
+            ]
+        )
+    tables["spans"] = Table(
+        "spans",
+        "Span of control by manager role",
+        [
+            "Role",
+            "Positions",
+            "Direct reports allowed",
+            "Fewest",
+            "Median",
+            "Most",
+            "Below",
+            "Within",
+            "Above",
+            "Whole team allowed",
+            "Median team",
+            "Teams too small",
+            "Teams too large",
+        ],
+        span_rows,
+    )
+    tables["findings"] = Table(
+        "findings",
+        "Open span-of-control findings",
+        ["Kind", "Critical", "Warning", "Info", "Total"],
+        [[r["label"], r["critical"], r["warning"], r["info"], r["total"]] for r in found.by_kind],
+    )
+    tables["kpis"] = Table(
+        "kpis",
+        "KPIs against their targets",
+        ["KPI", "Target", "Latest", "Period", "Status", "Trend"],
+        [
+            [
+                k.kpi.name,
+                k.kpi.target_display,
+                k.latest.value if k.latest else None,
+                f"{k.latest.period_start:%Y-%m-%d} to {k.latest.period_end:%Y-%m-%d}"
+                if k.latest
+                else "",
+                k.status,
+                k.trend,
+            ]
+            for k in kpis
+        ],
+    )
+    return {
+        "root": root,
+        "count": count,
+        "live": live,
+        "snapshot": snapshot,
+        "as_of": as_of,
+        "tables": tables,
+        "panels": [
+            (charts.bars(f"Positions by {label.lower()}", count.by[key]), tables[key])
+            for key, label in dashboard.DIMENSIONS.items()
+        ],
+        "shares": shares,
+        "spans": spans,
+        "histograms": [charts.histogram(f) for f in spans if f.positions][:4],
+        "findings": found,
+        "advisories": dashboard.advisories(live, tiers),
+        "kpis": [(k, charts.sparkline([o.value for o in k.history], k.kpi.target)) for k in kpis],
+        "trend": charts.lines(dashboard.snapshots(root)),
+    }
+
+
+@login_required
+@require_GET
+def dashboard_page(request):
+    root = dashboard_root(request)
+    try:
+        as_of = _as_of(request)
+    except ValueError as problem:
+        return HttpResponseBadRequest(str(problem))
+    context = build(root, as_of)
+    if as_of and context["snapshot"] is None:
+        messages.warning(
+            request,
+            f"No headcount snapshot of this scope was taken on or before {as_of:%d %B %Y}; "
+            "showing today's figures.",
+        )
+    context["scope"] = request_scope(request)
+    query = {k: v for k, v in (("root", root.pk if root else ""), ("as_of", as_of or "")) if v}
+    context["query"] = f"?{urlencode(query)}" if query else ""
+    return render(request, "metrics/dashboard.html", context)
+
+
+TABLES = ("tier", "role", "location", "squad", "shares", "spans", "findings", "kpis")
+
+
+@login_required
+@require_GET
+def dashboard_csv(request, table: str):
+    """One of the page's tables as CSV, the same rows the page shows."""
+    if table not in TABLES:
+        raise Http404("No such table.")
+    root = dashboard_root(request)
+    try:
+        as_of = _as_of(request)
+    except ValueError as problem:
+        return HttpResponseBadRequest(str(problem))
+    shown = build(root, as_of)["tables"][table]
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = (root.title if root else "organization").lower().replace(" ", "-")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{table}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(shown.columns)
+    for row in shown.rows:
+        writer.writerow([csv_cell(value) for value in row])
+    return response
+
+
+@login_required
+@require_POST
+def snapshot_take(request):
+    """Take a headcount snapshot of the dashboard's scope now."""
+    root = dashboard_root(request)
+    snapshot = services.headcount_snapshot_take(scope=root)
+    messages.success(
+        request, f"Snapshot taken: {snapshot.total} positions ({snapshot.filled} filled)."
+    )
+    url = reverse("dashboard")
+    return redirect(f"{url}?root={root.pk}" if root else url)
+
+
+UPLOAD_LIMIT = 2 * 1024 * 1024  # bytes
+
+
+@login_required
+def kpi_upload(request):
+    """Upload KPI observations as CSV: every row is checked first, then all are recorded
+    in one transaction, or none with the problems listed by row and column."""
+    if not request.user.has_perm("metrics.add_kpiobservation"):
+        raise PermissionDenied("Recording KPI observations needs the right to add them.")
+    context: dict = {"columns": services.OBSERVATION_COLUMNS, "limit": UPLOAD_LIMIT // 1024}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        problem = None
+        if upload is None:
+            problem = "Choose a CSV file."
+        elif upload.size > UPLOAD_LIMIT:
+            problem = f"The file is larger than {UPLOAD_LIMIT // 1024} KB."
+        elif not upload.name.lower().endswith((".csv", ".txt")):
+            problem = "Upload a .csv file."
+        rows = []
+        if problem is None:
+            try:
+                text = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                problem = "The file is not UTF-8 text; save it as “CSV UTF-8”."
+            else:
+                reader = csv.DictReader(io.StringIO(text))
+                missing = [c for c in ("kpi", "period_start", "period_end", "value")
+                           if c not in (reader.fieldnames or [])]  # fmt: skip
+                if missing:
+                    problem = f"The header lacks {', '.join(missing)}."
+                else:
+                    rows = list(reader)
+                    if not rows:
+                        problem = "The file has a header but no rows."
+        if problem is None:
+            try:
+                created, replaced = services.kpi_observations_import(
+                    actor=request.user, rows=rows, replace=bool(request.POST.get("replace"))
+                )
+            except services.ImportRefused as refused:
+                context["problems"] = refused.problems
+                context["rows"] = len(rows)
+            else:
+                messages.success(
+                    request,
+                    f"Recorded {created} observation{'s' if created != 1 else ''}"
+                    + (f" and replaced {replaced}" if replaced else "")
+                    + ".",
+                )
+                return redirect("dashboard")
+        context["error"] = problem
+        status = 400
+    else:
+        status = 200
+    return render(request, "metrics/kpi_upload.html", context, status=status)

@@ -175,9 +175,9 @@ class TierShare:
         return "within the framework"
 
     @property
-    def expected(self) -> str:
+    def expected(self) -> str | None:
         if self.low is None and self.high is None:
-            return "—"
+            return None
         low = f"{self.low.normalize():f}" if self.low is not None else "0"
         high = f"{self.high.normalize():f}" if self.high is not None else "100"
         return f"{low}–{high} %"
@@ -339,8 +339,12 @@ class Advisory:
     figure: str  # the number that set it off
 
 
-def advisories(count: Headcount, tiers: list[Tier]) -> list[Advisory]:
-    """Signs, read from the headcount, that the organization has reached a growth point."""
+def advisories(
+    count: Headcount, tiers: list[Tier], *, operations_elsewhere: bool = False
+) -> list[Advisory]:
+    """Signs, read from the headcount, that the organization has reached a growth point.
+    ``operations_elsewhere``: a support-operations team exists outside the scope (it serves
+    this part too, so none is due here)."""
     found: list[Advisory] = []
     by_tier = {g.key: g for g in count.by["tier"]}
     front = [t for t in tiers if t.kind in FRONT_LINE and t.staffed]
@@ -348,7 +352,7 @@ def advisories(count: Headcount, tiers: list[Tier]) -> list[Advisory]:
     operations = sum(
         by_tier[t.code].total for t in tiers if t.kind == Tier.Kind.OPERATIONS and t.code in by_tier
     )
-    if agents >= OPS_TEAM_AT_AGENTS and operations == 0:
+    if agents >= OPS_TEAM_AT_AGENTS and operations == 0 and not operations_elsewhere:
         found.append(
             Advisory(
                 "A support-operations team is due",
@@ -398,6 +402,11 @@ def advisories(count: Headcount, tiers: list[Tier]) -> list[Advisory]:
             )
         )
     return found
+
+
+def operations_anywhere() -> bool:
+    """Whether the organization has any support-operations position (one query)."""
+    return Position.objects.filter(role__tier__kind=Tier.Kind.OPERATIONS).exists()
 
 
 # -- KPIs -------------------------------------------------------------------------------

@@ -172,7 +172,9 @@ def build(root: Position | None, as_of: datetime.date | None) -> dict:
         "spans": spans,
         "histograms": [charts.histogram(f) for f in spans if f.positions][:4],
         "findings": found,
-        "advisories": dashboard.advisories(live, tiers),
+        "advisories": dashboard.advisories(
+            live, tiers, operations_elsewhere=root is not None and dashboard.operations_anywhere()
+        ),
         "kpis": [(k, charts.sparkline([o.value for o in k.history], k.kpi.target)) for k in kpis],
         "trend": charts.lines(dashboard.snapshots(root)),
     }

@@ -1,6 +1,7 @@
 """In a real browser (Debian's Chromium via Playwright): log in, use the org chart, see the
 catalogue."""
 
+import csv
 import re
 from pathlib import Path
 
@@ -245,3 +246,27 @@ def test_every_change_can_be_made_from_the_keyboard(page, live_server, framework
         page.get_by_role("link", name="CSV (every position)").click()
     lines = Path(download.value.path()).read_text().splitlines()
     assert len(lines) == 1 + manager.get_descendant_count() + 1
+
+
+def test_a_director_reads_the_dashboard_and_downloads_a_table(page, live_server, framework):
+    demo.seed(org="fte85")
+    from staffing import spans
+
+    spans.recompute()
+    log_in(page, live_server, "director")
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Director of Technical Support")
+    expect(page.locator("svg.chart").first).to_be_visible()
+    assert page.locator('svg.chart[role="img"]').count() >= 5
+    table = page.locator("#table-tier")
+    shown = [
+        [cell.strip() for cell in row.locator("th, td").all_inner_texts()]
+        for row in table.locator("tbody tr").all()
+    ]
+    with page.expect_download() as download:
+        table.get_by_role("link", name=re.compile("as CSV")).click()
+    rows = list(csv.reader(Path(download.value.path()).read_text().splitlines()))
+    assert rows[1:] == shown
+    assert ["Tier 1 — Product support", "45", "0", "0", "45"] in rows  # seed 003: 23 + 22
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "dashboard-director.png", full_page=True)

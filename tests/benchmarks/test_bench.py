@@ -188,6 +188,7 @@ def test_foundation_benchmarks(framework, client):
         assert response.status_code == 200
         rows.append((size, "GET / (the chart) as a manager: own team", ms, queries))
         rows += chart_rows(size, client)
+        rows += dashboard_rows(size, client)
         rows += api_rows(size, client)
 
         managers = Position.objects.filter(role__code="advocate-manager")
@@ -241,6 +242,23 @@ def chart_rows(size: int, client) -> list[tuple]:
     ):
         client.get(url)  # warm up
         response, ms, queries = measure(lambda url=url: read_all(client.get(url)))
+        assert response.status_code == 200, url
+        rows.append((size, name, ms, queries))
+    return rows
+
+
+def dashboard_rows(size: int, client) -> list[tuple]:
+    """The director dashboard: the whole organization (admin), one director's part, a CSV."""
+    client.login(username="admin", password=demo.DEMO_PASSWORD)
+    director = Position.objects.filter(role__code="director").order_by("lft").first()
+    rows = []
+    for name, url in (
+        ("dashboard: the whole organization", "/dashboard/"),
+        ("dashboard: one director's part", f"/dashboard/?root={director.pk}"),
+        ("dashboard: a table as CSV (by role)", "/dashboard/role.csv"),
+    ):
+        client.get(url)  # warm up
+        response, ms, queries = measure(lambda url=url: client.get(url))
         assert response.status_code == 200, url
         rows.append((size, name, ms, queries))
     return rows

@@ -228,7 +228,7 @@ class SpanFigures:
             "below": below,
             "above": above,
             "within": len(values) - below - above,
-            "range": _range(low, high),
+            "range": SpanRule.range_display(low, high),
         }
 
     @property
@@ -250,16 +250,6 @@ class SpanFigures:
         low = min(min(counts), self.rule.min_direct or min(counts))
         high = max(max(counts), self.rule.max_direct or max(counts))
         return [(value, counts.get(value, 0)) for value in range(low, high + 1)]
-
-
-def _range(low: int | None, high: int | None) -> str:
-    if low is None and high is None:
-        return "no limit"
-    if low is None:
-        return f"up to {high:,}"
-    if high is None:
-        return f"{low:,} or more"
-    return f"{low:,}–{high:,}"
 
 
 def span_figures(root: Position | None) -> list[SpanFigures]:

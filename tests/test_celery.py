@@ -23,7 +23,10 @@ def test_a_real_worker_runs_a_task_enqueued_on_commit(framework, worker):
     while time.monotonic() < deadline and HeadcountSnapshot.objects.count() < 2:
         time.sleep(0.2)
     snapshots = {s.scope_title: s for s in HeadcountSnapshot.objects.all()}
-    assert set(snapshots) == {"", "VP of Customer Success"}, "the worker did not run the task"
+    # the whole organization, the top position and the director's and manager's scopes
+    expected = {"", "VP of Customer Success", "Director of Technical Support"}
+    expected.add("Support Team Manager A")
+    assert set(snapshots) == expected, "the worker did not run the task"
     whole = snapshots[""]
     assert (whole.total, whole.filled, whole.open, whole.planned) == (101, 85, 4, 12)
     assert whole.breakdown["tier"]["t1"]["total"] == 45

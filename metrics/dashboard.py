@@ -56,15 +56,6 @@ class Group:
     def add(self, status: str, n: int) -> None:
         setattr(self, status, getattr(self, status) + n)
 
-    def as_row(self) -> dict:
-        return {
-            "name": self.name,
-            "filled": self.filled,
-            "open": self.open,
-            "planned": self.planned,
-            "total": self.total,
-        }
-
 
 @dataclass
 class Headcount:
@@ -399,6 +390,11 @@ def operations_anywhere() -> bool:
     return Position.objects.filter(role__tier__kind=Tier.Kind.OPERATIONS).exists()
 
 
+def of_scope(root: Position | None) -> Q:
+    """Rows recorded for ``root``'s team (its ``scope``), or for the whole organization."""
+    return Q(scope=root) if root is not None else Q(scope__isnull=True)
+
+
 # -- KPIs -------------------------------------------------------------------------------
 
 
@@ -439,9 +435,7 @@ def kpi_statuses(root: Position | None, *, periods: int = 12) -> list[KpiStatus]
     """Every KPI with its last ``periods`` observations for the scope's top position (the
     whole organization's without one). Two queries."""
     kpis = list(KPI.objects.all())
-    observations = KPIObservation.objects.filter(
-        Q(scope=root) if root is not None else Q(scope__isnull=True)
-    )
+    observations = KPIObservation.objects.filter(of_scope(root))
     history: dict[int, list[KPIObservation]] = defaultdict(list)
     for observation in observations.order_by("kpi_id", "-period_start"):
         if len(history[observation.kpi_id]) < periods:
@@ -454,16 +448,14 @@ def kpi_statuses(root: Position | None, *, periods: int = 12) -> list[KpiStatus]
 
 def snapshots(root: Position | None, *, limit: int = 90) -> list[HeadcountSnapshot]:
     """The scope's snapshots, oldest first (the last ``limit``). One query."""
-    kept = HeadcountSnapshot.objects.filter(
-        Q(scope=root) if root is not None else Q(scope__isnull=True)
-    )
+    kept = HeadcountSnapshot.objects.filter(of_scope(root))
     return list(reversed(kept.defer("breakdown").order_by("-taken_at")[:limit]))
 
 
 def snapshot_as_of(root: Position | None, day: datetime.date) -> HeadcountSnapshot | None:
     """The scope's last snapshot taken on or before ``day``."""
     kept = HeadcountSnapshot.objects.filter(
-        Q(scope=root) if root is not None else Q(scope__isnull=True),
+        of_scope(root),
         taken_at__date__lte=day,
     )
     return kept.order_by("-taken_at").first()

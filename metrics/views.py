@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from metrics import charts, dashboard, services
 from orgdesign.rest import csv_cell
-from staffing.chart import visible
+from staffing.chart import visible_position
 from staffing.models import Position
 from staffing.scope import request_scope
 from tiers.models import Tier
@@ -41,12 +41,7 @@ def dashboard_root(request) -> Position | None:
     scope = request_scope(request)
     raw = request.GET.get("root") or request.POST.get("root") or ""
     if raw:
-        if not raw.isdigit():
-            raise Http404("No such position.")
-        root = visible(scope).filter(pk=raw).first()
-        if root is None:
-            raise Http404("No such position in the part of the organization you can see.")
-        return root
+        return visible_position(scope, raw)
     if scope.sees_all:
         return None
     if scope.root is not None:

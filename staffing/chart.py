@@ -8,6 +8,7 @@ open findings of the shown cards from one query.
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
+from django.http import Http404
 
 from roles.models import Role
 from staffing.models import DottedLine, Location, Person, Position
@@ -63,6 +64,18 @@ def dotted_lines(position_ids) -> dict[int, list[tuple[str, str]]]:
 
 def visible(scope: Scope):
     return scope.filter_visible(Position.objects.all())
+
+
+def visible_position(scope: Scope, raw) -> Position | None:
+    """The position with id ``raw`` if ``scope`` can see it; None for no id; 404 otherwise."""
+    if raw in (None, ""):
+        return None
+    if not str(raw).isdigit():
+        raise Http404("No such position.")
+    position = visible(scope).filter(pk=raw).first()
+    if position is None:
+        raise Http404("No such position in the part of the organization you can see.")
+    return position
 
 
 def roots_for(scope: Scope, root: Position | None) -> list[Position]:

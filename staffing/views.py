@@ -16,15 +16,7 @@ from tiers.models import Tier
 
 
 def _visible_position(request, raw) -> Position | None:
-    """The position with id ``raw`` if the viewer can see it; 404 otherwise."""
-    if raw in (None, ""):
-        return None
-    if not str(raw).isdigit():
-        raise Http404("No such position.")
-    position = chart.visible(request_scope(request)).filter(pk=raw).first()
-    if position is None:
-        raise Http404("No such position in the part of the organization you can see.")
-    return position
+    return chart.visible_position(request_scope(request), raw)
 
 
 def _chart_context(request, root_raw, focus_raw) -> dict:

@@ -93,6 +93,15 @@ class KPI(models.Model):
             raise ValidationError(errors)
 
 
+class KPIObservationQuerySet(models.QuerySet):
+    def visible_to(self, scope) -> "KPIObservationQuerySet":
+        """Values of the teams ``scope`` (a :class:`staffing.scope.Scope`) sees; values of
+        the whole organization only for those who see the whole organization."""
+        if scope.sees_all:
+            return self
+        return self.filter(scope__in=scope.filter_visible(Position.objects.all()))
+
+
 class KPIObservation(models.Model):
     kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="observations")
     scope = models.ForeignKey(
@@ -108,6 +117,8 @@ class KPIObservation(models.Model):
     value = models.DecimalField(max_digits=12, decimal_places=2)
     note = models.CharField(max_length=200, blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
+
+    objects = KPIObservationQuerySet.as_manager()
 
     class Meta:
         ordering = ["kpi", "-period_start"]

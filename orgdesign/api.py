@@ -2,7 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
-from metrics.api.views import KPIViewSet
+from metrics.api.views import KPIObservationViewSet, KPIViewSet
 from roles.api.views import CareerPathViewSet, PromotionPathViewSet, RoleViewSet, SkillViewSet
 from staffing.api.views import (
     FindingViewSet,
@@ -28,3 +28,4 @@ router.register("positions", PositionViewSet, basename="position")
 router.register("people", PersonViewSet, basename="person")
 router.register("locations", LocationViewSet, basename="location")
 router.register("headcount", HeadcountViewSet, basename="headcount")
+router.register("kpi-observations", KPIObservationViewSet, basename="kpiobservation")

@@ -4,10 +4,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count, Q
 from mptt.admin import MPTTModelAdmin
 
+from orgdesign.forms import dry_run
 from staffing import services, spans
 from staffing.models import Assignment, DottedLine, Finding, Location, Person, Position
 from staffing.scope import scope_for
@@ -97,10 +97,6 @@ class PersonAdmin(admin.ModelAdmin):
         return False  # people leave by being vacated and deactivated; their history stays
 
 
-class _DryRun(Exception):
-    pass
-
-
 def apply_position_form(actor, position: Position | None, data: dict, changed: list[str]):
     """Carry out what the position form asks for, through the services. Returns the position."""
     holder = data.get("holder")
@@ -166,27 +162,11 @@ class PositionForm(forms.ModelForm):
         if self.errors:
             return cleaned
         position = self.instance if self.instance.pk else None
-        try:
-            with transaction.atomic():
-                apply_position_form(self.request_user, position, cleaned, self.changed_data)
-                raise _DryRun
-        except _DryRun:
-            pass
-        except PermissionDenied as error:
-            raise ValidationError(str(error)) from error
-        except ValidationError as error:
-            raise ValidationError(_flatten(error, self.fields)) from error
+        dry_run(
+            self,
+            lambda: apply_position_form(self.request_user, position, cleaned, self.changed_data),
+        )
         return cleaned
-
-
-def _flatten(error: ValidationError, fields) -> dict | list:
-    """Service errors keyed by form fields where they match, else shown above the form."""
-    if not hasattr(error, "error_dict"):
-        return error.messages
-    out: dict = {}
-    for key, errors in error.message_dict.items():
-        out.setdefault(key if key in fields else "__all__", []).extend(errors)
-    return out
 
 
 class DottedLineInline(admin.TabularInline):

@@ -138,11 +138,14 @@ class EndpointCase:
     * ``create(org)`` / ``update(org)``: a valid payload, or None when the endpoint does
       not take that write (then it must answer 405).
     * ``filters``: (query parameters built from the org, the ids expected) pairs.
+    * ``editors``: the actors whose groups hold the model permission to change the objects
+      (HR reads the organization and edits none of it).
     """
 
     url: str = ""
     kind: str = "scoped"
     writable: bool = False
+    editors: tuple[str, ...] = ("admin", "director", "manager")  # hold the model permission
     filters: tuple[tuple[Callable[[Org], dict], Callable[[Org], set[int]]], ...] = ()
 
     def objects(self, org: Org) -> tuple[int, int]:
@@ -218,7 +221,7 @@ def admin_client_api() -> APIClient:
     return session_client(UserFactory(is_superuser=True, is_staff=True))
 
 
-def matrix_expectation(kind: str, writable: bool, actor: str, where: str, action: str) -> int:
+def matrix_expectation(case: EndpointCase, actor: str, where: str, action: str) -> int:
     """The status an actor gets: the product's access rules written as one table.
 
     ``where`` is "in" or "out" of the director's and the manager's scope; ``action`` is
@@ -227,16 +230,16 @@ def matrix_expectation(kind: str, writable: bool, actor: str, where: str, action
     """
     if actor == "anonymous":
         return 401
-    scoped_out = kind == "scoped" and where == "out" and actor in ("director", "manager")
+    scoped_out = case.kind == "scoped" and where == "out" and actor in ("director", "manager")
     if action in ("list", "detail"):
         return 404 if scoped_out else 200
     # update
     if actor == "read_token":
         return 403  # a read-only token: refused before anything else
-    if not writable:
+    if not case.writable:
         return 405
+    if actor not in case.editors:
+        return 403  # the model permission is checked before the object is looked up
     if scoped_out:
         return 404
-    if actor == "hr_token":
-        return 403  # HR reads the organization; it does not edit it
     return 200

@@ -2,9 +2,11 @@
 matrix: admin, director, manager, an HR token, a read-only token and an anonymous caller ×
 every endpoint × an object in and out of their scope × list, detail and update."""
 
+import datetime as dt
+
 import pytest
 
-from metrics.models import KPI
+from metrics.models import KPI, KPIObservation
 from roles.models import PromotionPath, Role, Skill
 from staffing.models import Finding, Position
 from tests.api_cases import ACTORS, EndpointCase, Org, ids_of, matrix_expectation
@@ -165,6 +167,50 @@ class TestKPIs(EndpointCase):
         return first_two(KPI)
 
 
+class TestKPIObservations(EndpointCase):
+    url = "/api/kpi-observations/"
+    writable = True
+    editors = ("admin", "director")  # managers read their teams' values; directors record
+    filters = (
+        (lambda o: {"kpi": "csat"}, lambda o: {o.extra["csat"]}),
+        (lambda o: {"organization": "true"}, lambda o: {o.extra["org"]}),
+        (
+            lambda o: {"subtree_of": o.positions["director"].pk},
+            lambda o: {o.extra["mine"], o.extra["csat"]},
+        ),
+        (lambda o: {"scope": o.positions["other"].pk}, lambda o: {o.extra["theirs"]}),
+        (lambda o: {"since": "2026-10-01"}, lambda o: {o.extra["csat"]}),
+    )
+
+    def objects(self, org):
+        if "mine" not in org.extra:
+            fcr, csat = KPI.objects.get(code="fcr"), KPI.objects.get(code="csat")
+            sept = {"period_start": dt.date(2026, 9, 1), "period_end": dt.date(2026, 9, 30)}
+            october = {"period_start": dt.date(2026, 10, 1), "period_end": dt.date(2026, 10, 31)}
+
+            def record(kpi, scope, when, value):
+                made = KPIObservation.objects.create(kpi=kpi, scope=scope, value=value, **when)
+                return made.pk
+
+            org.extra["mine"] = record(fcr, org.positions["lead_a"], sept, 74)
+            org.extra["csat"] = record(csat, org.positions["director"], october, "4.6")
+            org.extra["theirs"] = record(fcr, org.positions["other"], sept, 80)
+            org.extra["org"] = record(fcr, None, sept, 77)
+        return org.extra["mine"], org.extra["theirs"]
+
+    def create(self, org):
+        return {
+            "kpi": "fcr",
+            "scope": org.positions["manager_b"].pk,
+            "period_start": "2026-10-01",
+            "period_end": "2026-10-31",
+            "value": "76.5",
+        }
+
+    def update(self, org):
+        return {"note": "Checked against the telephony report."}
+
+
 ENDPOINTS = [
     TestPositions,
     TestPeople,
@@ -176,6 +222,7 @@ ENDPOINTS = [
     TestRoles,
     TestPromotionPaths,
     TestKPIs,
+    TestKPIObservations,
 ]
 SUMMARIES = ["/api/headcount/", "/api/career-paths/"]
 
@@ -188,7 +235,7 @@ def test_permission_matrix(api_org, actors, endpoint, actor):
     listed = client.get(case.url, {"page_size": 1000})
     for where, pk in objects.items():
         expected = {
-            action: matrix_expectation(case.kind, case.writable, actor, where, action)
+            action: matrix_expectation(case, actor, where, action)
             for action in ("list", "detail", "update")
         }
         if expected["list"] == 401:

@@ -209,6 +209,7 @@ def test_kpis_status_and_trend(api_org: Org):
     fcr = KPI.objects.get(code="fcr")  # at least 75 %, higher is better
     for month, value in ((1, 70), (2, 78)):
         services.kpi_observation_record(
+            actor=None,
             kpi=fcr,
             period_start=datetime.date(2026, month, 1),
             period_end=datetime.date(2026, month, 28),

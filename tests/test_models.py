@@ -642,12 +642,16 @@ def test_duplicate_whole_org_observation_is_refused_by_full_clean(fcr):
 
 
 def test_duplicate_whole_org_observation_is_refused_by_the_service(fcr):
-    kpi_observation_record(kpi=fcr, period_start=D(2024, 1, 1), period_end=D(2024, 1, 31),
-                           value=Decimal(80))  # fmt: skip
-    with pytest.raises(ValidationError):
-        kpi_observation_record(kpi=fcr, period_start=D(2024, 1, 1), period_end=D(2024, 1, 31),
-                               value=Decimal(70))  # fmt: skip
-    assert KPIObservation.objects.count() == 1
+    january = {"kpi": fcr, "period_start": D(2024, 1, 1), "period_end": D(2024, 1, 31)}
+    kpi_observation_record(actor=None, value=Decimal(80), **january)
+    with pytest.raises(ValidationError) as refused:
+        kpi_observation_record(actor=None, value=Decimal(70), **january)
+    assert refused.value.error_dict["period_start"][0].code == "conflict"
+    assert KPIObservation.objects.get().value == 80
+    replaced, created = kpi_observation_record(
+        actor=None, value=Decimal(70), replace=True, **january
+    )
+    assert not created and replaced.pk == KPIObservation.objects.get(value=70).pk
 
 
 def test_team_and_whole_org_values_for_the_same_period_coexist(fcr, team):

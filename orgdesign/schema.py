@@ -40,11 +40,13 @@ class AutoSchema(SpectacularAutoSchema):
         codes = ["400", "401", "403", "404", "429"]  # 404 also for a page past the end
         if writes:
             codes.append("409")
+        # an error is answered in the format asked for (?format=csv), even where success
+        # has no body (a delete's 204)
         media_types = {
             media_type
             for response in responses.values()
             for media_type in response.get("content", {})
-        } or {"application/json"}
+        } | {r.media_type for r in self.view.get_renderers() if r.format != "api"}
         error_content = {
             media_type: {"schema": CSV_ERROR if media_type == "text/csv" else ERROR_BODY}
             for media_type in sorted(media_types)

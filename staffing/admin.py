@@ -141,6 +141,7 @@ class PositionForm(forms.ModelForm):
         Person.objects.filter(is_active=True),
         required=False,
         help_text="Choosing someone who holds another position moves them here.",
+        widget=AutocompleteSelect(Position._meta.get_field("holder"), admin.site),
     )
 
     class Meta:
@@ -153,9 +154,6 @@ class PositionForm(forms.ModelForm):
             self.initial["holder"] = self.instance.holder_id
             if self.instance.status != Position.Status.FILLED:
                 self.initial["status"] = self.instance.status
-        self.fields["holder"].widget = AutocompleteSelect(
-            Position._meta.get_field("holder"), admin.site
-        )
 
     def clean(self):
         cleaned = super().clean()

@@ -1,6 +1,11 @@
 import django_filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -142,8 +147,13 @@ class BulkResultSerializer(serializers.Serializer):
     replaced = serializers.IntegerField()
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class KPICodeFilter(django_filters.ModelMultipleChoiceFilter):
+    """KPIs by code (``?kpi=fcr&kpi=csat``)."""
+
+
 class KPIObservationFilter(django_filters.FilterSet):
-    kpi = django_filters.ModelMultipleChoiceFilter(
+    kpi = KPICodeFilter(
         field_name="kpi__code",
         to_field_name="code",
         queryset=KPI.objects.all(),

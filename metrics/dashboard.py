@@ -19,9 +19,11 @@ from decimal import Decimal
 from django.db.models import Count, Q
 
 from metrics.models import KPI, HeadcountSnapshot, KPIObservation
-from roles.models import Role, SpanRule
-from staffing.models import Finding, Location, Position
-from tiers.models import Squad, Tier
+from roles.models import SpanRule
+from staffing.models import Finding, Position
+from staffing.selectors import Group, Headcount
+from staffing.selectors import headcount as count_positions
+from tiers.models import Tier
 
 STATUSES = ("filled", "open", "planned")
 DIMENSIONS = {
@@ -39,84 +41,14 @@ TRIAGE_AT_AREAS = 3  # three specialist areas or more: routing needs a deliberat
 GO_TO_PERSON = 1  # an area held by one person
 
 
-@dataclass
-class Group:
-    key: str
-    name: str
-    filled: int = 0
-    open: int = 0
-    planned: int = 0
-    colour: str = ""
-    rank: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.filled + self.open + self.planned
-
-    def add(self, status: str, n: int) -> None:
-        setattr(self, status, getattr(self, status) + n)
-
-
-@dataclass
-class Headcount:
-    totals: Group
-    by: dict[str, list[Group]]
-
-    @property
-    def fill_rate(self) -> float | None:
-        staffed = self.totals.filled + self.totals.open
-        return round(100 * self.totals.filled / staffed, 1) if staffed else None
-
-
 def scope_positions(root: Position | None):
     positions = Position.objects.all()
     return positions if root is None else positions.subtree_of(root)
 
 
 def headcount(root: Position | None) -> Headcount:
-    """Positions of the scope by tier, role, location and squad, filled, open and planned.
-
-    One GROUP BY on the position table alone (joining the names in would double its time at
-    100,000 positions), then the names from the small tables: four queries in all."""
-    rows = (
-        scope_positions(root)
-        .order_by()
-        .values_list("role_id", "location_id", "squad_id", "status")
-        .annotate(n=Count("id"))
-    )
-    rows = list(rows)
-    roles = {r.pk: r for r in Role.objects.select_related("tier")}
-    locations = {
-        pk: (code, name) for pk, code, name in Location.objects.values_list("pk", "code", "name")
-    }
-    squads = {
-        pk: (code, name) for pk, code, name in Squad.objects.values_list("pk", "code", "name")
-    }
-    nowhere = ("none", "No location")
-    no_squad = ("none", "No squad")
-    groups: dict[str, dict[str, Group]] = {key: {} for key in DIMENSIONS}
-    totals = Group("all", "All positions")
-    for role_id, location_id, squad_id, status, n in rows:
-        role = roles[role_id]
-        for key, code, name in (
-            ("tier", role.tier.code, role.tier.name),
-            ("role", role.code, role.name),
-            ("location", *locations.get(location_id, nowhere)),
-            ("squad", *squads.get(squad_id, no_squad)),
-        ):
-            group = groups[key].setdefault(code, Group(code, name))
-            if key == "tier":
-                group.colour, group.rank = role.tier.colour, role.tier.rank
-            group.add(status, n)
-        totals.add(status, n)
-    ordered = {
-        "tier": sorted(groups["tier"].values(), key=lambda g: g.rank),
-        **{
-            key: sorted(groups[key].values(), key=lambda g: (-g.total, g.name))
-            for key in ("role", "location", "squad")
-        },
-    }
-    return Headcount(totals, ordered)
+    """Positions of the scope by tier, role, location and squad (four queries)."""
+    return count_positions(scope_positions(root))
 
 
 def headcount_from_snapshot(snapshot: HeadcountSnapshot) -> Headcount:

@@ -43,7 +43,7 @@ from staffing.api.serializers import (
 )
 from staffing.models import Finding, Location, Person, Position
 from staffing.scope import request_scope
-from staffing.selectors import headcount_breakdown, headcount_totals, with_card_figures
+from staffing.selectors import headcount, with_card_figures
 
 WITH_CSV = [JSONRenderer, BrowsableAPIRenderer, CsvRenderer]
 
@@ -96,7 +96,7 @@ HEADCOUNT = response_example(
     by_tier=[{"id": 2, "code": "t1", "name": "Tier 1", **COUNTS}],
     by_role=[{"id": 2, "code": "advocate", "name": "Customer Advocate", **COUNTS}],
     by_location=[{"id": 2, "code": "dub", "name": "Dublin", **COUNTS}],
-    by_squad=[{"id": None, "code": "none", "name": "None", **COUNTS}],
+    by_squad=[{"id": None, "code": "none", "name": "No squad", **COUNTS}],
 )
 FINDING = response_example(
     "Too many direct reports",
@@ -447,9 +447,12 @@ class HeadcountViewSet(viewsets.ViewSet):
                 "url": reverse("position-detail", kwargs={"pk": root.pk}, request=request),
                 "name": root.title,
             },
-            **headcount_totals(positions),
-            **{f"by_{key}": rows for key, rows in headcount_breakdown(positions).items()},
         }
+        count = headcount(positions)
+        for figure in ("total", "filled", "open", "planned"):
+            data[figure] = getattr(count.totals, figure)
+        for key, groups in count.by.items():
+            data[f"by_{key}"] = groups
         return Response(HeadcountSerializer(data).data)
 
 

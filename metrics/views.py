@@ -9,7 +9,9 @@ narrow it to a position inside it); anyone else gets 403.
 import csv
 import datetime
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property, partial
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -61,40 +63,72 @@ def _as_of(request) -> datetime.date | None:
         raise ValueError("as_of is a date such as 2026-01-31.") from None
 
 
-def _status_rows(groups) -> list[list]:
-    return [[g.name, g.filled, g.open, g.planned, g.total] for g in groups]
+class Figures:
+    """What the dashboard's tables and charts read, each worked out when first asked for: a
+    CSV download of one table runs only the queries that table needs."""
+
+    def __init__(self, root: Position | None, as_of: datetime.date | None):
+        self.root, self.as_of = root, as_of
+
+    @cached_property
+    def tiers(self) -> list[Tier]:
+        return list(Tier.objects.all())
+
+    @cached_property
+    def snapshot(self):
+        return dashboard.snapshot_as_of(self.root, self.as_of) if self.as_of else None
+
+    @cached_property
+    def live(self):
+        return dashboard.headcount(self.root)
+
+    @cached_property
+    def count(self):
+        """The headcount as of the chosen snapshot, else today's."""
+        return dashboard.headcount_from_snapshot(self.snapshot) if self.snapshot else self.live
+
+    @cached_property
+    def spans(self):
+        return dashboard.span_figures(self.root)
+
+    @cached_property
+    def findings(self):
+        return dashboard.findings(self.root)
+
+    @cached_property
+    def kpis(self):
+        return dashboard.kpi_statuses(self.root)
+
+    @cached_property
+    def shares(self):
+        return dashboard.tier_shares(self.live, self.tiers)
 
 
-def build(root: Position | None, as_of: datetime.date | None) -> dict:
-    """Everything the page shows; the CSV downloads read the same tables."""
-    tiers = list(Tier.objects.all())
-    snapshot = dashboard.snapshot_as_of(root, as_of) if as_of else None
-    live = dashboard.headcount(root)
-    count = dashboard.headcount_from_snapshot(snapshot) if snapshot else live
-    spans = dashboard.span_figures(root)
-    found = dashboard.findings(root)
-    kpis = dashboard.kpi_statuses(root)
-    shares = dashboard.tier_shares(live, tiers)
-    status_columns = ["Filled", "Open", "Planned", "Total"]
-    tables = {
-        key: Table(
-            key, f"By {label.lower()}", [label, *status_columns], _status_rows(count.by[key])
-        )
-        for key, label in dashboard.DIMENSIONS.items()
-    }
-    tables["shares"] = Table(
+STATUS_COLUMNS = ["Filled", "Open", "Planned", "Total"]
+
+
+def _headcount_table(key: str, label: str, f: Figures) -> Table:
+    rows = [[g.name, g.filled, g.open, g.planned, g.total] for g in f.count.by[key]]
+    return Table(key, f"By {label.lower()}", [label, *STATUS_COLUMNS], rows)
+
+
+def _shares_table(f: Figures) -> Table:
+    return Table(
         "shares",
         "Front-line tiers against the framework",
         ["Tier", "Positions", "Share of front line (%)", "Framework (share of volume)", "Verdict"],
-        [[s.name, s.positions, s.share, s.expected, s.verdict] for s in shares],
+        [[s.name, s.positions, s.share, s.expected, s.verdict] for s in f.shares],
     )
-    span_rows = []
-    for f in spans:
-        direct, team = f.direct_judged, f.team_judged
-        span_rows.append(
+
+
+def _spans_table(f: Figures) -> Table:
+    rows = []
+    for figures in f.spans:
+        direct, team = figures.direct_judged, figures.team_judged
+        rows.append(
             [
-                f.role,
-                f.positions,
+                figures.role,
+                figures.positions,
                 direct["range"],
                 direct["min"],
                 direct["median"],
@@ -108,7 +142,7 @@ def build(root: Position | None, as_of: datetime.date | None) -> dict:
                 team["above"] if team else None,
             ]
         )
-    tables["spans"] = Table(
+    return Table(
         "spans",
         "Span of control by manager role",
         [
@@ -126,51 +160,79 @@ def build(root: Position | None, as_of: datetime.date | None) -> dict:
             "Teams too small",
             "Teams too large",
         ],
-        span_rows,
+        rows,
     )
-    tables["findings"] = Table(
+
+
+def _findings_table(f: Figures) -> Table:
+    return Table(
         "findings",
         "Open span-of-control findings",
         ["Kind", "Critical", "Warning", "Info", "Total"],
-        [[r["label"], r["critical"], r["warning"], r["info"], r["total"]] for r in found.by_kind],
+        [
+            [r["label"], r["critical"], r["warning"], r["info"], r["total"]]
+            for r in f.findings.by_kind
+        ],
     )
-    tables["kpis"] = Table(
+
+
+def _kpis_table(f: Figures) -> Table:
+    def period(o) -> str:
+        return f"{o.period_start:%Y-%m-%d} to {o.period_end:%Y-%m-%d}" if o else ""
+
+    rows = [
+        [
+            k.kpi.name,
+            k.kpi.target_display,
+            k.latest.value if k.latest else None,
+            period(k.latest),
+            k.status,
+            k.trend,
+        ]
+        for k in f.kpis
+    ]
+    return Table(
         "kpis",
         "KPIs against their targets",
         ["KPI", "Target", "Latest", "Period", "Status", "Trend"],
-        [
-            [
-                k.kpi.name,
-                k.kpi.target_display,
-                k.latest.value if k.latest else None,
-                f"{k.latest.period_start:%Y-%m-%d} to {k.latest.period_end:%Y-%m-%d}"
-                if k.latest
-                else "",
-                k.status,
-                k.trend,
-            ]
-            for k in kpis
-        ],
+        rows,
     )
+
+
+TABLES: dict[str, Callable[[Figures], Table]] = {
+    **{key: partial(_headcount_table, key, label) for key, label in dashboard.DIMENSIONS.items()},
+    "shares": _shares_table,
+    "spans": _spans_table,
+    "findings": _findings_table,
+    "kpis": _kpis_table,
+}
+
+
+def build(root: Position | None, as_of: datetime.date | None) -> dict:
+    """Everything the page shows; the CSV downloads read the same tables."""
+    f = Figures(root, as_of)
+    tables = {name: make(f) for name, make in TABLES.items()}
     return {
         "root": root,
-        "count": count,
-        "live": live,
-        "snapshot": snapshot,
+        "count": f.count,
+        "live": f.live,
+        "snapshot": f.snapshot,
         "as_of": as_of,
         "tables": tables,
         "panels": [
-            (charts.bars(f"Positions by {label.lower()}", count.by[key]), tables[key])
+            (charts.bars(f"Positions by {label.lower()}", f.count.by[key]), tables[key])
             for key, label in dashboard.DIMENSIONS.items()
         ],
-        "shares": shares,
-        "spans": spans,
-        "histograms": [charts.histogram(f) for f in spans if f.positions][:4],
-        "findings": found,
+        "shares": f.shares,
+        "spans": f.spans,
+        "histograms": [charts.histogram(s) for s in f.spans if s.positions][:4],
+        "findings": f.findings,
         "advisories": dashboard.advisories(
-            live, tiers, operations_elsewhere=root is not None and dashboard.operations_anywhere()
+            f.live,
+            f.tiers,
+            operations_elsewhere=root is not None and dashboard.operations_anywhere(),
         ),
-        "kpis": [(k, charts.sparkline([o.value for o in k.history], k.kpi.target)) for k in kpis],
+        "kpis": [(k, charts.sparkline([o.value for o in k.history], k.kpi.target)) for k in f.kpis],
         "trend": charts.lines(dashboard.snapshots(root)),
     }
 
@@ -196,9 +258,6 @@ def dashboard_page(request):
     return render(request, "metrics/dashboard.html", context)
 
 
-TABLES = ("tier", "role", "location", "squad", "shares", "spans", "findings", "kpis")
-
-
 @login_required
 @require_GET
 def dashboard_csv(request, table: str):
@@ -210,7 +269,7 @@ def dashboard_csv(request, table: str):
         as_of = _as_of(request)
     except ValueError as problem:
         return HttpResponseBadRequest(str(problem))
-    shown = build(root, as_of)["tables"][table]
+    shown = TABLES[table](Figures(root, as_of))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     name = (root.title if root else "organization").lower().replace(" ", "-")
     response["Content-Disposition"] = f'attachment; filename="{name}-{table}.csv"'

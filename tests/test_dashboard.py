@@ -293,3 +293,18 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(api_org: Org, table):
     services.headcount_snapshot_take()
     assert count() == before
     assert Position.objects.count() > 30
+
+
+def test_a_csv_download_runs_only_its_own_table_s_queries(api_org: Org):
+    client = admin()
+
+    def count(url: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured.captured_queries)
+
+    page = count("/dashboard/")
+    tables = {table: count(f"/dashboard/{table}.csv") for table in ("tier", "kpis", "spans")}
+    # the session and user, then the headcount's GROUP BY and its three small name lookups
+    assert tables["tier"] == 2 + 4, tables
+    assert max(tables.values()) < page - 6, (tables, page)

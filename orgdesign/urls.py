@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from metrics.urls import people_urlpatterns
 from orgdesign import views
 from orgdesign.api import router
 
@@ -14,6 +15,7 @@ urlpatterns = [
     path("", include("staffing.urls")),
     path("roles/", include("roles.urls")),
     path("dashboard/", include("metrics.urls")),
+    path("", include(people_urlpatterns)),
     path("health/", views.health, name="health"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

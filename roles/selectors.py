@@ -1,5 +1,8 @@
 """Read queries over the role catalogue."""
 
+from copy import copy
+from dataclasses import dataclass
+
 from django.db.models import Prefetch, QuerySet
 
 from roles.models import PromotionPath, Role
@@ -17,3 +20,43 @@ def roles_with_rules() -> QuerySet[Role]:
         )
         .order_by("track", "level", "name")
     )
+
+
+@dataclass
+class CareerGraph:
+    """One track's ladder: its roles and the promotion paths into, within and out of it.
+    Roles of other tracks at the end of such a path come along (``role.in_track`` False)."""
+
+    track: str
+    label: str
+    nodes: list[Role]
+    edges: list[PromotionPath]
+
+
+def career_graphs(track: str | None = None) -> list[CareerGraph]:
+    """The ladder of every track that has roles (or of ``track``, even if it has none), in
+    two queries."""
+    roles = {role.pk: role for role in Role.objects.select_related("tier")}
+    paths = list(PromotionPath.objects.select_related("from_role", "to_role"))
+    present = {role.track for role in roles.values()}
+    graphs = []
+    for code, label in Role.Track.choices:
+        if (code not in present and track is None) or (track is not None and code != track):
+            continue
+        edges = [
+            p
+            for p in paths
+            if code in (roles[p.from_role_id].track, roles[p.to_role_id].track)
+            and roles[p.from_role_id].is_active
+            and roles[p.to_role_id].is_active
+        ]
+        shown = {pk for pk, role in roles.items() if role.track == code and role.is_active}
+        shown |= {p.from_role_id for p in edges} | {p.to_role_id for p in edges}
+        nodes = []
+        for pk in shown:
+            role = copy(roles[pk])  # in_track differs from one track's graph to the next
+            role.in_track = role.track == code
+            nodes.append(role)
+        nodes.sort(key=lambda r: (not r.in_track, r.level, r.name))
+        graphs.append(CareerGraph(code, label, nodes, edges))
+    return graphs

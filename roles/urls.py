@@ -4,4 +4,5 @@ from roles import views
 
 urlpatterns = [
     path("", views.catalogue, name="role-catalogue"),
+    path("<slug:code>/", views.role_detail, name="role-page"),
 ]

@@ -1,18 +1,35 @@
+"""The career ladder at ``/roles/``: each track's ladder as a diagram and a table, and a page
+per role. Who holds a role is the organization's business: the role page loads that list
+from the staffing app (``role-holders``), filtered by the viewer's scope."""
+
 from itertools import groupby
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 
+from roles.ladder import layout
 from roles.models import Role
-from roles.selectors import roles_with_rules
+from roles.selectors import career_graphs, roles_with_rules
 
 
 @login_required
 def catalogue(request):
     roles = list(roles_with_rules())
     labels = dict(Role.Track.choices)
+    ladders = {graph.track: layout(graph) for graph in career_graphs()}
     tracks = [
-        {"label": labels.get(track, track), "roles": list(items)}
+        {
+            "code": track,
+            "label": labels.get(track, track),
+            "roles": list(items),
+            "ladder": ladders.get(track),
+        }
         for track, items in groupby(roles, key=lambda role: role.track)
     ]
     return render(request, "roles/catalogue.html", {"tracks": tracks})
+
+
+@login_required
+def role_detail(request, code: str):
+    role = get_object_or_404(roles_with_rules(), code=code)
+    return render(request, "roles/role.html", {"role": role})

@@ -261,6 +261,67 @@ class Assignment(models.Model):
         return f"{self.person} as {self.role} ({self.start_date.isoformat()} – {until})"
 
 
+class CriterionSignoff(models.Model):
+    """A manager's confirmation that a person meets one further criterion of a promotion
+    path (a line of ``PromotionPath.criteria``). Rewording a criterion in the catalogue
+    leaves the old sign-off behind: the new wording has to be signed again."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="signoffs")
+    path = models.ForeignKey(
+        "roles.PromotionPath", on_delete=models.CASCADE, related_name="signoffs"
+    )
+    criterion = models.CharField(max_length=300)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    signed_by_name = models.CharField(max_length=150, blank=True)
+    signed_at = models.DateTimeField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "path", "criterion"], name="signoff_one_per_criterion"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person}: {self.criterion} (signed by {self.signed_by_name or 'someone'})"
+
+
+class Promotion(models.Model):
+    """A person's step from one role to the next, with who made it and, when it went ahead
+    without every prerequisite met, the reason written for the override."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="promotions")
+    from_role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="+")
+    to_role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="+")
+    from_position = models.ForeignKey(
+        Position, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_position = models.ForeignKey(
+        Position, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    effective = models.DateField()
+    promoted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    promoted_by_name = models.CharField(max_length=150, blank=True)
+    override_reason = models.TextField(
+        blank=True, help_text="Why the promotion went ahead with a prerequisite unmet."
+    )
+    prerequisites = models.JSONField(
+        default=list, help_text="Each prerequisite as it was judged at the time."
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-effective", "-recorded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.person}: {self.from_role} → {self.to_role} ({self.effective.isoformat()})"
+
+
 class DottedLine(models.Model):
     """A secondary (matrix) reporting line beside the solid line in the tree."""
 

@@ -15,23 +15,27 @@ from tiers.models import Squad
 DAYS_PER_MONTH = Decimal("30.436875")  # 365.2425 / 12
 
 
-def tenure_days(person: Person, role: Role, *, as_of: datetime.date | None = None) -> int:
-    """Days ``person`` has spent in ``role`` up to ``as_of``; overlapping periods count once."""
-    as_of = as_of or timezone.localdate()
-    periods = sorted(
-        (start, min(end or as_of, as_of))
-        for start, end in Assignment.objects.filter(
-            person=person, role=role, start_date__lte=as_of
-        ).values_list("start_date", "end_date")
-    )
+def days_in(periods, as_of: datetime.date) -> int:
+    """Days covered by ``periods`` ((start, end or None) pairs) up to ``as_of``; overlapping
+    periods count once, and gaps between them not at all."""
+    clipped = sorted((start, min(end or as_of, as_of)) for start, end in periods if start <= as_of)
     total, cursor = 0, None
-    for start, end in periods:
+    for start, end in clipped:
         if cursor is not None and start < cursor:
             start = cursor
         if end > start:
             total += (end - start).days
         cursor = max(cursor or end, end)
     return total
+
+
+def tenure_days(person: Person, role: Role, *, as_of: datetime.date | None = None) -> int:
+    """Days ``person`` has spent in ``role`` up to ``as_of``; overlapping periods count once."""
+    as_of = as_of or timezone.localdate()
+    periods = Assignment.objects.filter(person=person, role=role).values_list(
+        "start_date", "end_date"
+    )
+    return days_in(periods, as_of)
 
 
 def tenure_months(person: Person, role: Role, *, as_of: datetime.date | None = None) -> Decimal:

@@ -14,9 +14,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from roles.models import Role
+from roles.models import PromotionPath, Role
 from staffing import spans
-from staffing.models import Assignment, DottedLine, Location, Person, Position
+from staffing.models import (
+    Assignment,
+    CriterionSignoff,
+    DottedLine,
+    Location,
+    Person,
+    Position,
+    Promotion,
+)
 from staffing.scope import require_edit, require_place_under
 from staffing.tree import tree_transaction
 from tiers.models import Squad
@@ -366,3 +374,116 @@ def dotted_line_remove(*, actor, line: DottedLine) -> None:
     with tree_transaction():
         require_edit(actor, _fresh(line.position_id))
         DottedLine.objects.filter(pk=line.pk).delete()
+
+
+# --- promotions and sign-offs ----------------------------------------------------------
+
+
+def _actor_name(actor) -> str:
+    if actor is None:
+        return "the system"
+    return actor.get_full_name() or actor.get_username()
+
+
+def criterion_signoff(
+    *, actor, person: Person, path: PromotionPath, criterion: str, signed: bool, note: str = ""
+) -> CriterionSignoff | None:
+    """Sign off (or withdraw the sign-off of) one further criterion of a promotion path for
+    ``person``. Only someone who may edit the person's position (a manager above them)."""
+    with transaction.atomic():
+        position = Position.objects.filter(holder=person).first()
+        if position is None:
+            raise ValidationError({"person": f"{person} holds no position."})
+        require_edit(actor, position)
+        if criterion not in path.criteria_items:
+            raise ValidationError(
+                {"criterion": f"“{criterion}” is not a criterion of {path} (it may have changed)."}
+            )
+        if not signed:
+            CriterionSignoff.objects.filter(person=person, path=path, criterion=criterion).delete()
+            return None
+        signoff, _ = CriterionSignoff.objects.update_or_create(
+            person=person,
+            path=path,
+            criterion=criterion,
+            defaults={
+                "signed_by": actor,
+                "signed_by_name": _actor_name(actor),
+                "signed_at": timezone.now(),
+                "note": note,
+            },
+        )
+    return signoff
+
+
+def promotion_apply(
+    *,
+    actor,
+    person: Person,
+    to_role: Role,
+    position: Position | None = None,
+    effective: datetime.date | None = None,
+    override_reason: str = "",
+    prerequisites: list | None = None,
+) -> Promotion:
+    """Carry out a promotion whose prerequisites the caller has judged (use
+    ``metrics.services.person_promote``, which does): end the current assignment and start
+    one in ``to_role`` from ``effective``, either in the person's own position (its role
+    changes; a title that was the old role's name takes the new one) or in ``position``, an
+    open position of ``to_role``. Records who did it."""
+    effective = effective or _today()
+    with tree_transaction():
+        current = Position.objects.select_for_update().filter(holder=person).first()
+        if current is None:
+            raise ValidationError({"person": f"{person} holds no position to be promoted from."})
+        require_edit(actor, current)
+        from_role = current.role
+        started = (
+            Assignment.objects.filter(person=person, end_date__isnull=True)
+            .values_list("start_date", flat=True)
+            .first()
+        )
+        if started is not None and effective < started:
+            raise ValidationError(
+                {"effective": f"{person} started in the current role on {started.isoformat()}."}
+            )
+        if position is None:
+            target = current
+            if current.title == from_role.name:
+                current.title = to_role.name
+            current.role = to_role
+            current.full_clean()
+            current.save(update_fields=["role", "title", "updated_at"])
+            assignment = Assignment.objects.select_for_update().filter(
+                position=current, end_date__isnull=True
+            )
+            for old in assignment:
+                _end_assignment(old, effective, note="Promoted")
+            _start_assignment(person, current, effective, note=f"Promoted from {from_role}")
+            spans.mark(spans.lineage(current))
+        else:
+            target = _fresh(position)
+            if target.role_id != to_role.pk:
+                raise ValidationError(
+                    {"position": f"{target.title} is a {target.role} position, not {to_role}."}
+                )
+            person_assign(
+                actor=actor,
+                person=person,
+                position=target,
+                start_date=effective,
+                note=f"Promoted from {from_role}",
+            )
+        promotion = Promotion.objects.create(
+            person=person,
+            from_role=from_role,
+            to_role=to_role,
+            from_position=current,
+            to_position=target,
+            effective=effective,
+            promoted_by=actor,
+            promoted_by_name=_actor_name(actor),
+            override_reason=override_reason,
+            prerequisites=prerequisites or [],
+        )
+    return promotion

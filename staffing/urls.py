@@ -10,4 +10,5 @@ urlpatterns = [
     path("chart/<int:pk>/<slug:action>/", views.chart_edit, name="chart-edit"),
     path("chart/search/", views.chart_search, name="chart-search"),
     path("chart/people/", views.people_search, name="chart-people"),
+    path("chart/holders/<slug:code>/", views.role_holders, name="role-holders"),
 ]

@@ -6,9 +6,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from roles.models import Role
 from staffing import chart, export, forms, services
 from staffing.models import Finding, Person, Position
 from staffing.scope import request_scope
@@ -260,5 +261,31 @@ def chart_edit(request, pk: int, action: str):
             "heading": ACTIONS[action].format(title=position.title),
             "root": request.POST.get("root") or request.GET.get("root", ""),
             "can_top": scope.edits_all,
+        },
+    )
+
+
+HOLDERS_SHOWN = 200
+
+
+@login_required
+@require_GET
+def role_holders(request, code: str):
+    """Who holds a role, among the positions the viewer can see (the role page loads this),
+    with the vacancies of that role counted."""
+    role = get_object_or_404(Role, code=code)
+    visible = request_scope(request).filter_visible(Position.objects.filter(role=role))
+    filled = visible.filter(holder__isnull=False).select_related("holder", "location", "parent")
+    total = filled.count()
+    shown = filled.order_by("holder__family_name", "holder__given_name")[:HOLDERS_SHOWN]
+    return render(
+        request,
+        "staffing/_role_holders.html",
+        {
+            "role": role,
+            "positions": list(shown),
+            "total": total,
+            "vacant": visible.filter(holder__isnull=True).count(),
+            "scope": request_scope(request),
         },
     )

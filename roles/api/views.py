@@ -29,7 +29,7 @@ from roles.api.serializers import (
     SkillSerializer,
 )
 from roles.models import PromotionPath, Role, Skill
-from roles.selectors import roles_with_rules
+from roles.selectors import CareerGraph, career_graphs, roles_with_rules
 
 
 class RoleFilter(django_filters.FilterSet):
@@ -176,21 +176,11 @@ class CareerPathGraphs(viewsets.ViewSet):
     lookup_field = "track"
     lookup_value_regex = "[a-z]+"
 
-    def _graph(self, request, track: str) -> dict:
-        labels = dict(Role.Track.choices)
-        roles = {role.pk: role for role in Role.objects.select_related("tier")}
-        paths = [
-            path
-            for path in PromotionPath.objects.all()
-            if track in (roles[path.from_role_id].track, roles[path.to_role_id].track)
-        ]
-        shown = {pk for pk, role in roles.items() if role.track == track}
-        shown |= {path.from_role_id for path in paths} | {path.to_role_id for path in paths}
-        nodes = sorted((roles[pk] for pk in shown), key=lambda r: (r.track != track, r.level))
+    def _graph(self, request, graph: CareerGraph) -> dict:
         return {
-            "track": track,
-            "label": labels[track],
-            "url": reverse("careerpath-detail", kwargs={"track": track}, request=request),
+            "track": graph.track,
+            "label": graph.label,
+            "url": reverse("careerpath-detail", kwargs={"track": graph.track}, request=request),
             "nodes": [
                 {
                     "id": role.pk,
@@ -200,9 +190,9 @@ class CareerPathGraphs(viewsets.ViewSet):
                     "tier": role.tier.name,
                     "track": role.track,
                     "csat_target": role.csat_target,
-                    "in_track": role.track == track,
+                    "in_track": role.in_track,
                 }
-                for role in nodes
+                for role in graph.nodes
             ],
             "edges": [
                 {
@@ -215,22 +205,19 @@ class CareerPathGraphs(viewsets.ViewSet):
                     "criteria": path.criteria_items,
                     "external_hires_allowed": path.external_hires_allowed,
                 }
-                for path in paths
+                for path in graph.edges
             ],
         }
 
     def list(self, request):
-        tracks = Role.objects.order_by().values_list("track", flat=True).distinct()
-        present = set(tracks)
-        graphs = [
-            self._graph(request, track) for track, _ in Role.Track.choices if track in present
-        ]
+        graphs = [self._graph(request, graph) for graph in career_graphs()]
         return Response(CareerPathSerializer(graphs, many=True).data)
 
     def retrieve(self, request, track=None):
         if track not in Role.Track.values:
             raise NotFound(f"No track {track!r}; tracks are {', '.join(Role.Track.values)}.")
-        return Response(CareerPathSerializer(self._graph(request, track)).data)
+        graph = career_graphs(track)[0]
+        return Response(CareerPathSerializer(self._graph(request, graph)).data)
 
 
 @extend_schema_view(

@@ -1,0 +1,260 @@
+"""Promotion readiness pages: ``/readiness/`` (everyone below the viewer, sortable, as CSV
+too) and ``/people/<id>/`` (one person's paths, prerequisites, sign-offs and the promote
+form). Changes go through :func:`metrics.services.person_promote` and
+:func:`staffing.services.criterion_signoff`; the scope rules are theirs."""
+
+import csv
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from metrics import readiness, services
+from orgdesign.rest import csv_cell
+from roles.models import PromotionPath, Role
+from staffing import services as staffing_services
+from staffing.chart import visible_position
+from staffing.models import Person, Position, Promotion
+from staffing.scope import request_scope
+
+PAGE_SIZE = 100
+CSV_COLUMNS = [
+    "person",
+    "employee_id",
+    "position",
+    "role",
+    "months_in_role",
+    "csat_recent",
+    "next_role",
+    "status",
+    "ready_on",
+    "missing",
+]
+
+
+def _list_root(request) -> Position | None:
+    """Whose team the list covers: ``?root=`` (a visible position), else the viewer's own
+    position for directors and managers, else the whole organization for admins and HR."""
+    scope = request_scope(request)
+    raw = request.GET.get("root", "")
+    if raw:
+        return visible_position(scope, raw)
+    if scope.root is not None:
+        return scope.root
+    if scope.sees_all:
+        return None
+    raise PermissionDenied("The readiness list covers the team you lead, and you have none.")
+
+
+def _positions(request, root: Position | None):
+    scope = request_scope(request)
+    positions = scope.filter_visible(Position.objects.all())
+    if root is not None:
+        positions = positions.subtree_of(root, include_self=False)
+    return positions
+
+
+@login_required
+@require_GET
+def readiness_list(request):
+    root = _list_root(request)
+    judged = readiness.readiness(_positions(request, root))
+    wanted = request.GET.get("status", "")
+    if wanted in readiness.STATUS_LABELS:
+        judged = [r for r in judged if r.best and r.best.status == wanted]
+    sort = request.GET.get("sort", "status")
+    key = readiness.SORTS.get(sort.lstrip("-"), readiness.SORTS["status"])
+    judged.sort(key=key, reverse=sort.startswith("-"))
+    if request.GET.get("format") == "csv":
+        return _csv(judged, root)
+    page = Paginator(judged, PAGE_SIZE).get_page(request.GET.get("page"))
+    scope = request_scope(request)
+    counts = dict.fromkeys(readiness.STATUS_LABELS, 0)
+    for r in judged:
+        if r.best:
+            counts[r.best.status] += 1
+    query = {k: v for k, v in request.GET.items() if k in ("root", "status") and v}
+    return render(
+        request,
+        "metrics/readiness.html",
+        {
+            "root": root,
+            "page": page,
+            "sort": sort,
+            "status": wanted,
+            "statuses": readiness.STATUS_LABELS,
+            "counts": counts,
+            "total": len(judged),
+            "headers": _headers(query, sort),
+            "csv_url": "?" + urlencode({**query, "sort": sort, "format": "csv"}),
+            "page_url": "?" + urlencode({**query, "sort": sort, "page": ""}),
+            "editable": {r.position.pk for r in page if scope.can_edit(r.position)},
+        },
+    )
+
+
+HEADERS = [  # sort key (None: not sortable), label, numeric, the direction of the plain sort
+    ("name", "Person", False, "ascending"),
+    (None, "Position", False, ""),
+    ("role", "Role", False, "ascending"),
+    ("months", "Months in role", True, "descending"),
+    ("csat", "CSAT, 3 months", True, "descending"),
+    (None, "Next role", False, ""),
+    ("status", "Readiness", False, "ascending"),
+]
+
+
+def _headers(query: dict, sort: str) -> list[dict]:
+    """Column headers: a sortable one links to its sort, or to the reverse if it is on."""
+    flipped = {"ascending": "descending", "descending": "ascending"}
+    out = []
+    for key, label, numeric, direction in HEADERS:
+        header = {"label": label, "num": numeric}
+        if key is not None:
+            on, reverse = sort.lstrip("-") == key, sort.startswith("-")
+            target = f"-{key}" if on and not reverse else key
+            header["url"] = "?" + urlencode({**query, "sort": target})
+            header["aria"] = (flipped[direction] if reverse else direction) if on else "none"
+        out.append(header)
+    return out
+
+
+def _csv(judged, root) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = (root.title if root else "organization").lower().replace(" ", "-")
+    response["Content-Disposition"] = f'attachment; filename="readiness-{name}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for r in judged:
+        base = [
+            r.person.full_name,
+            r.person.employee_id,
+            r.position.title,
+            r.role.name,
+            r.months_in_role,
+            r.csat,
+        ]
+        for step in r.paths or [None]:
+            tail = (
+                [
+                    step.to_role.name,
+                    readiness.STATUS_LABELS[step.status],
+                    step.ready_on,
+                    "; ".join(f"{c.label}: {c.detail}" for c in step.missing),
+                ]
+                if step
+                else ["", "no promotion path", "", ""]
+            )
+            writer.writerow([csv_cell(v) for v in base + tail])
+    return response
+
+
+def _visible_person(request, pk: int) -> Person:
+    person = get_object_or_404(Person, pk=pk)
+    scope = request_scope(request)
+    position = Position.objects.filter(holder=person).first()
+    own = person.user_id is not None and person.user_id == request.user.pk
+    if not (scope.sees_all or own or (position is not None and scope.can_see(position))):
+        raise Http404("No such person among those you can see.")
+    return person
+
+
+@login_required
+@require_GET
+def person_page(request, pk: int):
+    person = _visible_person(request, pk)
+    judged = readiness.person_readiness(person)
+    scope = request_scope(request)
+    can_edit = judged is not None and scope.can_edit(judged.position)
+    openings = {}
+    if can_edit:
+        for step in judged.paths:
+            vacant = scope.filter_editable(
+                Position.objects.filter(role=step.to_role, holder__isnull=True)
+            )
+            openings[step.to_role.pk] = list(vacant.order_by("tree_id", "lft")[:50])
+    return render(
+        request,
+        "metrics/person.html",
+        {
+            "person": person,
+            "judged": judged,
+            "can_edit": can_edit,
+            "steps": [(step, openings.get(step.to_role.pk, [])) for step in judged.paths]
+            if judged
+            else [],
+            "promotions": Promotion.objects.filter(person=person).select_related(
+                "from_role", "to_role"
+            ),
+            "statuses": readiness.STATUS_LABELS,
+        },
+    )
+
+
+def _back(person: Person, anchor: str = "") -> str:
+    return reverse("person-page", args=[person.pk]) + anchor
+
+
+@login_required
+@require_POST
+def person_signoff(request, pk: int):
+    person = _visible_person(request, pk)
+    path = get_object_or_404(PromotionPath, pk=request.POST.get("path", "0") or 0)
+    criterion = request.POST.get("criterion", "")
+    signed = request.POST.get("signed") == "yes"
+    try:
+        staffing_services.criterion_signoff(
+            actor=request.user, person=person, path=path, criterion=criterion, signed=signed
+        )
+    except (ValidationError, PermissionDenied) as refused:
+        messages.error(request, _text(refused))
+    else:
+        messages.success(
+            request, f"{'Signed off' if signed else 'Sign-off withdrawn'}: {criterion}."
+        )
+    return redirect(_back(person, f"#path-{path.pk}"))
+
+
+@login_required
+@require_POST
+def person_promote(request, pk: int):
+    person = _visible_person(request, pk)
+    to_role = get_object_or_404(Role, pk=request.POST.get("to_role", "0") or 0)
+    where = request.POST.get("position", "")
+    position = None
+    if where and where != "same":
+        position = Position.objects.filter(pk=where if where.isdigit() else 0).first()
+        if position is None:
+            messages.error(request, "That position no longer exists; choose another.")
+            return redirect(_back(person, "#promote"))
+    try:
+        promotion = services.person_promote(
+            actor=request.user,
+            person=person,
+            to_role=to_role,
+            position=position,
+            override_reason=request.POST.get("override_reason", ""),
+        )
+    except (ValidationError, PermissionDenied) as refused:
+        messages.error(request, f"Not promoted: {_text(refused)}")
+        return redirect(_back(person, "#promote"))
+    messages.success(
+        request,
+        f"{person} is now {promotion.to_role} ({promotion.to_position.title})"
+        + (" — promoted with an override." if promotion.override_reason else "."),
+    )
+    if request.POST.get("next") == "chart":
+        return redirect(f"{reverse('home')}?focus={promotion.to_position_id}")
+    return redirect(_back(person))
+
+
+def _text(error) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error) or "You cannot change this person's position."

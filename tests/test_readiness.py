@@ -1,0 +1,342 @@
+"""Promotion readiness and person_promote: tenure across role changes and gaps (dates given,
+never slept for), CSAT windows, each prerequisite kind, the override with and without a
+reason, scope, the pages and CSV, and catalogue edits that change readiness at once."""
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from metrics import readiness, services
+from metrics.models import PerformanceObservation
+from roles.models import PromotionPath, Role
+from staffing import services as staffing_services
+from staffing import spans
+from staffing.models import Assignment, CriterionSignoff, Position, Promotion
+from tests.api_cases import session_client
+from tests.factories import PersonFactory, UserFactory, make_position, make_team
+from tests.test_chart import login_as_holder
+
+pytestmark = pytest.mark.django_db
+
+D = dt.date
+TODAY = D(2026, 11, 25)
+
+
+def csat(person, month: int, value, *, year: int = 2026, n=None):
+    start = D(year, month, 1)
+    end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    PerformanceObservation.objects.create(
+        person=person, metric="csat", period_start=start, period_end=end, value=value,
+        sample_size=n,
+    )  # fmt: skip
+
+
+def sign_all(person, path):
+    for criterion in path.criteria_items:
+        staffing_services.criterion_signoff(
+            actor=None, person=person, path=path, criterion=criterion, signed=True
+        )
+
+
+@pytest.fixture
+def team(framework):
+    """A team lead with three associates and an advocate, all filled."""
+    manager = make_position("Manager", "advocate-manager", start=D(2024, 1, 1))
+    lead = make_position("Lead", "team-lead", manager, start=D(2024, 1, 1))
+    associates = make_team(lead, 3, role="associate-advocate", start=D(2026, 7, 1))
+    advocate = make_position("Advocate", "advocate", lead, start=D(2025, 1, 1))
+    spans.recompute()
+    return {"manager": manager, "lead": lead, "associates": associates, "advocate": advocate}
+
+
+def judged(position: Position, as_of=TODAY) -> readiness.PersonReadiness:
+    return readiness.person_readiness(position.holder, as_of=as_of)
+
+
+def step_to(found: readiness.PersonReadiness, code: str) -> readiness.PathReadiness:
+    return next(p for p in found.paths if p.to_role.code == code)
+
+
+# --- tenure ---------------------------------------------------------------------------------
+
+
+def test_tenure_adds_stints_in_the_role_and_skips_gaps_and_other_roles(framework):
+    advocate, lead = Role.objects.get(code="advocate"), Role.objects.get(code="team-lead")
+    position = make_position("Advocate", advocate, holder=False)
+    person = PersonFactory(hire_date=D(2024, 1, 1))
+    # two stints as advocate with a stint as team lead and a three-month gap between
+    Assignment.objects.create(person=person, role=advocate, start_date=D(2024, 1, 1),
+                              end_date=D(2024, 5, 1))  # fmt: skip
+    Assignment.objects.create(person=person, role=lead, start_date=D(2024, 5, 1),
+                              end_date=D(2024, 9, 1))  # fmt: skip
+    staffing_services.person_assign(
+        actor=None, person=person, position=position, start_date=D(2024, 12, 1)
+    )
+    found = readiness.person_readiness(person, as_of=D(2025, 3, 1))
+    # 121 days (Jan–Apr 2024) + 90 days (Dec 2024–Feb 2025); not the lead stint or the gap
+    assert found.days_in_role == 121 + 90
+    assert found.months_in_role == Decimal("6.9")
+    senior = step_to(found, "senior-advocate")  # about 9 months
+    tenure = senior.checks[0]
+    assert tenure.met is False
+    assert tenure.ready_on == D(2025, 3, 1) + dt.timedelta(days=274 - 211)
+    # the date it names is the first on which it is met
+    later = readiness.person_readiness(person, as_of=tenure.ready_on)
+    assert step_to(later, "senior-advocate").checks[0].met is True
+    before = readiness.person_readiness(person, as_of=tenure.ready_on - dt.timedelta(days=1))
+    assert step_to(before, "senior-advocate").checks[0].met is False
+
+
+def test_ready_now_ready_on_a_date_and_missing(team):
+    associate = team["associates"][0]  # in the role since 1 July 2026: under 5 months
+    path = PromotionPath.objects.get(from_role__code="associate-advocate", to_role__code="advocate")
+    csat(associate.holder, 9, 93)
+    csat(associate.holder, 10, 91)
+    step = step_to(judged(associate), "advocate")
+    assert step.status == readiness.MISSING  # the criterion is not signed off
+    assert [c.kind for c in step.missing] == ["criterion"]
+    sign_all(associate.holder, path)
+    step = step_to(judged(associate), "advocate")
+    assert step.status == readiness.READY  # 3 months done, CSAT 92 >= 90
+    early = step_to(judged(associate, as_of=D(2026, 9, 15)), "advocate")
+    assert early.status == readiness.MISSING  # no CSAT in the window on 15 September yet
+    csat(associate.holder, 8, 95)
+    early = step_to(judged(associate, as_of=D(2026, 9, 15)), "advocate")
+    assert early.status == readiness.READY_ON and early.ready_on == D(2026, 10, 1)
+    assert early.summary == "Ready on 01 Oct 2026"
+
+
+def test_csat_is_weighted_over_the_window_and_held_to_the_current_role_target(team):
+    associate = team["associates"][1]
+    csat(associate.holder, 6, 50, n=10)  # ends before the window: ignored
+    csat(associate.holder, 9, 95, n=30)
+    csat(associate.holder, 10, 80, n=10)
+    found = judged(associate)
+    assert found.csat == Decimal("91.25") and found.csat_periods == 2
+    check = step_to(found, "advocate").checks[1]
+    assert check.met is True and "target 90 %" in check.detail
+    # the role's target goes up in the admin: the answer changes at once
+    Role.objects.filter(code="associate-advocate").update(csat_target=92)
+    check = step_to(judged(associate), "advocate").checks[1]
+    assert check.met is False and "below the target of 92 %" in check.detail
+    # a role without a target: the check does not apply
+    Role.objects.filter(code="associate-advocate").update(csat_target=None)
+    assert step_to(judged(associate), "advocate").checks[1].met is None
+
+
+def test_editing_a_path_changes_readiness_immediately(team):
+    associate = team["associates"][2]
+    path = PromotionPath.objects.get(from_role__code="associate-advocate", to_role__code="advocate")
+    csat(associate.holder, 10, 99)
+    sign_all(associate.holder, path)
+    assert step_to(judged(associate), "advocate").status == readiness.READY
+    path.min_months = 6
+    path.save()
+    assert step_to(judged(associate), "advocate").status == readiness.READY_ON
+    path.min_months, path.criteria = 3, path.criteria + "\nCompleted the product course"
+    path.save()
+    step = step_to(judged(associate), "advocate")
+    assert [c.label for c in step.missing] == ["Completed the product course"]
+    path.delete()
+    assert not judged(associate).paths
+
+
+def test_signoff_needs_a_manager_above_and_a_current_criterion(team, api_org):
+    associate = team["associates"][0]
+    path = PromotionPath.objects.get(from_role__code="associate-advocate", to_role__code="advocate")
+    outsider = UserFactory(groups=["manager"])
+    api_org.positions["manager_b"].holder.__class__.objects.filter(
+        pk=api_org.positions["manager_b"].holder_id
+    ).update(user=outsider)
+    with pytest.raises(PermissionDenied):
+        staffing_services.criterion_signoff(
+            actor=outsider, person=associate.holder, path=path,
+            criterion=path.criteria_items[0], signed=True,
+        )  # fmt: skip
+    with pytest.raises(ValidationError):
+        staffing_services.criterion_signoff(
+            actor=None, person=associate.holder, path=path, criterion="Made up", signed=True
+        )
+    assert not CriterionSignoff.objects.exists()
+
+
+# --- promotion --------------------------------------------------------------------------------
+
+
+def test_promote_in_place_ends_one_assignment_and_starts_the_next(team):
+    associate = team["associates"][0]
+    person = associate.holder
+    path = PromotionPath.objects.get(from_role__code="associate-advocate", to_role__code="advocate")
+    csat(person, 10, 96)
+    sign_all(person, path)
+    manager = UserFactory(groups=["manager"])
+    type(person).objects.filter(pk=team["manager"].holder_id).update(user=manager)
+    promotion = services.person_promote(
+        actor=manager, person=person, to_role=path.to_role, effective=TODAY
+    )
+    associate.refresh_from_db()
+    assert associate.role.code == "advocate" and associate.holder_id == person.pk
+    history = list(person.assignments.order_by("start_date").values_list("role__code", "end_date"))
+    assert history == [("associate-advocate", TODAY), ("advocate", None)]
+    assert promotion.promoted_by == manager and promotion.override_reason == ""
+    assert {c["kind"] for c in promotion.prerequisites} == {"tenure", "csat", "criterion"}
+    # tenure in the new role starts from the promotion
+    assert (
+        readiness.person_readiness(person, as_of=TODAY + dt.timedelta(days=10)).days_in_role == 10
+    )
+
+
+def test_promote_into_an_open_position_of_the_new_role(team):
+    advocate = team["advocate"]  # an advocate since January 2025: 22 months
+    person = advocate.holder
+    opening = make_position("Open lead", "team-lead", team["manager"], holder=False)
+    path = PromotionPath.objects.get(from_role__code="advocate", to_role__code="team-lead")
+    csat(person, 10, 97)
+    sign_all(person, path)
+    services.person_promote(
+        actor=None, person=person, to_role=path.to_role, position=opening, effective=TODAY
+    )
+    opening.refresh_from_db()
+    advocate.refresh_from_db()
+    assert opening.holder_id == person.pk and advocate.holder_id is None
+    assert advocate.role.code == "advocate"  # the old position keeps its role, now vacant
+    wrong = make_position("Open advocate", "advocate", team["manager"], holder=False)
+    other = team["associates"][1].holder
+    with pytest.raises(ValidationError):
+        services.person_promote(
+            actor=None, person=other, to_role=Role.objects.get(code="advocate"),
+            position=opening, override_reason="Needed on the phones this winter.",
+        )  # fmt: skip
+    assert wrong.holder_id is None
+
+
+def test_an_override_needs_a_reason_and_is_recorded(team):
+    associate = team["associates"][1]  # no CSAT, nothing signed
+    advocate = Role.objects.get(code="advocate")
+    with pytest.raises(ValidationError) as refused:
+        services.person_promote(actor=None, person=associate.holder, to_role=advocate)
+    assert "not ready" in str(refused.value) and "override_reason" in refused.value.message_dict
+    with pytest.raises(ValidationError):
+        services.person_promote(
+            actor=None, person=associate.holder, to_role=advocate, override_reason="ok"
+        )
+    assert not Promotion.objects.exists()
+    assert Position.objects.get(pk=associate.pk).role.code == "associate-advocate"
+    promotion = services.person_promote(
+        actor=None, person=associate.holder, to_role=advocate,
+        override_reason="Covers the weekend queue alone and does it well.",
+    )  # fmt: skip
+    assert promotion.override_reason.startswith("Covers")
+    assert any(c["met"] is False for c in promotion.prerequisites)
+
+
+def test_no_path_no_promotion_and_scope(team, api_org):
+    associate = team["associates"][0]
+    with pytest.raises(ValidationError):
+        services.person_promote(
+            actor=None, person=associate.holder, to_role=Role.objects.get(code="director"),
+            override_reason="Skipping every step on the ladder.",
+        )  # fmt: skip
+    outsider = UserFactory(groups=["manager"])
+    type(associate.holder).objects.filter(pk=api_org.positions["manager_b"].holder_id).update(
+        user=outsider
+    )
+    with pytest.raises(PermissionDenied):
+        services.person_promote(
+            actor=outsider, person=associate.holder, to_role=Role.objects.get(code="advocate"),
+            override_reason="Not my team but I insist on it.",
+        )  # fmt: skip
+    assert not Promotion.objects.exists()
+
+
+def test_readiness_of_a_subtree_runs_a_fixed_number_of_queries(team):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            found = readiness.readiness(Position.objects.subtree_of(team["manager"]), as_of=TODAY)
+        assert found
+        return len(captured.captured_queries)
+
+    before = count()
+    make_team(team["lead"], 5, role="advocate", start=D(2025, 6, 1))
+    for position in Position.objects.filter(role__code="advocate"):
+        csat(position.holder, 10, 95)
+    assert count() == before == 5
+
+
+# --- pages --------------------------------------------------------------------------------------
+
+
+def manager_of(team):
+    return login_as_holder(team["manager"], "manager")
+
+
+def test_the_readiness_list_sorts_filters_and_exports(team):
+    client = manager_of(team)
+    for n, position in enumerate(team["associates"]):
+        csat(position.holder, 10, 90 + n)
+    page = client.get("/readiness/", {"sort": "csat"})  # highest first
+    assert page.status_code == 200
+    html = page.content.decode()
+    names = [p.holder.full_name for p in team["associates"]]
+    assert html.index(names[2]) < html.index(names[1]) < html.index(names[0])
+    assert team["manager"].holder.full_name not in html  # their own row is not listed
+    html = client.get("/readiness/", {"sort": "-csat"}).content.decode()
+    assert html.index(names[0]) < html.index(names[1]) < html.index(names[2])
+    exported = client.get("/readiness/", {"format": "csv", "status": "missing"})
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode())))
+    assert {r["person"] for r in rows} >= set(names)
+    assert all(r["status"] == "Missing something" or r["next_role"] for r in rows)
+    assert client.get("/readiness/", {"root": 999999}).status_code == 404
+
+
+def test_promote_from_the_person_page_and_the_chart_changes(team):
+    client = manager_of(team)
+    associate = team["associates"][0]
+    path = PromotionPath.objects.get(from_role__code="associate-advocate", to_role__code="advocate")
+    csat(associate.holder, 10, 96)
+    sign = client.post(
+        f"/people/{associate.holder_id}/signoff/",
+        {"path": path.pk, "criterion": path.criteria_items[0], "signed": "yes"},
+    )
+    assert sign.status_code == 302 and CriterionSignoff.objects.count() == 1
+    page = client.get(f"/people/{associate.holder_id}/").content.decode()
+    assert "Ready now" in page and "Promote</button>" in page
+    done = client.post(
+        f"/people/{associate.holder_id}/promote/",
+        {"to_role": path.to_role_id, "position": "same", "next": "chart"},
+    )
+    assert done.status_code == 302 and done["Location"] == f"/?focus={associate.pk}"
+    assert Position.objects.get(pk=associate.pk).role.code == "advocate"
+    # HR reads the page but gets no forms; a stranger gets a 404
+    hr = session_client(UserFactory(groups=["hr"]))
+    assert "Promote" not in hr.get(f"/people/{associate.holder_id}/").content.decode()
+    stranger = session_client(UserFactory())
+    assert stranger.get(f"/people/{associate.holder_id}/").status_code == 404
+    refused = hr.post(
+        f"/people/{team['associates'][1].holder_id}/promote/",
+        {"to_role": path.to_role_id, "override_reason": "HR is not a manager here at all."},
+    )
+    assert refused.status_code == 302
+    assert Position.objects.get(pk=team["associates"][1].pk).role.code == "associate-advocate"
+
+
+def test_role_pages_and_ladder(team):
+    client = session_client(UserFactory(is_superuser=True))
+    html = client.get("/roles/").content.decode()
+    assert html.count('class="ladder"') >= 3 and "about 9 months" in html
+    assert 'href="/roles/advocate/"' in html
+    role = client.get("/roles/team-lead/").content.decode()
+    assert "6–10 direct reports" in role and "from <a" in role
+    holders = client.get("/chart/holders/associate-advocate/").content.decode()
+    assert all(p.holder.full_name in holders for p in team["associates"])
+    assert client.get("/roles/nope/").status_code == 404
+    manager = manager_of(team)
+    outside = make_position("Far away", "associate-advocate")
+    listed = manager.get("/chart/holders/associate-advocate/").content.decode()
+    assert outside.holder.full_name not in listed and "3 people hold" in listed

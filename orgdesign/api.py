@@ -2,6 +2,7 @@
 
 from rest_framework.routers import DefaultRouter
 
+from metrics.api.readiness import PersonReadinessMixin, ReadinessViewSet
 from metrics.api.views import KPIObservationViewSet, KPIViewSet
 from roles.api.views import CareerPathViewSet, PromotionPathViewSet, RoleViewSet, SkillViewSet
 from staffing.api.views import (
@@ -12,6 +13,12 @@ from staffing.api.views import (
     PositionViewSet,
 )
 from tiers.api.views import SquadViewSet, TierViewSet
+
+
+class PeopleViewSet(PersonReadinessMixin, PersonViewSet):
+    # people (staffing) with their promotion readiness (metrics): /api/people/{id}/readiness/
+    pass
+
 
 router = DefaultRouter()
 # the catalogue (read only)
@@ -25,7 +32,8 @@ router.register("kpis", KPIViewSet, basename="kpi")
 # the organization
 router.register("findings", FindingViewSet, basename="finding")
 router.register("positions", PositionViewSet, basename="position")
-router.register("people", PersonViewSet, basename="person")
+router.register("people", PeopleViewSet, basename="person")
 router.register("locations", LocationViewSet, basename="location")
 router.register("headcount", HeadcountViewSet, basename="headcount")
 router.register("kpi-observations", KPIObservationViewSet, basename="kpiobservation")
+router.register("readiness", ReadinessViewSet, basename="readiness")

@@ -24,6 +24,7 @@ from staffing.models import (
     PendingSpanCheck,
     Person,
     Position,
+    Promotion,
 )
 from staffing.scope import GROUP_DIRECTOR, GROUP_HR, GROUP_MANAGER
 from staffing.tree import bulk_create_tree, tree_transaction
@@ -589,6 +590,7 @@ def clear_organization() -> None:
     """Delete every position, person, assignment and dotted line (demo data only)."""
     with tree_transaction():
         DottedLine.objects.all().delete()
+        Promotion.objects.all().delete()
         Finding.objects.all().delete()
         PendingSpanCheck.objects.all().delete()
         Assignment.objects.all().delete()

@@ -224,7 +224,7 @@ ENDPOINTS = [
     TestKPIs,
     TestKPIObservations,
 ]
-SUMMARIES = ["/api/headcount/", "/api/career-paths/"]
+SUMMARIES = ["/api/headcount/", "/api/career-paths/", "/api/readiness/"]
 
 
 @pytest.mark.parametrize("actor", ACTORS)

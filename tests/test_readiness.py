@@ -340,3 +340,52 @@ def test_role_pages_and_ladder(team):
     outside = make_position("Far away", "associate-advocate")
     listed = manager.get("/chart/holders/associate-advocate/").content.decode()
     assert outside.holder.full_name not in listed and "3 people hold" in listed
+
+
+# --- API ----------------------------------------------------------------------------------------
+
+
+def test_hr_and_managers_read_readiness_over_the_api(team):
+    path = PromotionPath.objects.get(from_role__code="associate-advocate", to_role__code="advocate")
+    ready = team["associates"][0]
+    csat(ready.holder, 10, 96)
+    sign_all(ready.holder, path)
+    hr = session_client(UserFactory(groups=["hr"]))
+    one = hr.get(f"/api/people/{ready.holder_id}/readiness/")
+    assert one.status_code == 200, one.content
+    body = one.json()
+    assert body["role"]["name"] == "Associate Customer Advocate"
+    step = body["paths"][0]
+    assert step["to_role"]["name"] == "Customer Advocate" and step["status"] == "ready"
+    assert [c["kind"] for c in step["checks"]] == ["tenure", "csat", "criterion"]
+    manager = manager_of(team)
+    listed = manager.get("/api/readiness/").json()
+    assert listed["count"] == 5  # the lead, three associates and the advocate
+    assert listed["results"][0]["person"]["id"] == ready.holder_id  # ready first
+    only = hr.get("/api/readiness/", {"subtree_of": team["lead"].pk, "status": "ready"}).json()
+    assert [r["person"]["id"] for r in only["results"]] == [ready.holder_id]
+    past = hr.get(f"/api/people/{ready.holder_id}/readiness/", {"as_of": "2026-08-01"}).json()
+    assert past["paths"][0]["status"] != "ready"
+    assert hr.get("/api/readiness/", {"status": "soon"}).status_code == 400
+    assert hr.get("/api/readiness/", {"as_of": "tomorrow"}).status_code == 400
+    assert manager.get("/api/readiness/", {"subtree_of": 999999}).status_code == 400
+    stranger = session_client(UserFactory(groups=["manager"]))
+    assert stranger.get(f"/api/people/{ready.holder_id}/readiness/").status_code == 404
+    nobody = PersonFactory()
+    assert hr.get(f"/api/people/{nobody.pk}/readiness/").status_code == 404
+
+
+def test_the_demo_manager_sees_a_mixed_readiness_list(framework):
+    from django.core.management import call_command
+
+    from staffing import demo
+
+    call_command("seed_demo", org="synapse")
+    assert PerformanceObservation.objects.count() > 500
+    client = session_client(type(UserFactory()).objects.get(username="manager"))
+    rows = list(csv.DictReader(io.StringIO(client.get("/readiness/?format=csv").content.decode())))
+    assert len(rows) >= 10
+    statuses = {r["status"] for r in rows}
+    assert {"Ready now", "Missing something"} <= statuses, statuses
+    assert client.get("/readiness/").status_code == 200
+    assert demo.DEMO_PASSWORD

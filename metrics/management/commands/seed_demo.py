@@ -2,6 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from metrics.demo import seed_performance, seed_signoffs
 from staffing import demo
 from staffing.models import Position
 
@@ -11,7 +12,7 @@ class Command(BaseCommand):
         "Load a demo organization: --org synapse (about 250 people, 8 locations), --org fte85 "
         "(the 85-FTE organization) or --positions N (a generated org of N positions). Also "
         f"creates the demo logins admin, director, manager and hr (password "
-        f"{demo.DEMO_PASSWORD})."
+        f"{demo.DEMO_PASSWORD}), and for the named orgs four months of CSAT per person."
     )
 
     def add_arguments(self, parser):
@@ -49,6 +50,9 @@ class Command(BaseCommand):
             result = demo.seed(org=org, positions=positions)
         except demo.DemoError as error:
             raise CommandError(str(error)) from error
+        if org is not None:
+            result["CSAT observations"] = seed_performance()
+            result["criteria signed off"] = seed_signoffs()
         elapsed = time.perf_counter() - started
         summary = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in result.items())
         self.stdout.write(self.style.SUCCESS(f"Loaded {summary} in {elapsed:.1f} s."))

@@ -1,0 +1,164 @@
+"""Promotion readiness over REST: ``GET /api/readiness/`` (everyone below a position, paged)
+and ``GET /api/people/{id}/readiness/`` (one person; the action is mixed into the people
+endpoint by :mod:`orgdesign.api`, since the staffing app cannot depend on metrics)."""
+
+import datetime
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from metrics import readiness
+from orgdesign.rest import BriefRelatedField, Pagination, response_example
+from staffing.api.filters import subtree_param
+from staffing.models import Position
+from staffing.scope import request_scope
+
+
+class CheckSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["tenure", "csat", "criterion"])
+    label = serializers.CharField()
+    met = serializers.BooleanField(allow_null=True, help_text="null: does not apply.")
+    detail = serializers.CharField()
+    ready_on = serializers.DateField(allow_null=True)
+
+
+class PathReadinessSerializer(serializers.Serializer):
+    path = serializers.IntegerField(source="path.pk")
+    to_role = BriefRelatedField("role-detail", read_only=True)
+    status = serializers.ChoiceField(choices=list(readiness.STATUS_LABELS))
+    ready_on = serializers.DateField(allow_null=True)
+    summary = serializers.CharField()
+    checks = CheckSerializer(many=True)
+
+
+class PersonReadinessSerializer(serializers.Serializer):
+    person = BriefRelatedField("person-detail", name="full_name", read_only=True)
+    position = BriefRelatedField("position-detail", name="title", read_only=True)
+    role = BriefRelatedField("role-detail", read_only=True)
+    days_in_role = serializers.IntegerField()
+    months_in_role = serializers.DecimalField(max_digits=6, decimal_places=1)
+    csat_recent = serializers.DecimalField(
+        source="csat", max_digits=6, decimal_places=2, allow_null=True,
+        help_text="CSAT (%) over the last three months, weighted by surveys.",
+    )  # fmt: skip
+    csat_periods = serializers.IntegerField()
+    paths = PathReadinessSerializer(many=True)
+
+
+BRIEF = "https://orgdesign.example/api"
+READINESS_EXAMPLE = response_example(
+    "An associate ready to step up",
+    person={"id": 311, "url": f"{BRIEF}/people/311/", "name": "Aoife Byrne"},
+    position={"id": 42, "url": f"{BRIEF}/positions/42/", "name": "Associate Customer Advocate"},
+    role={"id": 1, "url": f"{BRIEF}/roles/1/", "name": "Associate Customer Advocate"},
+    days_in_role=147,
+    months_in_role="4.8",
+    csat_recent="92.50",
+    csat_periods=3,
+    paths=[
+        {
+            "path": 1,
+            "to_role": {"id": 2, "url": f"{BRIEF}/roles/2/", "name": "Customer Advocate"},
+            "status": "ready",
+            "ready_on": None,
+            "summary": "Ready now",
+            "checks": [
+                {
+                    "kind": "tenure",
+                    "label": "Time in role",
+                    "met": True,
+                    "detail": "4.8 months; 3 months as Associate Customer Advocate needed.",
+                    "ready_on": None,
+                },
+            ],
+        }
+    ],
+)
+as_of_param = OpenApiParameter(
+    "as_of", OpenApiTypes.DATE, description="Judge as on this day (default: today)."
+)
+status_param = OpenApiParameter(
+    "status",
+    OpenApiTypes.STR,
+    enum=list(readiness.STATUS_LABELS),
+    description="Only people whose nearest step has this status.",
+)
+
+
+def _as_of(request) -> datetime.date | None:
+    raw = request.query_params.get("as_of", "")
+    if not raw:
+        return None
+    try:
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        raise serializers.ValidationError({"as_of": ["Give a date as YYYY-MM-DD."]}) from None
+
+
+class ReadinessViewSet(viewsets.ViewSet):
+    """Promotion readiness of everyone below a position you can see (``subtree_of``;
+    by default your own position's team, or the whole organization for admins and HR),
+    nearest to ready first."""
+
+    pagination_class = Pagination
+
+    @extend_schema(
+        summary="Promotion readiness of a team",
+        parameters=[subtree_param, status_param, as_of_param],
+        responses=PersonReadinessSerializer(many=True),
+        examples=[READINESS_EXAMPLE],
+    )
+    def list(self, request):
+        scope = request_scope(request)
+        positions = scope.filter_visible(Position.objects.all())
+        raw = request.query_params.get("subtree_of", "")
+        root = scope.root
+        if raw:
+            root = positions.filter(pk=raw).first() if raw.isdigit() else None
+            if root is None:
+                return Response(
+                    {"subtree_of": [f"No position with id {raw!r} that you can see."]},
+                    status=status.HTTP_400_BAD_REQUEST,
+                )
+        if root is not None:
+            positions = positions.subtree_of(root, include_self=False)
+        wanted = request.query_params.get("status", "")
+        if wanted and wanted not in readiness.STATUS_LABELS:
+            return Response(
+                {"status": [f"Use one of {', '.join(readiness.STATUS_LABELS)}."]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        judged = readiness.readiness(positions, as_of=_as_of(request))
+        if wanted:
+            judged = [r for r in judged if r.best and r.best.status == wanted]
+        judged.sort(key=readiness.SORTS["status"])
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(judged, request, view=self)
+        data = PersonReadinessSerializer(page, many=True, context={"request": request}).data
+        return paginator.get_paginated_response(data)
+
+
+class PersonReadinessMixin:
+    """``GET /api/people/{id}/readiness/``: one person's next roles with every prerequisite
+    judged (empty ``paths`` at the top of a ladder; 404 for someone without a position)."""
+
+    @extend_schema(
+        summary="One person's promotion readiness",
+        parameters=[as_of_param],
+        responses=PersonReadinessSerializer,
+        examples=[READINESS_EXAMPLE],
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, BrowsableAPIRenderer])
+    def readiness(self, request, pk=None):
+        person = self.get_object()
+        judged = readiness.person_readiness(person, as_of=_as_of(request))
+        if judged is None:
+            return Response(
+                {"detail": f"{person} holds no position, so no promotion path applies."},
+                status=status.HTTP_404_NOT_FOUND,
+            )
+        return Response(PersonReadinessSerializer(judged, context={"request": request}).data)

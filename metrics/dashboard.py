@@ -191,14 +191,15 @@ def span_figures(root: Position | None) -> list[SpanFigures]:
         .annotate(n=Count("id"), nf=Count("holder_id"))
     )
     counts = {parent: (n, nf) for parent, n, nf in per_parent} if managers else {}
-    figures: dict[int, SpanFigures] = {}
-    for pk, role_id, lft, rght in managers:
-        rule = rules[role_id]
-        row = figures.setdefault(role_id, SpanFigures(rule.role.name, rule.role.code, rule))
-        n, nf = counts.get(pk, (0, 0))
-        row.direct.append(nf if rule.counts == SpanRule.Counts.FILLED else n)
+    figures = {pk: SpanFigures(rule.role.name, rule.role.code, rule) for pk, rule in rules.items()}
+    filled = {role_id: rule.counts == SpanRule.Counts.FILLED for role_id, rule in rules.items()}
+    nothing = (0, 0)
+    for pk, role_id, lft, rght in managers:  # tens of thousands at 100k: kept lean
+        row = figures[role_id]
+        row.direct.append(counts.get(pk, nothing)[1 if filled[role_id] else 0])
         row.team.append((rght - lft - 1) // 2)
-    return sorted(figures.values(), key=lambda f: (f.rule.role.level, f.role))
+    used = [f for f in figures.values() if f.direct]
+    return sorted(used, key=lambda f: (f.rule.role.level, f.role))
 
 
 # -- findings ---------------------------------------------------------------------------

@@ -64,7 +64,24 @@ def _positions(request, root: Position | None):
 @require_GET
 def readiness_list(request):
     root = _list_root(request)
-    judged = readiness.readiness(_positions(request, root))
+    try:
+        judged = readiness.readiness_list(_positions(request, root))
+    except readiness.TooMany as too_many:
+        scope = request_scope(request)
+        below = (
+            Position.objects.filter(parent=root)
+            if root
+            else Position.objects.filter(parent__isnull=True)
+        )
+        return render(
+            request,
+            "metrics/readiness_choose.html",
+            {
+                "root": root,
+                "message": str(too_many),
+                "teams": scope.filter_visible(below).select_related("holder", "role")[:200],
+            },
+        )
     wanted = request.GET.get("status", "")
     if wanted in readiness.STATUS_LABELS:
         judged = [r for r in judged if r.best and r.best.status == wanted]

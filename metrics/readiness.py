@@ -28,6 +28,7 @@ from staffing.models import Assignment, CriterionSignoff, Person, Position
 from staffing.selectors import DAYS_PER_MONTH, days_in
 
 CSAT_WINDOW_DAYS = 91  # about three months
+LIST_LIMIT = 5000  # people judged in one list (about a second); larger scopes are narrowed
 
 READY, READY_ON, MISSING = "ready", "ready_on", "missing"
 STATUS_LABELS = {READY: "Ready now", READY_ON: "Ready on a date", MISSING: "Missing something"}
@@ -229,6 +230,25 @@ def readiness(positions: QuerySet, *, as_of: datetime.date | None = None) -> lis
             judged.paths.append(PathReadiness(path, checks))
         out.append(judged)
     return out
+
+
+class TooMany(Exception):
+    """A list scope with more people than LIST_LIMIT: choose a team inside it."""
+
+    def __init__(self, count: int):
+        super().__init__(
+            f"{count:,} people are in this part of the organization; readiness is listed for "
+            f"up to {LIST_LIMIT:,} at a time. Choose a team inside it."
+        )
+        self.count = count
+
+
+def readiness_list(positions: QuerySet, *, as_of: datetime.date | None = None):
+    """:func:`readiness` for a list page or endpoint, refused (TooMany) beyond LIST_LIMIT."""
+    count = positions.filter(holder__isnull=False).count()
+    if count > LIST_LIMIT:
+        raise TooMany(count)
+    return readiness(positions, as_of=as_of)
 
 
 def person_readiness(

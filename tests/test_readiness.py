@@ -389,3 +389,16 @@ def test_the_demo_manager_sees_a_mixed_readiness_list(framework):
     assert {"Ready now", "Missing something"} <= statuses, statuses
     assert client.get("/readiness/").status_code == 200
     assert demo.DEMO_PASSWORD
+
+
+def test_a_scope_too_large_to_list_asks_for_a_team(team, monkeypatch):
+    monkeypatch.setattr(readiness, "LIST_LIMIT", 3)
+    admin = session_client(UserFactory(is_superuser=True))
+    page = admin.get("/readiness/").content.decode()
+    assert "Choose a team inside it" in page and f"?root={team['manager'].pk}" in page
+    narrowed = admin.get("/readiness/", {"root": team["lead"].pk})
+    assert narrowed.status_code == 200 and "Choose a team" in narrowed.content.decode()
+    api = admin.get("/api/readiness/")
+    assert api.status_code == 400 and "subtree_of" in api.json()
+    monkeypatch.setattr(readiness, "LIST_LIMIT", 4)
+    assert admin.get("/api/readiness/", {"subtree_of": team["lead"].pk}).json()["count"] == 4

@@ -102,7 +102,8 @@ def _as_of(request) -> datetime.date | None:
 class ReadinessViewSet(viewsets.ViewSet):
     """Promotion readiness of everyone below a position you can see (``subtree_of``;
     by default your own position's team, or the whole organization for admins and HR),
-    nearest to ready first."""
+    nearest to ready first. Up to 5,000 people at a time: a larger scope is a 400 asking
+    for a ``subtree_of`` inside it."""
 
     pagination_class = Pagination
 
@@ -132,7 +133,10 @@ class ReadinessViewSet(viewsets.ViewSet):
                 {"status": [f"Use one of {', '.join(readiness.STATUS_LABELS)}."]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        judged = readiness.readiness(positions, as_of=_as_of(request))
+        try:
+            judged = readiness.readiness_list(positions, as_of=_as_of(request))
+        except readiness.TooMany as too_many:
+            return Response({"subtree_of": [str(too_many)]}, status=status.HTTP_400_BAD_REQUEST)
         if wanted:
             judged = [r for r in judged if r.best and r.best.status == wanted]
         judged.sort(key=readiness.SORTS["status"])

@@ -122,8 +122,7 @@ HEADERS = [  # sort key (None: not sortable), label, numeric, the direction of t
     ("role", "Role", False, "ascending"),
     ("months", "Months in role", True, "descending"),
     ("csat", "CSAT, 3 months", True, "descending"),
-    (None, "Next role", False, ""),
-    ("status", "Readiness", False, "ascending"),
+    ("status", "Next roles and readiness", False, "ascending"),
 ]
 
 
@@ -261,10 +260,12 @@ def person_promote(request, pk: int):
     except (ValidationError, PermissionDenied) as refused:
         messages.error(request, f"Not promoted: {_text(refused)}")
         return redirect(_back(person, "#promote"))
+    where = promotion.to_position.title
     messages.success(
         request,
-        f"{person} is now {promotion.to_role} ({promotion.to_position.title})"
-        + (" — promoted with an override." if promotion.override_reason else "."),
+        f"{person} is now {promotion.to_role}"
+        + (f" ({where})" if where != promotion.to_role.name else "")
+        + (", promoted with an override." if promotion.override_reason else "."),
     )
     if request.POST.get("next") == "chart":
         return redirect(f"{reverse('home')}?focus={promotion.to_position_id}")

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from roles.models import PromotionPath, Role
 from roles.selectors import CareerGraph
 
-BOX_W, BOX_H = 190, 52
-COLUMN_GAP, ROW_GAP = 96, 22
+BOX_W, BOX_H = 230, 52
+COLUMN_GAP, ROW_GAP = 110, 22
 MARGIN = 16
 
 
@@ -45,7 +45,7 @@ class Ladder:
     box_h: int = BOX_H
 
 
-def _wrap(text: str, width: int = 24) -> list[str]:
+def _wrap(text: str, width: int = 28) -> list[str]:
     """At most two lines of about ``width`` characters; the rest is cut with an ellipsis."""
     lines, line = [], ""
     for word in text.split():
@@ -107,7 +107,7 @@ def layout(graph: CareerGraph) -> Ladder:
         else:
             bend = (x2 - x1) / 2
             d = _curve((x1, y1), (x1 + bend, y1), (x2 - bend, y2), (x2, y2))
-            lx, ly = (x1 + x2) / 2, (y1 + y2) / 2 - 4
+            lx, ly = x2 - 10, y2 - 6  # by the arrow's head: fanned-out labels do not collide
         arrows.append(Arrow(p, d, p.months_display, lx, ly))
     columns = max(column.values(), default=0) + 1
     rows = max((len(r) for r in stacks.values()), default=1)

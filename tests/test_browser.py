@@ -41,6 +41,13 @@ def test_a_manager_sees_their_team_and_the_career_ladder(page, live_server, fram
     row = page.get_by_role("row", name=re.compile(r"^Customer Advocate\b"))
     assert "95 %" in row.inner_text()
     assert "Associate Customer Advocate (3+ months)" in row.inner_text()
+    ladder = page.locator("svg.ladder").first
+    expect(ladder).to_be_visible()
+    expect(ladder.locator("text.months").first).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "roles-ladder.png", full_page=True)
+    ladder.get_by_role("link", name=re.compile("^Team Lead")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Team Lead")
+    expect(page.locator("#holders")).to_contain_text("Team Lead, Madison A")  # loaded by htmx
 
 
 def test_a_wrong_password_is_refused_with_a_message(page, live_server, framework):
@@ -270,3 +277,39 @@ def test_a_director_reads_the_dashboard_and_downloads_a_table(page, live_server,
     assert ["Tier 1 — Product support", "45", "0", "0", "45"] in rows  # seed 003: 23 + 22
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "dashboard-director.png", full_page=True)
+
+
+def test_a_manager_promotes_a_ready_person_and_the_chart_changes(page, live_server, framework):
+    from django.core.management import call_command
+
+    call_command("seed_demo", org="synapse")  # with CSAT and some criteria signed off
+    log_in(page, live_server, "manager")
+    page.get_by_role("link", name="Readiness").click()
+    page.get_by_label("Show").select_option("ready")
+    page.get_by_role("button", name="Show").click()
+    table = page.locator("#readiness")
+    expect(table).to_be_visible()
+    first = table.locator("tbody tr").first
+    name = first.locator("th").inner_text().strip()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "readiness-manager.png", full_page=True)
+    first.get_by_role("link", name="Promote…").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    ready = page.locator("section.path-card.status-ready").first
+    new_role = ready.locator("h2 a").inner_text().strip()
+    person = Person.objects.get(pk=int(page.url.split("/people/")[1].split("/")[0]))
+    position = Position.objects.get(holder=person)
+    old_role = position.role.name
+    ready.get_by_role("button", name="Promote", exact=True).click()
+
+    page.wait_for_url(re.compile(rf"/\?focus={position.pk}$"))
+    expect(page.locator("#chart[data-ready]")).to_be_attached()
+    card = page.locator(f"#pos-{position.pk} > .pcard")
+    expect(card).to_contain_text(new_role)
+    expect(card).to_contain_text(name)
+    assert old_role not in card.inner_text() or old_role in new_role
+    expect(page.locator(".messages")).to_contain_text(f"is now {new_role}")
+    page.screenshot(path=ARTIFACTS / "readiness-promoted.png", full_page=True)
+    position.refresh_from_db()
+    assert position.role.name == new_role and position.holder_id == person.pk

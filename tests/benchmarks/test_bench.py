@@ -189,6 +189,7 @@ def test_foundation_benchmarks(framework, client):
         rows.append((size, "GET / (the chart) as a manager: own team", ms, queries))
         rows += chart_rows(size, client)
         rows += dashboard_rows(size, client)
+        rows += readiness_rows(size, client)
         rows += api_rows(size, client)
 
         managers = Position.objects.filter(role__code="advocate-manager")
@@ -256,6 +257,33 @@ def dashboard_rows(size: int, client) -> list[tuple]:
         ("dashboard: the whole organization", "/dashboard/"),
         ("dashboard: one director's part", f"/dashboard/?root={director.pk}"),
         ("dashboard: a table as CSV (by role)", "/dashboard/role.csv"),
+    ):
+        client.get(url)  # warm up
+        response, ms, queries = measure(lambda url=url: client.get(url))
+        assert response.status_code == 200, url
+        rows.append((size, name, ms, queries))
+    return rows
+
+
+def readiness_rows(size: int, client) -> list[tuple]:
+    """Promotion readiness: a manager's team and one director's part, as pages and over the
+    API, and the career ladder page. The demo org gets a CSAT per person first."""
+    from metrics.demo import seed_performance
+
+    seed_performance()
+    client.login(username="admin", password=demo.DEMO_PASSWORD)
+    manager = Position.objects.filter(role__code="advocate-manager").order_by("lft").first()
+    director = Position.objects.filter(role__code="director").order_by("lft").first()
+    holders = Position.objects.subtree_of(director, include_self=False).exclude(holder=None)
+    rows = []
+    for name, url in (
+        ("readiness: a manager's team", f"/readiness/?root={manager.pk}"),
+        (
+            f"readiness: a director's part ({holders.count():,} people)",
+            f"/readiness/?root={director.pk}",
+        ),
+        ("GET /api/readiness/?subtree_of=D (a page)", f"/api/readiness/?subtree_of={director.pk}"),
+        ("the career ladder (/roles/)", "/roles/"),
     ):
         client.get(url)  # warm up
         response, ms, queries = measure(lambda url=url: client.get(url))

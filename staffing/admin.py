@@ -9,7 +9,15 @@ from mptt.admin import MPTTModelAdmin
 
 from orgdesign.forms import dry_run
 from staffing import services, spans
-from staffing.models import Assignment, DottedLine, Finding, Location, Person, Position
+from staffing.models import (
+    Assignment,
+    DottedLine,
+    Finding,
+    Location,
+    Person,
+    Position,
+    Promotion,
+)
 from staffing.scope import scope_for
 
 
@@ -393,3 +401,37 @@ class FindingAdmin(admin.ModelAdmin):
             ids.update(x for x in (pk, parent) if x is not None)
         outcome = spans.recompute(ids)
         self.message_user(request, outcome.summary(), messages.SUCCESS)
+
+
+@admin.register(Promotion)
+class PromotionAdmin(admin.ModelAdmin):
+    """Promotions are made from the person's page (metrics.services.person_promote); here
+    they are reviewed, overrides included."""
+
+    list_display = ("person", "from_role", "to_role", "effective", "promoted_by_name", "override")
+    list_filter = ("to_role", "effective")
+    search_fields = ("person__given_name", "person__family_name", "override_reason")
+    date_hierarchy = "effective"
+    list_select_related = ("person", "from_role", "to_role")
+    readonly_fields = [f.name for f in Promotion._meta.fields]
+
+    @admin.display(boolean=True, description="override")
+    def override(self, promotion):
+        return bool(promotion.override_reason)
+
+    def get_queryset(self, request):
+        scope = scope_for(request.user)
+        rows = super().get_queryset(request)
+        if scope.sees_all:
+            return rows
+        visible = scope.filter_visible(Position.objects.all()).values("holder_id")
+        return rows.filter(person_id__in=visible)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -14,7 +14,9 @@ CATALOGUE = {
     "roles": ["role", "promotionpath", "spanrule", "skill"],
     "metrics": ["kpi"],
 }
-ORGANIZATION = {"staffing": ["position", "person", "dottedline", "location", "assignment"]}
+ORGANIZATION = {
+    "staffing": ["position", "person", "dottedline", "location", "assignment", "promotion"]
+}
 OBSERVATIONS = {"metrics": ["kpiobservation", "performanceobservation", "headcountsnapshot"]}
 
 
@@ -27,12 +29,12 @@ GROUP_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     GROUP_MANAGER: _codenames(CATALOGUE, ["view"])
     + _codenames({"staffing": ["position", "dottedline"]}, ["view", "add", "change", "delete"])
     + _codenames({"staffing": ["person"]}, ["view", "add", "change"])
-    + _codenames({"staffing": ["location", "assignment"]}, ["view"])
+    + _codenames({"staffing": ["location", "assignment", "promotion"]}, ["view"])
     + _codenames(OBSERVATIONS, ["view"]),
     GROUP_DIRECTOR: _codenames(CATALOGUE, ["view"])
     + _codenames({"staffing": ["position", "dottedline"]}, ["view", "add", "change", "delete"])
     + _codenames({"staffing": ["person"]}, ["view", "add", "change"])
-    + _codenames({"staffing": ["location", "assignment"]}, ["view"])
+    + _codenames({"staffing": ["location", "assignment", "promotion"]}, ["view"])
     + _codenames(OBSERVATIONS, ["view", "add", "change"]),
     GROUP_HR: _codenames(CATALOGUE, ["view", "add", "change"])
     + _codenames(ORGANIZATION, ["view"])

@@ -402,3 +402,26 @@ def test_a_scope_too_large_to_list_asks_for_a_team(team, monkeypatch):
     assert api.status_code == 400 and "subtree_of" in api.json()
     monkeypatch.setattr(readiness, "LIST_LIMIT", 4)
     assert admin.get("/api/readiness/", {"subtree_of": team["lead"].pk}).json()["count"] == 4
+
+
+def test_hr_edits_a_path_in_the_admin_and_readiness_follows(team):
+    associate = team["associates"][0]
+    path = PromotionPath.objects.get(from_role__code="associate-advocate", to_role__code="advocate")
+    csat(associate.holder, 10, 99)
+    sign_all(associate.holder, path)
+    assert step_to(judged(associate), "advocate").status == readiness.READY
+    hr = session_client(UserFactory(groups=["hr"], is_staff=True))
+    form = {
+        "from_role": path.from_role_id,
+        "to_role": path.to_role_id,
+        "min_months": 6,
+        "max_months": "",
+        "criteria": path.criteria,
+    }
+    changed = hr.post(f"/admin/roles/promotionpath/{path.pk}/change/", form)
+    assert changed.status_code == 302, changed.content.decode()[:3000]
+    step = step_to(judged(associate), "advocate")
+    assert step.status == readiness.READY_ON and "6 months" in step.checks[0].detail
+    manager = manager_of(team)
+    page = manager.get(f"/people/{associate.holder_id}/").content.decode()
+    assert "Ready on" in page

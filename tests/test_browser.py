@@ -296,6 +296,7 @@ def test_a_manager_promotes_a_ready_person_and_the_chart_changes(page, live_serv
     first.get_by_role("link", name="Promote…").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    page.screenshot(path=ARTIFACTS / "readiness-person.png", full_page=True)
     ready = page.locator("section.path-card.status-ready").first
     new_role = ready.locator("h2 a").inner_text().strip()
     person = Person.objects.get(pk=int(page.url.split("/people/")[1].split("/")[0]))

@@ -246,18 +246,7 @@ class KPIObservationViewSet(viewsets.ModelViewSet):
     search_fields = ["note", "kpi__name", "kpi__code", "scope__title"]
     renderer_classes = WITH_CSV
     permission_classes = [*viewsets.ModelViewSet.permission_classes, ModelWritePermission]
-    csv_columns = [
-        "id",
-        "kpi",
-        "kpi_name",
-        "scope",
-        "period_start",
-        "period_end",
-        "value",
-        "status",
-        "note",
-        "recorded_at",
-    ]
+    csv_columns = [f for f in KPIObservationSerializer.Meta.fields if f not in ("url", "replace")]
     csv_filename = "kpi-observations"
     write_permission = None
 

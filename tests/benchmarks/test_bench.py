@@ -220,46 +220,54 @@ def chart_rows(size: int, client) -> list[tuple]:
         .order_by("-lft")
         .first()
     )
-    rows = []
-    for name, url in (
-        ("chart: open a team (htmx fragment)", f"/chart/{lead.pk}/children/"),
-        ("chart: search by a family name", f"/chart/search/?q={agent.holder.family_name}"),
-        ("chart: open at a found card (path expanded)", f"/?focus={agent.pk}"),
-    ):
-        client.get(url)  # warm up
-        response, ms, queries = measure(lambda url=url: client.get(url))
-        assert response.status_code == 200, url
-        rows.append((size, name, ms, queries))
+    rows = timed_gets(
+        size,
+        client,
+        [
+            ("chart: open a team (htmx fragment)", f"/chart/{lead.pk}/children/"),
+            ("chart: search by a family name", f"/chart/search/?q={agent.holder.family_name}"),
+            ("chart: open at a found card (path expanded)", f"/?focus={agent.pk}"),
+        ],
+    )
     manager = Position.objects.filter(role__code="advocate-manager").order_by("lft").first()
     top = Position.objects.filter(parent__isnull=True).order_by("tree_id").first()
-    for name, url in (
-        ("chart export: a manager's team as SVG", f"/chart/{manager.pk}/export.svg"),
-        ("chart export: a manager's team as PNG", f"/chart/{manager.pk}/export.png"),
-        (
-            "chart export: the top of the org as SVG (levels that fit)",
-            f"/chart/{top.pk}/export.svg",
-        ),
-        ("chart export: the whole org as CSV (streamed)", "/chart/export.csv"),
-    ):
-        client.get(url)  # warm up
-        response, ms, queries = measure(lambda url=url: read_all(client.get(url)))
-        assert response.status_code == 200, url
-        rows.append((size, name, ms, queries))
-    return rows
+    return rows + timed_gets(
+        size,
+        client,
+        [
+            ("chart export: a manager's team as SVG", f"/chart/{manager.pk}/export.svg"),
+            ("chart export: a manager's team as PNG", f"/chart/{manager.pk}/export.png"),
+            (
+                "chart export: the top of the org as SVG (levels that fit)",
+                f"/chart/{top.pk}/export.svg",
+            ),
+            ("chart export: the whole org as CSV (streamed)", "/chart/export.csv"),
+        ],
+    )
 
 
 def dashboard_rows(size: int, client) -> list[tuple]:
     """The director dashboard: the whole organization (admin), one director's part, a CSV."""
     client.login(username="admin", password=demo.DEMO_PASSWORD)
     director = Position.objects.filter(role__code="director").order_by("lft").first()
+    return timed_gets(
+        size,
+        client,
+        [
+            ("dashboard: the whole organization", "/dashboard/"),
+            ("dashboard: one director's part", f"/dashboard/?root={director.pk}"),
+            ("dashboard: a table as CSV (by role)", "/dashboard/role.csv"),
+        ],
+    )
+
+
+def timed_gets(size: int, client, requests: list[tuple[str, str]]) -> list[tuple]:
+    """(size, name, ms, queries) of each GET, after one warm-up request, a streamed body
+    read to the end; each must answer 200."""
     rows = []
-    for name, url in (
-        ("dashboard: the whole organization", "/dashboard/"),
-        ("dashboard: one director's part", f"/dashboard/?root={director.pk}"),
-        ("dashboard: a table as CSV (by role)", "/dashboard/role.csv"),
-    ):
+    for name, url in requests:
         client.get(url)  # warm up
-        response, ms, queries = measure(lambda url=url: client.get(url))
+        response, ms, queries = measure(lambda url=url: read_all(client.get(url)))
         assert response.status_code == 200, url
         rows.append((size, name, ms, queries))
     return rows
@@ -275,21 +283,20 @@ def readiness_rows(size: int, client) -> list[tuple]:
     manager = Position.objects.filter(role__code="advocate-manager").order_by("lft").first()
     director = Position.objects.filter(role__code="director").order_by("lft").first()
     holders = Position.objects.subtree_of(director, include_self=False).exclude(holder=None)
-    rows = []
-    for name, url in (
-        ("readiness: a manager's team", f"/readiness/?root={manager.pk}"),
-        (
-            f"readiness: a director's part ({holders.count():,} people)",
-            f"/readiness/?root={director.pk}",
-        ),
-        ("GET /api/readiness/?subtree_of=D (a page)", f"/api/readiness/?subtree_of={director.pk}"),
-        ("the career ladder (/roles/)", "/roles/"),
-    ):
-        client.get(url)  # warm up
-        response, ms, queries = measure(lambda url=url: client.get(url))
-        assert response.status_code == 200, url
-        rows.append((size, name, ms, queries))
-    return rows
+    api = f"/api/readiness/?subtree_of={director.pk}"
+    return timed_gets(
+        size,
+        client,
+        [
+            ("readiness: a manager's team", f"/readiness/?root={manager.pk}"),
+            (
+                f"readiness: a director's part ({holders.count():,} people)",
+                f"/readiness/?root={director.pk}",
+            ),
+            ("GET /api/readiness/?subtree_of=D (a page)", api),
+            ("the career ladder (/roles/)", "/roles/"),
+        ],
+    )
 
 
 def read_all(response):
@@ -314,14 +321,11 @@ def api_rows(size: int, client) -> list[tuple]:
     """The API's list endpoints as an admin, a page of 100 (the CSV: a manager's team)."""
     client.login(username="admin", password=demo.DEMO_PASSWORD)
     manager = Position.objects.filter(role__code="advocate-manager").order_by("lft").first()
-    rows = []
-    for template in API_LISTS:
-        url = template.format(manager=manager.pk)
-        client.get(url)  # warm up
-        response, ms, queries = measure(lambda url=url: client.get(url))
-        assert response.status_code == 200, url
-        rows.append((size, f"GET {template.replace('{manager}', 'M')}", ms, queries))
-    return rows
+    requests = [
+        (f"GET {template.replace('{manager}', 'M')}", template.format(manager=manager.pk))
+        for template in API_LISTS
+    ]
+    return timed_gets(size, client, requests)
 
 
 def print_table(rows):

@@ -1,0 +1,155 @@
+"""The capacity model's arithmetic against published worked examples, its edge cases, and
+properties that must hold for any input (hypothesis)."""
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from staffing import capacity
+from staffing.capacity import CapacityError
+
+
+def test_the_textbook_example_100_calls_in_half_an_hour():
+    """100 calls per 30 minutes, 3-minute handling, 80 % answered in 20 s: 10 Erlangs, and
+    14 agents give a 17.4 % chance of waiting, 88.8 % within 20 s, 7.8 s on average and
+    71.4 % occupancy (the worked example Call Centre Helper and the CRAN ErlangC package
+    publish)."""
+    result = capacity.agents_for_queue(
+        contacts_per_hour=200, handle_s=180, target_share=0.8, target_s=20
+    )
+    assert result.traffic == pytest.approx(10.0)
+    assert result.agents == 14
+    assert result.wait_probability == pytest.approx(0.1741, abs=1e-4)
+    assert result.service_level == pytest.approx(0.8884, abs=1e-4)
+    assert result.average_speed_of_answer == pytest.approx(7.84, abs=0.01)
+    assert result.occupancy == pytest.approx(0.714, abs=1e-3)
+    # 13 agents fall short of the target: 14 is the least that meets it
+    assert capacity.service_level(13, 10.0, 180, 20) < 0.8
+
+
+def test_1000_calls_an_hour_with_an_occupancy_cap_and_shrinkage():
+    """1,000 calls an hour of 2 minutes, 80/20, at most 85 % occupancy, 30 % shrinkage:
+    33.3 Erlangs, 40 agents (the occupancy cap decides), 19.07 % wait, 93.72 % within 20 s,
+    3.43 s on average, 58 people to employ (the call-center-tools worked example)."""
+    result = capacity.agents_for_queue(
+        contacts_per_hour=1000, handle_s=120, target_share=0.8, target_s=20, max_occupancy=0.85
+    )
+    assert result.agents == 40
+    assert result.wait_probability == pytest.approx(0.1907, abs=1e-4)
+    assert result.service_level == pytest.approx(0.9372, abs=1e-4)
+    assert result.average_speed_of_answer == pytest.approx(3.43, abs=0.01)
+    assert capacity.with_shrinkage(result.agents, 0.3) == 58
+    # without the cap the service level alone would allow fewer
+    loose = capacity.agents_for_queue(
+        contacts_per_hour=1000, handle_s=120, target_share=0.8, target_s=20, max_occupancy=0.99
+    )
+    assert loose.agents < 40 and loose.service_level >= 0.8
+
+
+def test_traffic_at_or_above_the_agents_never_settles():
+    assert capacity.erlang_c(10, 10.0) == 1.0
+    assert capacity.erlang_c(8, 10.0) == 1.0
+    assert capacity.service_level(10, 10.0, 180, 20) == 0.0
+    assert math.isinf(capacity.average_speed_of_answer(10, 10.0, 180))
+
+
+def test_no_demand_needs_nobody():
+    result = capacity.agents_for_queue(
+        contacts_per_hour=0, handle_s=300, target_share=0.9, target_s=30
+    )
+    assert result.agents == 0 and result.service_level == 1.0
+    assert capacity.agents_for_backlog(items_per_day=0, handle_s=600) == (0, 0.0)
+    assert capacity.with_shrinkage(0, 0.35) == 0
+
+
+def test_chat_concurrency_and_ticket_workload():
+    phone = capacity.agents_for_queue(
+        contacts_per_hour=120, handle_s=480, target_share=0.8, target_s=60
+    )
+    chat = capacity.agents_for_queue(
+        contacts_per_hour=120, handle_s=480, target_share=0.8, target_s=60, concurrency=2
+    )
+    assert chat.traffic == pytest.approx(phone.traffic / 2) and chat.agents < phone.agents
+    # 400 tickets of 15 minutes a day: 100 hours of work over 8 h × 85 % per agent
+    agents, hours = capacity.agents_for_backlog(items_per_day=400, handle_s=900)
+    assert hours == pytest.approx(100.0) and agents == math.ceil(100 / 6.8) == 15
+
+
+def test_large_queues_stay_exact():
+    """Factorials would overflow long before 2,000 Erlangs; the recurrence does not."""
+    result = capacity.agents_for_queue(
+        contacts_per_hour=24000, handle_s=300, target_share=0.9, target_s=15, max_occupancy=0.95
+    )
+    assert result.traffic == pytest.approx(2000.0)
+    assert result.agents == math.ceil(2000 / 0.95)  # occupancy decides at this size
+    assert 0.9 <= result.service_level <= 1 and 0 < result.wait_probability < 0.05
+    # the service level alone: a little over the traffic, found without overflow
+    assert (
+        2000
+        < capacity.agents_for_queue(
+            contacts_per_hour=24000,
+            handle_s=300,
+            target_share=0.9,
+            target_s=15,
+            max_occupancy=0.999,
+        ).agents
+        < 2040
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "kwargs"),
+    [
+        ("handle_s", {"handle_s": 0}),
+        ("contacts_per_hour", {"contacts_per_hour": -5}),
+        ("target_share", {"target_share": 1.0}),
+        ("target_share", {"target_share": 0}),
+        ("max_occupancy", {"max_occupancy": 1.2}),
+        ("concurrency", {"concurrency": 0.5}),
+        ("target_s", {"target_s": float("nan")}),
+        ("contacts_per_hour", {"contacts_per_hour": float("inf")}),
+        ("handle_s", {"handle_s": "180"}),
+    ],
+)
+def test_bad_input_is_refused_with_the_field(field, kwargs):
+    good = {"contacts_per_hour": 100, "handle_s": 180, "target_share": 0.8, "target_s": 20}
+    with pytest.raises(CapacityError) as refused:
+        capacity.agents_for_queue(**{**good, **kwargs})
+    assert refused.value.field == field
+    with pytest.raises(CapacityError):
+        capacity.with_shrinkage(10, 1.0)
+
+
+@given(
+    traffic=st.floats(min_value=0.1, max_value=300),
+    extra=st.integers(min_value=1, max_value=50),
+    handle=st.floats(min_value=10, max_value=3600),
+    target=st.floats(min_value=0, max_value=600),
+)
+def test_more_agents_never_serve_worse(traffic, extra, handle, target):
+    agents = math.floor(traffic) + extra
+    c = capacity.erlang_c(agents, traffic)
+    assert 0.0 <= c <= 1.0
+    assert capacity.erlang_c(agents + 1, traffic) <= c + 1e-12
+    sl = capacity.service_level(agents, traffic, handle, target)
+    assert 0.0 <= sl <= 1.0
+    assert capacity.service_level(agents + 1, traffic, handle, target) >= sl - 1e-12
+
+
+@given(
+    volume=st.floats(min_value=1, max_value=5000),
+    handle=st.floats(min_value=30, max_value=1800),
+    share=st.floats(min_value=0.5, max_value=0.99),
+    target=st.floats(min_value=5, max_value=120),
+)
+def test_the_answer_is_the_least_that_meets_the_target(volume, handle, share, target):
+    result = capacity.agents_for_queue(
+        contacts_per_hour=volume, handle_s=handle, target_share=share, target_s=target,
+        max_occupancy=0.99,
+    )  # fmt: skip
+    assert result.service_level >= share
+    fewer = result.agents - 1
+    if fewer > result.traffic and result.traffic / fewer <= 0.99:
+        assert capacity.service_level(fewer, result.traffic, handle, target) < share

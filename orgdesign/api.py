@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from metrics.api.readiness import PersonReadinessMixin, ReadinessViewSet
 from metrics.api.views import KPIObservationViewSet, KPIViewSet
 from roles.api.views import CareerPathViewSet, PromotionPathViewSet, RoleViewSet, SkillViewSet
+from staffing.api.capacity import CapacityViewSet
 from staffing.api.views import (
     FindingViewSet,
     HeadcountViewSet,
@@ -37,3 +38,4 @@ router.register("locations", LocationViewSet, basename="location")
 router.register("headcount", HeadcountViewSet, basename="headcount")
 router.register("kpi-observations", KPIObservationViewSet, basename="kpiobservation")
 router.register("readiness", ReadinessViewSet, basename="readiness")
+router.register("capacity", CapacityViewSet, basename="capacity")

@@ -153,3 +153,258 @@ def _check(field, value, *, low=None, high=None, strict=False, below=False) -> N
         raise CapacityError(field, f"must be {'above' if strict else 'at least'} {low}")
     if high is not None and (value >= high if below else value > high):
         raise CapacityError(field, f"must be {'below' if below else 'at most'} {high}")
+
+
+# --- a headcount plan from demand ---------------------------------------------------------
+
+LIVE = ("phone", "chat")
+CHANNELS = ("phone", "chat", "tickets")
+# the agent role each tier is staffed with, and the management ladder above agents
+AGENT_ROLE = {"t1": "advocate", "t2": "tse", "t3": "architect"}
+LADDER = ("team-lead", "advocate-manager", "senior-advocate-manager", "director")
+# growth tipping points (our reading of the framework): a support-operations team once
+# there are about ten agents, one more specialist for every further fifty, and someone to
+# lead them once there are two
+OPS_TEAM_AT_AGENTS = 10
+OPS_SPECIALIST_PER_AGENTS = 50
+
+
+@dataclass(frozen=True)
+class Channel:
+    channel: str
+    volume: float  # per hour for phone and chat, per day for tickets
+    open_hours: float = 8.0
+    target_share: float = 0.8
+    target_s: float = 20.0
+    concurrency: float = 1.0
+
+
+@dataclass(frozen=True)
+class TierDemand:
+    tier: str
+    share: float
+    shrinkage: float
+    max_occupancy: float
+    handle_s: dict[str, float]
+
+
+@dataclass
+class ChannelPlan:
+    channel: str
+    volume: float
+    agents: int  # on duty at once (live) or over a shift (tickets)
+    staffed_hours: float  # agent-hours a day
+    service_level: float | None = None
+    average_speed_of_answer: float | None = None
+    occupancy: float | None = None
+    workload_hours: float | None = None
+
+
+@dataclass
+class TierPlan:
+    tier: str
+    role: str
+    share: float
+    shrinkage: float
+    channels: list[ChannelPlan]
+
+    @property
+    def agent_hours(self) -> float:
+        return sum(c.staffed_hours for c in self.channels)
+
+    def headcount(self, shift_hours: float) -> int:
+        return with_shrinkage(math.ceil(self.agent_hours / shift_hours - 1e-9), self.shrinkage)
+
+
+@dataclass
+class Plan:
+    shift_hours: float
+    tiers: list[TierPlan]
+    leaders: dict[str, int]
+    operations: list[tuple[str, int, str]]  # role, count, why
+    notes: list[str]
+
+    @property
+    def agents(self) -> int:
+        return sum(t.headcount(self.shift_hours) for t in self.tiers)
+
+    @property
+    def total(self) -> int:
+        return self.agents + sum(self.leaders.values()) + sum(n for _, n, _ in self.operations)
+
+    @property
+    def by_role(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for t in self.tiers:
+            counts[t.role] = counts.get(t.role, 0) + t.headcount(self.shift_hours)
+        for role, n in [*self.leaders.items(), *((r, n) for r, n, _ in self.operations)]:
+            counts[role] = counts.get(role, 0) + n
+        return {role: n for role, n in counts.items() if n}
+
+
+def _number(data: dict, key: str, where: str, default=None, **limits) -> float:
+    value = data.get(key, default)
+    if value is None:
+        raise CapacityError(f"{where}{key}", "is required")
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise CapacityError(f"{where}{key}", "must be a number") from None
+    _check(f"{where}{key}", value, **limits)
+    return float(value)
+
+
+def parse(data: dict) -> tuple[float, list[Channel], list[TierDemand]]:
+    """The plan's inputs from JSON-like data, every problem named by its path."""
+    if not isinstance(data, dict):
+        raise CapacityError("body", "must be an object with channels and tiers")
+    shift = _number(data, "shift_hours", "", 8.0, low=0, high=24, strict=True)
+    channels, tiers = [], []
+    raw_channels = data.get("channels")
+    if not isinstance(raw_channels, list) or not raw_channels:
+        raise CapacityError("channels", "give at least one channel")
+    for n, raw in enumerate(raw_channels):
+        where = f"channels[{n}]."
+        if not isinstance(raw, dict) or raw.get("channel") not in CHANNELS:
+            raise CapacityError(f"{where}channel", f"must be one of {', '.join(CHANNELS)}")
+        live = raw["channel"] in LIVE
+        channels.append(
+            Channel(
+                channel=raw["channel"],
+                volume=_number(raw, "volume", where, low=0),
+                open_hours=_number(raw, "open_hours", where, shift, low=0, high=24, strict=True)
+                if live
+                else shift,
+                target_share=_number(
+                    raw, "target_share", where, 0.8, low=0, high=1, strict=True, below=True
+                ),
+                target_s=_number(raw, "target_s", where, 20.0, low=0),
+                concurrency=_number(raw, "concurrency", where, 1.0, low=1)
+                if raw["channel"] == "chat"
+                else 1.0,
+            )
+        )
+    if len({c.channel for c in channels}) < len(channels):
+        raise CapacityError("channels", "name each channel once")
+    raw_tiers = data.get("tiers")
+    if not isinstance(raw_tiers, list) or not raw_tiers:
+        raise CapacityError("tiers", "give at least one tier")
+    for n, raw in enumerate(raw_tiers):
+        where = f"tiers[{n}]."
+        if not isinstance(raw, dict) or raw.get("tier") not in AGENT_ROLE:
+            raise CapacityError(f"{where}tier", f"must be one of {', '.join(AGENT_ROLE)}")
+        handle = raw.get("handle_s")
+        if not isinstance(handle, dict) or not handle:
+            raise CapacityError(f"{where}handle_s", "give the handling time of each channel")
+        for channel in handle:
+            if channel not in CHANNELS:
+                raise CapacityError(f"{where}handle_s", f"unknown channel {channel!r}")
+        tiers.append(
+            TierDemand(
+                tier=raw["tier"],
+                share=_number(raw, "share", where, low=0, high=1, strict=True),
+                shrinkage=_number(raw, "shrinkage", where, 0.3, low=0, high=1, below=True),
+                max_occupancy=_number(
+                    raw, "max_occupancy", where, 0.85, low=0, high=1, strict=True
+                ),
+                handle_s={
+                    c: _number(handle, c, f"{where}handle_s.", low=0, strict=True) for c in handle
+                },
+            )
+        )
+    if len({t.tier for t in tiers}) < len(tiers):
+        raise CapacityError("tiers", "name each tier once")
+    for channel in channels:
+        if channel.volume and not any(channel.channel in t.handle_s for t in tiers):
+            raise CapacityError("tiers", f"no tier takes {channel.channel}: give a handle_s")
+    return shift, channels, tiers
+
+
+def plan(data: dict, *, span_limits: dict[str, tuple[int | None, int | None]]) -> Plan:
+    """A headcount plan: agents per tier and channel, then leaders from the span limits
+    (role code → (most direct reports, largest whole team)), then support operations.
+
+    Each channel's volume is split between the tiers that handle it in proportion to their
+    shares (a tier takes a channel when it has a handling time for it). Live channels are
+    sized for their volume per hour and staffed for their opening hours; tickets by the
+    day's workload."""
+    shift, channels, tiers = parse(data)
+    plans = [TierPlan(t.tier, AGENT_ROLE[t.tier], t.share, t.shrinkage, []) for t in tiers]
+    notes = []
+    for channel in channels:
+        takers = [
+            (t, p) for t, p in zip(tiers, plans, strict=True) if channel.channel in t.handle_s
+        ]
+        shares = sum(t.share for t, _ in takers)
+        for demand, tier_plan in takers:
+            volume = channel.volume * demand.share / shares if shares else 0.0
+            handle = demand.handle_s[channel.channel]
+            if channel.channel in LIVE:
+                queue = agents_for_queue(
+                    contacts_per_hour=volume,
+                    handle_s=handle,
+                    target_share=channel.target_share,
+                    target_s=channel.target_s,
+                    max_occupancy=demand.max_occupancy,
+                    concurrency=channel.concurrency,
+                )
+                tier_plan.channels.append(
+                    ChannelPlan(
+                        channel.channel,
+                        volume,
+                        queue.agents,
+                        queue.agents * channel.open_hours,
+                        service_level=queue.service_level,
+                        average_speed_of_answer=queue.average_speed_of_answer,
+                        occupancy=queue.occupancy,
+                    )
+                )
+            else:
+                agents, workload = agents_for_backlog(
+                    items_per_day=volume,
+                    handle_s=handle,
+                    hours_per_day=shift,
+                    max_occupancy=demand.max_occupancy,
+                )
+                tier_plan.channels.append(
+                    ChannelPlan(
+                        channel.channel, volume, agents, agents * shift, workload_hours=workload
+                    )
+                )
+    total_share = sum(t.share for t in tiers)
+    if abs(total_share - 1) > 0.005:
+        notes.append(f"The tiers' shares add up to {total_share:.0%}, not 100 %.")
+    agents = sum(p.headcount(shift) for p in plans)
+    leaders: dict[str, int] = {}
+    below = reports = agents
+    for code in LADDER:
+        most_direct, largest_team = span_limits.get(code, (None, None))
+        if reports == 0 or (reports <= 1 and code != LADDER[0]):
+            break
+        needed = max(
+            math.ceil(reports / most_direct) if most_direct else 1,
+            math.ceil(below / largest_team) if largest_team else 1,
+        )
+        leaders[code] = needed
+        below += needed
+        reports = needed
+        if needed == 1:
+            break
+    operations = []
+    if agents >= OPS_TEAM_AT_AGENTS:
+        specialists = 1 + (agents - OPS_TEAM_AT_AGENTS) // OPS_SPECIALIST_PER_AGENTS
+        operations.append(
+            (
+                "systems-specialist",
+                specialists,
+                f"{agents} agents: a support-operations team is due from about "
+                f"{OPS_TEAM_AT_AGENTS}, and one more specialist for every further "
+                f"{OPS_SPECIALIST_PER_AGENTS}.",
+            )
+        )
+        if specialists >= 2:
+            operations.append(
+                ("ops-manager", 1, f"{specialists} support-operations specialists need a lead.")
+            )
+    return Plan(shift, plans, leaders, operations, notes)

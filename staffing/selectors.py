@@ -174,3 +174,15 @@ def open_finding_messages(position_ids) -> dict[int, list[Finding]]:
     for finding in rows.only("position_id", "kind", "severity", "message"):
         found.setdefault(finding.position_id, []).append(finding)
     return found
+
+
+def span_limits() -> dict[str, tuple[int | None, int | None]]:
+    """Each manager role's most direct reports and largest whole team, by role code."""
+    from roles.models import SpanRule
+
+    return {
+        code: (most, largest)
+        for code, most, largest in SpanRule.objects.values_list(
+            "role__code", "max_direct", "max_team"
+        )
+    }

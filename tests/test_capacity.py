@@ -153,3 +153,90 @@ def test_the_answer_is_the_least_that_meets_the_target(volume, handle, share, ta
     fewer = result.agents - 1
     if fewer > result.traffic and result.traffic / fewer <= 0.99:
         assert capacity.service_level(fewer, result.traffic, handle, target) < share
+
+
+# --- the plan and its endpoint -------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_plan_endpoint_sizes_tiers_then_leaders_from_the_span_rules(framework):
+    from roles.models import SpanRule
+    from staffing.api.capacity import EXAMPLE_INPUT
+    from tests.api_cases import session_client, token_client
+    from tests.factories import UserFactory
+
+    client = session_client(UserFactory(groups=["manager"]))
+    response = client.post("/api/capacity/plan/", EXAMPLE_INPUT, format="json")
+    assert response.status_code == 200, response.content
+    plan = response.json()
+    t1 = plan["tiers"][0]
+    phone = t1["channels"][0]
+    # 120 calls an hour of 7 minutes: 14 Erlangs; the 80/20 target and 85 % occupancy
+    expected = capacity.agents_for_queue(
+        contacts_per_hour=120, handle_s=420, target_share=0.8, target_s=20
+    )
+    assert phone["agents"] == expected.agents and phone["staffed_hours"] == expected.agents * 10
+    assert phone["service_level"] >= 0.8
+    tickets = {t["tier"]: t["channels"][-1]["volume"] for t in plan["tiers"]}
+    assert tickets == {"t1": 300.0, "t2": 72.0, "t3": 28.0}  # 400 split 75 / 18 / 7
+    agents = sum(t["headcount"] for t in plan["tiers"])
+    leaders = {row["role"]: row["count"] for row in plan["leaders"]}
+    assert leaders["team-lead"] == math.ceil(agents / 10)  # a team lead runs up to 10
+    assert plan["total"] == sum(row["count"] for row in plan["by_role"])
+    assert any(row["role"] == "systems-specialist" for row in plan["operations"])
+    # the span rules are read live: a team lead may now run 6 at most
+    SpanRule.objects.filter(role__code="team-lead").update(max_direct=6)
+    again = client.post("/api/capacity/plan/", EXAMPLE_INPUT, format="json").json()
+    assert {r["role"]: r["count"] for r in again["leaders"]}["team-lead"] == math.ceil(agents / 6)
+    # who may ask: anyone signed in; a read-only token cannot POST
+    assert (
+        token_client(UserFactory(), write=False)
+        .post("/api/capacity/plan/", EXAMPLE_INPUT, format="json")
+        .status_code
+        == 403
+    )
+    from rest_framework.test import APIClient
+
+    assert APIClient().post("/api/capacity/plan/", EXAMPLE_INPUT, format="json").status_code == 401
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"tiers": [{"tier": "t1", "share": 2, "handle_s": {"phone": 300}}]}, "tiers[0].share"),
+        ({"tiers": [{"tier": "t9", "share": 1, "handle_s": {"phone": 300}}]}, "tiers[0].tier"),
+        ({"tiers": [{"tier": "t1", "share": 1, "handle_s": {"phone": 0}}]},
+         "tiers[0].handle_s.phone"),
+        ({"tiers": [{"tier": "t2", "share": 1, "handle_s": {"tickets": 60}}]}, "tiers"),
+        ({"channels": []}, "channels"),
+        ({"channels": [{"channel": "fax", "volume": 1}]}, "channels[0].channel"),
+        ({"channels": [{"channel": "phone", "volume": "lots"}]}, "channels[0].volume"),
+        ({"channels": [{"channel": "phone", "volume": 10, "target_share": 1}]},
+         "channels[0].target_share"),
+        ({"shift_hours": 0}, "shift_hours"),
+    ],
+)  # fmt: skip
+def test_bad_plan_input_is_a_400_naming_the_field(framework, change, field):
+    from tests.api_cases import session_client
+    from tests.factories import UserFactory
+
+    body = {
+        "channels": [{"channel": "phone", "volume": 50}],
+        "tiers": [{"tier": "t1", "share": 1, "handle_s": {"phone": 300}}],
+        **change,
+    }
+    response = session_client(UserFactory()).post("/api/capacity/plan/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert field in response.json(), response.json()
+
+
+def test_zero_volume_plans_nobody():
+    plan = capacity.plan(
+        {
+            "channels": [{"channel": "phone", "volume": 0}, {"channel": "tickets", "volume": 0}],
+            "tiers": [{"tier": "t1", "share": 1, "handle_s": {"phone": 300, "tickets": 600}}],
+        },
+        span_limits={"team-lead": (10, None)},
+    )
+    assert plan.agents == 0 and plan.leaders == {} and plan.operations == [] and plan.total == 0

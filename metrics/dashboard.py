@@ -20,6 +20,7 @@ from django.db.models import Count, Q
 
 from metrics.models import KPI, HeadcountSnapshot, KPIObservation
 from roles.models import SpanRule
+from staffing import capacity
 from staffing.models import Finding, Position
 from staffing.selectors import Group, Headcount
 from staffing.selectors import headcount as count_positions
@@ -35,7 +36,9 @@ DIMENSIONS = {
 FRONT_LINE = (Tier.Kind.FRONTLINE, Tier.Kind.TECHNICAL, Tier.Kind.EXPERT)
 
 # growth advisories: the figures at which each one speaks up (our reading of the framework)
-OPS_TEAM_AT_AGENTS = 10  # about ten agents: process and tooling work becomes a job of its own
+# about ten agents: process and tooling work becomes a job of its own (the capacity plan
+# proposes the same team at the same point)
+OPS_TEAM_AT_AGENTS = capacity.OPS_TEAM_AT_AGENTS
 NEW_TIER_AT_AGENTS = 12  # two full teams in the top tier: its queue holds easy and hard work
 TRIAGE_AT_AREAS = 3  # three specialist areas or more: routing needs a deliberate step
 GO_TO_PERSON = 1  # an area held by one person

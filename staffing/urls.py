@@ -11,4 +11,5 @@ urlpatterns = [
     path("chart/search/", views.chart_search, name="chart-search"),
     path("chart/people/", views.people_search, name="chart-people"),
     path("chart/holders/<slug:code>/", views.role_holders, name="role-holders"),
+    path("capacity/", views.capacity_page, name="capacity"),
 ]

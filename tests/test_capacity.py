@@ -240,3 +240,27 @@ def test_zero_volume_plans_nobody():
         span_limits={"team-lead": (10, None)},
     )
     assert plan.agents == 0 and plan.leaders == {} and plan.operations == [] and plan.total == 0
+
+
+@pytest.mark.django_db
+def test_the_capacity_page_plans_from_the_form_and_names_a_bad_field(framework):
+    from tests.api_cases import session_client
+    from tests.factories import UserFactory
+
+    client = session_client(UserFactory(groups=["director"]))
+    page = client.get("/capacity/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="plan-tiers"' in html and "Customer Advocate" in html
+    # the example on the page is the API's example: the same total
+    from staffing.api.capacity import EXAMPLE_INPUT
+
+    total = client.post("/api/capacity/plan/", EXAMPLE_INPUT, format="json").json()["total"]
+    assert f"The plan: {total} people" in html
+    more = client.get("/capacity/", {"phone-volume": "480"}).content.decode()
+    assert f"The plan: {total} people" not in more
+    bad = client.get("/capacity/", {"t1-share": "150"})
+    assert bad.status_code == 400
+    text = bad.content.decode()
+    assert 'name="t1-share" id="t1-share" value="150"' in text and 'aria-invalid="true"' in text
+    assert "must be at most 100 %" in text

@@ -314,3 +314,22 @@ def test_a_manager_promotes_a_ready_person_and_the_chart_changes(page, live_serv
     page.screenshot(path=ARTIFACTS / "readiness-promoted.png", full_page=True)
     position.refresh_from_db()
     assert position.role.name == new_role and position.holder_id == person.pk
+
+
+def test_a_director_plans_capacity_from_the_form(page, live_server, framework):
+    demo.seed(org="fte85")
+    log_in(page, live_server, "director")
+    page.get_by_role("link", name="Capacity").click()
+    heading = page.get_by_role("heading", level=2, name=re.compile(r"^The plan: \d+ people"))
+    before = int(re.search(r"(\d+) people", heading.inner_text()).group(1))
+    page.get_by_label("phone: volume").fill("480")
+    page.get_by_role("button", name="Plan").click()
+    expect(heading).not_to_have_text(f"The plan: {before} people")
+    after = int(re.search(r"(\d+) people", heading.inner_text()).group(1))
+    assert after > before
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "capacity-plan.png", full_page=True)
+    page.get_by_label("t1: share of volume (%)").fill("150")
+    page.get_by_role("button", name="Plan").click()
+    expect(page.get_by_role("alert")).to_contain_text("must be at most 100 %")
+    expect(page.get_by_label("t1: share of volume (%)")).to_have_attribute("aria-invalid", "true")

@@ -489,3 +489,96 @@ class SpanJobRequest(models.Model):
 
     def __str__(self) -> str:
         return f"recompute requested at {self.requested_at}" if self.requested_at else "idle"
+
+
+# --- scenarios: drafts of the next organization ---------------------------------------------
+
+
+class Scenario(models.Model):
+    """A draft of the organization, copied from the live tree (or from another scenario) and
+    edited apart from it. Applying it makes its changes live in one transaction; a scenario
+    whose places changed in the live tree since it was taken is refused with the conflicts."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        APPLIED = "applied", "Applied"
+        DISCARDED = "discarded", "Discarded"
+        ARCHIVED = "archived", "Archived"
+
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    root = models.ForeignKey(
+        Position,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The top of the part of the organization copied; empty: all of it.",
+    )
+    root_title = models.CharField(max_length=120, blank=True)
+    based_on = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    applied_summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScenarioPosition(models.Model):
+    """A position in a scenario. ``source`` is the live position it was copied from (empty
+    for one added in the draft); the ``base_*`` fields keep the live values as they were when
+    the draft was taken, so that a change made since in the live tree can be told from a
+    change made in the draft."""
+
+    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="positions")
+    source = models.ForeignKey(
+        Position, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    title = models.CharField(max_length=120)
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="+")
+    squad = models.ForeignKey(
+        Squad, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    holder = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Position.Status.choices)
+    removed = models.BooleanField(default=False)
+    # the live values when the draft was taken (empty for positions added in the draft)
+    base_parent = models.IntegerField(null=True, blank=True)
+    base_title = models.CharField(max_length=120, blank=True)
+    base_role = models.IntegerField(null=True, blank=True)
+    base_squad = models.IntegerField(null=True, blank=True)
+    base_location = models.IntegerField(null=True, blank=True)
+    base_holder = models.IntegerField(null=True, blank=True)
+    base_status = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["scenario", "source"], name="scenario_position_source"),
+            models.Index(fields=["scenario", "parent"], name="scenario_position_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (scenario {self.scenario_id})"

@@ -1,0 +1,585 @@
+"""Scenarios: draft the next organization apart from the live one, compare, then apply.
+
+A scenario copies the live tree (or a part of it, or another scenario) into
+:class:`ScenarioPosition` rows that keep the live values of the moment (``base_*``). Draft
+edits change only those rows. The diff compares the draft with that base: positions added,
+removed, moved and changed, headcount by tier, role, location and squad, and the span
+findings that would appear or disappear. Applying replays the changes through the tree
+services in one transaction under the tree lock, after checking that nobody changed the
+same places in the live tree since the draft was taken; if they did, nothing is applied and
+the conflicts are listed.
+
+Every function that changes something is one transaction; readers take no locks.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from roles.models import Role
+from staffing import services, spans
+from staffing.models import Location, Person, Position, Scenario, ScenarioPosition
+from staffing.scope import scope_for
+from staffing.tree import tree_transaction
+from tiers.models import Squad
+
+FIELDS = ("title", "role", "squad", "location", "holder", "status")
+FK_FIELDS = ("role", "squad", "location", "holder")
+EDITABLE = ("title", "role", "squad", "location", "status")
+
+
+def _refuse(field_name: str, message: str, code: str = "invalid") -> ValidationError:
+    return ValidationError({field_name: ValidationError(message, code=code)})
+
+
+def _base(row: ScenarioPosition, name: str):
+    return getattr(row, f"base_{name}")
+
+
+def _now(row: ScenarioPosition, name: str):
+    return getattr(row, f"{name}_id") if name in FK_FIELDS else getattr(row, name)
+
+
+def _parent_source(row: ScenarioPosition, by_id: dict, scenario: Scenario):
+    """The live position the draft puts ``row`` under: an id, None for the top, or 0 for a
+    position added in the draft. The copied root keeps its live manager."""
+    if row.parent_id is None:
+        return row.base_parent if row.source_id == scenario.root_id else None
+    return by_id[row.parent_id].source_id or 0
+
+
+# --- making and editing drafts ----------------------------------------------------------------
+
+
+def _require_author(actor, scenario: Scenario) -> None:
+    if scenario.status != Scenario.Status.DRAFT:
+        raise _refuse("scenario", f"“{scenario}” is {scenario.get_status_display().lower()}; "
+                      "only a draft can change.", "conflict")  # fmt: skip
+    scope = scope_for(actor)
+    if scope.edits_all or actor is None:
+        return
+    if scenario.created_by_id != getattr(actor, "pk", None):
+        raise PermissionDenied(f"“{scenario}” is someone else's draft.")
+
+
+def scenario_create(
+    *,
+    actor,
+    name: str,
+    description: str = "",
+    root: Position | None = None,
+    based_on: Scenario | None = None,
+) -> Scenario:
+    """A new draft: a copy of the live positions under ``root`` (directors and managers: by
+    default their own position; admins: the whole organization), or of ``based_on``."""
+    scope = scope_for(actor)
+    if based_on is None:
+        if root is None and not scope.edits_all:
+            root = scope.root
+        if root is None and not scope.edits_all:
+            raise PermissionDenied("You lead no part of the organization to draft.")
+        if root is not None and not scope.can_see(root):
+            raise PermissionDenied(f"{root.title} is outside the part of the organization you see.")
+    elif not (scope.edits_all or based_on.created_by_id == getattr(actor, "pk", None)):
+        raise PermissionDenied(f"“{based_on}” is someone else's draft.")
+    name = name.strip()
+    if not name:
+        raise _refuse("name", "Give the scenario a name.")
+    with transaction.atomic():
+        scenario = Scenario.objects.create(
+            name=name[:120],
+            description=description,
+            root=root if based_on is None else based_on.root,
+            root_title=(root.title if root else "") if based_on is None else based_on.root_title,
+            based_on=based_on,
+            created_by=actor,
+        )
+        if based_on is None:
+            _copy_live(scenario, root)
+        else:
+            _copy_scenario(scenario, based_on)
+    return scenario
+
+
+def _copy_live(scenario: Scenario, root: Position | None) -> None:
+    live = Position.objects.all() if root is None else Position.objects.subtree_of(root)
+    rows = list(
+        live.order_by("tree_id", "lft").values_list(
+            "pk", "parent_id", "title", "role_id", "squad_id", "location_id", "holder_id",
+            "status",
+        )
+    )  # fmt: skip
+    top = root.pk if root is not None else None
+    made = ScenarioPosition.objects.bulk_create(
+        [
+            ScenarioPosition(
+                scenario=scenario, source_id=pk, title=title, role_id=role, squad_id=squad,
+                location_id=location, holder_id=holder, status=status,
+                base_parent=None if pk == top else parent, base_title=title, base_role=role,
+                base_squad=squad, base_location=location, base_holder=holder,
+                base_status=status,
+            )
+            for pk, parent, title, role, squad, location, holder, status in rows
+        ],
+        batch_size=5000,
+    )  # fmt: skip
+    by_source = {row.source_id: row for row in made}
+    for row in made:
+        if row.base_parent is not None:
+            row.parent = by_source.get(row.base_parent)
+    ScenarioPosition.objects.bulk_update(
+        [r for r in made if r.parent is not None], ["parent"], batch_size=5000
+    )
+
+
+def _copy_scenario(scenario: Scenario, other: Scenario) -> None:
+    rows = list(other.positions.order_by("pk"))
+    old_ids = [r.pk for r in rows]
+    parents = [r.parent_id for r in rows]
+    for r in rows:
+        r.pk, r.scenario = None, scenario
+    made = ScenarioPosition.objects.bulk_create(rows, batch_size=5000)
+    new_id = {old: new.pk for old, new in zip(old_ids, made, strict=True)}
+    for row, parent in zip(made, parents, strict=True):
+        row.parent_id = new_id.get(parent)
+    ScenarioPosition.objects.bulk_update(
+        [r for r in made if r.parent_id], ["parent"], batch_size=5000
+    )
+
+
+def _draft_row(scenario: Scenario, row) -> ScenarioPosition:
+    pk = row.pk if isinstance(row, ScenarioPosition) else row
+    found = (
+        ScenarioPosition.objects.select_for_update()
+        .filter(scenario=scenario, pk=pk, removed=False)
+        .first()
+    )
+    if found is None:
+        raise _refuse("position", f"No position {pk} in this draft.")
+    return found
+
+
+def draft_add(
+    *, actor, scenario: Scenario, parent, title: str, role: Role, squad=None, location=None,
+    status: str = Position.Status.OPEN,
+) -> ScenarioPosition:  # fmt: skip
+    """Add an open (or planned) position to the draft under ``parent`` (a draft position)."""
+    with transaction.atomic():
+        _require_author(actor, scenario)
+        parent = _draft_row(scenario, parent) if parent is not None else None
+        if status not in (Position.Status.OPEN, Position.Status.PLANNED):
+            raise _refuse("status", "A new position is open or planned; fill it afterwards.")
+        if not title.strip():
+            raise _refuse("title", "Give the position a title.")
+        row = ScenarioPosition.objects.create(
+            scenario=scenario, parent=parent, title=title.strip()[:120], role=role, squad=squad,
+            location=location, status=status,
+        )  # fmt: skip
+        scenario.save(update_fields=["updated_at"])
+    return row
+
+
+def draft_update(*, actor, scenario: Scenario, position, **changes) -> ScenarioPosition:
+    """Change a draft position's title, role, squad, location or status (open or planned),
+    or its holder (a person; None to leave it vacant). A person who holds another position
+    of the draft leaves it, as in the live tree."""
+    unknown = set(changes) - {*EDITABLE, "holder"}
+    if unknown:
+        raise _refuse("position", f"These cannot be changed: {', '.join(sorted(unknown))}.")
+    with transaction.atomic():
+        _require_author(actor, scenario)
+        row = _draft_row(scenario, position)
+        if "holder" in changes:
+            person = changes.pop("holder")
+            if person is not None:
+                if not person.is_active:
+                    raise _refuse("holder", f"{person} is not active.")
+                for other in (
+                    ScenarioPosition.objects.select_for_update()
+                    .filter(scenario=scenario, holder=person, removed=False)
+                    .exclude(pk=row.pk)
+                ):
+                    other.holder, other.status = None, Position.Status.OPEN
+                    other.save(update_fields=["holder", "status"])
+                row.holder, row.status = person, Position.Status.FILLED
+            elif row.holder_id:
+                row.holder, row.status = None, Position.Status.OPEN
+        if "status" in changes:
+            wanted = changes.pop("status")
+            if row.holder_id and wanted != Position.Status.FILLED:
+                raise _refuse("status", "Leave the position vacant first.")
+            if not row.holder_id and wanted not in (Position.Status.OPEN, "planned"):
+                raise _refuse("status", "A vacancy is open or planned.")
+            row.status = wanted
+        for name, value in changes.items():
+            if name == "title" and not str(value).strip():
+                raise _refuse("title", "Give the position a title.")
+            setattr(row, name, value)
+        row.save()
+        scenario.save(update_fields=["updated_at"])
+    return row
+
+
+def draft_move(*, actor, scenario: Scenario, position, new_parent) -> ScenarioPosition:
+    """Make a draft position (with its team) report to ``new_parent`` (None: the top)."""
+    with transaction.atomic():
+        _require_author(actor, scenario)
+        row = _draft_row(scenario, position)
+        target = _draft_row(scenario, new_parent) if new_parent is not None else None
+        if target is not None:
+            parents = dict(
+                ScenarioPosition.objects.filter(scenario=scenario).values_list("pk", "parent_id")
+            )
+            walk = target.pk
+            while walk is not None:
+                if walk == row.pk:
+                    raise _refuse(
+                        "parent",
+                        f"{target.title} is in {row.title}'s own team; moving there would make "
+                        "a reporting loop.",
+                        "cycle",
+                    )
+                walk = parents.get(walk)
+        row.parent = target
+        row.save(update_fields=["parent"])
+        scenario.save(update_fields=["updated_at"])
+    return row
+
+
+def draft_remove(*, actor, scenario: Scenario, position, reports: str = "refuse") -> None:
+    """Remove a position from the draft; its direct reports move up to its manager
+    (``reports="move_up"``) or, by default, the removal is refused while it has any."""
+    with transaction.atomic():
+        _require_author(actor, scenario)
+        row = _draft_row(scenario, position)
+        children = ScenarioPosition.objects.filter(scenario=scenario, parent=row, removed=False)
+        if children.exists():
+            if reports != "move_up":
+                raise _refuse("reports", f"{row.title} has direct reports; move them first, or "
+                              "choose to move them up.", "has_reports")  # fmt: skip
+            if row.parent_id is None:
+                raise _refuse("reports", f"{row.title} is at the top; its reports have "
+                              "nowhere to go.", "has_reports")  # fmt: skip
+            children.update(parent=row.parent_id)
+        if row.source_id is None:
+            row.delete()  # added in the draft: nothing to remember
+        else:
+            row.removed, row.holder = True, None
+            row.save(update_fields=["removed", "holder"])
+        scenario.save(update_fields=["updated_at"])
+
+
+def scenario_close(*, actor, scenario: Scenario, status: str) -> Scenario:
+    """Discard a draft, or archive a scenario (applied ones stay readable either way)."""
+    if status not in (Scenario.Status.DISCARDED, Scenario.Status.ARCHIVED):
+        raise _refuse("status", "Discard or archive.")
+    with transaction.atomic():
+        scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
+        scope = scope_for(actor)
+        if not (actor is None or scope.edits_all or scenario.created_by_id == actor.pk):
+            raise PermissionDenied(f"“{scenario}” is someone else's scenario.")
+        if status == Scenario.Status.DISCARDED and scenario.status != Scenario.Status.DRAFT:
+            raise _refuse("status", "Only a draft can be discarded.", "conflict")
+        scenario.status = status
+        scenario.save(update_fields=["status", "updated_at"])
+    return scenario
+
+
+# --- comparing --------------------------------------------------------------------------------
+
+
+@dataclass
+class Change:
+    row: ScenarioPosition
+    fields: list[str]  # what differs from the base: "parent" for a move, FIELDS otherwise
+
+
+@dataclass
+class ScenarioDiff:
+    added: list[ScenarioPosition] = field(default_factory=list)
+    removed: list[ScenarioPosition] = field(default_factory=list)
+    moved: list[ScenarioPosition] = field(default_factory=list)
+    changed: list[Change] = field(default_factory=list)
+    headcount: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict)
+    findings_new: list[tuple[str, str]] = field(default_factory=list)  # title, message
+    findings_gone: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.moved or self.changed)
+
+
+def _rows(scenario: Scenario) -> list[ScenarioPosition]:
+    return list(scenario.positions.select_related("role__tier", "squad", "location", "holder"))
+
+
+def diff(scenario: Scenario) -> ScenarioDiff:
+    """What the draft changes against the live organization it was taken from."""
+    rows = _rows(scenario)
+    by_id = {r.pk: r for r in rows}
+    out = ScenarioDiff()
+    for r in rows:
+        if r.source_id is None:
+            if not r.removed:
+                out.added.append(r)
+            continue
+        if r.removed:
+            out.removed.append(r)
+            continue
+        if _parent_source(r, by_id, scenario) != r.base_parent:
+            out.moved.append(r)
+        fields = [name for name in FIELDS if _now(r, name) != _base(r, name)]
+        if fields:
+            out.changed.append(Change(r, fields))
+    out.headcount = _headcount_delta(rows)
+    out.findings_new, out.findings_gone = _findings_delta(rows)
+    return out
+
+
+def _headcount_delta(rows) -> dict[str, list[tuple[str, int, int]]]:
+    roles = {r.pk: r for r in Role.objects.select_related("tier")}
+    squads = dict(Squad.objects.values_list("pk", "name"))
+    locations = dict(Location.objects.values_list("pk", "name"))
+
+    def keys(role_id, squad_id, location_id):
+        role = roles[role_id]
+        return {
+            "tier": role.tier.name,
+            "role": role.name,
+            "location": locations.get(location_id, "No location"),
+            "squad": squads.get(squad_id, "No squad"),
+        }
+
+    before: dict[str, Counter] = defaultdict(Counter)
+    after: dict[str, Counter] = defaultdict(Counter)
+    for r in rows:
+        if r.source_id is not None:
+            for dim, key in keys(r.base_role, r.base_squad, r.base_location).items():
+                before[dim][key] += 1
+        if not r.removed:
+            for dim, key in keys(r.role_id, r.squad_id, r.location_id).items():
+                after[dim][key] += 1
+    out = {}
+    for dim in ("tier", "role", "location", "squad"):
+        names = sorted(set(before[dim]) | set(after[dim]))
+        out[dim] = [
+            (name, before[dim][name], after[dim][name])
+            for name in names
+            if before[dim][name] != after[dim][name]
+        ]
+    return out
+
+
+def _judge_tree(nodes: dict[int, tuple]) -> set[tuple[str, str, str]]:
+    """Span findings of a tree given as {id: (parent id, role id, filled, title)}: a set of
+    (title, kind, message), judged as the live engine judges."""
+    rules = spans.load_rules()
+    role_names = dict(Role.objects.values_list("pk", "name"))
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for pk, (parent, *_rest) in nodes.items():
+        children[parent].append(pk)
+    team_all: dict[int, int] = {}
+    team_filled: dict[int, int] = {}
+    order, stack = [], [pk for pk, (parent, *_r) in nodes.items() if parent not in nodes]
+    while stack:  # depth first, then sizes bottom-up
+        pk = stack.pop()
+        order.append(pk)
+        stack.extend(children.get(pk, ()))
+    for pk in reversed(order):
+        kids = children.get(pk, ())
+        team_all[pk] = sum(1 + team_all[k] for k in kids)
+        team_filled[pk] = sum(int(nodes[k][2]) + team_filled[k] for k in kids)
+    found = set()
+    for pk, (_parent, role_id, filled, title) in nodes.items():
+        rule = rules.get(role_id)
+        if rule is None:
+            continue
+        kids = children.get(pk, ())
+        measured = spans.Measured(
+            pk, title, filled, len(kids), sum(int(nodes[k][2]) for k in kids), team_all[pk],
+            team_filled[pk],
+        )  # fmt: skip
+        for finding in spans.judge(measured, rule):
+            found.add((title, finding.kind, finding.message))
+        if rule.allowed:
+            for k in kids:
+                if nodes[k][1] not in rule.allowed:
+                    found.add(
+                        (
+                            nodes[k][3],
+                            "report_not_allowed",
+                            f"A {role_names.get(nodes[k][1])} reports to {title}, whose rule "
+                            f"allows only these direct reports: {', '.join(rule.allowed_names)}.",
+                        )
+                    )
+    return found
+
+
+def _findings_delta(rows) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    by_source = {r.source_id: r.pk for r in rows if r.source_id is not None}
+    base = {
+        r.pk: (
+            by_source.get(r.base_parent) if r.base_parent is not None else None,
+            r.base_role,
+            r.base_holder is not None,
+            r.base_title,
+        )
+        for r in rows
+        if r.source_id is not None
+    }
+    draft = {
+        r.pk: (r.parent_id, r.role_id, r.holder_id is not None, r.title)
+        for r in rows
+        if not r.removed
+    }
+    before, after = _judge_tree(base), _judge_tree(draft)
+    new = sorted((t, m) for t, _k, m in after - before)
+    gone = sorted((t, m) for t, _k, m in before - after)
+    return new, gone
+
+
+# --- applying ---------------------------------------------------------------------------------
+
+
+def conflicts(scenario: Scenario, rows=None) -> list[str]:
+    """Where the live tree changed, since the draft was taken, in a place the draft
+    changes too (a position the draft changes, moves or removes, or a parent it adds under)."""
+    rows = rows if rows is not None else _rows(scenario)
+    by_id = {r.pk: r for r in rows}
+    sources = {r.source_id for r in rows if r.source_id is not None}
+    live = {
+        p[0]: p
+        for p in Position.objects.filter(pk__in=sources).values_list(
+            "pk", "parent_id", "title", "role_id", "squad_id", "location_id", "holder_id", "status"
+        )
+    }
+    names = ("parent", *FIELDS)
+    found = []
+    for r in rows:
+        if r.source_id is None:
+            parent = by_id.get(r.parent_id)
+            if parent is not None and parent.source_id and parent.source_id not in live:
+                found.append(f"{parent.title}, under which the draft adds {r.title}, has been "
+                             "deleted.")  # fmt: skip
+            continue
+        mine = {"parent": _parent_source(r, by_id, scenario), **{n: _now(r, n) for n in FIELDS}}
+        base = {"parent": r.base_parent, **{n: _base(r, n) for n in FIELDS}}
+        touched = [n for n in names if r.removed or mine[n] != base[n]]
+        if not touched:
+            continue
+        now = live.get(r.source_id)
+        if now is None:
+            found.append(f"{r.base_title} has been deleted since the draft was taken.")
+            continue
+        current = dict(zip(names, now[1:], strict=True))
+        for name in touched:
+            if current[name] != base[name]:
+                what = "manager" if name == "parent" else name
+                found.append(f"{r.base_title}: its {what} has changed since the draft was taken.")
+    holders = [r.holder_id for r in rows if r.holder_id and r.holder_id != r.base_holder]
+    if holders:
+        held = dict(Position.objects.filter(holder_id__in=holders).values_list("holder_id", "pk"))
+        was = {r.base_holder: r.source_id for r in rows if r.base_holder}
+        for person_id in holders:
+            if held.get(person_id) != was.get(person_id):
+                person = Person.objects.get(pk=person_id)
+                found.append(f"{person} has moved to another position since the draft was taken.")
+    return found
+
+
+def scenario_apply(*, actor, scenario: Scenario) -> dict:
+    """Make the draft live: in one transaction under the tree lock, through the tree services
+    (so scope, loop checks, assignment history and span marks apply), or not at all. Refused
+    with the conflicts when the live tree changed in the same places."""
+    with tree_transaction():
+        scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
+        _require_author(actor, scenario)
+        rows = _rows(scenario)
+        found = conflicts(scenario, rows)
+        if found:
+            raise ValidationError(
+                {"conflicts": [ValidationError(text, code="conflict") for text in found]}
+            )
+        result = _replay(actor, scenario, rows)
+        scenario.status = Scenario.Status.APPLIED
+        scenario.applied_at, scenario.applied_by = timezone.now(), actor
+        scenario.applied_summary = result
+        scenario.save()
+    return result
+
+
+def _replay(actor, scenario: Scenario, rows: list[ScenarioPosition]) -> dict:
+    by_id = {r.pk: r for r in rows}
+    live_of: dict[int, int] = {r.pk: r.source_id for r in rows if r.source_id is not None}
+    counts = Counter()
+
+    def depth(r) -> int:
+        d = 0
+        while r.parent_id:
+            r, d = by_id[r.parent_id], d + 1
+        return d
+
+    def live_parent(r) -> Position | None:
+        return Position.objects.get(pk=live_of[r.parent_id]) if r.parent_id else None
+
+    # 1. positions added in the draft, parents first
+    for r in sorted((r for r in rows if r.source_id is None and not r.removed), key=depth):
+        made = services.position_create(
+            actor=actor, parent=live_parent(r), title=r.title, role=r.role, squad=r.squad,
+            location=r.location,
+            status=Position.Status.OPEN if r.status == Position.Status.FILLED else r.status,
+        )  # fmt: skip
+        live_of[r.pk] = made.pk
+        counts["added"] += 1
+    kept = [r for r in rows if r.source_id is not None and not r.removed]
+    # 2. moves, the shallowest destinations first
+    for r in sorted(kept, key=depth):
+        if _parent_source(r, by_id, scenario) == r.base_parent:
+            continue
+        target = live_of.get(r.parent_id) if r.parent_id else None
+        services.position_move(
+            actor=actor,
+            position=Position.objects.get(pk=r.source_id),
+            new_parent=Position.objects.get(pk=target) if target else None,
+        )
+        counts["moved"] += 1
+    # 3. title, role, squad, location and vacancy status
+    for r in kept:
+        changes = {
+            n: getattr(r, n)
+            for n in ("title", "role", "squad", "location")
+            if _now(r, n) != _base(r, n)
+        }
+        if not r.holder_id and r.status != r.base_status and r.base_holder is None:
+            changes["status"] = r.status
+        if changes:
+            services.position_update(
+                actor=actor, position=Position.objects.get(pk=r.source_id), **changes
+            )
+            counts["changed"] += 1
+    # 4. holders: free every position whose holder changes, then fill
+    today = timezone.localdate()
+    moving = [r for r in rows if not r.removed and r.holder_id != r.base_holder]
+    for r in moving:
+        if r.source_id and Position.objects.filter(pk=r.source_id, holder__isnull=False).exists():
+            services.position_vacate(
+                actor=actor, position=Position.objects.get(pk=r.source_id), end_date=today
+            )
+    for r in moving:
+        if r.holder_id:
+            services.person_assign(
+                actor=actor, person=r.holder, position=Position.objects.get(pk=live_of[r.pk]),
+                start_date=today, note=f"Scenario “{scenario.name}”",
+            )  # fmt: skip
+            counts["filled"] += 1
+    # 5. removals, the deepest first (their reports have moved or go too)
+    removed = [r for r in rows if r.removed and r.source_id is not None]
+    for r in sorted(removed, key=depth, reverse=True):
+        position = Position.objects.filter(pk=r.source_id).first()
+        if position is not None:
+            services.position_delete(actor=actor, position=position, reports="refuse")
+            counts["removed"] += 1
+    return dict(counts)

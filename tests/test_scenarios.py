@@ -1,0 +1,172 @@
+"""Scenarios: a draft copied from the live tree, edited apart from it, compared, applied in
+one transaction, refused with the conflicts when the live tree changed in the same places,
+and never half-applied."""
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from roles.models import Role
+from staffing import scenarios, services
+from staffing.models import Person, Position, Scenario, ScenarioPosition
+from staffing.tree import tree_check
+from tests.api_cases import Org
+from tests.factories import PersonFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def draft_of(scenario: Scenario, position: Position) -> ScenarioPosition:
+    return scenario.positions.get(source=position)
+
+
+def manager_user(org: Org):
+    user = UserFactory(groups=["director"])
+    Person.objects.filter(pk=org.positions["director"].holder_id).update(user=user)
+    return user
+
+
+def test_a_draft_copies_the_part_of_the_org_and_leaves_live_alone(api_org: Org):
+    director = manager_user(api_org)
+    scenario = scenarios.scenario_create(actor=director, name="Merge the two teams")
+    live = Position.objects.subtree_of(api_org.positions["director"])
+    assert scenario.root == api_org.positions["director"]
+    assert scenario.positions.count() == live.count()
+    lead_a = draft_of(scenario, api_org.positions["lead_a"])
+    assert lead_a.parent.source == api_org.positions["manager_a"]
+    assert (lead_a.base_title, lead_a.base_role) == ("Lead A", lead_a.role_id)
+    before = list(live.values_list("pk", "parent_id", "title"))
+    lead_b = draft_of(scenario, api_org.positions["lead_b"])
+    scenarios.draft_move(actor=director, scenario=scenario, position=lead_b,
+                         new_parent=draft_of(scenario, api_org.positions["manager_a"]))  # fmt: skip
+    scenarios.draft_update(actor=director, scenario=scenario, position=lead_a, title="Lead A1")
+    assert list(live.values_list("pk", "parent_id", "title")) == before
+    with pytest.raises(PermissionDenied):
+        scenarios.scenario_create(actor=UserFactory(), name="Nothing to draft")
+
+
+def test_the_diff_lists_changes_headcount_and_findings(api_org: Org):
+    director = manager_user(api_org)
+    scenario = scenarios.scenario_create(actor=director, name="Reshape")
+    d = lambda name: draft_of(scenario, api_org.positions[name])  # noqa: E731
+    advocate = Role.objects.get(code="advocate")
+    added = scenarios.draft_add(
+        actor=director, scenario=scenario, parent=d("lead_a"), title="New agent", role=advocate
+    )
+    scenarios.draft_move(
+        actor=director, scenario=scenario, position=d("lead_b"), new_parent=d("manager_a")
+    )
+    scenarios.draft_update(
+        actor=director, scenario=scenario, position=d("lead_a"), title="Lead A, phones"
+    )
+    scenarios.draft_remove(
+        actor=director, scenario=scenario, position=d("manager_b"), reports="move_up"
+    )
+    result = scenarios.diff(scenario)
+    assert [r.title for r in result.added] == ["New agent"]
+    assert [r.title for r in result.removed] == ["Manager B"]
+    assert {r.title for r in result.moved} == {"Lead B"}
+    assert [(c.row.title, c.fields) for c in result.changed] == [("Lead A, phones", ["title"])]
+    roles = {name: (before, after) for name, before, after in result.headcount["role"]}
+    assert roles["Customer Advocate"][1] == roles["Customer Advocate"][0] + 1
+    assert roles["Advocate Manager"] == (2, 1)
+    # manager A now runs two leads: findings change with the shape
+    assert result.findings_new or result.findings_gone
+    assert added.source_id is None
+
+
+def test_apply_replays_the_draft_through_the_services(api_org: Org):
+    director = manager_user(api_org)
+    scenario = scenarios.scenario_create(actor=director, name="Reshape")
+    d = lambda name: draft_of(scenario, api_org.positions[name])  # noqa: E731
+    advocate = Role.objects.get(code="advocate")
+    new = scenarios.draft_add(
+        actor=director, scenario=scenario, parent=d("lead_a"), title="New agent", role=advocate
+    )
+    newcomer = PersonFactory()
+    scenarios.draft_update(actor=director, scenario=scenario, position=new, holder=newcomer)
+    scenarios.draft_move(
+        actor=director, scenario=scenario, position=d("lead_b"), new_parent=d("manager_a")
+    )
+    scenarios.draft_remove(actor=director, scenario=scenario, position=d("manager_b"))
+    scenarios.draft_update(actor=director, scenario=scenario, position=d("lead_a"), title="L A")
+    summary = scenarios.scenario_apply(actor=director, scenario=scenario)
+    assert summary == {"added": 1, "moved": 1, "changed": 1, "filled": 1, "removed": 1}
+    lead_b = Position.objects.get(pk=api_org.positions["lead_b"].pk)
+    assert lead_b.parent_id == api_org.positions["manager_a"].pk
+    assert not Position.objects.filter(pk=api_org.positions["manager_b"].pk).exists()
+    made = Position.objects.get(title="New agent")
+    assert made.parent_id == api_org.positions["lead_a"].pk and made.holder == newcomer
+    assert newcomer.assignments.get().note.startswith("Scenario")
+    assert Position.objects.get(pk=api_org.positions["lead_a"].pk).title == "L A"
+    assert tree_check().ok
+    scenario.refresh_from_db()
+    assert scenario.status == "applied" and scenario.applied_by == director
+    assert scenarios.diff(scenario).added  # an applied scenario stays readable
+    with pytest.raises(ValidationError):
+        scenarios.draft_update(actor=director, scenario=scenario, position=new, title="x")
+
+
+def test_live_changes_in_the_same_places_are_conflicts_and_nothing_is_applied(api_org: Org):
+    director = manager_user(api_org)
+    scenario = scenarios.scenario_create(actor=director, name="Rename")
+    d = lambda name: draft_of(scenario, api_org.positions[name])  # noqa: E731
+    scenarios.draft_update(actor=director, scenario=scenario, position=d("lead_a"), title="X")
+    scenarios.draft_move(
+        actor=director, scenario=scenario, position=d("lead_b"), new_parent=d("manager_a")
+    )
+    # meanwhile, in the live tree: Lead A is renamed and Lead B has moved
+    services.position_update(actor=None, position=api_org.positions["lead_a"], title="Lead Alpha")
+    services.position_move(
+        actor=None, position=api_org.positions["lead_b"], new_parent=api_org.positions["director"]
+    )
+    with pytest.raises(ValidationError) as refused:
+        scenarios.scenario_apply(actor=director, scenario=scenario)
+    found = refused.value.message_dict["conflicts"]
+    assert any("Lead A: its title" in text for text in found)
+    assert any("Lead B: its manager" in text for text in found)
+    assert refused.value.error_dict["conflicts"][0].code == "conflict"
+    assert Position.objects.get(pk=api_org.positions["lead_a"].pk).title == "Lead Alpha"
+    assert Scenario.objects.get(pk=scenario.pk).status == "draft"
+    # an unrelated live change is not a conflict
+    services.position_update(actor=None, position=api_org.mine, title="Renamed agent")
+    assert all("Renamed" not in text for text in scenarios.conflicts(scenario))
+
+
+def test_a_failure_half_way_leaves_live_untouched(api_org: Org):
+    director = manager_user(api_org)
+    scenario = scenarios.scenario_create(actor=director, name="Hire and fill")
+    d = lambda name: draft_of(scenario, api_org.positions[name])  # noqa: E731
+    advocate = Role.objects.get(code="advocate")
+    new = scenarios.draft_add(
+        actor=director, scenario=scenario, parent=d("lead_a"), title="New agent", role=advocate
+    )
+    person = PersonFactory()
+    scenarios.draft_update(actor=director, scenario=scenario, position=new, holder=person)
+    before = Position.objects.count()
+    Person.objects.filter(pk=person.pk).update(is_active=False)  # leaves before it is applied
+    with pytest.raises(ValidationError):
+        scenarios.scenario_apply(actor=director, scenario=scenario)
+    assert Position.objects.count() == before  # the added position was rolled back too
+    assert not Position.objects.filter(title="New agent").exists()
+    assert tree_check().ok
+
+
+def test_drafts_refuse_loops_strangers_and_removal_of_a_manager_with_reports(api_org: Org):
+    director = manager_user(api_org)
+    scenario = scenarios.scenario_create(actor=director, name="Loops")
+    d = lambda name: draft_of(scenario, api_org.positions[name])  # noqa: E731
+    with pytest.raises(ValidationError) as loop:
+        scenarios.draft_move(
+            actor=director, scenario=scenario, position=d("manager_a"), new_parent=d("lead_a")
+        )
+    assert "reporting loop" in str(loop.value)
+    with pytest.raises(ValidationError):
+        scenarios.draft_remove(actor=director, scenario=scenario, position=d("lead_a"))
+    stranger = UserFactory(groups=["manager"])
+    with pytest.raises(PermissionDenied):
+        scenarios.draft_update(actor=stranger, scenario=scenario, position=d("lead_a"), title="x")
+    copy = scenarios.scenario_create(actor=director, name="Copy", based_on=scenario)
+    assert copy.positions.count() == scenario.positions.count()
+    assert draft_of(copy, api_org.positions["lead_a"]).parent.scenario == copy
+    scenarios.scenario_close(actor=director, scenario=scenario, status="discarded")
+    assert Scenario.objects.get(pk=scenario.pk).status == "discarded"

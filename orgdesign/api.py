@@ -6,6 +6,7 @@ from metrics.api.readiness import PersonReadinessMixin, ReadinessViewSet
 from metrics.api.views import KPIObservationViewSet, KPIViewSet
 from roles.api.views import CareerPathViewSet, PromotionPathViewSet, RoleViewSet, SkillViewSet
 from staffing.api.capacity import CapacityViewSet
+from staffing.api.scenarios import ScenarioViewSet
 from staffing.api.views import (
     FindingViewSet,
     HeadcountViewSet,
@@ -39,3 +40,4 @@ router.register("headcount", HeadcountViewSet, basename="headcount")
 router.register("kpi-observations", KPIObservationViewSet, basename="kpiobservation")
 router.register("readiness", ReadinessViewSet, basename="readiness")
 router.register("capacity", CapacityViewSet, basename="capacity")
+router.register("scenarios", ScenarioViewSet, basename="scenario")

@@ -194,6 +194,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         # span rules and findings share one choice set: which positions count
         "SpanBasisEnum": "roles.models.SpanRule.Counts",
+        "ScenarioStatusEnum": "staffing.models.Scenario.Status",
+        "PositionStatusEnum": "staffing.models.Position.Status",
     },
 }
 

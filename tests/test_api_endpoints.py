@@ -265,6 +265,8 @@ def test_the_matrix_covers_every_route():
     """A new endpoint cannot be forgotten: every route of the router is in the matrix."""
     from orgdesign.api import router
 
-    computations = {"/api/capacity/"}  # POST-only, tested in tests/test_capacity.py
+    # POST-only (tests/test_capacity.py), and scenarios, seen by their author (and admins and
+    # HR) rather than by place in the tree (tests/test_scenarios.py)
+    computations = {"/api/capacity/", "/api/scenarios/"}
     covered = {e.url for e in ENDPOINTS} | set(SUMMARIES) | computations
     assert {f"/api/{prefix}/" for prefix, _, _ in router.registry} == covered

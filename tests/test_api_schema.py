@@ -3,6 +3,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,7 @@ def api_routes() -> set[str]:
                 continue  # a route the viewset does not serve (e.g. no detail)
             path = url.url.replace("^", "").replace("$", "").replace("{prefix}", prefix)
             path = path.replace("{trailing_slash}", "/").replace("{lookup}", "{id}")
+            path = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", path)  # (?P<x>\d+) -> {x}
             found.add(f"/api/{path}")
     return found
 

@@ -170,3 +170,61 @@ def test_drafts_refuse_loops_strangers_and_removal_of_a_manager_with_reports(api
     assert draft_of(copy, api_org.positions["lead_a"]).parent.scenario == copy
     scenarios.scenario_close(actor=director, scenario=scenario, status="discarded")
     assert Scenario.objects.get(pk=scenario.pk).status == "discarded"
+
+
+# --- the API --------------------------------------------------------------------------------
+
+
+def test_scenarios_over_the_api(api_org: Org):
+    from tests.api_cases import session_client, token_client
+
+    director = manager_user(api_org)
+    client = session_client(director)
+    made = client.post("/api/scenarios/", {"name": "Next year"}, format="json")
+    assert made.status_code == 201, made.content
+    sid = made.json()["id"]
+    assert made.json()["root"]["id"] == api_org.positions["director"].pk
+    rows = client.get(f"/api/scenarios/{sid}/positions/", {"page_size": 1000}).json()["results"]
+    by_source = {r["source"]: r for r in rows}
+    lead_a = by_source[api_org.positions["lead_a"].pk]["id"]
+    lead_b = by_source[api_org.positions["lead_b"].pk]["id"]
+    manager_a = by_source[api_org.positions["manager_a"].pk]["id"]
+    advocate = Role.objects.get(code="advocate").pk
+    hire = {"title": "Hire", "role": advocate, "parent": lead_a}
+    added = client.post(f"/api/scenarios/{sid}/positions/", hire, format="json")
+    assert added.status_code == 201, added.content
+    moved = client.patch(f"/api/scenarios/{sid}/positions/{lead_b}/", {"parent": manager_a},
+                         format="json")  # fmt: skip
+    assert moved.status_code == 200 and moved.json()["parent"] == manager_a
+    loop = client.patch(f"/api/scenarios/{sid}/positions/{manager_a}/", {"parent": lead_a},
+                        format="json")  # fmt: skip
+    assert loop.status_code == 400 and "reporting loop" in str(loop.json())
+    refused = client.delete(f"/api/scenarios/{sid}/positions/{lead_a}/")
+    assert refused.status_code == 409  # it has reports
+    diff = client.get(f"/api/scenarios/{sid}/diff/").json()
+    assert [r["title"] for r in diff["added"]] == ["Hire"]
+    assert [r["title"] for r in diff["moved"]] == ["Lead B"] and diff["conflicts"] == []
+    # someone else sees nothing of it; a read-only token cannot apply
+    other = session_client(UserFactory(groups=["manager"]))
+    assert other.get(f"/api/scenarios/{sid}/").status_code == 404
+    assert sid not in {s["id"] for s in other.get("/api/scenarios/").json()["results"]}
+    reader = token_client(director, write=False)
+    assert reader.post(f"/api/scenarios/{sid}/apply/").status_code == 403
+    # a live change in the same place: 409 with the conflicts, nothing applied
+    services.position_update(actor=None, position=api_org.positions["lead_b"], title="Lead Bee")
+    services.position_move(
+        actor=None, position=api_org.positions["lead_b"], new_parent=api_org.positions["director"]
+    )
+    conflict = client.post(f"/api/scenarios/{sid}/apply/")
+    assert conflict.status_code == 409 and "Lead B: its manager" in str(conflict.json())
+    assert not Position.objects.filter(title="Hire").exists()
+    # undo the live move; now it applies
+    services.position_move(
+        actor=None, position=api_org.positions["lead_b"], new_parent=api_org.positions["manager_b"]
+    )
+    applied = client.post(f"/api/scenarios/{sid}/apply/")
+    assert applied.status_code == 200, applied.content
+    assert applied.json()["status"] == "applied" and applied.json()["applied_summary"]["added"] == 1
+    assert Position.objects.get(title="Hire").parent_id == api_org.positions["lead_a"].pk
+    assert client.post(f"/api/scenarios/{sid}/discard/").status_code == 409
+    assert client.post(f"/api/scenarios/{sid}/archive/").json()["status"] == "archived"

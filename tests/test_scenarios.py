@@ -2,6 +2,8 @@
 one transaction, refused with the conflicts when the live tree changed in the same places,
 and never half-applied."""
 
+from collections import Counter
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -228,3 +230,32 @@ def test_scenarios_over_the_api(api_org: Org):
     assert Position.objects.get(title="Hire").parent_id == api_org.positions["lead_a"].pk
     assert client.post(f"/api/scenarios/{sid}/discard/").status_code == 409
     assert client.post(f"/api/scenarios/{sid}/archive/").json()["status"] == "archived"
+
+
+def test_a_plan_becomes_a_draft_with_positions_under_managers_with_room(api_org: Org):
+    director = manager_user(api_org)
+    # Lead A has 3 agents and Lead B 2 and a vacancy: ask for 6 more advocates and a third
+    # team lead (a lead runs at most 10, so the managers have room for one more)
+    tree = api_org.positions["director"].tree_id
+    live_advocates = Position.objects.filter(tree_id=tree, role__code="advocate")
+    have = live_advocates.count()
+    scenario, notes = scenarios.scenario_from_plan(
+        actor=director, name="From the plan", wanted={"advocate": have + 6, "team-lead": 3}
+    )
+    found = scenarios.diff(scenario)
+    added = found.added
+    assert sorted(r.role.code for r in added) == ["advocate"] * 6 + ["team-lead"]
+    new_lead = next(r for r in added if r.role.code == "team-lead")
+    assert new_lead.parent.role.code == "advocate-manager"
+    # agents go to the team leads with the fewest reports, the new lead included
+    under = Counter(r.parent_id for r in added if r.role.code == "advocate")
+    assert under[new_lead.pk] >= 1 and notes == []
+    fewer, _ = scenarios.scenario_from_plan(
+        actor=director, name="Fewer", wanted={"advocate": have - 1}
+    )
+    gone = scenarios.diff(fewer).removed
+    assert len(gone) == 1 and gone[0].holder_id is None and gone[0].base_holder is None
+    with pytest.raises(ValidationError):
+        scenarios.scenario_from_plan(actor=director, name="Bad", wanted={"wizard": 1})
+    assert scenarios.scenario_apply(actor=director, scenario=scenario)["added"] == 7
+    assert live_advocates.count() == have + 6 and tree_check().ok

@@ -259,3 +259,23 @@ def test_a_plan_becomes_a_draft_with_positions_under_managers_with_room(api_org:
         scenarios.scenario_from_plan(actor=director, name="Bad", wanted={"wizard": 1})
     assert scenarios.scenario_apply(actor=director, scenario=scenario)["added"] == 7
     assert live_advocates.count() == have + 6 and tree_check().ok
+
+
+def test_a_draft_from_a_plan_over_the_api(api_org: Org):
+    from staffing.api.capacity import EXAMPLE_INPUT
+    from tests.api_cases import session_client
+
+    client = session_client(manager_user(api_org))
+    made = client.post(
+        "/api/scenarios/from-plan/", {"name": "Next year", "plan": EXAMPLE_INPUT}, format="json"
+    )
+    assert made.status_code == 201, made.content
+    diff = client.get(f"/api/scenarios/{made.json()['id']}/diff/").json()
+    assert len(diff["added"]) > 50  # the small org grows to the plan's size
+    assert any(row["name"] == "Customer Advocate" for row in diff["headcount"]["role"])
+    bad = client.post(
+        "/api/scenarios/from-plan/",
+        {"name": "Bad", "plan": {**EXAMPLE_INPUT, "shift_hours": 0}},
+        format="json",
+    )
+    assert bad.status_code == 400 and "plan.shift_hours" in bad.json()

@@ -13,10 +13,11 @@ from rest_framework.response import Response
 
 from orgdesign.rest import BriefRelatedField
 from roles.models import Role
-from staffing import scenarios
+from staffing import capacity, scenarios
 from staffing.api.serializers import VisiblePositionField
 from staffing.models import Location, Person, Position, Scenario, ScenarioPosition
 from staffing.scope import request_scope
+from staffing.selectors import span_limits
 from tiers.models import Squad
 
 
@@ -85,6 +86,12 @@ class DraftPositionSerializer(serializers.ModelSerializer):
                   "status", "removed"]  # fmt: skip
         read_only_fields = ["removed"]
         extra_kwargs = {"status": {"required": False}}
+
+
+class FromPlanSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    root = VisiblePositionField(allow_null=True, required=False)
+    plan = serializers.DictField(help_text="The input of POST /api/capacity/plan/.")
 
 
 class DiffSerializer(serializers.Serializer):
@@ -158,6 +165,29 @@ class ScenarioViewSet(
         )
         fresh = self.get_queryset().get(pk=scenario.pk)
         return Response(self.get_serializer(fresh).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Draft a scenario that meets a capacity plan",
+        description="`plan` is the input of `POST /api/capacity/plan/`; the draft adds open "
+        "positions where a role is short of the plan and removes spare vacancies. Answers "
+        "the scenario with `notes` on what could not be placed.",
+        request=FromPlanSerializer,
+        responses={201: ScenarioSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="from-plan")
+    def from_plan(self, request):
+        serializer = FromPlanSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            plan = capacity.plan(data["plan"], span_limits=span_limits())
+        except capacity.CapacityError as bad:
+            return Response({f"plan.{bad.field}": [bad.message]}, status=400)
+        scenario, notes = scenarios.scenario_from_plan(
+            actor=request.user, name=data["name"], wanted=plan.by_role, root=data.get("root")
+        )
+        fresh = self.get_queryset().get(pk=scenario.pk)
+        return Response({**self.get_serializer(fresh).data, "notes": notes}, status=201)
 
     @extend_schema(summary="What the draft changes, and conflicts with the live tree",
                    responses=DiffSerializer)  # fmt: skip

@@ -190,6 +190,7 @@ def test_foundation_benchmarks(framework, client):
         rows += chart_rows(size, client)
         rows += dashboard_rows(size, client)
         rows += readiness_rows(size, client)
+        rows += scenario_rows(size)
         rows += api_rows(size, client)
 
         managers = Position.objects.filter(role__code="advocate-manager")
@@ -297,6 +298,35 @@ def readiness_rows(size: int, client) -> list[tuple]:
             ("the career ladder (/roles/)", "/roles/"),
         ],
     )
+
+
+def scenario_rows(size: int) -> list[tuple]:
+    """A scenario of the whole organization: draft it (copy every position), edit it (move a
+    team lead's team to another manager), diff it, apply it."""
+    from staffing import scenarios
+
+    admin = get_user_model().objects.get(username="admin")
+    rows = []
+    scenario, ms, queries = measure(
+        lambda: scenarios.scenario_create(actor=admin, name="Bench", root=None)
+    )
+    rows.append((size, "scenario: draft the whole org (copy)", ms, queries))
+    lead = scenario.positions.filter(role__code="team-lead").order_by("-pk").first()
+    manager = (
+        scenario.positions.filter(role__code="advocate-manager")
+        .exclude(pk=lead.parent_id)
+        .order_by("pk")
+        .first()
+    )
+    scenarios.draft_move(actor=admin, scenario=scenario, position=lead, new_parent=manager)
+    found, ms, queries = measure(lambda: scenarios.diff(scenario))
+    assert [r.pk for r in found.moved] == [lead.pk]
+    rows.append((size, "scenario: diff (changes, headcount, findings)", ms, queries))
+    summary, ms, queries = measure(lambda: scenarios.scenario_apply(actor=admin, scenario=scenario))
+    assert summary == {"moved": 1}, summary
+    rows.append((size, "scenario: apply (conflict check + one team move)", ms, queries))
+    assert tree_check().ok
+    return rows
 
 
 def read_all(response):

@@ -214,7 +214,14 @@ CELERY_BROKER_CONNECTION_TIMEOUT = float(os.environ.get("CELERY_BROKER_CONNECTIO
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = env_bool(
     "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP", True
 )
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 5}
+# max_retries 0: a producer whose broker is down gives up at once instead of waiting out
+# kombu's connection retries (2 s with kombu 5.7); the edit has committed and the sweep
+# catches up. The worker's own connection retries are set by Celery, not by these.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "socket_timeout": 5,
+    "max_retries": 0,
+}
 CELERY_TIMEZONE = TIME_ZONE
 
 # Span-of-control findings: a burst of edits within this many seconds becomes one job; a

@@ -313,7 +313,9 @@ class ScenarioDiff:
 
 
 def _rows(scenario: Scenario) -> list[ScenarioPosition]:
-    return list(scenario.positions.select_related("role__tier", "squad", "location", "holder"))
+    """Every row of the draft, without its related objects: at 100,000 positions, loading
+    them would make five objects per row. The few rows that are shown load theirs."""
+    return list(scenario.positions.all())
 
 
 def diff(scenario: Scenario) -> ScenarioDiff:
@@ -449,16 +451,29 @@ def conflicts(scenario: Scenario, rows=None) -> list[str]:
     changes too (a position the draft changes, moves or removes, or a parent it adds under)."""
     rows = rows if rows is not None else _rows(scenario)
     by_id = {r.pk: r for r in rows}
-    sources = {r.source_id for r in rows if r.source_id is not None}
+    names = ("parent", *FIELDS)
+    touched_rows = []
+    for r in rows:  # what the draft changes, found without the live tree
+        if r.source_id is None:
+            parent = by_id.get(r.parent_id)
+            if parent is not None and parent.source_id:
+                touched_rows.append(parent)
+            continue
+        mine = (_parent_source(r, by_id, scenario), *(_now(r, n) for n in FIELDS))
+        if r.removed or mine != (r.base_parent, *(_base(r, n) for n in FIELDS)):
+            touched_rows.append(r)
+    sources = {r.source_id for r in touched_rows}
     live = {
         p[0]: p
         for p in Position.objects.filter(pk__in=sources).values_list(
             "pk", "parent_id", "title", "role_id", "squad_id", "location_id", "holder_id", "status"
         )
     }
-    names = ("parent", *FIELDS)
+    touched_ids = {r.pk for r in touched_rows}
     found = []
     for r in rows:
+        if r.source_id is not None and r.pk not in touched_ids:
+            continue
         if r.source_id is None:
             parent = by_id.get(r.parent_id)
             if parent is not None and parent.source_id and parent.source_id not in live:

@@ -16,8 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db import connection, transaction
 from django.utils import timezone
 
 from roles.models import Role
@@ -105,7 +104,41 @@ def scenario_create(
     return scenario
 
 
+_PG_COPY = """
+INSERT INTO {draft} (scenario_id, source_id, title, role_id, squad_id, location_id, holder_id,
+                     status, removed, base_parent, base_title, base_role, base_squad,
+                     base_location, base_holder, base_status)
+SELECT %s, p.id, p.title, p.role_id, p.squad_id, p.location_id, p.holder_id, p.status, FALSE,
+       CASE WHEN p.id = %s THEN NULL ELSE p.parent_id END, p.title, p.role_id, p.squad_id,
+       p.location_id, p.holder_id, p.status
+FROM {position} p WHERE {where}
+"""
+_PG_PARENTS = """
+UPDATE {draft} AS d SET parent_id = up.id
+FROM {draft} AS up
+WHERE d.scenario_id = %s AND up.scenario_id = %s AND up.source_id = d.base_parent
+"""
+
+
 def _copy_live(scenario: Scenario, root: Position | None) -> None:
+    """The live positions under ``root`` into the draft. On PostgreSQL two statements that
+    never leave the database (100,000 positions in a few seconds); elsewhere in Python."""
+    if connection.vendor == "postgresql":
+        draft, position = ScenarioPosition._meta.db_table, Position._meta.db_table
+        where, params = "TRUE", []
+        if root is not None:
+            root = Position.objects.get(pk=root.pk)
+            where, params = "p.tree_id = %s AND p.lft >= %s AND p.lft < %s", [
+                root.tree_id, root.lft, root.rght,
+            ]  # fmt: skip
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _PG_COPY.format(draft=draft, position=position, where=where),
+                [scenario.pk, root.pk if root else None, *params],
+            )
+            cursor.execute(f"ANALYZE {draft}")  # fresh rows: plan the join on real counts
+            cursor.execute(_PG_PARENTS.format(draft=draft), [scenario.pk, scenario.pk])
+        return
     live = Position.objects.all() if root is None else Position.objects.subtree_of(root)
     rows = list(
         live.order_by("tree_id", "lft").values_list(
@@ -127,12 +160,30 @@ def _copy_live(scenario: Scenario, root: Position | None) -> None:
         ],
         batch_size=5000,
     )  # fmt: skip
-    del made
-    # every copy's parent is the copy of its live parent: one UPDATE, an indexed lookup each
-    copies = ScenarioPosition.objects.filter(scenario=scenario)
-    copies.filter(base_parent__isnull=False).update(
-        parent=Subquery(copies.filter(source_id=OuterRef("base_parent")).values("pk")[:1])
+    by_source = {row.source_id: row.pk for row in made}
+    _set_parents(
+        [(row.pk, by_source[row.base_parent]) for row in made if row.base_parent in by_source]
     )
+
+
+def _set_parents(pairs: list[tuple[int, int]]) -> None:
+    """Set ``parent_id`` of many draft rows: on PostgreSQL one UPDATE joined to a VALUES
+    list per 5,000 rows (a correlated subquery can take minutes on a table the planner has
+    no statistics for yet); elsewhere Django's bulk_update."""
+    if connection.vendor == "postgresql":
+        table = ScenarioPosition._meta.db_table
+        with connection.cursor() as cursor:
+            for start in range(0, len(pairs), 5000):
+                chunk = pairs[start : start + 5000]
+                values = ", ".join(["(%s, %s)"] * len(chunk))
+                cursor.execute(
+                    f'UPDATE "{table}" AS sp SET parent_id = v.parent '
+                    f"FROM (VALUES {values}) AS v(id, parent) WHERE sp.id = v.id",
+                    [n for pair in chunk for n in pair],
+                )
+        return
+    rows = [ScenarioPosition(pk=pk, parent_id=parent) for pk, parent in pairs]
+    ScenarioPosition.objects.bulk_update(rows, ["parent"], batch_size=1000)
 
 
 def _copy_scenario(scenario: Scenario, other: Scenario) -> None:
@@ -143,10 +194,8 @@ def _copy_scenario(scenario: Scenario, other: Scenario) -> None:
         r.pk, r.scenario = None, scenario
     made = ScenarioPosition.objects.bulk_create(rows, batch_size=5000)
     new_id = {old: new.pk for old, new in zip(old_ids, made, strict=True)}
-    for row, parent in zip(made, parents, strict=True):
-        row.parent_id = new_id.get(parent)
-    ScenarioPosition.objects.bulk_update(
-        [r for r in made if r.parent_id], ["parent"], batch_size=5000
+    _set_parents(
+        [(row.pk, new_id[parent]) for row, parent in zip(made, parents, strict=True) if parent]
     )
 
 

@@ -104,6 +104,8 @@ def agents_for_queue(
     traffic = contacts_per_hour * handle_s / 3600 / concurrency
     if traffic == 0:
         return QueueResult(0, 0.0, 1.0, 0.0, 0.0, 0.0)
+    if traffic / max_occupancy > MAX_AGENTS:  # before any loop: Erlang B is O(agents)
+        raise CapacityError("contacts_per_hour", "needs more than 100,000 agents")
     agents = max(1, math.floor(traffic) + 1, math.ceil(traffic / max_occupancy))
     while service_level(agents, traffic, handle_s, target_s) < target_share:
         agents += 1
@@ -134,7 +136,10 @@ def agents_for_backlog(
     _check("hours_per_day", hours_per_day, low=0, high=24, strict=True)
     _check("max_occupancy", max_occupancy, low=0, high=1, strict=True)
     workload = items_per_day * handle_s / 3600
-    return math.ceil(workload / (hours_per_day * max_occupancy) - 1e-9), workload
+    agents = math.ceil(workload / (hours_per_day * max_occupancy) - 1e-9)
+    if agents > MAX_AGENTS:
+        raise CapacityError("items_per_day", "needs more than 100,000 agents")
+    return agents, workload
 
 
 def with_shrinkage(agents: int, shrinkage: float) -> int:

@@ -264,3 +264,13 @@ def test_the_capacity_page_plans_from_the_form_and_names_a_bad_field(framework):
     text = bad.content.decode()
     assert 'name="t1-share" id="t1-share" value="150"' in text and 'aria-invalid="true"' in text
     assert "must be at most 100 %" in text
+
+
+def test_absurd_volumes_are_refused_at_once():
+    with pytest.raises(CapacityError) as refused:
+        capacity.agents_for_queue(
+            contacts_per_hour=1e300, handle_s=300, target_share=0.8, target_s=20
+        )
+    assert refused.value.field == "contacts_per_hour"
+    with pytest.raises(CapacityError):
+        capacity.agents_for_backlog(items_per_day=1e12, handle_s=600)

@@ -361,15 +361,16 @@ class ScenarioDiff:
         return not (self.added or self.removed or self.moved or self.changed)
 
 
-def _rows(scenario: Scenario) -> list[ScenarioPosition]:
+def draft_rows(scenario: Scenario) -> list[ScenarioPosition]:
     """Every row of the draft, without its related objects: at 100,000 positions, loading
     them would make five objects per row. The few rows that are shown load theirs."""
     return list(scenario.positions.all())
 
 
-def diff(scenario: Scenario) -> ScenarioDiff:
-    """What the draft changes against the live organization it was taken from."""
-    rows = _rows(scenario)
+def diff(scenario: Scenario, rows=None) -> ScenarioDiff:
+    """What the draft changes against the live organization it was taken from (``rows``:
+    the draft's rows when the caller has loaded them already)."""
+    rows = rows if rows is not None else draft_rows(scenario)
     by_id = {r.pk: r for r in rows}
     out = ScenarioDiff()
     for r in rows:
@@ -498,7 +499,7 @@ def _findings_delta(rows) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
 def conflicts(scenario: Scenario, rows=None) -> list[str]:
     """Where the live tree changed, since the draft was taken, in a place the draft
     changes too (a position the draft changes, moves or removes, or a parent it adds under)."""
-    rows = rows if rows is not None else _rows(scenario)
+    rows = rows if rows is not None else draft_rows(scenario)
     by_id = {r.pk: r for r in rows}
     names = ("parent", *FIELDS)
     touched_rows = []
@@ -561,7 +562,7 @@ def scenario_apply(*, actor, scenario: Scenario) -> dict:
     with tree_transaction():
         scenario = Scenario.objects.select_for_update().get(pk=scenario.pk)
         _require_author(actor, scenario)
-        rows = _rows(scenario)
+        rows = draft_rows(scenario)
         found = conflicts(scenario, rows)
         if found:
             raise ValidationError(
@@ -698,7 +699,6 @@ def scenario_from_plan(
                         scenario=scenario, parent=parent, title=role.name, role=role,
                         status=Position.Status.OPEN,
                     )  # fmt: skip
-                    added.role = role
                     rows.append(added)
                     kids[parent.pk] += 1
             elif gap < 0:

@@ -106,7 +106,8 @@ class DiffSerializer(serializers.Serializer):
 
 
 def diff_data(scenario: Scenario) -> dict:
-    found = scenarios.diff(scenario)
+    rows = scenarios.draft_rows(scenario)  # loaded once for the diff and the conflicts
+    found = scenarios.diff(scenario, rows)
     brief = lambda r: {"id": r.pk, "source": r.source_id, "title": r.title}  # noqa: E731
     return {
         "added": [brief(r) for r in found.added],
@@ -119,7 +120,7 @@ def diff_data(scenario: Scenario) -> dict:
         },
         "findings_new": [{"position": t, "message": m} for t, m in found.findings_new],
         "findings_gone": [{"position": t, "message": m} for t, m in found.findings_gone],
-        "conflicts": scenarios.conflicts(scenario)
+        "conflicts": scenarios.conflicts(scenario, rows)
         if scenario.status == Scenario.Status.DRAFT
         else [],
     }

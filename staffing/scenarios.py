@@ -199,7 +199,9 @@ def _copy_scenario(scenario: Scenario, other: Scenario) -> None:
     )
 
 
-def _draft_row(scenario: Scenario, row) -> ScenarioPosition:
+def _draft_row(scenario: Scenario, row, *, actor=None, changing: bool = False):
+    """The draft's row ``row`` (an id or a row), locked; with ``changing``, refused when it
+    copies the actor's own position, which they cannot change in the live tree either."""
     pk = row.pk if isinstance(row, ScenarioPosition) else row
     found = (
         ScenarioPosition.objects.select_for_update()
@@ -208,7 +210,34 @@ def _draft_row(scenario: Scenario, row) -> ScenarioPosition:
     )
     if found is None:
         raise _refuse("position", f"No position {pk} in this draft.")
+    if changing and found.source_id is not None and not may_change(scope_for(actor), found):
+        raise PermissionDenied(f"{found.title} is your own position; it is changed from above.")
     return found
+
+
+def may_change(scope, row: ScenarioPosition) -> bool:
+    """Whether a scope may change, move or remove a draft row: any row but the one copying
+    the viewer's own position (as in the live tree)."""
+    return scope.edits_all or row.source_id is None or row.source_id != getattr(scope.root, "pk", 0)
+
+
+def visible_scenarios(user, scope):
+    """The scenarios ``user`` sees: their own; everyone's for admins and HR."""
+    rows = Scenario.objects.select_related("created_by")
+    return rows if scope.sees_all else rows.filter(created_by=user)
+
+
+def draft_shape(scenario: Scenario) -> tuple["Shape", dict[int, tuple[int | None, int | None]]]:
+    """The draft's tree as a :class:`Shape` (one query, tuples only), and each row's
+    (live source, base parent) to tell a moved row."""
+    rows = scenario.positions.filter(removed=False).values_list(
+        "pk", "parent_id", "role_id", "holder_id", "title", "source_id", "base_parent"
+    )
+    nodes, sources = {}, {}
+    for pk, parent, role, holder, title, source, base_parent in rows:
+        nodes[pk] = (parent, role, holder is not None, title)
+        sources[pk] = (source, base_parent)
+    return Shape(nodes), sources
 
 
 def draft_add(
@@ -240,7 +269,7 @@ def draft_update(*, actor, scenario: Scenario, position, **changes) -> ScenarioP
         raise _refuse("position", f"These cannot be changed: {', '.join(sorted(unknown))}.")
     with transaction.atomic():
         _require_author(actor, scenario)
-        row = _draft_row(scenario, position)
+        row = _draft_row(scenario, position, actor=actor, changing=True)
         if "holder" in changes:
             person = changes.pop("holder")
             if person is not None:
@@ -276,7 +305,7 @@ def draft_move(*, actor, scenario: Scenario, position, new_parent) -> ScenarioPo
     """Make a draft position (with its team) report to ``new_parent`` (None: the top)."""
     with transaction.atomic():
         _require_author(actor, scenario)
-        row = _draft_row(scenario, position)
+        row = _draft_row(scenario, position, actor=actor, changing=True)
         target = _draft_row(scenario, new_parent) if new_parent is not None else None
         if target is not None:
             parents = dict(
@@ -303,7 +332,7 @@ def draft_remove(*, actor, scenario: Scenario, position, reports: str = "refuse"
     (``reports="move_up"``) or, by default, the removal is refused while it has any."""
     with transaction.atomic():
         _require_author(actor, scenario)
-        row = _draft_row(scenario, position)
+        row = _draft_row(scenario, position, actor=actor, changing=True)
         children = ScenarioPosition.objects.filter(scenario=scenario, parent=row, removed=False)
         if children.exists():
             if reports != "move_up":
@@ -425,49 +454,61 @@ def _headcount_delta(rows) -> dict[str, list[tuple[str, int, int]]]:
     return out
 
 
-def _judge_tree(nodes: dict[int, tuple]) -> set[tuple[str, str, str]]:
-    """Span findings of a tree given as {id: (parent id, role id, filled, title)}: a set of
-    (title, kind, message), judged as the live engine judges."""
-    rules = spans.load_rules()
-    role_names = dict(Role.objects.values_list("pk", "name"))
-    children: dict[int | None, list[int]] = defaultdict(list)
-    for pk, (parent, *_rest) in nodes.items():
-        children[parent].append(pk)
-    team_all: dict[int, int] = {}
-    team_filled: dict[int, int] = {}
-    order, stack = [], [pk for pk, (parent, *_r) in nodes.items() if parent not in nodes]
-    while stack:  # depth first, then sizes bottom-up
-        pk = stack.pop()
-        order.append(pk)
-        stack.extend(children.get(pk, ()))
-    for pk in reversed(order):
-        kids = children.get(pk, ())
-        team_all[pk] = sum(1 + team_all[k] for k in kids)
-        team_filled[pk] = sum(int(nodes[k][2]) + team_filled[k] for k in kids)
-    found = set()
-    for pk, (_parent, role_id, filled, title) in nodes.items():
-        rule = rules.get(role_id)
-        if rule is None:
-            continue
-        kids = children.get(pk, ())
-        measured = spans.Measured(
-            pk, title, filled, len(kids), sum(int(nodes[k][2]) for k in kids), team_all[pk],
-            team_filled[pk],
-        )  # fmt: skip
-        for finding in spans.judge(measured, rule):
-            found.add((title, finding.kind, finding.message))
-        if rule.allowed:
-            for k in kids:
-                if nodes[k][1] not in rule.allowed:
-                    found.add(
-                        (
-                            nodes[k][3],
-                            "report_not_allowed",
-                            f"A {role_names.get(nodes[k][1])} reports to {title}, whose rule "
-                            f"allows only these direct reports: {', '.join(rule.allowed_names)}.",
-                        )
-                    )
-    return found
+@dataclass
+class Shape:
+    """A tree given as {id: (parent id, role id, filled, title)}, with each node's direct
+    reports and the size of everything below it (filled and in all)."""
+
+    nodes: dict[int, tuple]
+    children: dict[int | None, list[int]] = field(default_factory=lambda: defaultdict(list))
+    team_all: dict[int, int] = field(default_factory=dict)
+    team_filled: dict[int, int] = field(default_factory=dict)
+
+    def __post_init__(self):
+        nodes, children = self.nodes, self.children
+        for pk, (parent, *_rest) in nodes.items():
+            children[parent].append(pk)
+        order, stack = [], [pk for pk, (parent, *_r) in nodes.items() if parent not in nodes]
+        while stack:  # depth first, then sizes bottom-up
+            pk = stack.pop()
+            order.append(pk)
+            stack.extend(children.get(pk, ()))
+        for pk in reversed(order):
+            kids = children.get(pk, ())
+            self.team_all[pk] = sum(1 + self.team_all[k] for k in kids)
+            self.team_filled[pk] = sum(int(nodes[k][2]) + self.team_filled[k] for k in kids)
+
+    def judge(self, only=None, *, rules=None, role_names=None) -> list[spans.Computed]:
+        """Span findings as the live engine judges them: of ``only`` (every node by default)
+        as managers, and of their direct reports that their rule does not allow."""
+        rules = spans.load_rules() if rules is None else rules
+        if role_names is None:
+            role_names = dict(Role.objects.values_list("pk", "name"))
+        nodes, children = self.nodes, self.children
+        found = []
+        for pk in self.nodes if only is None else only:
+            _parent, role_id, filled, title = nodes[pk]
+            rule = rules.get(role_id)
+            if rule is None:
+                continue
+            kids = children.get(pk, ())
+            measured = spans.Measured(
+                pk, title, filled, len(kids), sum(int(nodes[k][2]) for k in kids),
+                self.team_all[pk], self.team_filled[pk],
+            )  # fmt: skip
+            found += spans.judge(measured, rule)
+            if rule.allowed:
+                found += [
+                    spans.misplaced(k, nodes[k][3], role_names.get(nodes[k][1]), title, rule)
+                    for k in kids
+                    if nodes[k][1] not in rule.allowed
+                ]
+        return found
+
+
+def _judge_tree(nodes: dict[int, tuple], **loaded) -> set[tuple[str, str, str]]:
+    """Span findings of a whole tree as a set of (title, kind, message)."""
+    return {(f.position_title, f.kind, f.message) for f in Shape(nodes).judge(**loaded)}
 
 
 def _findings_delta(rows) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -487,7 +528,11 @@ def _findings_delta(rows) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
         for r in rows
         if not r.removed
     }
-    before, after = _judge_tree(base), _judge_tree(draft)
+    loaded = {
+        "rules": spans.load_rules(),
+        "role_names": dict(Role.objects.values_list("pk", "name")),
+    }
+    before, after = _judge_tree(base, **loaded), _judge_tree(draft, **loaded)
     new = sorted((t, m) for t, _k, m in after - before)
     gone = sorted((t, m) for t, _k, m in before - after)
     return new, gone

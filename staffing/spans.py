@@ -432,20 +432,25 @@ def evaluate(
             rule = rules[parent_role]
             if role_id in rule.allowed:
                 continue
-            text = (
-                f"A {role_name} reports to {parent_title} ({rule.role_name}), whose rule "
-                f"allows only these direct reports: {', '.join(rule.allowed_names)}."
-            )
-            finding = Computed(
-                position_id=pk,
-                kind=Kind.REPORT_NOT_ALLOWED,
-                position_title=title,
-                rule_id=rule.id,
-                severity=Severity.WARNING,
-                message=text[:300],
-            )
+            finding = misplaced(pk, title, role_name, parent_title, rule)
             computed[finding.key] = finding
     return computed, checked
+
+
+def misplaced(pk: int, title: str, role_name: str, parent_title: str, rule: Rule) -> Computed:
+    """The finding of a position whose role its manager's rule does not allow as a report."""
+    text = (
+        f"A {role_name} reports to {parent_title} ({rule.role_name}), whose rule "
+        f"allows only these direct reports: {', '.join(rule.allowed_names)}."
+    )
+    return Computed(
+        position_id=pk,
+        kind=Kind.REPORT_NOT_ALLOWED,
+        position_title=title,
+        rule_id=rule.id,
+        severity=Severity.WARNING,
+        message=text[:300],
+    )
 
 
 # --- writing ------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from staffing import scenario_views as sv
 from staffing import views
 
 urlpatterns = [
@@ -12,4 +13,13 @@ urlpatterns = [
     path("chart/people/", views.people_search, name="chart-people"),
     path("chart/holders/<slug:code>/", views.role_holders, name="role-holders"),
     path("capacity/", views.capacity_page, name="capacity"),
+    path("scenarios/", sv.scenario_list, name="scenarios"),
+    path("scenarios/from-plan/", sv.scenario_from_plan_page, name="scenario-plan-draft"),
+    path("scenarios/<int:pk>/", sv.scenario_page, name="scenario"),
+    path("scenarios/<int:pk>/diff/", sv.scenario_diff_page, name="scenario-compare"),
+    path("scenarios/<int:pk>/apply/", sv.scenario_apply_page, name="scenario-make-live"),
+    path("scenarios/<int:pk>/search/", sv.draft_search, name="scenario-search"),
+    path("scenarios/<int:pk>/p/<int:row>/children/", sv.draft_children, name="draft-children"),
+    path("scenarios/<int:pk>/p/<int:row>/<slug:action>/", sv.draft_edit, name="draft-edit"),
+    path("scenarios/<int:pk>/<slug:verb>/", sv.scenario_close_page, name="scenario-close"),
 ]

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from roles.models import Role
@@ -261,6 +262,8 @@ def chart_edit(request, pk: int, action: str):
             "heading": ACTIONS[action].format(title=position.title),
             "root": request.POST.get("root") or request.GET.get("root", ""),
             "can_top": scope.edits_all,
+            "post_url": reverse("chart-edit", args=[position.pk, action]),
+            "pick_url": reverse("chart-search"),
         },
     )
 
@@ -441,6 +444,8 @@ def capacity_page(request):
             "by_role": [(roles.get(code, code), n) for code, n in plan.by_role.items()]
             if plan
             else [],
+            "scope": request_scope(request),
+            "may_draft": request_scope(request).edits_all or request_scope(request).root,
         },
         status=400 if error else 200,
     )

@@ -4,6 +4,7 @@
 through :mod:`staffing.scenarios`; its refusals answer 400, 403 or 409 (a conflict with
 the live tree lists every conflict)."""
 
+from django.db import transaction
 from django.db.models import Count, Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -142,12 +143,8 @@ class ScenarioViewSet(
     queryset = Scenario.objects.none()
 
     def get_queryset(self):
-        scope = request_scope(self.request)
-        rows = Scenario.objects.select_related("created_by").annotate(
-            position_count=Count("positions", filter=Q(positions__removed=False))
-        )
-        if not scope.sees_all:
-            rows = rows.filter(created_by=self.request.user)
+        rows = scenarios.visible_scenarios(self.request.user, request_scope(self.request))
+        rows = rows.annotate(position_count=Count("positions", filter=Q(positions__removed=False)))
         return rows.order_by("-updated_at", "-pk")
 
     def _scenario(self) -> Scenario:
@@ -286,11 +283,15 @@ class ScenarioViewSet(
             for k, v in serializer.validated_data.items()
             if k in ("title", "role", "squad", "location", "status", "holder")
         }
-        row = scenarios.draft_update(actor=request.user, scenario=scenario, position=row, **changes)
-        if "parent_id" in serializer.validated_data:
-            parent = serializer.validated_data["parent_id"]
-            row = scenarios.draft_move(
-                actor=request.user, scenario=scenario, position=row,
-                new_parent=self._row(scenario, parent) if parent else None,
-            )  # fmt: skip
+        with transaction.atomic():  # fields and manager together, or neither
+            if changes:
+                row = scenarios.draft_update(
+                    actor=request.user, scenario=scenario, position=row, **changes
+                )
+            if "parent_id" in serializer.validated_data:
+                parent = serializer.validated_data["parent_id"]
+                row = scenarios.draft_move(
+                    actor=request.user, scenario=scenario, position=row,
+                    new_parent=self._row(scenario, parent) if parent else None,
+                )  # fmt: skip
         return Response(DraftPositionSerializer(row, context={"request": request}).data)

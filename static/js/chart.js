@@ -176,7 +176,7 @@
     if (!item) return;
     event.preventDefault();
     const id = dragged.dataset.id;
-    htmx.ajax("POST", `/chart/${id}/move/`, {
+    htmx.ajax("POST", `${chart().dataset.prefix || "/chart/"}${id}/move/`, {
       source: dragged,
       target: "#chart-dialog-body",
       values: { new_parent: item.dataset.id, root: chart().dataset.root || "" },

@@ -583,6 +583,7 @@ def _comparison(scenario: Scenario) -> dict:
         "moved": moved,
         "changed": changed,
         "headcount": headcount,
+        "headcount_changes": any(lines for _dim, lines in headcount),
         "listed": LISTED,
         "conflicts": scenarios.conflicts(scenario, rows)
         if scenario.status == Scenario.Status.DRAFT

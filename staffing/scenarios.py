@@ -499,7 +499,9 @@ class Shape:
             found += spans.judge(measured, rule)
             if rule.allowed:
                 found += [
-                    spans.misplaced(k, nodes[k][3], role_names.get(nodes[k][1]), title, rule)
+                    spans.misplaced_finding(
+                        k, nodes[k][3], role_names.get(nodes[k][1]), title, rule
+                    )
                     for k in kids
                     if nodes[k][1] not in rule.allowed
                 ]

@@ -432,12 +432,14 @@ def evaluate(
             rule = rules[parent_role]
             if role_id in rule.allowed:
                 continue
-            finding = misplaced(pk, title, role_name, parent_title, rule)
+            finding = misplaced_finding(pk, title, role_name, parent_title, rule)
             computed[finding.key] = finding
     return computed, checked
 
 
-def misplaced(pk: int, title: str, role_name: str, parent_title: str, rule: Rule) -> Computed:
+def misplaced_finding(
+    pk: int, title: str, role_name: str, parent_title: str, rule: Rule
+) -> Computed:
     """The finding of a position whose role its manager's rule does not allow as a report."""
     text = (
         f"A {role_name} reports to {parent_title} ({rule.role_name}), whose rule "

@@ -333,3 +333,50 @@ def test_a_director_plans_capacity_from_the_form(page, live_server, framework):
     page.get_by_role("button", name="Plan").click()
     expect(page.get_by_role("alert")).to_contain_text("must be at most 100 %")
     expect(page.get_by_label("t1: share of volume (%)")).to_have_attribute("aria-invalid", "true")
+
+
+def test_a_manager_drafts_a_scenario_moves_a_team_compares_and_applies_it(
+    page, live_server, framework
+):
+    demo.seed(org="synapse")
+    manager = Position.objects.get(holder__user__username="manager")
+    lead_a, lead_b, _lead_c = manager.get_children().order_by("title")
+    direct_a = lead_a.get_children().count()
+    team_b = lead_b.get_children().count()
+    page.set_viewport_size({"width": 1280, "height": 2600})
+    log_in(page, live_server, "manager")
+
+    page.get_by_role("link", name="Scenarios").click()
+    page.get_by_label("Name").fill("One lead fewer")
+    page.get_by_role("button", name="Draft it").click()
+    expect(page.get_by_role("note", name="Scenario")).to_contain_text("Draft")
+    expect(page.get_by_role("heading", level=1)).to_have_text("One lead fewer")
+
+    # the same editor as the live chart: drag Lead B's team onto Lead A, in the draft only
+    card = lambda title: page.locator(".pcard", has=page.get_by_text(title, exact=True))  # noqa: E731
+    card(lead_b.title).drag_to(card(lead_a.title))
+    status = page.locator("#chart-status")
+    expect(status).to_contain_text(f"Moved {lead_b.title} and its team in the draft.")
+    expect(card(lead_a.title).locator(".counts")).to_contain_text(f"{direct_a + 1} direct")
+    expect(card(lead_b.title).locator(".draft-mark")).to_have_text("moved")
+    assert Position.objects.get(pk=lead_b.pk).parent_id == manager.pk  # live is untouched
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "scenario-draft.png", full_page=True)
+
+    page.get_by_role("link", name="Compare with live and apply").click()
+    moved = page.locator("#diff-moved")
+    expect(moved).to_contain_text(lead_b.title)
+    expect(moved.get_by_role("row", name=re.compile(lead_b.title))).to_contain_text(lead_a.title)
+    expect(page.locator("#diff-summary")).to_contain_text("1 moved")
+    page.screenshot(path=ARTIFACTS / "scenario-diff.png", full_page=True)
+
+    page.get_by_role("button", name="Apply to the live organization").click()
+    expect(page.locator(".messages")).to_contain_text("Applied “One lead fewer”")
+    expect(page.get_by_role("tree", name="Reporting lines")).to_be_visible()
+    live_a = page.locator(f"#pos-{lead_a.pk} > .pcard")
+    expect(live_a.locator(".counts")).to_contain_text(f"{direct_a + 1} direct")
+    expect(live_a.locator(".counts")).to_contain_text(
+        f"{direct_a + 1 + team_b + lead_a.get_descendant_count() - direct_a} in team"
+    )
+    assert Position.objects.get(pk=lead_b.pk).parent_id == lead_a.pk
+    page.screenshot(path=ARTIFACTS / "scenario-applied.png", full_page=True)

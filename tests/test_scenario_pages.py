@@ -140,6 +140,7 @@ def test_apply_refused_with_the_conflicts_changes_nothing(api_org: Org):
     diff = client.get(f"/scenarios/{scenario.pk}/diff/").content.decode()
     assert "Conflicts with the live organization (1)" in diff
     assert "Lead B: its manager has changed" in diff and 'disabled aria-disabled="true"' in diff
+    assert "stays the same" in diff  # a move changes no headcount
     refused = client.post(f"/scenarios/{scenario.pk}/apply/")
     assert refused.status_code == 409
     assert "Nothing was applied" in refused.content.decode()

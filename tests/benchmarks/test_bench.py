@@ -190,7 +190,7 @@ def test_foundation_benchmarks(framework, client):
         rows += chart_rows(size, client)
         rows += dashboard_rows(size, client)
         rows += readiness_rows(size, client)
-        rows += scenario_rows(size)
+        rows += scenario_rows(size, client)
         rows += api_rows(size, client)
 
         managers = Position.objects.filter(role__code="advocate-manager")
@@ -300,13 +300,25 @@ def readiness_rows(size: int, client) -> list[tuple]:
     )
 
 
-def scenario_rows(size: int) -> list[tuple]:
+def scenario_rows(size: int, client) -> list[tuple]:
     """A scenario of the whole organization: draft it (copy every position), edit it (move a
-    team lead's team to another manager), diff it, apply it."""
+    team lead's team to another manager), diff it, see it in the pages, apply it. Then a
+    director's part drafted and compared from the pages."""
     from staffing import scenarios
 
     admin = get_user_model().objects.get(username="admin")
+    client.force_login(admin)
     rows = []
+    director = Position.objects.filter(role__code="director").order_by("lft").first()
+    part, ms, queries = measure(
+        lambda: scenarios.scenario_create(actor=admin, name="Part", root=director)
+    )
+    rows.append((size, f"scenario: draft a director's part ({part.positions.count()})", ms,
+                 queries))  # fmt: skip
+    rows += timed_gets(size, client, [
+        ("scenario page: a director's part in the editor", f"/scenarios/{part.pk}/"),
+        ("scenario page: a director's part against live", f"/scenarios/{part.pk}/diff/"),
+    ])  # fmt: skip
     scenario, ms, queries = measure(
         lambda: scenarios.scenario_create(actor=admin, name="Bench", root=None)
     )
@@ -322,6 +334,10 @@ def scenario_rows(size: int) -> list[tuple]:
     found, ms, queries = measure(lambda: scenarios.diff(scenario))
     assert [r.pk for r in found.moved] == [lead.pk]
     rows.append((size, "scenario: diff (changes, headcount, findings)", ms, queries))
+    rows += timed_gets(size, client, [
+        ("scenario page: the whole org in the editor", f"/scenarios/{scenario.pk}/"),
+        ("scenario page: the whole org against live", f"/scenarios/{scenario.pk}/diff/"),
+    ])  # fmt: skip
     summary, ms, queries = measure(lambda: scenarios.scenario_apply(actor=admin, scenario=scenario))
     assert summary == {"moved": 1}, summary
     rows.append((size, "scenario: apply (conflict check + one team move)", ms, queries))

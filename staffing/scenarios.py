@@ -371,15 +371,15 @@ def scenario_close(*, actor, scenario: Scenario, status: str) -> Scenario:
 
 @dataclass
 class Change:
-    row: ScenarioPosition
+    row: tuple  # a row of draft_rows
     fields: list[str]  # what differs from the base: "parent" for a move, FIELDS otherwise
 
 
 @dataclass
 class ScenarioDiff:
-    added: list[ScenarioPosition] = field(default_factory=list)
-    removed: list[ScenarioPosition] = field(default_factory=list)
-    moved: list[ScenarioPosition] = field(default_factory=list)
+    added: list[tuple] = field(default_factory=list)  # rows of draft_rows
+    removed: list[tuple] = field(default_factory=list)  # rows of draft_rows
+    moved: list[tuple] = field(default_factory=list)  # rows of draft_rows
     changed: list[Change] = field(default_factory=list)
     headcount: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict)
     findings_new: list[tuple[str, str]] = field(default_factory=list)  # title, message
@@ -390,10 +390,24 @@ class ScenarioDiff:
         return not (self.added or self.removed or self.moved or self.changed)
 
 
-def draft_rows(scenario: Scenario) -> list[ScenarioPosition]:
-    """Every row of the draft, without its related objects: at 100,000 positions, loading
-    them would make five objects per row. The few rows that are shown load theirs."""
-    return list(scenario.positions.all())
+ROW_COLUMNS = (
+    "pk", "source_id", "parent_id", "title", "role_id", "squad_id", "location_id", "holder_id",
+    "status", "removed", "base_parent", "base_title", "base_role", "base_squad",
+    "base_location", "base_holder", "base_status",
+)  # fmt: skip
+
+
+NOW, BASE = slice(3, 9), slice(11, 17)  # a row's FIELDS as they are, and as they were
+assert [c.removesuffix("_id") for c in ROW_COLUMNS[NOW]] == list(FIELDS)
+assert [c.removeprefix("base_") for c in ROW_COLUMNS[BASE]] == list(FIELDS)
+
+
+def draft_rows(scenario: Scenario) -> list:
+    """Every row of the draft as plain values (named tuples with the model's attribute
+    names, ids for relations): diff, conflicts and apply read all of them, and at 100,000
+    rows a Django object each would cost several times as much. The few rows that are shown
+    or replayed load their objects."""
+    return list(scenario.positions.values_list(*ROW_COLUMNS, named=True))
 
 
 def diff(scenario: Scenario, rows=None) -> ScenarioDiff:
@@ -412,9 +426,8 @@ def diff(scenario: Scenario, rows=None) -> ScenarioDiff:
             continue
         if _parent_source(r, by_id, scenario) != r.base_parent:
             out.moved.append(r)
-        fields = [name for name in FIELDS if _now(r, name) != _base(r, name)]
-        if fields:
-            out.changed.append(Change(r, fields))
+        if r[NOW] != r[BASE]:  # one comparison for the many rows the draft leaves alone
+            out.changed.append(Change(r, [n for n in FIELDS if _now(r, n) != _base(r, n)]))
     out.headcount = _headcount_delta(rows)
     out.findings_new, out.findings_gone = _findings_delta(rows)
     return out
@@ -434,15 +447,15 @@ def _headcount_delta(rows) -> dict[str, list[tuple[str, int, int]]]:
             "squad": squads.get(squad_id, "No squad"),
         }
 
+    # counted by (role, squad, location) first: a few hundred combinations, not every row
+    was = Counter((r.base_role, r.base_squad, r.base_location) for r in rows if r.source_id)
+    now = Counter((r.role_id, r.squad_id, r.location_id) for r in rows if not r.removed)
     before: dict[str, Counter] = defaultdict(Counter)
     after: dict[str, Counter] = defaultdict(Counter)
-    for r in rows:
-        if r.source_id is not None:
-            for dim, key in keys(r.base_role, r.base_squad, r.base_location).items():
-                before[dim][key] += 1
-        if not r.removed:
-            for dim, key in keys(r.role_id, r.squad_id, r.location_id).items():
-                after[dim][key] += 1
+    for counted, into in ((was, before), (now, after)):
+        for combination, n in counted.items():
+            for dim, key in keys(*combination).items():
+                into[dim][key] += n
     out = {}
     for dim in ("tier", "role", "location", "squad"):
         names = sorted(set(before[dim]) | set(after[dim]))
@@ -556,8 +569,7 @@ def conflicts(scenario: Scenario, rows=None) -> list[str]:
             if parent is not None and parent.source_id:
                 touched_rows.append(parent)
             continue
-        mine = (_parent_source(r, by_id, scenario), *(_now(r, n) for n in FIELDS))
-        if r.removed or mine != (r.base_parent, *(_base(r, n) for n in FIELDS)):
+        if r.removed or r[NOW] != r[BASE] or _parent_source(r, by_id, scenario) != r.base_parent:
             touched_rows.append(r)
     sources = {r.source_id for r in touched_rows}
     live = {
@@ -623,10 +635,14 @@ def scenario_apply(*, actor, scenario: Scenario) -> dict:
     return result
 
 
-def _replay(actor, scenario: Scenario, rows: list[ScenarioPosition]) -> dict:
+def _replay(actor, scenario: Scenario, rows: list) -> dict:
     by_id = {r.pk: r for r in rows}
     live_of: dict[int, int] = {r.pk: r.source_id for r in rows if r.source_id is not None}
     counts = Counter()
+    related = ScenarioPosition.objects.select_related("role", "squad", "location", "holder")
+
+    def full(r) -> ScenarioPosition:  # the row's objects, for the few rows replayed
+        return related.get(pk=r.pk)
 
     def depth(r) -> int:
         d = 0
@@ -639,6 +655,7 @@ def _replay(actor, scenario: Scenario, rows: list[ScenarioPosition]) -> dict:
 
     # 1. positions added in the draft, parents first
     for r in sorted((r for r in rows if r.source_id is None and not r.removed), key=depth):
+        r = full(r)
         made = services.position_create(
             actor=actor, parent=live_parent(r), title=r.title, role=r.role, squad=r.squad,
             location=r.location,
@@ -660,11 +677,9 @@ def _replay(actor, scenario: Scenario, rows: list[ScenarioPosition]) -> dict:
         counts["moved"] += 1
     # 3. title, role, squad, location and vacancy status
     for r in kept:
-        changes = {
-            n: getattr(r, n)
-            for n in ("title", "role", "squad", "location")
-            if _now(r, n) != _base(r, n)
-        }
+        changes = {n for n in ("title", "role", "squad", "location") if _now(r, n) != _base(r, n)}
+        if changes:
+            changes = {n: getattr(full(r), n) for n in changes}
         if not r.holder_id and r.status != r.base_status and r.base_holder is None:
             changes["status"] = r.status
         if changes:
@@ -683,7 +698,8 @@ def _replay(actor, scenario: Scenario, rows: list[ScenarioPosition]) -> dict:
     for r in moving:
         if r.holder_id:
             services.person_assign(
-                actor=actor, person=r.holder, position=Position.objects.get(pk=live_of[r.pk]),
+                actor=actor, person=Person.objects.get(pk=r.holder_id),
+                position=Position.objects.get(pk=live_of[r.pk]),
                 start_date=today, note=f"Scenario “{scenario.name}”",
             )  # fmt: skip
             counts["filled"] += 1

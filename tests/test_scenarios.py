@@ -243,7 +243,11 @@ def test_a_plan_becomes_a_draft_with_positions_under_managers_with_room(api_org:
         actor=director, name="From the plan", wanted={"advocate": have + 6, "team-lead": 3}
     )
     found = scenarios.diff(scenario)
-    added = found.added
+    added = list(
+        ScenarioPosition.objects.filter(pk__in=[r.pk for r in found.added]).select_related(
+            "role", "parent__role"
+        )
+    )
     assert sorted(r.role.code for r in added) == ["advocate"] * 6 + ["team-lead"]
     new_lead = next(r for r in added if r.role.code == "team-lead")
     assert new_lead.parent.role.code == "advocate-manager"

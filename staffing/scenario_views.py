@@ -509,6 +509,21 @@ def _draft_warnings(tree: DraftTree, shown: ScenarioPosition | None) -> list[str
     return [f"{f.position_title}: {f.message}" for f in tree.shape.judge(ids)]
 
 
+@login_required
+@require_POST
+def draft_restore_page(request, pk: int, row: int):
+    """Bring a removed position back into the draft, then show it."""
+    scenario = _scenario(request, pk)
+    try:
+        restored = scenarios.draft_restore(actor=request.user, scenario=scenario, position=row)
+    except (ValidationError, PermissionDenied) as refusal:
+        for message in _refusal_messages(refusal):
+            messages.error(request, message)
+        return redirect("scenario", pk=scenario.pk)
+    messages.success(request, f"{restored.title} is back in the draft, vacant.")
+    return redirect(f"{reverse('scenario', args=[scenario.pk])}?focus={restored.pk}")
+
+
 # --- comparing, applying, closing -------------------------------------------------------------
 
 

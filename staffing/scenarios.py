@@ -350,6 +350,31 @@ def draft_remove(*, actor, scenario: Scenario, position, reports: str = "refuse"
         scenario.save(update_fields=["updated_at"])
 
 
+def draft_restore(*, actor, scenario: Scenario, position) -> ScenarioPosition:
+    """Bring back a position removed from the draft, vacant, under the draft position that
+    copies its live manager (under the draft's top when that one is gone too)."""
+    pk = position.pk if isinstance(position, ScenarioPosition) else position
+    with transaction.atomic():
+        _require_author(actor, scenario)
+        row = (
+            ScenarioPosition.objects.select_for_update()
+            .filter(scenario=scenario, pk=pk, removed=True)
+            .first()
+        )
+        if row is None:
+            raise _refuse("position", f"No removed position {pk} in this draft.")
+        live = scenario.positions.filter(removed=False)
+        parent = live.filter(source_id=row.base_parent).first() if row.base_parent else None
+        if parent is None and row.source_id != scenario.root_id:
+            parent = live.filter(parent__isnull=True).order_by("pk").first()
+        row.removed, row.parent = False, parent
+        if row.status == Position.Status.FILLED:
+            row.status = Position.Status.OPEN  # its holder may be placed elsewhere by now
+        row.save(update_fields=["removed", "parent", "status"])
+        scenario.save(update_fields=["updated_at"])
+    return row
+
+
 def scenario_close(*, actor, scenario: Scenario, status: str) -> Scenario:
     """Discard a draft, or archive a scenario (applied ones stay readable either way)."""
     if status not in (Scenario.Status.DISCARDED, Scenario.Status.ARCHIVED):

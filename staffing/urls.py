@@ -21,5 +21,8 @@ urlpatterns = [
     path("scenarios/<int:pk>/search/", sv.draft_search, name="scenario-search"),
     path("scenarios/<int:pk>/p/<int:row>/children/", sv.draft_children, name="draft-children"),
     path("scenarios/<int:pk>/p/<int:row>/<slug:action>/", sv.draft_edit, name="draft-edit"),
+    path(
+        "scenarios/<int:pk>/removed/<int:row>/restore/", sv.draft_restore_page, name="draft-restore"
+    ),
     path("scenarios/<int:pk>/<slug:verb>/", sv.scenario_close_page, name="scenario-close"),
 ]

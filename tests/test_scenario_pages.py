@@ -219,3 +219,22 @@ def test_a_capacity_plan_becomes_a_draft_and_shows_its_comparison(api_org: Org):
     assert not Scenario.objects.filter(name="Bad").exists()
     hr = session_client(UserFactory(groups=["hr"]))
     assert "Draft a scenario from this plan" not in hr.get("/capacity/").content.decode()
+
+
+def test_a_removed_position_can_be_restored_into_the_draft(api_org: Org):
+    director = holder_user(api_org.positions["director"], "director")
+    client = session_client(director)
+    scenario = draft_for(client)
+    agent = row(scenario, api_org.mine)
+    base = f"/scenarios/{scenario.pk}/p/"
+    changed(client.post(f"{base}{agent.pk}/delete/", {"reports": "refuse"}), "Removed")
+    page = client.get(f"/scenarios/{scenario.pk}/").content.decode()
+    assert "Removed in this draft (1)" in page and "Restore Agent 0" in page
+    response = client.post(f"/scenarios/{scenario.pk}/removed/{agent.pk}/restore/")
+    assert response.url == f"/scenarios/{scenario.pk}/?focus={agent.pk}"
+    agent.refresh_from_db()
+    assert not agent.removed and agent.parent == row(scenario, api_org.positions["lead_a"])
+    assert agent.holder_id is None and agent.status == Position.Status.OPEN
+    assert scenarios.diff(scenario).removed == []
+    again = client.post(f"/scenarios/{scenario.pk}/removed/{agent.pk}/restore/", follow=True)
+    assert "No removed position" in again.content.decode()

@@ -203,6 +203,12 @@ def test_scenarios_over_the_api(api_org: Org):
     assert loop.status_code == 400 and "reporting loop" in str(loop.json())
     refused = client.delete(f"/api/scenarios/{sid}/positions/{lead_a}/")
     assert refused.status_code == 409  # it has reports
+    agent = by_source[api_org.mine.pk]["id"]
+    assert client.delete(f"/api/scenarios/{sid}/positions/{agent}/").status_code == 204
+    back = client.post(f"/api/scenarios/{sid}/positions/{agent}/restore/")
+    assert back.status_code == 200 and back.json()["parent"] == lead_a, back.content
+    again = client.post(f"/api/scenarios/{sid}/positions/{agent}/restore/")
+    assert again.status_code == 400
     diff = client.get(f"/api/scenarios/{sid}/diff/").json()
     assert [r["title"] for r in diff["added"]] == ["Hire"]
     assert [r["title"] for r in diff["moved"]] == ["Lead B"] and diff["conflicts"] == []

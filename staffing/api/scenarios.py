@@ -1,8 +1,8 @@
 """Scenarios over REST: ``/api/scenarios/`` (list, create, detail), ``…/{id}/diff/``,
 ``…/{id}/apply/``, ``…/{id}/discard/``, ``…/{id}/archive/``, and the draft's positions
-(``…/{id}/positions/``, one by one with PATCH, DELETE and ``…/move/``). Every change goes
-through :mod:`staffing.scenarios`; its refusals answer 400, 403 or 409 (a conflict with
-the live tree lists every conflict)."""
+(``…/{id}/positions/``, one by one with PATCH and DELETE, and ``…/restore/`` for a removed
+one). Every change goes through :mod:`staffing.scenarios`; its refusals answer 400, 403 or
+409 (a conflict with the live tree lists every conflict)."""
 
 from django.db import transaction
 from django.db.models import Count, Q
@@ -294,4 +294,15 @@ class ScenarioViewSet(
                     actor=request.user, scenario=scenario, position=row,
                     new_parent=self._row(scenario, parent) if parent else None,
                 )  # fmt: skip
+        return Response(DraftPositionSerializer(row, context={"request": request}).data)
+
+    @extend_schema(
+        summary="Bring a removed position back into the draft (vacant, under its manager's "
+        "copy)", parameters=[position_param], request=None, responses=DraftPositionSerializer,
+    )  # fmt: skip
+    @action(detail=True, methods=["post"], url_path=r"positions/(?P<position_id>\d+)/restore")
+    def restore(self, request, pk=None, position_id=None):
+        row = scenarios.draft_restore(
+            actor=request.user, scenario=self._scenario(), position=int(position_id)
+        )
         return Response(DraftPositionSerializer(row, context={"request": request}).data)

@@ -593,7 +593,7 @@ def _comparison(scenario: Scenario) -> dict:
     ]
     return {
         "diff": found,
-        "added": [(r, by_id.get(r.parent_id)) for r in found.added[:LISTED]],
+        "added": _grouped_additions(found.added, by_id),
         "removed": found.removed[:LISTED],
         "moved": moved,
         "changed": changed,
@@ -604,6 +604,17 @@ def _comparison(scenario: Scenario) -> dict:
         if scenario.status == Scenario.Status.DRAFT
         else [],
     }
+
+
+def _grouped_additions(added: list, by_id: dict) -> list[tuple[str, str, int]]:
+    """Added positions as (title, the manager they go under, how many), in draft order: a
+    plan adds dozens of alike positions under each new team lead."""
+    groups: dict[tuple[str, str], int] = {}
+    for r in added:
+        parent = by_id.get(r.parent_id)
+        key = (r.title, parent.title if parent is not None else "the top")
+        groups[key] = groups.get(key, 0) + 1
+    return [(title, under, n) for (title, under), n in list(groups.items())[:LISTED]]
 
 
 @login_required

@@ -763,6 +763,7 @@ def scenario_from_plan(
         kids: Counter = Counter(r.parent_id for r in rows if r.parent_id)
         top = next((r for r in rows if r.parent_id is None), None)
         have = Counter(r.role.code for r in rows)
+        made: Counter = Counter()
         # the management ladder first (top down), then everyone else
         order = [c for c in reversed(LEADER_ORDER) if c in wanted]
         order += [c for c in wanted if c not in LEADER_ORDER]
@@ -783,8 +784,12 @@ def scenario_from_plan(
                     if not room and above:
                         notes.append(f"A new {role.name} went under {parent.title}: no "
                                      f"{' or '.join(sorted(above))} had room.")  # fmt: skip
+                    made[code] += 1
+                    title = (  # new leaders are told apart: their teams are listed under them
+                        f"{role.name} (new {made[code]})" if code in LEADER_ORDER else role.name
+                    )
                     added = ScenarioPosition.objects.create(
-                        scenario=scenario, parent=parent, title=role.name, role=role,
+                        scenario=scenario, parent=parent, title=title, role=role,
                         status=Position.Status.OPEN,
                     )  # fmt: skip
                     rows.append(added)

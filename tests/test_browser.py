@@ -323,16 +323,25 @@ def test_a_director_plans_capacity_from_the_form(page, live_server, framework):
     heading = page.get_by_role("heading", level=2, name=re.compile(r"^The plan: \d+ people"))
     before = int(re.search(r"(\d+) people", heading.inner_text()).group(1))
     page.get_by_label("phone: volume").fill("480")
-    page.get_by_role("button", name="Plan").click()
+    page.get_by_role("button", name="Plan", exact=True).click()
     expect(heading).not_to_have_text(f"The plan: {before} people")
     after = int(re.search(r"(\d+) people", heading.inner_text()).group(1))
     assert after > before
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "capacity-plan.png", full_page=True)
     page.get_by_label("t1: share of volume (%)").fill("150")
-    page.get_by_role("button", name="Plan").click()
+    page.get_by_role("button", name="Plan", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("must be at most 100 %")
     expect(page.get_by_label("t1: share of volume (%)")).to_have_attribute("aria-invalid", "true")
+
+    # the plan drafted as a scenario of the director's part: its comparison opens
+    page.get_by_label("t1: share of volume (%)").fill("75")
+    page.get_by_role("button", name="Plan", exact=True).click()
+    page.get_by_role("button", name="Draft a scenario from this plan").click()
+    expect(page.locator(".messages")).to_contain_text("from the plan.")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("what changes")
+    expect(page.locator("#diff-summary")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "capacity-scenario.png", full_page=True)
 
 
 def test_a_manager_drafts_a_scenario_moves_a_team_compares_and_applies_it(

@@ -214,6 +214,11 @@ def test_a_capacity_plan_becomes_a_draft_and_shows_its_comparison(api_org: Org):
     assert "Drafted “Sized” from the plan." in diff
     assert scenario.positions.filter(source__isnull=True).count() > 0
     assert re.search(r'id="diff-added"', diff)
+    groups = re.findall(
+        r'<tr><th scope="row">([^<]+)</th><td>([^<]+)</td><td class="num">(\d+)</td>', diff
+    )
+    added = scenario.positions.filter(source__isnull=True)
+    assert sum(int(n) for _t, _u, n in groups) == added.count()
     bad = admin.post("/scenarios/from-plan/", {"name": "Bad", "t1-share": "x"})
     assert bad.status_code == 302 and bad.url.startswith("/capacity/?")
     assert not Scenario.objects.filter(name="Bad").exists()

@@ -256,6 +256,7 @@ def test_a_plan_becomes_a_draft_with_positions_under_managers_with_room(api_org:
     )
     assert sorted(r.role.code for r in added) == ["advocate"] * 6 + ["team-lead"]
     new_lead = next(r for r in added if r.role.code == "team-lead")
+    assert new_lead.title == "Team Lead (new 1)"
     assert new_lead.parent.role.code == "advocate-manager"
     # agents go to the team leads with the fewest reports, the new lead included
     under = Counter(r.parent_id for r in added if r.role.code == "advocate")

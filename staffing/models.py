@@ -546,8 +546,15 @@ class ScenarioPosition(models.Model):
     change made in the draft."""
 
     scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="positions")
+    # kept when the live position is deleted: the draft must still know which one it copied
+    # (to report the deletion as a conflict rather than take the copy for an addition)
     source = models.ForeignKey(
-        Position, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Position,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"

@@ -193,6 +193,12 @@ class DraftTree:
         return now != base_parent
 
 
+@dataclass
+class Above:
+    pk: int
+    title: str
+
+
 def _nodes(request, scenario: Scenario, tree: DraftTree, ids: list[int]) -> dict[int, DraftNode]:
     """Cards of these draft rows (one query for the rows, none for their figures)."""
     scope = request_scope(request)
@@ -204,7 +210,8 @@ def _nodes(request, scenario: Scenario, tree: DraftTree, ids: list[int]) -> dict
         .order_by("title", "pk")
     )
     found: dict[int, list] = {}
-    for finding in shape.judge(ids):
+    managers = {shape.nodes[pk][0] for pk in ids} - {None}  # a card judged as a report too
+    for finding in shape.judge([*ids, *(managers - set(ids))]):
         found.setdefault(finding.position_id, []).append(finding)
     out = {}
     for row in rows:
@@ -279,7 +286,7 @@ def _draft_tree(request, scenario: Scenario, *, root_raw=None, focus_raw=None) -
         "nodes": [n for n in top_nodes if n.position.pk in tops] or top_nodes,
         "root": cards[root].position if root is not None else None,
         "focus": cards[focus].position if focus is not None else None,
-        "breadcrumb": [cards[pk].position for pk in tree.path(root)[:-1] if pk in cards]
+        "breadcrumb": [Above(pk, nodes[pk][3]) for pk in tree.path(root)[:-1]]
         if root is not None
         else [],
         "tree": tree,
@@ -362,12 +369,22 @@ def draft_search(request, pk: int):
         raw = request.GET.get("moving", "")
         if raw.isdigit():
             moving = _draft_row(scenario, raw)
-            tree = DraftTree.load(scenario)
-            own = {pk for pk in tree.shape.nodes if moving.pk in tree.path(pk)}
-            rows = rows.exclude(pk__in=own).exclude(pk=moving.parent_id or 0)
-        results = list(
-            rows.select_related("role", "holder").order_by("title")[: chart.SEARCH_LIMIT]
-        )
+            rows = rows.exclude(pk=moving.parent_id or 0)
+        found = rows.select_related("role", "holder").order_by("title")
+        if moving is None:
+            results = list(found[: chart.SEARCH_LIMIT])
+        else:  # not into its own team: walk up from each match (a few rows, a few levels)
+            parents = dict(scenario.positions.values_list("pk", "parent_id"))
+
+            def inside(pk):
+                while pk is not None:
+                    if pk == moving.pk:
+                        return True
+                    pk = parents.get(pk)
+                return False
+
+            results = [r for r in found[: chart.SEARCH_LIMIT * 5] if not inside(r.pk)]
+            results = results[: chart.SEARCH_LIMIT]
     return render(
         request,
         "staffing/_chart_search.html",

@@ -76,6 +76,8 @@ def scenario_create(
     """A new draft: a copy of the live positions under ``root`` (directors and managers: by
     default their own position; admins: the whole organization), or of ``based_on``."""
     scope = scope_for(actor)
+    if not (scope.edits_all or scope.root is not None):
+        raise PermissionDenied("You lead no part of the organization to draft.")
     if based_on is None:
         if root is None and not scope.edits_all:
             root = scope.root
@@ -215,6 +217,29 @@ def _draft_row(scenario: Scenario, row, *, actor=None, changing: bool = False):
     return found
 
 
+def _require_placeable(actor, scenario: Scenario, person: Person) -> None:
+    """A person goes into a draft position if the actor could place them live: they hold no
+    position, or one the actor may change (in the draft: a row the actor may change)."""
+    scope = scope_for(actor)
+    if scope.edits_all:
+        return
+    held = list(scenario.positions.filter(holder=person, removed=False))
+    if held:
+        if all(may_change(scope, row) for row in held):
+            return
+    else:
+        live = Position.objects.filter(holder=person).first()
+        if live is None or scope.can_edit(live):
+            return
+    raise PermissionDenied(f"{person} holds a position outside the part you may change.")
+
+
+def _require_top(actor) -> None:
+    """Only those who change the whole organization put positions at its top, as live."""
+    if not scope_for(actor).edits_all:
+        raise PermissionDenied("You cannot add or move positions to the top of the organization.")
+
+
 def may_change(scope, row: ScenarioPosition) -> bool:
     """Whether a scope may change, move or remove a draft row: any row but the one copying
     the viewer's own position (as in the live tree)."""
@@ -248,6 +273,8 @@ def draft_add(
     with transaction.atomic():
         _require_author(actor, scenario)
         parent = _draft_row(scenario, parent) if parent is not None else None
+        if parent is None:
+            _require_top(actor)
         if status not in (Position.Status.OPEN, Position.Status.PLANNED):
             raise _refuse("status", "A new position is open or planned; fill it afterwards.")
         if not title.strip():
@@ -275,6 +302,7 @@ def draft_update(*, actor, scenario: Scenario, position, **changes) -> ScenarioP
             if person is not None:
                 if not person.is_active:
                     raise _refuse("holder", f"{person} is not active.")
+                _require_placeable(actor, scenario, person)
                 for other in (
                     ScenarioPosition.objects.select_for_update()
                     .filter(scenario=scenario, holder=person, removed=False)
@@ -307,6 +335,8 @@ def draft_move(*, actor, scenario: Scenario, position, new_parent) -> ScenarioPo
         _require_author(actor, scenario)
         row = _draft_row(scenario, position, actor=actor, changing=True)
         target = _draft_row(scenario, new_parent) if new_parent is not None else None
+        if target is None:
+            _require_top(actor)
         if target is not None:
             parents = dict(
                 ScenarioPosition.objects.filter(scenario=scenario).values_list("pk", "parent_id")
@@ -342,8 +372,10 @@ def draft_remove(*, actor, scenario: Scenario, position, reports: str = "refuse"
                 raise _refuse("reports", f"{row.title} is at the top; its reports have "
                               "nowhere to go.", "has_reports")  # fmt: skip
             children.update(parent=row.parent_id)
-        if row.source_id is None:
-            row.delete()  # added in the draft: nothing to remember
+        if row.source_id is None:  # added in the draft: nothing to remember
+            # removed rows below it keep their removal (the delete would cascade to them)
+            ScenarioPosition.objects.filter(parent=row, removed=True).update(parent=row.parent_id)
+            row.delete()
         else:
             row.removed, row.holder = True, None
             row.save(update_fields=["removed", "holder"])
@@ -365,7 +397,7 @@ def draft_restore(*, actor, scenario: Scenario, position) -> ScenarioPosition:
             raise _refuse("position", f"No removed position {pk} in this draft.")
         live = scenario.positions.filter(removed=False)
         parent = live.filter(source_id=row.base_parent).first() if row.base_parent else None
-        if parent is None and row.source_id != scenario.root_id:
+        if parent is None and row.base_parent is not None:  # its manager is gone too
             parent = live.filter(parent__isnull=True).order_by("pk").first()
         row.removed, row.parent = False, parent
         if row.status == Position.Status.FILLED:
@@ -596,7 +628,13 @@ def conflicts(scenario: Scenario, rows=None) -> list[str]:
             continue
         if r.removed or r[NOW] != r[BASE] or _parent_source(r, by_id, scenario) != r.base_parent:
             touched_rows.append(r)
-    sources = {r.source_id for r in touched_rows}
+    moved_under = {  # copied managers the draft moves someone under: {their source: row}
+        by_id[r.parent_id].source_id: r
+        for r in touched_rows
+        if r.source_id and r.parent_id and by_id[r.parent_id].source_id and not r.removed
+        and _parent_source(r, by_id, scenario) != r.base_parent
+    }  # fmt: skip
+    sources = {r.source_id for r in touched_rows} | set(moved_under)
     live = {
         p[0]: p
         for p in Position.objects.filter(pk__in=sources).values_list(
@@ -604,7 +642,11 @@ def conflicts(scenario: Scenario, rows=None) -> list[str]:
         )
     }
     touched_ids = {r.pk for r in touched_rows}
-    found = []
+    found = [
+        f"{by_id[r.parent_id].title}, under which the draft moves {r.title}, has been deleted."
+        for source, r in moved_under.items()
+        if source not in live
+    ]
     for r in rows:
         if r.source_id is not None and r.pk not in touched_ids:
             continue
@@ -702,9 +744,8 @@ def _replay(actor, scenario: Scenario, rows: list) -> dict:
         counts["moved"] += 1
     # 3. title, role, squad, location and vacancy status
     for r in kept:
-        changes = {n for n in ("title", "role", "squad", "location") if _now(r, n) != _base(r, n)}
-        if changes:
-            changes = {n: getattr(full(r), n) for n in changes}
+        differ = [n for n in ("title", "role", "squad", "location") if _now(r, n) != _base(r, n)]
+        changes = {n: getattr(full(r), n) for n in differ} if differ else {}
         if not r.holder_id and r.status != r.base_status and r.base_holder is None:
             changes["status"] = r.status
         if changes:

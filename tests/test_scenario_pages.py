@@ -93,6 +93,10 @@ def test_a_director_drafts_reshapes_compares_and_applies_from_the_pages(api_org:
 
     children = client.get(f"{base}{lead_a.pk}/children/").content.decode()
     assert "Chat agent" in cards(children) and "added in the draft" in children
+    listed = client.get(f"/scenarios/{scenario.pk}/search/?q=phones").content.decode()
+    assert f'href="/scenarios/{scenario.pk}/?focus={lead_a.pk}"' in listed
+    focused = client.get(f"/scenarios/{scenario.pk}/?root={lead_a.pk}").content.decode()
+    assert 'aria-label="Managers above"' in focused and ">Manager A</a>" in focused
     found = client.get(
         f"/scenarios/{scenario.pk}/search/?q=lead&pick=new_parent&moving={lead_b.pk}"
     )

@@ -290,3 +290,88 @@ def test_a_draft_from_a_plan_over_the_api(api_org: Org):
         format="json",
     )
     assert bad.status_code == 400 and "plan.shift_hours" in bad.json()
+
+
+def test_a_draft_that_only_changes_a_vacancy_status_applies(api_org: Org):
+    director = manager_user(api_org)
+    scenario = scenarios.scenario_create(actor=director, name="Plan the hire")
+    vacancy = scenario.positions.get(title="Open B")
+    scenarios.draft_update(actor=director, scenario=scenario, position=vacancy, status="planned")
+    assert scenarios.scenario_apply(actor=director, scenario=scenario) == {"changed": 1}
+    assert Position.objects.get(title="Open B").status == Position.Status.PLANNED
+
+
+def test_a_position_deleted_live_is_a_conflict_not_an_addition(api_org: Org):
+    director = manager_user(api_org)
+    scenario = scenarios.scenario_create(actor=director, name="Before the deletion")
+    d = lambda name: draft_of(scenario, api_org.positions[name])  # noqa: E731
+    scenarios.draft_move(
+        actor=director, scenario=scenario, position=d("lead_a"), new_parent=d("manager_b")
+    )
+    agent = scenario.positions.get(source=api_org.mine)
+    scenarios.draft_update(actor=director, scenario=scenario, position=agent, title="Agent A0")
+    services.position_delete(actor=None, position=api_org.mine, reports="refuse")
+    services.position_delete(actor=None, position=api_org.positions["manager_b"],
+                             reports="move_up")  # fmt: skip
+    result = scenarios.diff(scenario)
+    assert result.added == []  # the copies of deleted positions are not taken for new ones
+    found = scenarios.conflicts(scenario)
+    assert "Agent 0 has been deleted since the draft was taken." in found
+    assert "Manager B, under which the draft moves Lead A, has been deleted." in found
+    before = sorted(Position.objects.values_list("pk", "parent_id", "title"))
+    with pytest.raises(ValidationError):
+        scenarios.scenario_apply(actor=director, scenario=scenario)
+    assert sorted(Position.objects.values_list("pk", "parent_id", "title")) == before
+
+
+def test_removing_an_added_manager_keeps_the_removals_below_it(api_org: Org):
+    director = manager_user(api_org)
+    scenario = scenarios.scenario_create(actor=director, name="Try a team")
+    d = lambda name: draft_of(scenario, api_org.positions[name])  # noqa: E731
+    lead = Role.objects.get(code="team-lead")
+    new = scenarios.draft_add(actor=director, scenario=scenario, parent=d("manager_a"),
+                              title="New lead", role=lead)  # fmt: skip
+    agent = scenario.positions.get(source=api_org.mine)
+    scenarios.draft_move(actor=director, scenario=scenario, position=agent, new_parent=new)
+    scenarios.draft_remove(actor=director, scenario=scenario, position=agent)
+    scenarios.draft_remove(actor=director, scenario=scenario, position=new)
+    agent.refresh_from_db()
+    assert agent.removed and agent.parent == d("manager_a")
+    assert [r.title for r in scenarios.diff(scenario).removed] == ["Agent 0"]
+
+
+def test_a_draft_keeps_the_live_rules_on_who_goes_where(api_org: Org):
+    director = manager_user(api_org)
+    scenario = scenarios.scenario_create(actor=director, name="Scoped")
+    d = lambda name: draft_of(scenario, api_org.positions[name])  # noqa: E731
+    me = Person.objects.get(pk=api_org.positions["director"].holder_id)
+    outsider = Person.objects.get(pk=api_org.theirs.holder_id)
+    for person in (me, outsider):  # their own position, and someone outside their part
+        with pytest.raises(PermissionDenied):
+            scenarios.draft_update(
+                actor=director, scenario=scenario, position=d("lead_b"), holder=person
+            )
+    newcomer = PersonFactory()
+    scenarios.draft_update(actor=director, scenario=scenario, position=d("lead_b"), holder=newcomer)
+    with pytest.raises(PermissionDenied):
+        scenarios.draft_move(actor=director, scenario=scenario, position=d("lead_a"),
+                             new_parent=None)  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        scenarios.draft_add(actor=director, scenario=scenario, parent=None, title="Top",
+                            role=Role.objects.get(code="director"))  # fmt: skip
+    with pytest.raises(PermissionDenied):  # HR reads; it does not draft
+        scenarios.scenario_create(actor=UserFactory(groups=["hr"]), name="HR",
+                                  root=api_org.positions["director"])  # fmt: skip
+
+
+def test_a_removed_top_position_is_restored_at_the_top(api_org: Org):
+    admin = UserFactory(is_superuser=True)
+    scenario = scenarios.scenario_create(actor=admin, name="Whole")
+    other = draft_of(scenario, api_org.positions["other"])
+    lead = draft_of(scenario, api_org.positions["other_lead"])
+    new_parent = draft_of(scenario, api_org.positions["director"])
+    scenarios.draft_move(actor=admin, scenario=scenario, position=lead, new_parent=new_parent)
+    scenarios.draft_remove(actor=admin, scenario=scenario, position=other)
+    restored = scenarios.draft_restore(actor=admin, scenario=scenario, position=other)
+    assert restored.parent_id is None
+    assert other.pk not in {r.pk for r in scenarios.diff(scenario).moved}

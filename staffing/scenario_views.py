@@ -21,7 +21,7 @@ from roles.models import Role
 from staffing import capacity, chart, forms, scenarios, selectors
 from staffing.models import Finding, Location, Person, Position, Scenario, ScenarioPosition
 from staffing.scope import request_scope
-from staffing.views import CAPACITY_DEFAULTS, _capacity_input
+from staffing.views import CAPACITY_DEFAULTS, capacity_input, refusal_messages, run_dialog
 from tiers.models import Squad, Tier
 
 SEVERITY_ORDER = {Finding.Severity.CRITICAL: 0, Finding.Severity.WARNING: 1}
@@ -39,12 +39,6 @@ def _is_author(request, scenario: Scenario) -> bool:
 
 def _editable(request, scenario: Scenario) -> bool:
     return scenario.status == Scenario.Status.DRAFT and _is_author(request, scenario)
-
-
-def _refusal_messages(refusal: Exception) -> list[str]:
-    if isinstance(refusal, PermissionDenied):
-        return [str(refusal)]
-    return refusal.messages
 
 
 # --- the list, and a new draft --------------------------------------------------------------
@@ -93,7 +87,7 @@ def scenario_list(request):
                     root=data["root"], based_on=data["based_on"],
                 )  # fmt: skip
             except (ValidationError, PermissionDenied) as refusal:
-                for message in _refusal_messages(refusal):
+                for message in refusal_messages(refusal):
                     form.add_error(None, message)
             else:
                 messages.success(request, f"Drafted “{scenario}”: changes here stay in the draft.")
@@ -125,7 +119,7 @@ def scenario_from_plan_page(request):
     """The capacity page's plan (its fields, as posted) drafted as a scenario; shows its
     comparison with the live organization."""
     values = {**CAPACITY_DEFAULTS, **request.POST.dict()}
-    data, fields = _capacity_input(values)
+    data, fields = capacity_input(values)
     back = f"{reverse('capacity')}?{urlencode(_plan_fields(values))}"
     try:
         plan = capacity.plan(data, span_limits=selectors.span_limits())
@@ -138,7 +132,7 @@ def scenario_from_plan_page(request):
             actor=request.user, name=name, wanted=plan.by_role
         )
     except (ValidationError, PermissionDenied) as refusal:
-        for message in _refusal_messages(refusal):
+        for message in refusal_messages(refusal):
             messages.error(request, message)
         return redirect(back)
     messages.success(request, f"Drafted “{scenario}” from the plan.")
@@ -483,33 +477,25 @@ def draft_edit(request, pk: int, row: int, action: str):
     if action != "add" and not scenarios.may_change(request_scope(request), position):
         raise PermissionDenied(f"{position.title} is your own position; it is changed from above.")
     form = _draft_form(action, request, scenario, position)
-    if request.method == "POST" and form.is_valid():
-        try:
-            changed = _draft_apply(action, request.user, scenario, position, form.cleaned_data)
-        except (ValidationError, PermissionDenied) as refusal:
-            for message in _refusal_messages(refusal):
-                form.add_error(None, message)
-        else:
-            shown = changed if changed is not None else position.parent
-            context = _draft_context(request, scenario)
-            context.update(_draft_tree(request, scenario, root_raw=request.POST.get("root"),
-                                       focus_raw=getattr(shown, "pk", None)))  # fmt: skip
-            context["status"] = DRAFT_DONE[action].format(title=position.title)
-            context["warnings"] = _draft_warnings(context["tree"], shown)
-            response = render(request, "staffing/_chart_changed.html", context)
-            response["HX-Retarget"] = "#chart"
-            response["HX-Reswap"] = "outerHTML"
-            response["HX-Trigger"] = "chart-changed"
-            return response
-    return render(
+
+    def after(changed):
+        shown = changed if changed is not None else position.parent
+        context = _draft_context(request, scenario)
+        context.update(_draft_tree(request, scenario, root_raw=request.POST.get("root"),
+                                   focus_raw=getattr(shown, "pk", None)))  # fmt: skip
+        context["status"] = DRAFT_DONE[action].format(title=position.title)
+        context["warnings"] = _draft_warnings(context["tree"], shown)
+        return context
+
+    return run_dialog(
         request,
-        "staffing/_chart_dialog.html",
-        {
-            "form": form,
+        form,
+        change=lambda data: _draft_apply(action, request.user, scenario, position, data),
+        after=after,
+        dialog={
             "position": position,
             "action": action,
             "heading": DRAFT_ACTIONS[action].format(title=position.title),
-            "root": request.POST.get("root") or request.GET.get("root", ""),
             "can_top": request_scope(request).edits_all,
             "post_url": reverse("draft-edit", args=[scenario.pk, position.pk, action]),
             "pick_url": reverse("scenario-search", args=[scenario.pk]),
@@ -534,7 +520,7 @@ def draft_restore_page(request, pk: int, row: int):
     try:
         restored = scenarios.draft_restore(actor=request.user, scenario=scenario, position=row)
     except (ValidationError, PermissionDenied) as refusal:
-        for message in _refusal_messages(refusal):
+        for message in refusal_messages(refusal):
             messages.error(request, message)
         return redirect("scenario", pk=scenario.pk)
     messages.success(request, f"{restored.title} is back in the draft, vacant.")

@@ -201,15 +201,16 @@ def _copy_scenario(scenario: Scenario, other: Scenario) -> None:
     )
 
 
+def _locked(scenario: Scenario, pk, *, removed: bool = False) -> ScenarioPosition | None:
+    rows = ScenarioPosition.objects.select_for_update().filter(scenario=scenario, pk=pk)
+    return rows.filter(removed=removed).first()
+
+
 def _draft_row(scenario: Scenario, row, *, actor=None, changing: bool = False):
     """The draft's row ``row`` (an id or a row), locked; with ``changing``, refused when it
     copies the actor's own position, which they cannot change in the live tree either."""
     pk = row.pk if isinstance(row, ScenarioPosition) else row
-    found = (
-        ScenarioPosition.objects.select_for_update()
-        .filter(scenario=scenario, pk=pk, removed=False)
-        .first()
-    )
+    found = _locked(scenario, pk)
     if found is None:
         raise _refuse("position", f"No position {pk} in this draft.")
     if changing and found.source_id is not None and not may_change(scope_for(actor), found):
@@ -388,11 +389,7 @@ def draft_restore(*, actor, scenario: Scenario, position) -> ScenarioPosition:
     pk = position.pk if isinstance(position, ScenarioPosition) else position
     with transaction.atomic():
         _require_author(actor, scenario)
-        row = (
-            ScenarioPosition.objects.select_for_update()
-            .filter(scenario=scenario, pk=pk, removed=True)
-            .first()
-        )
+        row = _locked(scenario, pk, removed=True)
         if row is None:
             raise _refuse("position", f"No removed position {pk} in this draft.")
         live = scenario.positions.filter(removed=False)

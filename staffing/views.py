@@ -235,37 +235,53 @@ def chart_edit(request, pk: int, action: str):
             f"{position.title} is outside the part of the organization you edit."
         )
     form = _form_for(action, request, position)
-    if request.method == "POST" and form.is_valid():
-        try:
-            changed = _apply(action, request.user, position, form.cleaned_data)
-        except (ValidationError, PermissionDenied) as refusal:
-            messages = refusal.messages if isinstance(refusal, ValidationError) else [str(refusal)]
-            for message in messages:
-                form.add_error(None, message)
-        else:
-            shown = changed if changed is not None else position.parent
-            context = _chart_context(request, request.POST.get("root"), getattr(shown, "pk", None))
-            context["status"] = DONE[action].format(title=position.title)
-            context["warnings"] = _warnings(shown)
-            response = render(request, "staffing/_chart_changed.html", context)
-            response["HX-Retarget"] = "#chart"
-            response["HX-Reswap"] = "outerHTML"
-            response["HX-Trigger"] = "chart-changed"
-            return response
-    return render(
+
+    def after(changed):
+        shown = changed if changed is not None else position.parent
+        context = _chart_context(request, request.POST.get("root"), getattr(shown, "pk", None))
+        context["status"] = DONE[action].format(title=position.title)
+        context["warnings"] = _warnings(shown)
+        return context
+
+    return run_dialog(
         request,
-        "staffing/_chart_dialog.html",
-        {
-            "form": form,
+        form,
+        change=lambda data: _apply(action, request.user, position, data),
+        after=after,
+        dialog={
             "position": position,
             "action": action,
             "heading": ACTIONS[action].format(title=position.title),
-            "root": request.POST.get("root") or request.GET.get("root", ""),
             "can_top": scope.edits_all,
             "post_url": reverse("chart-edit", args=[position.pk, action]),
             "pick_url": reverse("chart-search"),
         },
     )
+
+
+def refusal_messages(refusal: ValidationError | PermissionDenied) -> list[str]:
+    return refusal.messages if isinstance(refusal, ValidationError) else [str(refusal)]
+
+
+def run_dialog(request, form, *, change, after, dialog: dict):
+    """The flow of an editing dialog, on the live chart and on a draft: on a valid POST,
+    ``change(cleaned_data)`` calls the service; a refusal comes back in the dialog with the
+    reason and nothing changed, and success re-renders the chart in place of the tree from
+    ``after(changed)`` (the card changed, or None when it is gone)."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = change(form.cleaned_data)
+        except (ValidationError, PermissionDenied) as refusal:
+            for message in refusal_messages(refusal):
+                form.add_error(None, message)
+        else:
+            response = render(request, "staffing/_chart_changed.html", after(changed))
+            response["HX-Retarget"] = "#chart"
+            response["HX-Reswap"] = "outerHTML"
+            response["HX-Trigger"] = "chart-changed"
+            return response
+    root = request.POST.get("root") or request.GET.get("root", "")
+    return render(request, "staffing/_chart_dialog.html", {"form": form, "root": root, **dialog})
 
 
 HOLDERS_SHOWN = 200
@@ -326,7 +342,7 @@ TIER_INPUTS = [
 ]
 
 
-def _capacity_input(values) -> tuple[dict, dict[str, str]]:
+def capacity_input(values) -> tuple[dict, dict[str, str]]:
     """The plan's JSON input from the page's fields (percentages and minutes as people type
     them), and which page field each input path came from."""
 
@@ -387,7 +403,7 @@ def capacity_page(request):
     out (the same model as ``POST /api/capacity/plan/``). Nothing is written."""
     values = {**CAPACITY_DEFAULTS, **request.GET.dict()} if request.GET else CAPACITY_DEFAULTS
     plan = error = error_field = None
-    data, fields = _capacity_input(values)
+    data, fields = capacity_input(values)
     try:
         plan = capacity.plan(data, span_limits=selectors.span_limits())
     except capacity.CapacityError as bad:

@@ -7,9 +7,12 @@
   the services (staffing.scope), not here.
 * ``TokenRateThrottle``: requests made with a token are limited per token
   (``API_TOKEN_RATE``, default 5000/hour); the browser's session requests are not.
+* ``login_client_label``: how django-axes names a login client in the logs (the login form
+  itself is throttled by django-axes; see settings).
 """
 
 import datetime
+import hashlib
 
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -71,3 +74,11 @@ class TokenRateThrottle(SimpleRateThrottle):
         if not isinstance(request.auth, AuthToken):
             return None  # sessions are not throttled here
         return self.cache_format % {"scope": self.scope, "ident": request.auth.token_key}
+
+
+def login_client_label(username, ip_address, user_agent, path_info, request) -> str:
+    """A login client as django-axes logs it: a short digest of the user name and address
+    in place of them (no personal data in the logs), and the path."""
+    digest = hashlib.sha256(f"{username}|{ip_address}".encode()).hexdigest()[:12]
+    path = path_info[0] if isinstance(path_info, (tuple, list)) else path_info
+    return f"{{client: {digest}, path: {path}}}"

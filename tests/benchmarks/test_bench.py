@@ -171,7 +171,7 @@ def test_foundation_benchmarks(framework, client):
         assert report.ok
         rows.append((size, "check_tree", ms, queries))
 
-        client.login(username="admin", password=demo.DEMO_PASSWORD)
+        client.force_login(get_user_model().objects.get(username="admin"))
         client.get("/")  # warm up templates and connections
         response, ms, queries = measure(lambda: client.get("/"))
         assert response.status_code == 200
@@ -213,7 +213,7 @@ def test_foundation_benchmarks(framework, client):
 
 def chart_rows(size: int, client) -> list[tuple]:
     """The org chart as an admin: open a team, search, open the chart at a found card."""
-    client.login(username="admin", password=demo.DEMO_PASSWORD)
+    client.force_login(get_user_model().objects.get(username="admin"))
     lead = Position.objects.filter(role__code="team-lead").order_by("-lft").first()
     agent = (
         Position.objects.filter(role__code="advocate", holder__isnull=False)
@@ -249,7 +249,7 @@ def chart_rows(size: int, client) -> list[tuple]:
 
 def dashboard_rows(size: int, client) -> list[tuple]:
     """The director dashboard: the whole organization (admin), one director's part, a CSV."""
-    client.login(username="admin", password=demo.DEMO_PASSWORD)
+    client.force_login(get_user_model().objects.get(username="admin"))
     director = Position.objects.filter(role__code="director").order_by("lft").first()
     return timed_gets(
         size,
@@ -280,7 +280,7 @@ def readiness_rows(size: int, client) -> list[tuple]:
     from metrics.demo import seed_performance
 
     seed_performance()
-    client.login(username="admin", password=demo.DEMO_PASSWORD)
+    client.force_login(get_user_model().objects.get(username="admin"))
     manager = Position.objects.filter(role__code="advocate-manager").order_by("lft").first()
     director = Position.objects.filter(role__code="director").order_by("lft").first()
     holders = Position.objects.subtree_of(director, include_self=False).exclude(holder=None)
@@ -365,7 +365,7 @@ API_LISTS = [
 
 def api_rows(size: int, client) -> list[tuple]:
     """The API's list endpoints as an admin, a page of 100 (the CSV: a manager's team)."""
-    client.login(username="admin", password=demo.DEMO_PASSWORD)
+    client.force_login(get_user_model().objects.get(username="admin"))
     manager = Position.objects.filter(role__code="advocate-manager").order_by("lft").first()
     requests = [
         (f"GET {template.replace('{manager}', 'M')}", template.format(manager=manager.pk))

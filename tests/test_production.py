@@ -1,0 +1,78 @@
+"""Production hardening: the deploy checks pass under production settings, and logins are
+throttled without writing who tried into the logs."""
+
+import logging
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from tests.factories import UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_production_settings_pass_the_deploy_checks_with_no_warning():
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},  # tests'
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "orgdesign.example.org",
+        "CSRF_TRUSTED_ORIGINS": "https://orgdesign.example.org",
+    }
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "System check identified no issues (0 silenced)." in done.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    env["DEBUG"] = "false"
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True,
+        text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode != 0 and "SECRET_KEY must be set" in done.stderr
+
+
+@pytest.mark.django_db
+def test_logins_are_throttled_per_user_and_address_and_the_logs_name_nobody(
+    client, caplog, settings
+):
+    user = UserFactory(username="noor.haddad")
+    user.set_password("the-right-one")
+    user.save()
+    caplog.set_level(logging.DEBUG)
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        wrong = client.post("/login/", {"username": "noor.haddad", "password": "nope"})
+        assert wrong.status_code == 200 and "do not match" in wrong.content.decode()
+    locked = client.post("/login/", {"username": "noor.haddad", "password": "nope"})
+    assert locked.status_code == 429
+    assert "Too many failed attempts" in locked.content.decode()
+    # locked out: even the right password is refused until the pause ends or an admin resets
+    again = client.post("/login/", {"username": "noor.haddad", "password": "the-right-one"})
+    assert again.status_code == 429
+    assert "noor.haddad" not in caplog.text and "127.0.0.1" not in caplog.text
+    # another user from the same address is not locked out
+    other = UserFactory(username="kai.castro")
+    other.set_password("theirs-123")
+    other.save()
+    assert (
+        client.post("/login/", {"username": "kai.castro", "password": "theirs-123"}).status_code
+        == 302
+    )
+    client.logout()
+    call_command("axes_reset_username", "noor.haddad")
+    fine = client.post("/login/", {"username": "noor.haddad", "password": "the-right-one"})
+    assert fine.status_code == 302

@@ -118,6 +118,9 @@ def scenario_list(request):
 def scenario_from_plan_page(request):
     """The capacity page's plan (its fields, as posted) drafted as a scenario; shows its
     comparison with the live organization."""
+    scope = request_scope(request)
+    if not (scope.edits_all or scope.root is not None):
+        raise PermissionDenied("You lead no part of the organization to draft.")
     values = {**CAPACITY_DEFAULTS, **request.POST.dict()}
     data, fields = capacity_input(values)
     back = f"{reverse('capacity')}?{urlencode(_plan_fields(values))}"
@@ -131,8 +134,8 @@ def scenario_from_plan_page(request):
         scenario, notes = scenarios.scenario_from_plan(
             actor=request.user, name=name, wanted=plan.by_role
         )
-    except (ValidationError, PermissionDenied) as refusal:
-        for message in refusal_messages(refusal):
+    except ValidationError as refusal:
+        for message in refusal.messages:
             messages.error(request, message)
         return redirect(back)
     messages.success(request, f"Drafted “{scenario}” from the plan.")
@@ -519,8 +522,8 @@ def draft_restore_page(request, pk: int, row: int):
     scenario = _scenario(request, pk)
     try:
         restored = scenarios.draft_restore(actor=request.user, scenario=scenario, position=row)
-    except (ValidationError, PermissionDenied) as refusal:
-        for message in refusal_messages(refusal):
+    except ValidationError as refusal:  # someone else's draft: PermissionDenied, a 403
+        for message in refusal.messages:
             messages.error(request, message)
         return redirect("scenario", pk=scenario.pk)
     messages.success(request, f"{restored.title} is back in the draft, vacant.")

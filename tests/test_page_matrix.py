@@ -1,0 +1,167 @@
+"""The permission matrix of the pages: every URL of the project outside ``/api/`` and
+``/admin/`` (the API has its own matrix in test_api_endpoints, the admin Django's own
+checks), read from the URL conf so that a new page cannot be left out, requested by every
+kind of user, with the status each must get. Write routes are also posted to by those who
+may not write: they must be refused with nothing changed."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from staffing import scenarios
+from staffing.models import Position, Scenario
+from tests.api_cases import Org, session_client
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ACTORS = ("anonymous", "nobody", "hr", "manager", "director", "admin")
+LOGIN = 302  # anonymous visitors are sent to the login page
+
+# route → (URL with {placeholders}, GET status per actor in ACTORS order). The scenario is the
+# director's draft; {pk} is an agent under Lead A, in every scoped actor's part.
+ALL = (LOGIN, 200, 200, 200, 200, 200)
+POST_ONLY = (LOGIN, 405, 405, 405, 405, 405)
+IN_SCOPE = (LOGIN, 404, 200, 200, 200, 200)  # nobody sees a position outside their part
+EDIT = (LOGIN, 404, 403, 200, 200, 200)  # HR reads, never edits
+DRAFT = (LOGIN, 404, 200, 404, 200, 200)  # the author, HR and admins see a scenario
+DRAFT_EDIT = (LOGIN, 404, 403, 404, 200, 200)
+MATRIX = {
+    "home": ("/", ALL),
+    "chart-export": ("/chart/{pk}/export.csv", IN_SCOPE),
+    "chart-children": ("/chart/{lead}/children/", IN_SCOPE),
+    "chart-edit": ("/chart/{pk}/edit/", EDIT),
+    "chart-search": ("/chart/search/?q=lead", ALL),
+    "chart-people": ("/chart/people/?q=ag", ALL),
+    "role-holders": ("/chart/holders/team-lead/", ALL),
+    "capacity": ("/capacity/", ALL),
+    "scenarios": ("/scenarios/", ALL),
+    "scenario-plan-draft": ("/scenarios/from-plan/", POST_ONLY),
+    "scenario": ("/scenarios/{scenario}/", DRAFT),
+    "scenario-compare": ("/scenarios/{scenario}/diff/", DRAFT),
+    "scenario-make-live": ("/scenarios/{scenario}/apply/", POST_ONLY),
+    "scenario-search": ("/scenarios/{scenario}/search/?q=lead", DRAFT),
+    "draft-children": ("/scenarios/{scenario}/p/{row_lead}/children/", DRAFT),
+    "draft-edit": ("/scenarios/{scenario}/p/{row}/edit/", DRAFT_EDIT),
+    "draft-restore": ("/scenarios/{scenario}/removed/{row}/restore/", POST_ONLY),
+    "scenario-close": ("/scenarios/{scenario}/archive/", POST_ONLY),
+    "role-catalogue": ("/roles/", ALL),
+    "role-page": ("/roles/team-lead/", ALL),
+    "dashboard": ("/dashboard/", (LOGIN, 403, 200, 200, 200, 200)),
+    "dashboard-snapshot": ("/dashboard/snapshot/", POST_ONLY),
+    "kpi-upload": ("/dashboard/kpis/upload/", (LOGIN, 403, 403, 403, 200, 200)),
+    "dashboard-csv": ("/dashboard/role.csv", (LOGIN, 403, 200, 200, 200, 200)),
+    "readiness": ("/readiness/", (LOGIN, 403, 200, 200, 200, 200)),
+    "person-page": ("/people/{person}/", IN_SCOPE),
+    "person-signoff": ("/people/{person}/signoff/", POST_ONLY),
+    "person-promote": ("/people/{person}/promote/", POST_ONLY),
+    "health": ("/health/", (200,) * 6),
+    "login": ("/login/", (200,) * 6),
+    "logout": ("/logout/", (405,) * 6),
+}
+
+# routes that change something, posted to by those who may not: (URL, data)
+WRITES = {
+    "chart-edit": ("/chart/{pk}/edit/", {"title": "Taken over"}),
+    "scenarios": ("/scenarios/", {"name": "Not mine"}),
+    "scenario-plan-draft": ("/scenarios/from-plan/", {"name": "Not mine"}),
+    "scenario-make-live": ("/scenarios/{scenario}/apply/", {}),
+    "draft-edit": ("/scenarios/{scenario}/p/{row}/edit/", {"title": "Taken over"}),
+    "draft-restore": ("/scenarios/{scenario}/removed/{row}/restore/", {}),
+    "scenario-close": ("/scenarios/{scenario}/discard/", {}),
+    "dashboard-snapshot": ("/dashboard/snapshot/", {}),  # HR may: it records, changes nothing
+    "kpi-upload": ("/dashboard/kpis/upload/", {}),
+    "person-signoff": ("/people/{person}/signoff/", {}),
+    "person-promote": ("/people/{person}/promote/", {}),
+}
+
+MAY_WRITE = {("dashboard-snapshot", "hr")}  # a headcount record of what HR reads
+
+
+def routes() -> set[str]:
+    def walk(patterns, prefix=""):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern):
+                yield prefix + str(p.pattern), p.name
+
+    return {
+        name
+        for route, name in walk(get_resolver().url_patterns)
+        if not route.startswith(("api/", "admin/"))
+    }
+
+
+def test_every_page_is_in_the_matrix():
+    assert routes() == set(MATRIX), "add the new page to MATRIX (and WRITES if it changes data)"
+    assert set(WRITES) <= set(MATRIX)
+
+
+@pytest.fixture
+def world(api_org: Org):
+    def holder(name, group):
+        user = UserFactory(groups=[group])
+        position = api_org.positions[name]
+        position.holder.user = user
+        position.holder.save(update_fields=["user"])
+        return user
+
+    director = holder("director", "director")
+    clients = {
+        "anonymous": session_client(UserFactory()),
+        "nobody": session_client(UserFactory()),
+        "hr": session_client(UserFactory(groups=["hr"])),
+        "manager": session_client(holder("manager_a", "manager")),
+        "director": session_client(director),
+        "admin": session_client(UserFactory(is_superuser=True, is_staff=True)),
+    }
+    clients["anonymous"].logout()
+    scenario = scenarios.scenario_create(actor=director, name="The director's draft")
+    values = {
+        "pk": api_org.mine.pk,
+        "lead": api_org.positions["lead_a"].pk,
+        "person": api_org.mine.holder_id,
+        "scenario": scenario.pk,
+        "row": scenario.positions.get(source=api_org.mine).pk,
+        "row_lead": scenario.positions.get(source=api_org.positions["lead_a"]).pk,
+    }
+    return clients, values, scenario
+
+
+def state(scenario: Scenario) -> tuple:
+    scenario.refresh_from_db()
+    return (
+        sorted(Position.objects.values_list("pk", "parent_id", "title", "holder_id", "status")),
+        sorted(scenario.positions.values_list("pk", "parent_id", "title", "removed")),
+        scenario.status,
+        Scenario.objects.count(),
+    )
+
+
+def test_every_page_answers_each_kind_of_user_as_the_rules_say(world):
+    clients, values, _scenario = world
+    wrong = []
+    for name, (url, expected) in MATRIX.items():
+        for actor, status in zip(ACTORS, expected, strict=True):
+            response = clients[actor].get(url.format(**values))
+            got = response.status_code
+            if actor == "anonymous" and status == LOGIN and got == LOGIN:
+                if not response["Location"].startswith("/login/"):
+                    wrong.append(f"{name} as {actor}: sent to {response['Location']}")
+                continue
+            if got != status:
+                wrong.append(f"{name} as {actor}: {got}, expected {status}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("actor", ["anonymous", "nobody", "hr"])
+def test_those_who_may_not_write_are_refused_and_nothing_changes(world, actor):
+    clients, values, scenario = world
+    before = state(scenario)
+    for name, (url, data) in WRITES.items():
+        if (name, actor) in MAY_WRITE:
+            continue
+        response = clients[actor].post(url.format(**values), data)
+        allowed = {LOGIN} if actor == "anonymous" else {403, 404}
+        assert response.status_code in allowed, (name, actor, response.status_code)
+    assert state(scenario) == before

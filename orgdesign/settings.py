@@ -40,6 +40,7 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+CSRF_COOKIE_HTTPONLY = True  # htmx gets the token from the page (base.html), not the cookie
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -3,6 +3,7 @@ throttled without writing who tried into the logs."""
 
 import logging
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -10,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
+from staffing.models import Position
 from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,3 +79,21 @@ def test_logins_are_throttled_per_user_and_address_and_the_logs_name_nobody(
     call_command("axes_reset_username", "noor.haddad")
     fine = client.post("/login/", {"username": "noor.haddad", "password": "the-right-one"})
     assert fine.status_code == 302
+
+
+@pytest.mark.django_db
+def test_htmx_requests_carry_the_csrf_token_and_are_refused_without_it(api_org):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(UserFactory(is_superuser=True, is_staff=True))
+    page = client.get("/").content.decode()
+    token = re.search(r"hx-headers='\{&quot;X-CSRFToken&quot;: &quot;(\w+)&quot;\}'|"
+                      r"hx-headers='\{\"X-CSRFToken\": \"(\w+)\"\}'", page)  # fmt: skip
+    assert token, "the page gives htmx the CSRF token"
+    token = token.group(1) or token.group(2)
+    lead = api_org.positions["lead_a"]
+    url, data = f"/chart/{lead.pk}/edit/", {"title": "Lead A1", "role": lead.role_id}
+    refused = client.post(url, data, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 403
+    done = client.post(url, data, HTTP_HX_REQUEST="true", HTTP_X_CSRFTOKEN=token)
+    assert done.status_code == 200 and done["HX-Retarget"] == "#chart"
+    assert Position.objects.get(pk=lead.pk).title == "Lead A1"

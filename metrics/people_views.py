@@ -22,6 +22,7 @@ from staffing import services as staffing_services
 from staffing.chart import visible_position
 from staffing.models import Person, Position, Promotion
 from staffing.scope import request_scope
+from staffing.selectors import visible_people
 
 PAGE_SIZE = 100
 CSV_COLUMNS = [
@@ -172,11 +173,8 @@ def _csv(judged, root) -> HttpResponse:
 
 
 def _visible_person(request, pk: int) -> Person:
-    person = get_object_or_404(Person, pk=pk)
-    scope = request_scope(request)
-    position = Position.objects.filter(holder=person).first()
-    own = person.user_id is not None and person.user_id == request.user.pk
-    if not (scope.sees_all or own or (position is not None and scope.can_see(position))):
+    person = visible_people(request_scope(request), request.user).filter(pk=pk).first()
+    if person is None:
         raise Http404("No such person among those you can see.")
     return person
 

@@ -19,6 +19,7 @@ from staffing.models import (
     Promotion,
 )
 from staffing.scope import scope_for
+from staffing.selectors import visible_people
 
 
 @admin.register(Location)
@@ -420,12 +421,8 @@ class PromotionAdmin(admin.ModelAdmin):
         return bool(promotion.override_reason)
 
     def get_queryset(self, request):
-        scope = scope_for(request.user)
-        rows = super().get_queryset(request)
-        if scope.sees_all:
-            return rows
-        visible = scope.filter_visible(Position.objects.all()).values("holder_id")
-        return rows.filter(person_id__in=visible)
+        visible = visible_people(scope_for(request.user), request.user)
+        return super().get_queryset(request).filter(person_id__in=visible.values("pk"))
 
     def has_add_permission(self, request):
         return False

@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -186,3 +186,15 @@ def span_limits() -> dict[str, tuple[int | None, int | None]]:
             "role__code", "max_direct", "max_team"
         )
     }
+
+
+def visible_people(scope, user):
+    """The people a viewer sees: everyone for admins and HR; otherwise those holding a
+    position in the viewer's part, and the viewer themself. The people API, the person
+    pages and the promotion admin all use this."""
+    people = Person.objects.all()
+    if scope.sees_all:
+        return people
+    holders = scope.filter_visible(Position.objects.all()).values("holder_id")
+    own = Q(user=user) if getattr(user, "pk", None) is not None else Q(pk__in=[])
+    return people.filter(Q(pk__in=holders) | own)

@@ -8,7 +8,6 @@ it is a 404, never a 403 that would confirm it exists. Writes call the services 
 data's state forbids it, e.g. a position that still has reports).
 """
 
-from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -43,7 +42,7 @@ from staffing.api.serializers import (
 )
 from staffing.models import Finding, Location, Person, Position
 from staffing.scope import request_scope
-from staffing.selectors import headcount, with_card_figures
+from staffing.selectors import headcount, visible_people, with_card_figures
 
 WITH_CSV = [JSONRenderer, BrowsableAPIRenderer, CsvRenderer]
 
@@ -387,11 +386,8 @@ class PersonViewSet(
     write_permission = None
 
     def get_queryset(self):
-        scope = request_scope(self.request)
-        people = Person.objects.select_related("location", "position__role")
-        if not scope.sees_all:
-            visible = scope.filter_visible(Position.objects.all()).values("holder_id")
-            people = people.filter(Q(pk__in=visible) | Q(user=self.request.user))
+        people = visible_people(request_scope(self.request), self.request.user)
+        people = people.select_related("location", "position__role")
         return people.order_by("family_name", "given_name", "pk")
 
     def perform_create(self, serializer):

@@ -97,3 +97,29 @@ def test_htmx_requests_carry_the_csrf_token_and_are_refused_without_it(api_org):
     done = client.post(url, data, HTTP_HX_REQUEST="true", HTTP_X_CSRFTOKEN=token)
     assert done.status_code == 200 and done["HX-Retarget"] == "#chart"
     assert Position.objects.get(pk=lead.pk).title == "Lead A1"
+
+
+@pytest.mark.django_db
+def test_the_logs_name_nobody_while_people_are_placed_moved_and_refused(api_org, caplog):
+    """Edits, refusals and failed logins at DEBUG level: no name or e-mail in any record."""
+    from staffing import services
+    from tests.factories import PersonFactory
+
+    newcomer = PersonFactory(given_name="Zaynab", family_name="Okonkwo-Lind",
+                             email="zaynab.ol@example.org")  # fmt: skip
+    caplog.set_level(logging.DEBUG)
+    admin = UserFactory(is_superuser=True, is_staff=True)
+    client = Client()
+    client.force_login(admin)
+    vacancy = Position.objects.get(title="Open B")
+    client.post(f"/chart/{vacancy.pk}/fill/", {"person": newcomer.pk})
+    assert Position.objects.get(pk=vacancy.pk).holder == newcomer
+    client.post(f"/chart/{vacancy.pk}/vacate/", {"note": "moved on"})
+    hr = Client()
+    hr.force_login(UserFactory(groups=["hr"]))
+    assert hr.post(f"/chart/{vacancy.pk}/edit/", {"title": "x"}).status_code == 403
+    Client().post("/login/", {"username": "zaynab.ol@example.org", "password": "guess"})
+    services.position_update(actor=None, position=api_org.mine, title="Agent renamed")
+    text = caplog.text.lower()
+    for personal in ("zaynab", "okonkwo", "example.org"):
+        assert personal not in text

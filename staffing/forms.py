@@ -36,6 +36,10 @@ class PositionForm(forms.Form):
 
 class EditForm(PositionForm):
     def __init__(self, *args, position: Position, **kwargs):
+        kwargs.setdefault("initial", {
+            "title": position.title, "role": position.role_id, "location": position.location_id,
+            "squad": position.squad_id, "status": position.status,
+        })  # fmt: skip
         super().__init__(*args, parent=position.parent, **kwargs)
         # the current role stays offered even if the rules above have changed since
         allowed = self.fields["role"].queryset

@@ -422,14 +422,7 @@ def _draft_form(action: str, request, scenario: Scenario, row: ScenarioPosition)
     if action == "add":
         return forms.PositionForm(data, parent=row)
     if action == "edit":
-        initial = {
-            "title": row.title,
-            "role": row.role_id,
-            "location": row.location_id,
-            "squad": row.squad_id,
-            "status": row.status,
-        }
-        return forms.EditForm(data, position=row, initial=initial)
+        return forms.EditForm(data, position=row)
     if action == "move":
         return forms.MoveForm(data, visible=scenario.positions.filter(removed=False))
     if action == "fill":

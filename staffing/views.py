@@ -178,14 +178,7 @@ def _form_for(action: str, request, position: Position):
     if action == "add":
         return forms.PositionForm(data, parent=position)
     if action == "edit":
-        initial = {
-            "title": position.title,
-            "role": position.role_id,
-            "location": position.location_id,
-            "squad": position.squad_id,
-            "status": position.status,
-        }
-        return forms.EditForm(data, position=position, initial=initial)
+        return forms.EditForm(data, position=position)
     if action == "move":
         return forms.MoveForm(data, visible=chart.visible(scope))
     if action == "fill":

@@ -226,7 +226,7 @@ def person_signoff(request, pk: int):
         staffing_services.criterion_signoff(
             actor=request.user, person=person, path=path, criterion=criterion, signed=signed
         )
-    except (ValidationError, PermissionDenied) as refused:
+    except ValidationError as refused:  # not theirs to sign: PermissionDenied, a 403
         messages.error(request, _text(refused))
     else:
         messages.success(
@@ -255,7 +255,7 @@ def person_promote(request, pk: int):
             position=position,
             override_reason=request.POST.get("override_reason", ""),
         )
-    except (ValidationError, PermissionDenied) as refused:
+    except ValidationError as refused:  # not theirs to promote: PermissionDenied, a 403
         messages.error(request, f"Not promoted: {_text(refused)}")
         return redirect(_back(person, "#promote"))
     where = promotion.to_position.title

@@ -13,7 +13,9 @@
 
 import datetime
 import hashlib
+import hmac
 
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
@@ -76,9 +78,27 @@ class TokenRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": request.auth.token_key}
 
 
+def _digest(value) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, str(value).encode(), hashlib.sha256).hexdigest()[:12]
+
+
 def login_client_label(username, ip_address, user_agent, path_info, request) -> str:
-    """A login client as django-axes logs it: a short digest of the user name and address
-    in place of them (no personal data in the logs), and the path."""
-    digest = hashlib.sha256(f"{username}|{ip_address}".encode()).hexdigest()[:12]
+    """A login client as django-axes logs it: keyed digests of the user name and of the
+    address in place of them (no personal data in the logs, yet attempts on one account or
+    from one address can be told together), and the path."""
     path = path_info[0] if isinstance(path_info, (tuple, list)) else path_info
-    return f"{{client: {digest}, path: {path}}}"
+    return f"{{user: {_digest(username)}, address: {_digest(ip_address)}, path: {path}}}"
+
+
+def client_address(request) -> str | None:
+    """The client's address for login throttling: ``REMOTE_ADDR``; behind
+    ``TRUSTED_PROXY_COUNT`` proxies, the address the outermost proxy saw, which is that many
+    entries from the right of ``X-Forwarded-For`` (the entries further left are whatever the
+    client sent)."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies <= 0:
+        return request.META.get("REMOTE_ADDR")
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    hops = [h for h in hops if h]
+    return hops[-proxies] if len(hops) >= proxies else request.META.get("REMOTE_ADDR")

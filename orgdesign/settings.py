@@ -137,9 +137,12 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_DISABLE_ACCESS_LOG = True  # failures are kept; successful logins are not recorded
 AXES_VERBOSE = False
 AXES_CLIENT_STR_CALLABLE = "orgdesign.auth.login_client_label"  # no names in the logs
-# behind a proxy, the client's address is the last hop it adds (set to the number of proxies)
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0")) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # else anyone could keep a user out
+# the client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies the address the
+# outermost one saw (counted from the right of X-Forwarded-For: the left part is the
+# client's to write)
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "orgdesign.auth.client_address"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

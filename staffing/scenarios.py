@@ -111,8 +111,8 @@ def scenario_create(
 _PG_COPY = """
 WITH src AS MATERIALIZED (
     SELECT p.id, p.parent_id, p.title, p.role_id, p.squad_id, p.location_id, p.holder_id,
-           p.status, nextval(pg_get_serial_sequence('{draft}', 'id')) AS new_id
-    FROM {position} p WHERE {where}
+           p.status, nextval(%s::regclass) AS new_id
+    FROM {position} p WHERE {where} ORDER BY p.tree_id, p.lft
 )
 INSERT INTO {draft} (id, scenario_id, source_id, parent_id, title, role_id, squad_id,
                      location_id, holder_id, status, removed, base_parent, base_title,
@@ -136,9 +136,11 @@ def _copy_live(scenario: Scenario, root: Position | None) -> None:
                 root.tree_id, root.lft, root.rght,
             ]  # fmt: skip
         with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [draft])
+            sequence = cursor.fetchone()[0]
             cursor.execute(
                 _PG_COPY.format(draft=draft, position=position, where=where),
-                [*params, scenario.pk, root.pk if root else None],
+                [sequence, *params, scenario.pk, root.pk if root else None],
             )
         return
     live = Position.objects.all() if root is None else Position.objects.subtree_of(root)

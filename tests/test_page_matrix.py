@@ -5,10 +5,13 @@ kind of user, with the status each must get. Write routes are also posted to by 
 may not write: they must be refused with nothing changed."""
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
+from roles.models import PromotionPath
 from staffing import scenarios
-from staffing.models import Position, Scenario
+from staffing.models import CriterionSignoff, Position, Promotion, Scenario
+from staffing.scenario_views import DRAFT_ACTIONS
+from staffing.views import ACTIONS
 from tests.api_cases import Org, session_client
 from tests.factories import UserFactory
 
@@ -27,9 +30,9 @@ DRAFT = (LOGIN, 404, 200, 404, 200, 200)  # the author, HR and admins see a scen
 DRAFT_EDIT = (LOGIN, 404, 403, 404, 200, 200)
 MATRIX = {
     "home": ("/", ALL),
-    "chart-export": ("/chart/{pk}/export.csv", IN_SCOPE),
+    "chart-export": (["/chart/{pk}/export.csv", "/chart/export.csv"], IN_SCOPE),
     "chart-children": ("/chart/{lead}/children/", IN_SCOPE),
-    "chart-edit": ("/chart/{pk}/edit/", EDIT),
+    "chart-edit": ([f"/chart/{{pk}}/{action}/" for action in ACTIONS], EDIT),
     "chart-search": ("/chart/search/?q=lead", ALL),
     "chart-people": ("/chart/people/?q=ag", ALL),
     "role-holders": ("/chart/holders/team-lead/", ALL),
@@ -41,9 +44,12 @@ MATRIX = {
     "scenario-make-live": ("/scenarios/{scenario}/apply/", POST_ONLY),
     "scenario-search": ("/scenarios/{scenario}/search/?q=lead", DRAFT),
     "draft-children": ("/scenarios/{scenario}/p/{row_lead}/children/", DRAFT),
-    "draft-edit": ("/scenarios/{scenario}/p/{row}/edit/", DRAFT_EDIT),
+    "draft-edit": ([f"/scenarios/{{scenario}}/p/{{row}}/{a}/" for a in DRAFT_ACTIONS], DRAFT_EDIT),
     "draft-restore": ("/scenarios/{scenario}/removed/{row}/restore/", POST_ONLY),
-    "scenario-close": ("/scenarios/{scenario}/archive/", POST_ONLY),
+    "scenario-close": (
+        ["/scenarios/{scenario}/archive/", "/scenarios/{scenario}/discard/"],
+        POST_ONLY,
+    ),
     "role-catalogue": ("/roles/", ALL),
     "role-page": ("/roles/team-lead/", ALL),
     "dashboard": ("/dashboard/", (LOGIN, 403, 200, 200, 200, 200)),
@@ -70,31 +76,46 @@ WRITES = {
     "scenario-close": ("/scenarios/{scenario}/discard/", {}),
     "dashboard-snapshot": ("/dashboard/snapshot/", {}),  # HR may: it records, changes nothing
     "kpi-upload": ("/dashboard/kpis/upload/", {}),
-    "person-signoff": ("/people/{person}/signoff/", {}),
-    "person-promote": ("/people/{person}/promote/", {}),
+    "person-signoff": ("/people/{person}/signoff/", "signoff"),
+    "person-promote": ("/people/{person}/promote/", "promote"),
 }
 
 MAY_WRITE = {("dashboard-snapshot", "hr")}  # a headcount record of what HR reads
 
 
+def urls(entry) -> list[str]:
+    return [entry] if isinstance(entry, str) else entry
+
+
 def routes() -> set[str]:
+    """Every URL pattern outside the API and the admin, as its route."""
+
     def walk(patterns, prefix=""):
         for p in patterns:
             if isinstance(p, URLResolver):
                 yield from walk(p.url_patterns, prefix + str(p.pattern))
             elif isinstance(p, URLPattern):
-                yield prefix + str(p.pattern), p.name
+                yield prefix + str(p.pattern)
 
-    return {
-        name
-        for route, name in walk(get_resolver().url_patterns)
-        if not route.startswith(("api/", "admin/"))
-    }
+    return {r for r in walk(get_resolver().url_patterns) if not r.startswith(("api/", "admin/"))}
+
+
+SAMPLE = {"pk": 1, "lead": 1, "person": 1, "scenario": 1, "row": 1, "row_lead": 1}
 
 
 def test_every_page_is_in_the_matrix():
-    assert routes() == set(MATRIX), "add the new page to MATRIX (and WRITES if it changes data)"
+    """Every URL pattern is reached by a URL of the matrix, and each URL reaches the route it
+    is listed under (a typo would otherwise pass as a 404)."""
+    reached = set()
+    for name, (entry, _expected) in MATRIX.items():
+        for url in urls(entry):
+            match = resolve(url.format(**SAMPLE).split("?")[0])
+            assert match.url_name == name, (url, match.url_name)
+            reached.add(match.route)
+    assert reached == routes(), "add the new page to MATRIX (and WRITES if it changes data)"
     assert set(WRITES) <= set(MATRIX)
+    for name, (url, _data) in WRITES.items():
+        assert resolve(url.format(**SAMPLE)).url_name == name
 
 
 @pytest.fixture
@@ -117,7 +138,14 @@ def world(api_org: Org):
     }
     clients["anonymous"].logout()
     scenario = scenarios.scenario_create(actor=director, name="The director's draft")
+    path = PromotionPath.objects.filter(from_role=api_org.mine.role).exclude(criteria="").first()
     values = {
+        "signoff": {"path": path.pk, "criterion": path.criteria_items[0], "signed": "yes"},
+        "promote": {
+            "to_role": path.to_role_id,
+            "position": "same",
+            "override_reason": "Not theirs to promote, whatever the reason.",
+        },
         "pk": api_org.mine.pk,
         "lead": api_org.positions["lead_a"].pk,
         "person": api_org.mine.holder_id,
@@ -131,26 +159,34 @@ def world(api_org: Org):
 def state(scenario: Scenario) -> tuple:
     scenario.refresh_from_db()
     return (
-        sorted(Position.objects.values_list("pk", "parent_id", "title", "holder_id", "status")),
+        sorted(
+            Position.objects.values_list(
+                "pk", "parent_id", "title", "holder_id", "status", "role_id"
+            )
+        ),
         sorted(scenario.positions.values_list("pk", "parent_id", "title", "removed")),
         scenario.status,
         Scenario.objects.count(),
+        CriterionSignoff.objects.count(),
+        Promotion.objects.count(),
     )
 
 
 def test_every_page_answers_each_kind_of_user_as_the_rules_say(world):
     clients, values, _scenario = world
     wrong = []
-    for name, (url, expected) in MATRIX.items():
-        for actor, status in zip(ACTORS, expected, strict=True):
+    for entry, expected in MATRIX.values():
+        for url, (actor, status) in (
+            (url, pair) for url in urls(entry) for pair in zip(ACTORS, expected, strict=True)
+        ):
             response = clients[actor].get(url.format(**values))
             got = response.status_code
             if actor == "anonymous" and status == LOGIN and got == LOGIN:
                 if not response["Location"].startswith("/login/"):
-                    wrong.append(f"{name} as {actor}: sent to {response['Location']}")
+                    wrong.append(f"{url} as {actor}: sent to {response['Location']}")
                 continue
             if got != status:
-                wrong.append(f"{name} as {actor}: {got}, expected {status}")
+                wrong.append(f"{url} as {actor}: {got}, expected {status}")
     assert not wrong, "\n".join(wrong)
 
 
@@ -161,6 +197,7 @@ def test_those_who_may_not_write_are_refused_and_nothing_changes(world, actor):
     for name, (url, data) in WRITES.items():
         if (name, actor) in MAY_WRITE:
             continue
+        data = values[data] if isinstance(data, str) else data
         response = clients[actor].post(url.format(**values), data)
         allowed = {LOGIN} if actor == "anonymous" else {403, 404}
         assert response.status_code in allowed, (name, actor, response.status_code)

@@ -123,3 +123,21 @@ def test_the_logs_name_nobody_while_people_are_placed_moved_and_refused(api_org,
     text = caplog.text.lower()
     for personal in ("zaynab", "okonkwo", "example.org"):
         assert personal not in text
+
+
+@pytest.mark.django_db
+def test_behind_proxies_the_throttle_counts_the_address_the_outermost_proxy_saw(client, settings):
+    from axes.models import AccessAttempt
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    UserFactory(username="amara")
+    for claimed in ("198.51.100.1", "198.51.100.2"):  # the client writes the left part
+        client.post(
+            "/login/", {"username": "amara", "password": "nope"},
+            HTTP_X_FORWARDED_FOR=f"{claimed}, 203.0.113.7", REMOTE_ADDR="10.0.0.2",
+        )  # fmt: skip
+    attempt = AccessAttempt.objects.get()
+    assert attempt.ip_address == "203.0.113.7" and attempt.failures_since_start == 2
+    settings.TRUSTED_PROXY_COUNT = 0
+    client.post("/login/", {"username": "amara", "password": "nope"}, REMOTE_ADDR="10.0.0.9")
+    assert AccessAttempt.objects.filter(ip_address="10.0.0.9").exists()

@@ -371,16 +371,11 @@ def draft_search(request, pk: int):
         if moving is None:
             results = list(found[: chart.SEARCH_LIMIT])
         else:  # not into its own team: walk up from each match (a few rows, a few levels)
-            parents = dict(scenario.positions.values_list("pk", "parent_id"))
-
-            def inside(pk):
-                while pk is not None:
-                    if pk == moving.pk:
-                        return True
-                    pk = parents.get(pk)
-                return False
-
-            results = [r for r in found[: chart.SEARCH_LIMIT * 5] if not inside(r.pk)]
+            parents = scenarios.draft_parents(scenario)
+            results = [
+                r for r in found[: chart.SEARCH_LIMIT * 5]
+                if not scenarios.in_team(parents, r.pk, moving.pk)
+            ]  # fmt: skip
             results = results[: chart.SEARCH_LIMIT]
     return render(
         request,
@@ -557,8 +552,7 @@ def _shown(value, names: dict | None) -> str:
 
 
 def _comparison(scenario: Scenario) -> dict:
-    rows = scenarios.draft_rows(scenario)
-    found = scenarios.diff(scenario, rows)
+    rows, found, conflicts = scenarios.compare(scenario)
     by_id = {r.pk: r for r in rows}
     base_titles = {r.source_id: r.base_title for r in rows if r.source_id is not None}
     names = _value_names(found.changed[:LISTED])
@@ -599,9 +593,7 @@ def _comparison(scenario: Scenario) -> dict:
         "headcount": headcount,
         "headcount_changes": any(lines for _dim, lines in headcount),
         "listed": LISTED,
-        "conflicts": scenarios.conflicts(scenario, rows)
-        if scenario.status == Scenario.Status.DRAFT
-        else [],
+        "conflicts": conflicts,
     }
 
 

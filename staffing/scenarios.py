@@ -31,8 +31,7 @@ FK_FIELDS = ("role", "squad", "location", "holder")
 EDITABLE = ("title", "role", "squad", "location", "status")
 
 
-def _refuse(field_name: str, message: str, code: str = "invalid") -> ValidationError:
-    return ValidationError({field_name: ValidationError(message, code=code)})
+_refuse = services._refuse  # a field error that keeps its code, as the tree services raise
 
 
 def _base(row: ScenarioPosition, name: str):
@@ -220,6 +219,20 @@ def _draft_row(scenario: Scenario, row, *, actor=None, changing: bool = False):
     return found
 
 
+def draft_parents(scenario: Scenario) -> dict[int, int | None]:
+    """Every row of the draft with its manager's row, as ids (one query)."""
+    return dict(scenario.positions.values_list("pk", "parent_id"))
+
+
+def in_team(parents: dict[int, int | None], pk: int | None, leader: int) -> bool:
+    """Whether draft row ``pk`` is ``leader`` or anywhere below it."""
+    while pk is not None:
+        if pk == leader:
+            return True
+        pk = parents.get(pk)
+    return False
+
+
 def _require_placeable(actor, scenario: Scenario, person: Person) -> None:
     """A person goes into a draft position if the actor could place them live: they hold no
     position, or one the actor may change (in the draft: a row the actor may change)."""
@@ -340,20 +353,13 @@ def draft_move(*, actor, scenario: Scenario, position, new_parent) -> ScenarioPo
         target = _draft_row(scenario, new_parent) if new_parent is not None else None
         if target is None:
             _require_top(actor)
-        if target is not None:
-            parents = dict(
-                ScenarioPosition.objects.filter(scenario=scenario).values_list("pk", "parent_id")
+        if target is not None and in_team(draft_parents(scenario), target.pk, row.pk):
+            raise _refuse(
+                "parent",
+                f"{target.title} is in {row.title}'s own team; moving there would make "
+                "a reporting loop.",
+                "cycle",
             )
-            walk = target.pk
-            while walk is not None:
-                if walk == row.pk:
-                    raise _refuse(
-                        "parent",
-                        f"{target.title} is in {row.title}'s own team; moving there would make "
-                        "a reporting loop.",
-                        "cycle",
-                    )
-                walk = parents.get(walk)
         row.parent = target
         row.save(update_fields=["parent"])
         scenario.save(update_fields=["updated_at"])
@@ -464,6 +470,14 @@ def draft_rows(scenario: Scenario) -> list:
     rows a Django object each would cost several times as much. The few rows that are shown
     or replayed load their objects."""
     return list(scenario.positions.values_list(*ROW_COLUMNS, named=True))
+
+
+def compare(scenario: Scenario) -> tuple[list, "ScenarioDiff", list[str]]:
+    """The draft's rows, what it changes, and its conflicts with the live tree (none once it
+    is no longer a draft), the rows loaded once for both."""
+    rows = draft_rows(scenario)
+    found = conflicts(scenario, rows) if scenario.status == Scenario.Status.DRAFT else []
+    return rows, diff(scenario, rows), found
 
 
 def diff(scenario: Scenario, rows=None) -> ScenarioDiff:

@@ -32,7 +32,7 @@ from tiers.models import Squad
 UPDATABLE_FIELDS = ("title", "role", "squad", "location", "status", "external_id")
 
 
-def _refuse(field: str, message: str, code: str) -> ValidationError:
+def _refuse(field: str, message: str, code: str = "invalid") -> ValidationError:
     """A field error that keeps its code (a plain dict of messages would drop it)."""
     return ValidationError({field: ValidationError(message, code=code)})
 

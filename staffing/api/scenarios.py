@@ -107,8 +107,7 @@ class DiffSerializer(serializers.Serializer):
 
 
 def diff_data(scenario: Scenario) -> dict:
-    rows = scenarios.draft_rows(scenario)  # loaded once for the diff and the conflicts
-    found = scenarios.diff(scenario, rows)
+    _rows, found, conflicts = scenarios.compare(scenario)
     brief = lambda r: {"id": r.pk, "source": r.source_id, "title": r.title}  # noqa: E731
     return {
         "added": [brief(r) for r in found.added],
@@ -116,14 +115,12 @@ def diff_data(scenario: Scenario) -> dict:
         "moved": [brief(r) for r in found.moved],
         "changed": [{**brief(c.row), "fields": c.fields} for c in found.changed],
         "headcount": {
-            dim: [{"name": n, "before": b, "after": a} for n, b, a in rows]
-            for dim, rows in found.headcount.items()
+            dim: [{"name": n, "before": b, "after": a} for n, b, a in lines]
+            for dim, lines in found.headcount.items()
         },
         "findings_new": [{"position": t, "message": m} for t, m in found.findings_new],
         "findings_gone": [{"position": t, "message": m} for t, m in found.findings_gone],
-        "conflicts": scenarios.conflicts(scenario, rows)
-        if scenario.status == Scenario.Status.DRAFT
-        else [],
+        "conflicts": conflicts,
     }
 
 

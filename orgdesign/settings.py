@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "mptt",
+    "simple_history",
     "axes",
     "tiers",
     "roles",
@@ -74,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",  # who, for admin catalogue edits
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",  # last: it answers a locked-out login attempt
@@ -287,3 +289,8 @@ LOGGING = {
 
 # Tests and deployments may give the worker its own queue.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
+
+# The audit trail (django-simple-history; see orgdesign.audit). Reverting from the admin's
+# history page would write positions past the tree services and their lock: it is off.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+SIMPLE_HISTORY_DATE_INDEX = "composite"  # (history_date, id): feeds and past trees by date

@@ -5,6 +5,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from orgdesign.audit import AuditedRecords
 from orgdesign.fields import ordered_range, percent_field
 from tiers.models import Tier
 
@@ -78,6 +79,8 @@ class Role(models.Model):
     )
     is_active = models.BooleanField(default=True, help_text="Inactive roles cannot be given out.")
 
+    history = AuditedRecords(m2m_fields=["skills"])
+
     class Meta:
         ordering = ["tier__rank", "track", "level", "name"]
         constraints = [
@@ -148,6 +151,8 @@ class PromotionPath(models.Model):
     external_hires_allowed = models.BooleanField(
         default=False, help_text="The to-role is also filled from outside the company."
     )
+
+    history = AuditedRecords()
 
     class Meta:
         ordering = ["from_role__track", "from_role__level", "to_role__level"]
@@ -222,6 +227,8 @@ class SpanRule(models.Model):
         help_text="Roles that may report directly. Empty: any role.",
     )
     notes = models.TextField(blank=True)
+
+    history = AuditedRecords(m2m_fields=["allowed_reports"])
 
     class Meta:
         ordering = ["role__tier__rank", "role__level"]

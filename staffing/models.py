@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from mptt.models import MPTTModel, TreeForeignKey
 
+from orgdesign.audit import AuditedRecords
 from roles.models import Role
 from tiers.models import Squad
 
@@ -142,6 +143,10 @@ class Position(MPTTModel):
     class MPTTMeta:
         order_insertion_by: list[str] = []
 
+    # lft/rght/tree_id/level are derived from the parent pointers and rewritten for many
+    # rows by every move: history keeps the parent only and rebuilds past trees from it
+    history = AuditedRecords(excluded_fields=["lft", "rght", "tree_id", "level", "updated_at"])
+
     class Meta:
         indexes = [
             models.Index(fields=["tree_id", "lft"], name="position_tree_lft"),
@@ -232,6 +237,8 @@ class Assignment(models.Model):
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True, help_text="Empty: still in place.")
     note = models.CharField(max_length=200, blank=True)
+
+    history = AuditedRecords()
 
     class Meta:
         ordering = ["person", "-start_date"]

@@ -1,0 +1,103 @@
+"""The audit trail: who changed what and when, on every write path.
+
+django-simple-history keeps a historical row per save and delete of the tracked models
+(positions, assignments, roles, promotion paths, span rules). Its signals see ``save()``
+and ``delete()``; the paths that bypass them (bulk inserts and bulk updates) record their
+rows with :func:`bulk_record`, in the same transaction.
+
+Who made a change comes from the service that made it: each service of
+``staffing.services`` runs under :func:`audited`, which takes its ``actor`` and its name
+(the change reason) for every row written while it runs. Outside a service (the admin's
+catalogue forms) the request's user is taken, as simple-history's middleware records it;
+commands and tasks leave the user empty, and a feed shows them as "the system".
+"""
+
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from simple_history.models import HistoricalRecords
+
+_UNSET = object()
+_actor: ContextVar = ContextVar("orgdesign_audit_actor", default=_UNSET)
+_reason: ContextVar[str] = ContextVar("orgdesign_audit_reason", default="")
+
+
+def _user_or_none(user):
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user
+
+
+@contextmanager
+def acting(actor, reason: str = "") -> Iterator[None]:
+    """Record ``actor`` and ``reason`` on the history written inside the block. An outer
+    block wins: a service that calls another keeps its own name on every row."""
+    if _actor.get() is not _UNSET:
+        yield
+        return
+    actor_token = _actor.set(_user_or_none(actor))
+    reason_token = _reason.set(reason)
+    try:
+        yield
+    finally:
+        _actor.reset(actor_token)
+        _reason.reset(reason_token)
+
+
+def audited(func):
+    """Run a keyword-only service under :func:`acting` with its ``actor`` and its name."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with acting(kwargs.get("actor"), func.__name__):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def current_actor():
+    actor = _actor.get()
+    return None if actor is _UNSET else actor
+
+
+def current_reason() -> str:
+    return _reason.get()
+
+
+def history_user(instance=None, request=None, **kwargs):
+    """simple-history's ``get_user``: the service's actor, else the request's user."""
+    actor = _actor.get()
+    if actor is not _UNSET:
+        return actor
+    return _user_or_none(getattr(request, "user", None))
+
+
+class AuditedRecords(HistoricalRecords):
+    """HistoricalRecords that take the user and the reason from :func:`acting`."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("get_user", history_user)
+        kwargs.setdefault("cascade_delete_history", False)
+        super().__init__(**kwargs)
+
+    def get_change_reason_for_object(self, instance, history_type, using):
+        return super().get_change_reason_for_object(instance, history_type, using) or (
+            _reason.get() or None
+        )
+
+
+def bulk_record(model, objs, *, update: bool = False, batch_size: int = 5000) -> None:
+    """Historical rows for objects written without ``save()`` (bulk_create, bulk_update):
+    call it in the transaction that wrote them, with the objects as they now are."""
+    objs = list(objs)
+    if not objs:
+        return
+    model.history.bulk_history_create(
+        objs,
+        update=update,
+        batch_size=batch_size,
+        default_user=current_actor(),
+        default_change_reason=current_reason(),
+    )

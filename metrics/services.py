@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from metrics import framework as kpi_framework
 from metrics.models import KPI, HeadcountSnapshot, KPIObservation
+from orgdesign.audit import audited
 from roles import framework as role_framework
 from roles.models import Role
 from staffing import services as staffing_services
@@ -19,6 +20,7 @@ from staffing.scope import Scope, require_edit, scope_for
 from tiers import framework as tier_framework
 
 
+@audited
 def framework_load(*, reset: bool = False) -> Counter:
     """Load the default tiers, squads, roles, paths, span rules, skills and KPIs.
 
@@ -307,6 +309,7 @@ def kpi_observations_import(
 OVERRIDE_MIN_LENGTH = 15
 
 
+@audited
 def person_promote(
     *,
     actor,

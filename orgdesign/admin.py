@@ -1,9 +1,21 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from knox.models import AuthToken
+from simple_history.admin import SimpleHistoryAdmin
 
 from orgdesign.models import ApiTokenInfo
 
 admin.site.unregister(AuthToken)  # one place for tokens: the list below
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """The admin's "History" page of an object from the audit trail, read only: a past
+    version is shown but never saved back (that would bypass the services)."""
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method != "GET":
+            raise PermissionDenied("Past versions are read only; change the object itself.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 @admin.register(ApiTokenInfo)

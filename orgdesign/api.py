@@ -6,6 +6,7 @@ from metrics.api.readiness import PersonReadinessMixin, ReadinessViewSet
 from metrics.api.views import KPIObservationViewSet, KPIViewSet
 from roles.api.views import CareerPathViewSet, PromotionPathViewSet, RoleViewSet, SkillViewSet
 from staffing.api.capacity import CapacityViewSet
+from staffing.api.history import HistoryViewSet
 from staffing.api.scenarios import ScenarioViewSet
 from staffing.api.views import (
     FindingViewSet,
@@ -41,3 +42,4 @@ router.register("kpi-observations", KPIObservationViewSet, basename="kpiobservat
 router.register("readiness", ReadinessViewSet, basename="readiness")
 router.register("capacity", CapacityViewSet, basename="capacity")
 router.register("scenarios", ScenarioViewSet, basename="scenario")
+router.register("history", HistoryViewSet, basename="history")

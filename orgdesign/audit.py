@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 _UNSET = object()
@@ -88,16 +89,24 @@ class AuditedRecords(HistoricalRecords):
         )
 
 
-def bulk_record(model, objs, *, update: bool = False, batch_size: int = 5000) -> None:
-    """Historical rows for objects written without ``save()`` (bulk_create, bulk_update):
-    call it in the transaction that wrote them, with the objects as they now are."""
-    objs = list(objs)
-    if not objs:
-        return
-    model.history.bulk_history_create(
-        objs,
-        update=update,
-        batch_size=batch_size,
-        default_user=current_actor(),
-        default_change_reason=current_reason(),
-    )
+def bulk_record(model, objs, *, kind: str = "+", batch_size: int = 5000) -> int:
+    """Historical rows for objects written without ``save()`` or ``delete()``: ``kind`` is
+    "+" (created), "~" (changed) or "-" (deleted). Call it in the transaction that wrote
+    them, with the objects as they now are (as they were, for a deletion)."""
+    if kind not in ("+", "~", "-"):
+        raise ValueError(f"Unknown kind of change {kind!r}.")
+    historical = model.history.model
+    names = [field.attname for field in historical.tracked_fields]
+    user, reason, now = current_actor(), current_reason(), timezone.now()
+    rows = [
+        historical(
+            history_date=now,
+            history_type=kind,
+            history_user=user,
+            history_change_reason=reason or None,
+            **{name: getattr(obj, name) for name in names},
+        )
+        for obj in objs
+    ]
+    historical.objects.bulk_create(rows, batch_size=batch_size)
+    return len(rows)

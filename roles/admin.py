@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from orgdesign.admin import HistoryAdmin
 from roles.models import PromotionPath, Role, Skill, SpanRule
 
 
@@ -21,7 +22,7 @@ class SpanRuleInline(admin.StackedInline):
 
 
 @admin.register(Role)
-class RoleAdmin(admin.ModelAdmin):
+class RoleAdmin(HistoryAdmin):
     list_display = (
         "name",
         "tier",
@@ -74,7 +75,7 @@ class RoleAdmin(admin.ModelAdmin):
 
 
 @admin.register(PromotionPath)
-class PromotionPathAdmin(admin.ModelAdmin):
+class PromotionPathAdmin(HistoryAdmin):
     list_display = (
         "from_role",
         "to_role",
@@ -90,7 +91,7 @@ class PromotionPathAdmin(admin.ModelAdmin):
 
 
 @admin.register(SpanRule)
-class SpanRuleAdmin(admin.ModelAdmin):
+class SpanRuleAdmin(HistoryAdmin):
     list_display = ("role", "direct_display", "team_display", "counts")
     list_filter = ("counts", "role__tier")
     search_fields = ("role__name",)

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from mptt.admin import MPTTModelAdmin
 
+from orgdesign.admin import HistoryAdmin
 from orgdesign.forms import dry_run
 from staffing import services, spans
 from staffing.models import (
@@ -187,7 +188,7 @@ class DottedLineInline(admin.TabularInline):
 
 
 @admin.register(Position)
-class PositionAdmin(MPTTModelAdmin):
+class PositionAdmin(HistoryAdmin, MPTTModelAdmin):
     form = PositionForm
     mptt_level_indent = 18
     list_display = (
@@ -254,6 +255,17 @@ class PositionAdmin(MPTTModelAdmin):
         allowed = super().has_delete_permission(request, obj)
         return allowed and (obj is None or scope_for(request.user).can_edit(obj))
 
+    def has_view_history_or_change_history_permission(self, request, obj=None):
+        """A position's history: for those who see it now, or, once it is deleted, for
+        those who see the whole organization."""
+        if not self.has_view_or_change_permission(request):
+            return False
+        if obj is None:
+            return True
+        scope = scope_for(request.user)
+        stored = Position.objects.filter(pk=obj.pk).first()
+        return scope.sees_all if stored is None else scope.can_see(stored)
+
     def save_model(self, request, obj, form, change):
         position = apply_position_form(
             request.user, obj if change else None, form.cleaned_data, form.changed_data
@@ -313,7 +325,7 @@ class PositionAdmin(MPTTModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(HistoryAdmin):
     list_display = ("person", "role", "position_title", "squad", "start_date", "end_date")
     list_filter = ("role__tier", "role", "squad")
     search_fields = ("person__given_name", "person__family_name", "position_title")

@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
+from orgdesign.audit import acting, bulk_record
 from roles.models import Role
 from staffing import spans
 from staffing.models import (
@@ -547,6 +548,7 @@ def write_plan(plan: Plan, *, seed: int = 11, today: datetime.date | None = None
                 )
             )
         Assignment.objects.bulk_create(assignments, batch_size=5000)
+        bulk_record(Assignment, assignments)
         DottedLine.objects.bulk_create(
             [
                 DottedLine(position=positions[a], manager=positions[b], purpose=purpose)
@@ -588,7 +590,7 @@ def ensure_demo_user(username: str):
 
 def clear_organization() -> None:
     """Delete every position, person, assignment and dotted line (demo data only)."""
-    with tree_transaction():
+    with tree_transaction(), acting(None, "seed_demo --reset"):
         DottedLine.objects.all().delete()
         Promotion.objects.all().delete()
         Finding.objects.all().delete()
@@ -615,7 +617,8 @@ def seed(org: str | None = None, positions: int | None = None) -> Counter:
         plan = generated_plan(positions)
     else:
         raise DemoError("Choose --org synapse, --org fte85 or --positions N.")
-    result = write_plan(plan)
+    with acting(None, "seed_demo"):
+        result = write_plan(plan)
     result["open span-of-control findings"] = spans.recompute().open_now
     for username in ("admin", GROUP_HR):
         ensure_demo_user(username)

@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from orgdesign.audit import audited
 from roles.models import Role
 from staffing import services, spans
 from staffing.models import Location, Person, Position, Scenario, ScenarioPosition
@@ -694,6 +695,7 @@ def conflicts(scenario: Scenario, rows=None) -> list[str]:
     return found
 
 
+@audited
 def scenario_apply(*, actor, scenario: Scenario) -> dict:
     """Make the draft live: in one transaction under the tree lock, through the tree services
     (so scope, loop checks, assignment history and span marks apply), or not at all. Refused

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from orgdesign.audit import audited
 from roles.models import PromotionPath, Role
 from staffing import spans
 from staffing.models import (
@@ -55,6 +56,7 @@ def _fresh(position: Position | int | None) -> Position | None:
 # --- positions --------------------------------------------------------------------------------
 
 
+@audited
 def position_create(
     *,
     actor,
@@ -87,6 +89,7 @@ def position_create(
     return position
 
 
+@audited
 def position_update(*, actor, position: Position, **changes: Any) -> Position:
     """Change a position's title, role, squad, location, status (open/planned) or external id.
 
@@ -108,6 +111,14 @@ def position_update(*, actor, position: Position, **changes: Any) -> Position:
                 {"status": "Fill a position by assigning a person; free it by vacating."}
             )
         before = (position.role_id, position.squad_id)
+        changes = {
+            name: value
+            for name, value in changes.items()
+            if getattr(position, name if name not in ("role", "squad", "location") else
+                       f"{name}_id") != getattr(value, "pk", value)
+        }  # fmt: skip
+        if not changes:
+            return position  # nothing to write, nothing to record
         for name, value in changes.items():
             setattr(position, name, value)
         position.full_clean()
@@ -123,6 +134,7 @@ def position_update(*, actor, position: Position, **changes: Any) -> Position:
     return position
 
 
+@audited
 def position_move(
     *,
     actor,
@@ -161,6 +173,7 @@ def position_move(
     return position
 
 
+@audited
 def position_delete(
     *, actor, position: Position, reports: Literal["refuse", "move_up"] = "refuse"
 ) -> None:
@@ -202,6 +215,7 @@ def position_delete(
 # --- people in positions -------------------------------------------------------------------------
 
 
+@audited
 def person_create(
     *,
     actor,
@@ -230,6 +244,7 @@ def person_create(
     return person
 
 
+@audited
 def person_update(*, actor, person: Person, **changes: Any) -> Person:
     allowed = {"given_name", "family_name", "email", "location", "hire_date", "user", "is_active"}
     unknown = sorted(set(changes) - allowed)
@@ -251,6 +266,7 @@ def person_update(*, actor, person: Person, **changes: Any) -> Person:
     return person
 
 
+@audited
 def person_assign(
     *,
     actor,
@@ -299,6 +315,7 @@ def person_assign(
         return _start_assignment(person, position, start_date, note=note)
 
 
+@audited
 def position_vacate(
     *, actor, position: Position, end_date: datetime.date | None = None, note: str = ""
 ) -> Position:
@@ -358,6 +375,7 @@ def _start_assignment(
 # --- dotted lines ---------------------------------------------------------------------------
 
 
+@audited
 def dotted_line_add(
     *, actor, position: Position, manager: Position, purpose: str = ""
 ) -> DottedLine:
@@ -370,6 +388,7 @@ def dotted_line_add(
     return line
 
 
+@audited
 def dotted_line_remove(*, actor, line: DottedLine) -> None:
     with tree_transaction():
         require_edit(actor, _fresh(line.position_id))
@@ -385,6 +404,7 @@ def _actor_name(actor) -> str:
     return actor.get_full_name() or actor.get_username()
 
 
+@audited
 def criterion_signoff(
     *, actor, person: Person, path: PromotionPath, criterion: str, signed: bool, note: str = ""
 ) -> CriterionSignoff | None:
@@ -416,6 +436,7 @@ def criterion_signoff(
     return signoff
 
 
+@audited
 def promotion_apply(
     *,
     actor,

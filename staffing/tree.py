@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
+from orgdesign.audit import bulk_record
+
 # One fixed key for the whole reporting tree ("orgtree" as a number).
 TREE_LOCK_KEY = 0x6F7267_74726565
 
@@ -173,4 +175,5 @@ def bulk_create_tree(positions: list, parents: list[int | None], *, batch_size: 
             parent = parents[index]
             positions[index].parent_id = positions[parent].pk if parent is not None else None
         Position.objects.bulk_create([positions[i] for i in batch], batch_size=batch_size)
+    bulk_record(Position, positions, batch_size=batch_size)
     return positions

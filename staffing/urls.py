@@ -1,5 +1,6 @@
 from django.urls import path
 
+from staffing import history_views as hv
 from staffing import scenario_views as sv
 from staffing import views
 
@@ -13,6 +14,10 @@ urlpatterns = [
     path("chart/people/", views.people_search, name="chart-people"),
     path("chart/holders/<slug:code>/", views.role_holders, name="role-holders"),
     path("capacity/", views.capacity_page, name="capacity"),
+    path("history/", hv.org_history, name="history"),
+    path("history/positions/<int:pk>/", hv.position_history, name="position-history"),
+    path("past/<str:day>/", hv.past_chart, name="past-chart"),
+    path("past/<str:day>/<int:pk>/children/", hv.past_children, name="past-children"),
     path("scenarios/", sv.scenario_list, name="scenarios"),
     path("scenarios/from-plan/", sv.scenario_from_plan_page, name="scenario-plan-draft"),
     path("scenarios/<int:pk>/", sv.scenario_page, name="scenario"),

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from roles.models import Role
-from staffing import capacity, chart, export, forms, selectors, services
+from staffing import capacity, chart, export, forms, history_views, selectors, services
 from staffing.models import Finding, Person, Position
 from staffing.scope import request_scope
 from tiers.models import Tier
@@ -51,6 +51,8 @@ def org_chart(request):
 
     A fixed number of queries whatever the size of the organization.
     """
+    if "as_of" in request.GET:
+        return history_views.chart_as_of(request)
     context = _chart_context(request, request.GET.get("root"), request.GET.get("focus"))
     return render(request, "staffing/chart.html", {**context, "tiers": Tier.objects.all()})
 

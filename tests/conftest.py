@@ -107,6 +107,15 @@ def synapse(framework):
 
 
 @pytest.fixture(autouse=True)
+def _no_past_from_another_test():
+    """Past trees are cached per process by day and the newest history row; a rolled-back
+    test can leave the same key behind with other rows."""
+    from staffing.history import forget_past
+
+    forget_past()
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

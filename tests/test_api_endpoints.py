@@ -224,7 +224,7 @@ ENDPOINTS = [
     TestKPIs,
     TestKPIObservations,
 ]
-SUMMARIES = ["/api/headcount/", "/api/career-paths/", "/api/readiness/"]
+SUMMARIES = ["/api/headcount/", "/api/career-paths/", "/api/readiness/", "/api/history/"]
 
 
 @pytest.mark.parametrize("actor", ACTORS)

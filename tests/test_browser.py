@@ -389,3 +389,47 @@ def test_a_manager_drafts_a_scenario_moves_a_team_compares_and_applies_it(
     )
     assert Position.objects.get(pk=lead_b.pk).parent_id == lead_a.pk
     page.screenshot(path=ARTIFACTS / "scenario-applied.png", full_page=True)
+
+
+def test_a_director_reads_the_changes_and_the_chart_of_a_past_day(page, live_server, framework):
+    """Yesterday's organization, then a lead renamed today: the change shows in the feed
+    with its fields, and the chart of yesterday shows the old title, read only, its teams
+    loading when opened."""
+    import datetime
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from staffing import services
+
+    demo.seed(org="synapse")
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    noon = timezone.make_aware(datetime.datetime.combine(yesterday, datetime.time(12)))
+    Position.history.all().update(history_date=noon)
+    admin = get_user_model().objects.get(username="admin")
+    lead = Position.objects.filter(role__code="team-lead").order_by("lft").first()
+    old_title = lead.title
+    services.position_update(actor=admin, position=lead, title=f"{old_title} (renamed)")
+
+    log_in(page, live_server, "admin")
+    page.get_by_role("link", name="Changes", exact=True).first.click()
+    row = page.locator("#changes tbody tr").first
+    expect(row).to_contain_text(f"{old_title} (renamed)")
+    expect(row).to_contain_text("Position edited")
+    expect(row.locator("del")).to_have_text(old_title)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "history-feed.png", full_page=True)
+
+    page.goto(f"{live_server.url}/?root={lead.parent_id}")  # today's chart, one manager
+    page.get_by_label("See the chart as it was on").fill(yesterday.isoformat())
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(f"{live_server.url}/past/{yesterday.isoformat()}/?root={lead.parent_id}")
+    expect(page.get_by_role("note")).to_contain_text("read only")
+    tree = page.get_by_role("tree")
+    assert tree.locator("[data-action]").count() == 0
+    expect(page.locator(f"#title-{lead.pk}")).to_have_text(old_title)
+    card = page.locator(f"#pos-{lead.pk}")
+    if card.get_attribute("aria-expanded") == "false":
+        card.locator(":scope > .pcard .toggle").click()  # its team comes from the server
+    expect(card.locator(':scope > [role="group"] > [role="treeitem"]').first).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "past-chart.png", full_page=True)

@@ -6,6 +6,7 @@ may not write: they must be refused with nothing changed."""
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.utils import timezone
 
 from roles.models import PromotionPath
 from staffing import scenarios
@@ -37,6 +38,10 @@ MATRIX = {
     "chart-people": ("/chart/people/?q=ag", ALL),
     "role-holders": ("/chart/holders/team-lead/", ALL),
     "capacity": ("/capacity/", ALL),
+    "history": ("/history/", ALL),
+    "position-history": ("/history/positions/{pk}/", IN_SCOPE),
+    "past-chart": ("/past/{day}/", ALL),
+    "past-children": ("/past/{day}/{lead}/children/", IN_SCOPE),
     "scenarios": ("/scenarios/", ALL),
     "scenario-plan-draft": ("/scenarios/from-plan/", POST_ONLY),
     "scenario": ("/scenarios/{scenario}/", DRAFT),
@@ -101,6 +106,7 @@ def routes() -> set[str]:
 
 
 SAMPLE = {"pk": 1, "lead": 1, "person": 1, "scenario": 1, "row": 1, "row_lead": 1}
+SAMPLE |= {"day": "2026-11-30"}
 
 
 def test_every_page_is_in_the_matrix():
@@ -147,6 +153,7 @@ def world(api_org: Org):
             "override_reason": "Not theirs to promote, whatever the reason.",
         },
         "pk": api_org.mine.pk,
+        "day": timezone.localdate().isoformat(),
         "lead": api_org.positions["lead_a"].pk,
         "person": api_org.mine.holder_id,
         "scenario": scenario.pk,

@@ -29,6 +29,13 @@ from staffing.api.filters import (
     PositionFilter,
     subtree_param,
 )
+from staffing.api.history import (
+    ChangePageSerializer,
+    FeedQuerySerializer,
+    PastPositionsMixin,
+    as_of_param,
+    feed_response,
+)
 from staffing.api.serializers import (
     FindingSerializer,
     HeadcountSerializer,
@@ -157,7 +164,9 @@ POSITION_EXAMPLE = OpenApiExample(
         summary="Positions you can see, in tree order",
         description="Filter by place in the tree (`parent`, `subtree_of`, `level`), by what "
         "the position is (`role`, `tier`, `squad`, `location`, `status`, `vacant`), or search "
-        "titles, holders' names and external ids. `?format=csv` returns every selected row.",
+        "titles, holders' names and external ids. `?format=csv` returns every selected row. "
+        "With `?as_of=YYYY-MM-DD`: the positions as they were at the end of that day.",
+        parameters=[as_of_param],
         examples=[POSITION_EXAMPLE],
     ),
     retrieve=extend_schema(summary="One position", examples=[POSITION_EXAMPLE]),
@@ -180,7 +189,7 @@ POSITION_EXAMPLE = OpenApiExample(
         responses={204: None, 409: OpenApiTypes.OBJECT},
     ),
 )
-class PositionViewSet(viewsets.ModelViewSet):
+class PositionViewSet(PastPositionsMixin, viewsets.ModelViewSet):
     queryset = Position.objects.none()  # the model, for permissions and the schema
     serializer_class = PositionSerializer
     filterset_class = PositionFilter
@@ -327,6 +336,23 @@ class PositionViewSet(viewsets.ModelViewSet):
             tree_id=position.tree_id, lft__lt=position.lft, rght__gt=position.rght
         )
         return Response(self.get_serializer(above, many=True).data)
+
+    @extend_schema(
+        summary="The changes of one position and of who held it, newest first",
+        parameters=[FeedQuerySerializer],
+        responses=ChangePageSerializer,
+        filters=False,
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        filter_backends=[],
+        pagination_class=None,
+        renderer_classes=[JSONRenderer, BrowsableAPIRenderer],
+    )
+    def history(self, request, pk=None):
+        position = self.get_object()
+        return feed_response(request, request_scope(request), position_id=position.pk)
 
     @extend_schema(
         summary="The direct reports of a position",

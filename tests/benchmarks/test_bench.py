@@ -192,6 +192,7 @@ def test_foundation_benchmarks(framework, client):
         rows += readiness_rows(size, client)
         rows += scenario_rows(size, client)
         rows += api_rows(size, client)
+        rows += history_rows(size, client)
 
         managers = Position.objects.filter(role__code="advocate-manager")
         team = Position.objects.filter(role__code="team-lead").order_by("lft").first()
@@ -372,6 +373,33 @@ def api_rows(size: int, client) -> list[tuple]:
         for template in API_LISTS
     ]
     return timed_gets(size, client, requests)
+
+
+def history_rows(size: int, client) -> list[tuple]:
+    """The past, read from the audit trail: the org on a day over the API and as a chart,
+    and the feeds of changes (the org's and one position's)."""
+    from django.utils import timezone
+
+    client.force_login(get_user_model().objects.get(username="admin"))
+    day = timezone.localdate().isoformat()
+    manager = Position.objects.filter(role__code="advocate-manager").order_by("lft").first()
+    lead = Position.objects.filter(role__code="team-lead").order_by("lft").first()
+    return timed_gets(
+        size,
+        client,
+        [
+            ("history: GET /api/positions/?as_of=D (a page)", f"/api/positions/?as_of={day}"),
+            (
+                "history: GET /api/positions/?as_of=D&subtree_of=M",
+                f"/api/positions/?as_of={day}&subtree_of={manager.pk}",
+            ),
+            ("history: the chart on a day (/past/D/)", f"/past/{day}/"),
+            ("history: a team on that day (htmx fragment)", f"/past/{day}/{lead.pk}/children/"),
+            ("history: the feed of changes (/history/)", "/history/"),
+            ("history: one position's changes", f"/history/positions/{lead.pk}/"),
+            ("history: GET /api/history/?page_size=100", "/api/history/?page_size=100"),
+        ],
+    )
 
 
 def print_table(rows):

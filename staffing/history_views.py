@@ -1,0 +1,237 @@
+"""Pages of the organization's past: the feed of changes (``/history/``, and one position's
+at ``/history/positions/<id>/``) and the chart as it was at the end of a day
+(``/past/<date>/``, read only, deeper levels loaded as on the live chart)."""
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from staffing import history
+from staffing.chart import CARD_BUDGET, EXPANDED_LEVELS, Node
+from staffing.models import Position
+from staffing.scope import request_scope
+
+PAGE_SIZE = 50
+
+
+class FeedForm(forms.Form):
+    kind = forms.MultipleChoiceField(
+        label="What",
+        required=False,
+        choices=[(code, kind.label) for code, kind in history.KINDS.items()],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    user = forms.CharField(label="Changed by (user name)", required=False, max_length=150)
+    since = forms.DateField(label="From", required=False, widget=forms.DateInput({"type": "date"}))
+    until = forms.DateField(label="To", required=False, widget=forms.DateInput({"type": "date"}))
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", "Give an end on or after the start.")
+        name = (data.get("user") or "").strip()
+        data["user_id"] = None
+        if name:
+            if name.casefold() in ("system", "the system"):
+                data["user_id"] = 0
+            else:
+                found = get_user_model().objects.filter(username__iexact=name).first()
+                if found is None:
+                    self.add_error("user", f"No user called {name!r}.")
+                else:
+                    data["user_id"] = found.pk
+        return data
+
+
+def _feed_page(request, *, position_id: int | None = None) -> dict:
+    form = FeedForm(request.GET or None)
+    changes, more, number = [], False, 1
+    if form.is_bound and not form.is_valid():
+        return {"form": form, "changes": [], "more": False, "page": 1}
+    data = form.cleaned_data if form.is_bound else {}
+    number = data.get("page") or 1
+    query = history.FeedQuery(
+        position_id=position_id,
+        kinds=tuple(data.get("kind") or ()),
+        since=data.get("since"),
+        until=data.get("until"),
+        user_id=data.get("user_id"),
+    )
+    changes, more = history.change_feed(
+        request_scope(request), query, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    params = request.GET.copy()
+    params.pop("page", None)
+    return {
+        "form": form,
+        "changes": changes,
+        "more": more,
+        "page": number,
+        "query_string": params.urlencode(),
+    }
+
+
+@login_required
+@require_GET
+def org_history(request):
+    """Every change the viewer may see, newest first, 50 to a page."""
+    return render(request, "staffing/history.html", {**_feed_page(request), "position": None})
+
+
+@login_required
+@require_GET
+def position_history(request, pk: int):
+    """One position's changes and who held it; a deleted position's for those who see the
+    whole organization."""
+    scope = request_scope(request)
+    position = Position.objects.filter(pk=pk).first()
+    if position is not None:
+        if not scope.can_see(position):
+            raise Http404("No such position in the part of the organization you can see.")
+        title = position.title
+    else:
+        last = Position.history.filter(id=pk).order_by("-history_date").first()
+        if last is None or not scope.sees_all:
+            raise Http404("No such position.")
+        title = last.title
+    context = _feed_page(request, position_id=pk)
+    return render(
+        request,
+        "staffing/history.html",
+        {**context, "position": position, "position_id": pk, "title": title},
+    )
+
+
+# --- the chart on a date ----------------------------------------------------------------------
+
+
+def _day(raw: str) -> datetime.date:
+    try:
+        return history.parse_day(raw)
+    except ValidationError as error:
+        raise Http404(error.message_dict["as_of"][0]) from None
+
+
+def _past_nodes(positions) -> list[Node]:
+    return [Node(p) for p in positions]
+
+
+def _past_tree(org: history.PastOrg, roots: list, visible: set[int]) -> list[Node]:
+    """Cards under ``roots`` to the depth the live chart opens (fewer levels when they
+    would hold more than CARD_BUDGET cards)."""
+    shown: list = []
+    for root in roots:
+        members = [p for p in org.subtree(root.pk) if p.pk in visible]
+        per_level: dict[int, int] = {}
+        for p in members:
+            per_level[p.level - root.level] = per_level.get(p.level - root.level, 0) + 1
+        depth, cards = 1, 1 + per_level.get(1, 0)
+        while depth < EXPANDED_LEVELS and cards + per_level.get(depth + 1, 0) <= CARD_BUDGET:
+            depth += 1
+            cards += per_level.get(depth, 0)
+        shown += [p for p in members if p.level - root.level <= depth]
+    history.attach(shown, org)
+    nodes = {p.pk: Node(p) for p in shown}
+    top = []
+    root_ids = {root.pk for root in roots}
+    for node in nodes.values():
+        parent = nodes.get(node.position.parent_id)
+        if node.position.pk in root_ids or parent is None:
+            top.append(node)
+        else:
+            parent.children.append(node)
+            parent.loaded = True
+    return top
+
+
+@login_required
+@require_GET
+def past_chart(request, day: str):
+    """The chart as it stood at the end of ``day``: the viewer's part of it (a manager's
+    team as it was under their position then), or ``?root=`` a position of that day."""
+    when = _day(day)
+    scope = request_scope(request)
+    org = history.past_org(when)
+    visible = {p.pk for p in history.visible_past(scope, org)}
+    root = None
+    raw = request.GET.get("root")
+    if raw:
+        if not raw.isdigit() or int(raw) not in visible:
+            raise Http404(f"No such position in what you can see on {when.isoformat()}.")
+        root = org.positions[int(raw)]
+    if root is not None:
+        roots = [root]
+    elif not scope.sees_all and scope.root is not None:
+        roots = [org.positions[scope.root.pk]] if scope.root.pk in visible else []
+    else:
+        roots = org.roots() if scope.sees_all else []
+    top = roots[0] if len(roots) == 1 else None
+    breadcrumb = []
+    if top is not None:
+        above = org.positions.get(top.parent_id)
+        while above is not None and above.pk in visible:
+            breadcrumb.insert(0, above)
+            above = org.positions.get(above.parent_id)
+    base = reverse("past-chart", kwargs={"day": when.isoformat()})
+    return render(
+        request,
+        "staffing/past_chart.html",
+        {
+            "scope": scope,
+            "day": when,
+            "today": timezone.localdate(),
+            "nodes": _past_tree(org, roots, visible),
+            "root": root,
+            "breadcrumb": breadcrumb,
+            "total": len(visible),
+            "prefix": base,
+            "page_url": base,
+            "past": True,
+        },
+    )
+
+
+@login_required
+@require_GET
+def past_children(request, day: str, pk: int):
+    """The direct reports of one card of the chart on ``day`` (what "expand" loads)."""
+    when = _day(day)
+    scope = request_scope(request)
+    org = history.past_org(when)
+    visible = {p.pk for p in history.visible_past(scope, org)}
+    if pk not in visible:
+        raise Http404(f"No such position in what you can see on {when.isoformat()}.")
+    children = [org.positions[c] for c in org.children.get(pk, []) if c in visible]
+    history.attach(children, org)
+    base = reverse("past-chart", kwargs={"day": when.isoformat()})
+    return render(
+        request,
+        "staffing/_chart_nodes.html",
+        {"nodes": _past_nodes(children), "scope": scope, "prefix": base, "page_url": base,
+         "past": True},
+    )  # fmt: skip
+
+
+def chart_as_of(request):
+    """``/?as_of=YYYY-MM-DD`` (the chart's date picker) leads to the chart of that day; a
+    date that is not one, or in the future, back to the chart with the reason."""
+    raw = request.GET.get("as_of", "").strip()
+    try:
+        day = history.parse_day(raw)
+    except ValidationError as error:
+        messages.error(request, error.message_dict["as_of"][0])
+        return redirect("home")
+    target = reverse("past-chart", kwargs={"day": day.isoformat()})
+    if request.GET.get("root", "").isdigit():
+        target += f"?root={request.GET['root']}"
+    return redirect(target)

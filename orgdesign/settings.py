@@ -258,6 +258,9 @@ CELERY_TIMEZONE = TIME_ZONE
 SPANS_DEBOUNCE_SECONDS = float(os.environ.get("SPANS_DEBOUNCE_SECONDS", "2"))
 SPANS_REQUEST_STALE_SECONDS = float(os.environ.get("SPANS_REQUEST_STALE_SECONDS", "300"))
 
+# Imports from CSV (staffing.imports): the largest file the page accepts, in bytes.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+
 # Every periodic task of the product is declared here, and only here.
 CELERY_BEAT_SCHEDULE = {
     "verify-reporting-tree-nightly": {

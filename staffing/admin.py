@@ -14,6 +14,7 @@ from staffing.models import (
     Assignment,
     DottedLine,
     Finding,
+    ImportJob,
     Location,
     Person,
     Position,
@@ -435,6 +436,50 @@ class PromotionAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         visible = visible_people(scope_for(request.user), request.user)
         return super().get_queryset(request).filter(person_id__in=visible.values("pk"))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Imports from CSV, read only: a file is checked and imported from the import page
+    (the "Import from CSV" button above the list), through staffing.imports."""
+
+    list_display = ("filename", "kind", "rows", "status", "progress", "created_by", "created_at")
+    list_filter = ("status", "kind")
+    search_fields = ("filename",)
+    exclude = ("content",)
+    readonly_fields = (
+        "filename",
+        "kind",
+        "rows",
+        "size",
+        "sha256",
+        "status",
+        "phase",
+        "progress",
+        "summary",
+        "problems",
+        "changes",
+        "message",
+        "created_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+    )
+
+    def has_module_permission(self, request):
+        return scope_for(request.user).edits_all
+
+    def has_view_permission(self, request, obj=None):
+        return scope_for(request.user).edits_all
 
     def has_add_permission(self, request):
         return False

@@ -18,12 +18,12 @@ from functools import lru_cache
 from io import BytesIO
 from xml.sax.saxutils import escape, quoteattr
 
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils.text import slugify
 
 from orgdesign.rest import csv_cell
 from staffing.chart import visible
-from staffing.models import DottedLine, Position
+from staffing.models import Assignment, DottedLine, Position
 from staffing.scope import Scope
 from staffing.selectors import with_card_figures
 
@@ -35,16 +35,25 @@ H_GAP, V_GAP, STACK_GAP, INDENT = 18, 34, 8, 20
 MARGIN, HEADER = 20, 46
 LINE = 14
 
+# The first columns are what ``staffing.imports`` reads back (the file round-trips); the
+# rest describe the chart and are ignored by the import. ``position_id`` and ``manager_id``
+# are external ids, or ``#`` and the database id for a position without one.
 CSV_COLUMNS = [
     "position_id",
     "title",
     "role",
-    "tier",
     "status",
-    "holder",
+    "manager_id",
     "location",
     "squad",
-    "manager_id",
+    "employee_id",
+    "given_name",
+    "family_name",
+    "email",
+    "hire_date",
+    "start_date",
+    "tier",
+    "holder",
     "manager",
     "levels_below",
     "direct_reports",
@@ -52,6 +61,13 @@ CSV_COLUMNS = [
     "open_findings",
     "dotted_line_managers",
 ]
+
+
+def position_key(pk: int | None, external_id: str | None) -> str:
+    """The id the CSV gives a position: its external id, else ``#`` and its database id."""
+    if pk is None:
+        return ""
+    return external_id or f"#{pk}"
 
 
 def subtree(scope: Scope, roots: list[Position]):
@@ -91,20 +107,30 @@ def csv_rows(scope: Scope, roots: list[Position]) -> Iterator[str]:
     status = dict(Position.Status.choices)
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_COLUMNS)
+    started = Assignment.objects.filter(position=OuterRef("pk"), end_date__isnull=True).values(
+        "start_date"
+    )[:1]
     values = (
         with_card_figures(positions)
+        .annotate(start_date=Subquery(started))
         .order_by("tree_id", "lft")
         .values_list(
             "pk",
+            "external_id",
             "title",
             "role__name",
             "role__tier__name",
             "status",
+            "holder__employee_id",
             "holder__given_name",
             "holder__family_name",
+            "holder__email",
+            "holder__hire_date",
+            "start_date",
             "location__name",
             "squad__name",
             "parent_id",
+            "parent__external_id",
             "parent__title",
             "tree_id",
             "level",
@@ -115,22 +141,30 @@ def csv_rows(scope: Scope, roots: list[Position]) -> Iterator[str]:
         )
     )
     for row in values.iterator(chunk_size=2000):
-        (pk, title, role, tier, state, given, family, location, squad, parent_id, parent) = row[:11]
-        tree_id, level, lft, rght, direct, findings = row[11:]
+        pk, external_id, title, role, tier, state = row[:6]
+        employee_id, given, family, email, hired, start = row[6:12]
+        location, squad, parent_id, parent_external_id, parent = row[12:17]
+        tree_id, level, lft, rght, direct, findings = row[17:]
         holder = f"{given} {family}".strip() if given is not None else ""
         yield writer.writerow(
             [
                 csv_cell(value)
                 for value in (
-                    pk,
+                    position_key(pk, external_id),
                     title,
                     role,
-                    tier,
                     status.get(state, state),
-                    holder,
+                    position_key(parent_id, parent_external_id),
                     location,
                     squad,
-                    parent_id,
+                    employee_id,
+                    given,
+                    family,
+                    email,
+                    hired.isoformat() if hired else "",
+                    start.isoformat() if start and employee_id else "",
+                    tier,
+                    holder,
                     parent,
                     level - base.get(tree_id, 0),
                     direct,

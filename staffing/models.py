@@ -596,3 +596,60 @@ class ScenarioPosition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} (scenario {self.scenario_id})"
+
+
+# --- imports from CSV ----------------------------------------------------------------------------
+
+
+class ImportJob(models.Model):
+    """A CSV file uploaded for import, kept as it was checked so that the import applies
+    exactly that file; the job's status, progress and outcome are shown on its page.
+    Written only by :mod:`staffing.imports`."""
+
+    class Status(models.TextChoices):
+        CHECKED = "checked", "Checked, ready to import"
+        REFUSED = "refused", "Refused (problems found)"
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(
+        max_length=20, blank=True, help_text="What the file holds: locations, people or positions."
+    )
+    filename = models.CharField(max_length=255)
+    content = models.TextField(help_text="The file as uploaded, decoded from UTF-8.")
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField(help_text="Size of the uploaded file in bytes.")
+    rows = models.PositiveIntegerField(default=0, help_text="Data rows (the header not counted).")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CHECKED)
+    phase = models.CharField(max_length=80, blank=True, help_text="What the import is doing now.")
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent done.")
+    problems = models.JSONField(
+        default=list, blank=True, help_text="Each problem as [row, column, message]."
+    )
+    summary = models.JSONField(
+        default=dict, blank=True, help_text="What the import changes (or changed)."
+    )
+    changes = models.JSONField(
+        default=list, blank=True, help_text="The first changes, as [row, id, what changes]."
+    )
+    message = models.TextField(blank=True, help_text="Why the job failed, when it did.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "import from CSV"
+        verbose_name_plural = "imports from CSV"
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display().lower()})"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

@@ -68,3 +68,11 @@ def recompute_all_spans() -> dict:
     outcome = spans.recompute()
     logger.info("Span findings: %s", outcome.summary())
     return outcome.as_dict()
+
+
+@shared_task(acks_late=True)
+def import_org(job_id: int) -> str:
+    """Import a checked CSV file (an ImportJob), writing its progress for the page."""
+    from staffing.imports import import_job_run
+
+    return import_job_run(job_id=job_id).status

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from staffing import history_views as hv
+from staffing import import_views as iv
 from staffing import scenario_views as sv
 from staffing import views
 
@@ -30,4 +31,8 @@ urlpatterns = [
         "scenarios/<int:pk>/removed/<int:row>/restore/", sv.draft_restore_page, name="draft-restore"
     ),
     path("scenarios/<int:pk>/<slug:verb>/", sv.scenario_close_page, name="scenario-close"),
+    path("import/", iv.import_page, name="import"),
+    path("import/<int:pk>/", iv.import_job_page, name="import-job"),
+    path("import/<int:pk>/progress/", iv.import_job_progress, name="import-progress"),
+    path("import/<int:pk>/apply/", iv.import_job_apply, name="import-apply"),
 ]

@@ -55,7 +55,7 @@ def test_the_csv_lists_everyone_below_the_card_and_only_in_scope(api_org: Org):
     manager, lead, agent = listed[0], listed[1], listed[2]
     assert (manager["levels_below"], lead["levels_below"], agent["levels_below"]) == ("0", "1", "2")
     assert (manager["direct_reports"], manager["team_size"]) == ("1", "4")
-    assert lead["manager"] == "Manager A" and lead["manager_id"] == str(manager_a.pk)
+    assert lead["manager"] == "Manager A" and lead["manager_id"] == f"#{manager_a.pk}"
     assert agent["tier"].startswith("Tier 1") and agent["role"] == "Customer Advocate"
     assert agent["dotted_line_managers"] == "Manager B"
     # the whole chart of a manager is their team; nothing outside it by id

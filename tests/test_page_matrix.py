@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from roles.models import PromotionPath
 from staffing import scenarios
-from staffing.models import CriterionSignoff, Position, Promotion, Scenario
+from staffing.models import CriterionSignoff, ImportJob, Position, Promotion, Scenario
 from staffing.scenario_views import DRAFT_ACTIONS
 from staffing.views import ACTIONS
 from tests.api_cases import Org, session_client
@@ -29,6 +29,7 @@ IN_SCOPE = (LOGIN, 404, 200, 200, 200, 200)  # nobody sees a position outside th
 EDIT = (LOGIN, 404, 403, 200, 200, 200)  # HR reads, never edits
 DRAFT = (LOGIN, 404, 200, 404, 200, 200)  # the author, HR and admins see a scenario
 DRAFT_EDIT = (LOGIN, 404, 403, 404, 200, 200)
+ADMIN_ONLY = (LOGIN, 403, 403, 403, 403, 200)  # imports: those who edit the whole organization
 MATRIX = {
     "home": ("/", ALL),
     "chart-export": (["/chart/{pk}/export.csv", "/chart/export.csv"], IN_SCOPE),
@@ -68,6 +69,10 @@ MATRIX = {
     "health": ("/health/", (200,) * 6),
     "login": ("/login/", (200,) * 6),
     "logout": ("/logout/", (405,) * 6),
+    "import": ("/import/", ADMIN_ONLY),
+    "import-job": ("/import/{job}/", ADMIN_ONLY),
+    "import-progress": ("/import/{job}/progress/", ADMIN_ONLY),
+    "import-apply": ("/import/{job}/apply/", POST_ONLY),
 }
 
 # routes that change something, posted to by those who may not: (URL, data)
@@ -83,6 +88,8 @@ WRITES = {
     "kpi-upload": ("/dashboard/kpis/upload/", {}),
     "person-signoff": ("/people/{person}/signoff/", "signoff"),
     "person-promote": ("/people/{person}/promote/", "promote"),
+    "import": ("/import/", {}),
+    "import-apply": ("/import/{job}/apply/", {}),
 }
 
 MAY_WRITE = {("dashboard-snapshot", "hr")}  # a headcount record of what HR reads
@@ -107,6 +114,7 @@ def routes() -> set[str]:
 
 SAMPLE = {"pk": 1, "lead": 1, "person": 1, "scenario": 1, "row": 1, "row_lead": 1}
 SAMPLE |= {"day": "2026-11-30"}
+SAMPLE |= {"job": 1}
 
 
 def test_every_page_is_in_the_matrix():
@@ -154,6 +162,7 @@ def world(api_org: Org):
         },
         "pk": api_org.mine.pk,
         "day": timezone.localdate().isoformat(),
+        "job": ImportJob.objects.create(filename="org.csv", content="", sha256="", size=0).pk,
         "lead": api_org.positions["lead_a"].pk,
         "person": api_org.mine.holder_id,
         "scenario": scenario.pk,
@@ -176,6 +185,7 @@ def state(scenario: Scenario) -> tuple:
         Scenario.objects.count(),
         CriterionSignoff.objects.count(),
         Promotion.objects.count(),
+        sorted(ImportJob.objects.values_list("pk", "status")),
     )
 
 

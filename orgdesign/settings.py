@@ -275,6 +275,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "staffing.tasks.recompute_all_spans",
         "schedule": crontab(hour=2, minute=45),
     },
+    "import-jobs-sweep": {
+        "task": "staffing.tasks.sweep_imports",
+        "schedule": float(os.environ.get("IMPORTS_SWEEP_SECONDS", "60")),
+    },
     "headcount-snapshot-nightly": {
         "task": "metrics.tasks.take_headcount_snapshots",
         "schedule": crontab(hour=3, minute=0),

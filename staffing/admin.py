@@ -333,6 +333,20 @@ class AssignmentAdmin(HistoryAdmin):
     date_hierarchy = "start_date"
     list_select_related = ("person", "role", "squad")
 
+    def get_queryset(self, request):
+        """The assignments of the positions the user sees, and of the people in them."""
+        queryset = super().get_queryset(request)
+        scope = scope_for(request.user)
+        if scope.sees_all:
+            return queryset
+        visible = scope.filter_visible(Position.objects.all())
+        return queryset.filter(Q(position__in=visible) | Q(person__position__in=visible))
+
+    def has_view_history_or_change_history_permission(self, request, obj=None):
+        if not self.has_view_or_change_permission(request):
+            return False
+        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
+
     def has_add_permission(self, request):
         return False  # assignments are made by filling and vacating positions
 

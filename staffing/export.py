@@ -23,6 +23,7 @@ from django.utils.text import slugify
 
 from orgdesign.rest import csv_cell
 from staffing.chart import visible
+from staffing.imports import DB_ID_PREFIX, EXPORT_ONLY, POSITION_COLUMNS
 from staffing.models import Assignment, DottedLine, Position
 from staffing.scope import Scope
 from staffing.selectors import with_card_figures
@@ -38,36 +39,14 @@ LINE = 14
 # The first columns are what ``staffing.imports`` reads back (the file round-trips); the
 # rest describe the chart and are ignored by the import. ``position_id`` and ``manager_id``
 # are external ids, or ``#`` and the database id for a position without one.
-CSV_COLUMNS = [
-    "position_id",
-    "title",
-    "role",
-    "status",
-    "manager_id",
-    "location",
-    "squad",
-    "employee_id",
-    "given_name",
-    "family_name",
-    "email",
-    "hire_date",
-    "start_date",
-    "tier",
-    "holder",
-    "manager",
-    "levels_below",
-    "direct_reports",
-    "team_size",
-    "open_findings",
-    "dotted_line_managers",
-]
+CSV_COLUMNS = [*POSITION_COLUMNS, *EXPORT_ONLY]
 
 
 def position_key(pk: int | None, external_id: str | None) -> str:
     """The id the CSV gives a position: its external id, else ``#`` and its database id."""
     if pk is None:
         return ""
-    return external_id or f"#{pk}"
+    return external_id or f"{DB_ID_PREFIX}{pk}"
 
 
 def subtree(scope: Scope, roots: list[Position]):

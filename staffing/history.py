@@ -10,6 +10,7 @@
 """
 
 import datetime
+import re
 import threading
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import CharField as CharFieldExpr
-from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Value
+from django.db.models import Count, F, Max, Min, OuterRef, Q, Subquery, Value
 from django.db.models.expressions import Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -32,16 +33,31 @@ from staffing.tree import compute_layout
 # --- the tree on a date ---------------------------------------------------------------------
 
 
+EARLIEST = datetime.date(1900, 1, 1)
+DAY_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def check_day(day: datetime.date, *, name: str = "as_of") -> datetime.date:
+    """``day`` if it is between 1900 and today; a ValidationError naming ``name``."""
+    today = timezone.localdate()
+    if day > today:
+        raise ValidationError({name: "That date is in the future; the organization's past ends "
+                                     f"today ({today.isoformat()})."})  # fmt: skip
+    if day < EARLIEST:
+        raise ValidationError({name: f"Give a date from {EARLIEST.isoformat()} on."})
+    return day
+
+
 def parse_day(raw: str, *, name: str = "as_of") -> datetime.date:
-    """A date given as YYYY-MM-DD, not after today; a ValidationError naming ``name``."""
+    """A date written YYYY-MM-DD, from 1900 to today; a ValidationError naming ``name``."""
+    text = str(raw).strip()
     try:
-        day = datetime.date.fromisoformat(str(raw).strip())
+        if not DAY_FORMAT.match(text):
+            raise ValueError(text)
+        day = datetime.date.fromisoformat(text)
     except ValueError:
         raise ValidationError({name: f"{raw!r} is not a date; write it as YYYY-MM-DD."}) from None
-    if day > timezone.localdate():
-        raise ValidationError({name: "That date is in the future; the organization's past ends "
-                                     f"today ({timezone.localdate().isoformat()})."})  # fmt: skip
-    return day
+    return check_day(day, name=name)
 
 
 def end_of(day: datetime.date) -> datetime.datetime:
@@ -122,17 +138,17 @@ class PastOrg:
     day: datetime.date
     positions: dict[int, PastPosition]  # in tree order
     children: dict[int | None, list[int]]
+    order: list[int] = field(default_factory=list)  # the ids in tree order
+    index: dict[int, int] = field(default_factory=dict)  # id → place in ``order``
 
     def subtree(self, pk: int) -> list[PastPosition]:
-        """``pk`` and everyone below it on that day, in tree order."""
-        root = self.positions.get(pk)
-        if root is None:
+        """``pk`` and everyone below it on that day, in tree order (a slice: a subtree is
+        contiguous in tree order)."""
+        start = self.index.get(pk)
+        if start is None:
             return []
-        return [
-            p
-            for p in self.positions.values()
-            if p.tree_id == root.tree_id and root.lft <= p.lft < root.rght
-        ]
+        end = start + self.positions[pk].team_size + 1
+        return [self.positions[member] for member in self.order[start:end]]
 
     def roots(self) -> list[PastPosition]:
         return [self.positions[pk] for pk in self.children.get(None, [])]
@@ -159,7 +175,7 @@ def _latest_versions(moment: datetime.datetime):
 
 # Past trees are rebuilt in about 1.5 s at 100,000 positions, and opening a team of the
 # past chart needs the same tree again: the last two are kept per process, keyed by the
-# day and the newest historical row (any later write makes a new key).
+# day and the newest historical row (an index lookup; any later write makes a new key).
 _PAST_CACHE: OrderedDict[tuple, "PastOrg"] = OrderedDict()
 _PAST_CACHE_SIZE = 2
 _PAST_LOCK = threading.Lock()
@@ -173,8 +189,8 @@ def forget_past() -> None:
 def past_org(day: datetime.date) -> PastOrg:
     """Every position that existed at the end of ``day``, as it was then: one query for
     the newest version (cached), one for the tree itself when it is not cached."""
-    newest = Position.history.model.objects.aggregate(n=Max("history_id"), c=Count("pk"))
-    key = (day, newest["n"], newest["c"])
+    newest = Position.history.model.objects.aggregate(n=Max("history_id"))["n"]
+    key = (day, newest)
     with _PAST_LOCK:
         if key in _PAST_CACHE:
             _PAST_CACHE.move_to_end(key)
@@ -209,7 +225,18 @@ def _build_past_org(day: datetime.date) -> PastOrg:
         children[past.parent_id].append(pk)
         if past.parent_id is not None:
             positions[past.parent_id].direct_reports += 1
-    return PastOrg(day=day, positions={pk: positions[pk] for pk in ordered}, children=children)
+    return PastOrg(
+        day=day,
+        positions={pk: positions[pk] for pk in ordered},
+        children=children,
+        order=ordered,
+        index={pk: n for n, pk in enumerate(ordered)},
+    )
+
+
+def history_start() -> datetime.datetime | None:
+    """When the first position was recorded: the organization before it is not known."""
+    return Position.history.aggregate(first=Min("history_date"))["first"]
 
 
 def visible_past(scope: Scope, org: PastOrg) -> list[PastPosition]:

@@ -33,10 +33,19 @@ class FeedForm(forms.Form):
     user = forms.CharField(label="Changed by (user name)", required=False, max_length=150)
     since = forms.DateField(label="From", required=False, widget=forms.DateInput({"type": "date"}))
     until = forms.DateField(label="To", required=False, widget=forms.DateInput({"type": "date"}))
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    page = forms.IntegerField(
+        required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput
+    )
 
     def clean(self):
         data = super().clean()
+        for name in ("since", "until"):
+            if data.get(name):
+                try:
+                    history.check_day(data[name], name=name)
+                except ValidationError as error:
+                    self.add_error(name, error.message_dict[name][0])
+                    data[name] = None
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             self.add_error("until", "Give an end on or after the start.")
         name = (data.get("user") or "").strip()
@@ -183,6 +192,7 @@ def past_chart(request, day: str):
             breadcrumb.insert(0, above)
             above = org.positions.get(above.parent_id)
     base = reverse("past-chart", kwargs={"day": when.isoformat()})
+    start = history.history_start()
     return render(
         request,
         "staffing/past_chart.html",
@@ -194,6 +204,8 @@ def past_chart(request, day: str):
             "root": root,
             "breadcrumb": breadcrumb,
             "total": len(visible),
+            "history_start": start,
+            "before_history": start is None or when < timezone.localdate(start),
             "prefix": base,
             "page_url": base,
             "past": True,

@@ -75,7 +75,8 @@ import io
 import logging
 import zoneinfo
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -83,7 +84,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import EmailValidator, validate_slug
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from orgdesign.audit import acting, bulk_record
@@ -956,6 +957,24 @@ def _positions(
                 f"{person.employee_id}'s latest assignment starts on {since.isoformat()}; "
                 f"the new one cannot start earlier ({start.isoformat()}).",
             )
+        elif since is not None and plan.start is not None and start == since:
+            # an edited export keeps the start of the post the person leaves
+            check.add(
+                plan.row,
+                "start_date",
+                f"{person.employee_id} started their present assignment on "
+                f"{since.isoformat()}; give the day they start in this position (later), "
+                "or leave start_date blank for today.",
+            )
+        displaced = plan.stored.holder_id if plan.stored is not None else None
+        held_since = latest.get(displaced) if displaced and displaced != person.pk else None
+        if held_since is not None and start < held_since:
+            check.add(
+                plan.row,
+                "start_date",
+                f"The position's present holder started on {held_since.isoformat()}; "
+                f"the new one cannot start earlier ({start.isoformat()}).",
+            )
         if person.hire_date and start < person.hire_date:
             check.add(
                 plan.row,
@@ -1112,9 +1131,11 @@ def _write_positions(planned, stored, parents, emptied, current, today, progress
             if (role, squad) != (s.role_id, s.squad_id):
                 starting.append((plan, holder, today, "Role or squad changed"))
                 ending[holder] = today
+    # a holder replaced without a position of their own leaves on the day the new one starts
+    new_start = {plan.node: start for plan, _holder, start, note in starting if note == "Imported"}
     for s in stored.values():
         if s.holder_id is not None and holder_of[s.id] != s.holder_id:
-            ending.setdefault(s.holder_id, today)
+            ending.setdefault(s.holder_id, new_start.get(s.id, today))
     ended = []
     for person_id, end in ending.items():
         assignment = current.get(person_id)
@@ -1305,8 +1326,10 @@ def import_job_check(*, actor, filename: str, data: bytes, content_type: str = "
 
 
 def import_job_start(*, actor, job: ImportJob) -> ImportJob:
-    """Queue the import of a checked job; the Celery task ``staffing.tasks.import_org``
-    carries it out after this transaction commits (in-process when there is no broker)."""
+    """Queue the import of a checked job, to run as ``actor``; the Celery task
+    ``staffing.tasks.import_org`` carries it out after this transaction commits
+    (in-process when there is no broker; when the broker is down, the job waits and
+    ``staffing.tasks.sweep_imports`` sends it once the broker answers again)."""
     require_importer(actor)
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job.pk)
@@ -1315,21 +1338,27 @@ def import_job_start(*, actor, job: ImportJob) -> ImportJob:
                 f"This file cannot be imported now: it is {job.get_status_display().lower()}."
             )
         job.status, job.phase, job.progress = ImportJob.Status.QUEUED, "Waiting to start", 0
-        job.save(update_fields=["status", "phase", "progress"])
-        transaction.on_commit(lambda: _send(job.pk))
+        job.started_by, job.started_at = actor, timezone.now()  # queued at, until it starts
+        job.save(update_fields=["status", "phase", "progress", "started_by", "started_at"])
+        transaction.on_commit(lambda: send_job(job.pk))
     return job
 
 
-def _send(job_id: int) -> None:
+def send_job(job_id: int) -> bool:
+    """Hand a queued job to a worker; False (the job waiting) when the broker is down."""
     from kombu.exceptions import OperationalError
 
     from staffing.tasks import import_org
 
     try:
         import_org.apply_async(args=[job_id])
-    except OperationalError:  # the broker is down: import here rather than leave it waiting
-        logger.warning("Could not queue import job %s; running it in-process", job_id)
-        import_org.apply(args=[job_id])
+    except OperationalError:
+        logger.warning("Could not queue import job %s; it waits for the broker", job_id)
+        ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+            phase="Waiting for a worker (the job queue does not answer)"
+        )
+        return False
+    return True
 
 
 class _ProgressWriter:
@@ -1362,25 +1391,57 @@ class _ProgressWriter:
             self.side.close()
 
 
+# a session-level advisory lock per job, held by the worker that runs it: a job found
+# "running" whose lock is free was left by a worker that died (its import rolled back)
+JOB_LOCK_BASE = 0x696D_706F_0000_0000  # "impo"
+
+
+@contextmanager
+def _running(job_id: int) -> Iterator[bool]:
+    """Whether this process may run the job (no other live worker runs it)."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    key = JOB_LOCK_BASE + job_id
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        mine = cursor.fetchone()[0]
+    try:
+        yield mine
+    finally:
+        if mine:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
 def import_job_run(*, job_id: int) -> ImportJob:
     """Carry out a queued job (the Celery task): the stored file is checked again under the
-    tree lock and imported whole, or refused with the problems found now."""
-    taken = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.RUNNING, started_at=timezone.now(), phase="Starting"
-    )
-    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
-    if not taken:
-        return job  # a repeated delivery: already done or under way
+    tree lock and imported whole, or refused with the problems found now, as the user who
+    pressed Import. A delivery for a job that another worker is running, or that has ended,
+    does nothing; a job left running by a worker that died is taken over."""
+    with _running(job_id) as mine:
+        job = ImportJob.objects.select_related("started_by").get(pk=job_id)
+        if not mine:
+            return job  # another worker has it
+        running = (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
+        taken = ImportJob.objects.filter(pk=job_id, status__in=running).update(
+            status=ImportJob.Status.RUNNING, started_at=timezone.now(), phase="Starting"
+        )
+        if not taken:
+            return job  # a repeated delivery of a job that has ended
+        job.refresh_from_db()
+        return _run_job(job)
+
+
+def _run_job(job: ImportJob) -> ImportJob:
+    if job.started_by is None:
+        return _job_failed(job, "Nothing was imported: the user who started it no longer exists.")
     writer = _ProgressWriter(job.pk)
     try:
-        result = import_run(actor=job.created_by, text=job.content, dry_run=False, progress=writer)
+        result = import_run(actor=job.started_by, text=job.content, dry_run=False, progress=writer)
     except Exception as error:  # recorded on the job for the page; the import rolled back
         logger.exception("Import job %s failed", job.pk)
-        job.status, job.phase = ImportJob.Status.FAILED, "Failed"
-        job.message = f"Nothing was imported: {error}"
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "phase", "message", "finished_at"])
-        return job
+        return _job_failed(job, f"Nothing was imported: {error}")
     finally:
         writer.close()
     job.finished_at = timezone.now()
@@ -1394,3 +1455,21 @@ def import_job_run(*, job_id: int) -> ImportJob:
         job.message = "The organization changed since the file was checked; nothing was imported."
     job.save()
     return job
+
+
+def _job_failed(job: ImportJob, message: str) -> ImportJob:
+    job.status, job.phase = ImportJob.Status.FAILED, "Failed"
+    job.message, job.finished_at = message, timezone.now()
+    job.save(update_fields=["status", "phase", "message", "finished_at"])
+    return job
+
+
+def jobs_waiting(*, older_than_s: int = 60) -> list[int]:
+    """Jobs to hand to a worker again: queued for a while (the broker was down, or the
+    message was lost), or running (a delivery whose worker died finds its lock free)."""
+    since = timezone.now() - datetime.timedelta(seconds=older_than_s)
+    waiting = ImportJob.objects.filter(
+        Q(status=ImportJob.Status.QUEUED, started_at__lt=since)
+        | Q(status=ImportJob.Status.RUNNING, started_at__lt=since)
+    )
+    return list(waiting.values_list("pk", flat=True))

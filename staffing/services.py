@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from orgdesign.audit import audited
+from orgdesign.audit import audited, bulk_record
 from roles.models import PromotionPath, Role
 from staffing import spans
 from staffing.models import (
@@ -208,6 +208,13 @@ def position_delete(
             _vacate(position, _today(), note="Position deleted")
         above = spans.lineage(_fresh(position.parent_id))
         spans.forget(position)
+        # the assignments keep their title but lose the position (SET_NULL, which Django
+        # does in SQL): written here instead, so that the history records it too
+        held = list(Assignment.objects.filter(position=position))
+        for assignment in held:
+            assignment.position = None
+        Assignment.objects.bulk_update(held, ["position"])
+        bulk_record(Assignment, held, kind="~")
         position.delete()
         spans.mark(above)
 
@@ -228,7 +235,7 @@ def person_create(
     user=None,
     is_active: bool = True,
 ) -> Person:
-    with transaction.atomic():
+    with tree_transaction():  # behind an import, which writes people too
         person = Person(
             is_active=is_active,
             employee_id=employee_id,
@@ -250,7 +257,7 @@ def person_update(*, actor, person: Person, **changes: Any) -> Person:
     unknown = sorted(set(changes) - allowed)
     if unknown:
         raise ValidationError(f"These fields cannot be changed here: {', '.join(unknown)}.")
-    with transaction.atomic():
+    with tree_transaction():  # behind an import, which writes people too
         person = Person.objects.select_for_update().get(pk=person.pk)
         held = Position.objects.filter(holder=person).first()
         if held is not None:

@@ -76,3 +76,17 @@ def import_org(job_id: int) -> str:
     from staffing.imports import import_job_run
 
     return import_job_run(job_id=job_id).status
+
+
+@shared_task(**RETRY)
+def sweep_imports() -> int:
+    """Every minute (beat): hand import jobs to a worker again that are still waiting (the
+    broker was down when Import was pressed) or were left running by a worker that died."""
+    from staffing.imports import jobs_waiting, send_job
+
+    waiting = jobs_waiting()
+    for job_id in waiting:
+        send_job(job_id)
+    if waiting:
+        logger.info("Import jobs sent again: %s", waiting)
+    return len(waiting)

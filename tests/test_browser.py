@@ -433,3 +433,33 @@ def test_a_director_reads_the_changes_and_the_chart_of_a_past_day(page, live_ser
         card.locator(":scope > .pcard .toggle").click()  # its team comes from the server
     expect(card.locator(':scope > [role="group"] > [role="treeitem"]').first).to_be_visible()
     page.screenshot(path=ARTIFACTS / "past-chart.png", full_page=True)
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_an_admin_imports_a_large_file_and_watches_a_real_worker_run_it(
+    page, live_server, framework, worker, tmp_path
+):
+    """Upload, read the report, press Import: a Celery worker imports the file while the
+    page's progress bar follows it, then the page shows what was imported."""
+    from tests.test_import import large_file
+
+    demo.ensure_demo_user("admin")
+    upload = tmp_path / "new-region.csv"
+    upload.write_text(large_file(3_000), encoding="utf-8")
+    log_in(page, live_server, "admin")
+    page.get_by_role("link", name="Import", exact=True).click()
+    page.get_by_label("CSV file").set_input_files(upload)
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Import of new-region.csv")
+    expect(page.locator("#import-summary")).to_contain_text("3,000")
+    assert Position.objects.count() == 0  # checked, nothing written
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "import-report.png", full_page=True)
+
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.locator("#import-progress")).to_contain_text("Imported", timeout=90_000)
+    expect(page.locator("#import-bar")).to_have_attribute("value", "100")
+    page.screenshot(path=ARTIFACTS / "import-done.png", full_page=True)
+    assert Position.objects.count() == 3_000
+    assert Position.history.filter(history_change_reason="org_import").count() == 3_000

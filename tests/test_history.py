@@ -73,6 +73,7 @@ def test_every_service_records_the_actor_and_the_operation(api_org: Org, admin_u
     assert [(r.history_type, r.history_change_reason, r.history_user_id) for r in held] == [
         ("+", "person_assign", admin_user.pk),
         ("~", "position_vacate", admin_user.pk),
+        ("~", "position_delete", admin_user.pk),  # it loses its position (kept as a title)
     ]
     # made by a command (no actor): recorded, with no user
     assert versions(api_org.positions["director"])[0].history_user_id is None
@@ -387,3 +388,70 @@ def test_the_feed_page_filters_and_explains_bad_filters(changed: Org, admin_user
     assert "No user called" in unknown
     backwards = client.get("/history/", {"since": TODAY.isoformat(), "until": "2020-01-01"})
     assert "Give an end on or after the start" in backwards.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        ("/api/history/", {"since": "0001-01-01"}),
+        ("/api/history/", {"until": "9999-12-31"}),
+        ("/api/history/", {"page": "99999999999999999999"}),
+        ("/api/history/", {"user": "99999999999999999999"}),
+        ("/api/history/", {"position": "99999999999999999999"}),
+        ("/api/positions/", {"as_of": "20250101"}),
+        ("/api/positions/", {"as_of": "1899-12-31"}),
+        ("/api/positions/", {"as_of": TODAY.isoformat(), "role": "99999999999999999999"}),
+        ("/api/positions/", {"as_of": TODAY.isoformat(), "parent": "99999999999999999999"}),
+    ],
+)
+def test_out_of_range_numbers_and_dates_are_a_400_with_the_reason(
+    api_org: Org, admin_user, url, params
+):
+    response = session_client(admin_user).get(url, params)
+    assert response.status_code == 400, response.content
+    assert set(response.json()) == set(params) - {"as_of"} or set(response.json()) <= {*params}
+
+
+@pytest.mark.parametrize(
+    "params", [{"since": "0001-01-01"}, {"until": "9999-12-31"}, {"page": "10" * 12}]
+)
+def test_the_feed_page_explains_out_of_range_filters(api_org: Org, admin_user, params):
+    response = session_client(admin_user).get("/history/", params)
+    assert response.status_code == 200
+    assert 'class="error"' in response.content.decode()
+
+
+def test_a_day_is_written_one_way_only(api_org: Org, admin_user):
+    client = session_client(admin_user)
+    assert client.get("/past/20261130/").status_code == 404
+    assert client.get(f"/past/{TODAY.year}-W01-1/").status_code == 404
+
+
+def test_the_past_chart_says_when_history_began(changed: Org, admin_user):
+    client = session_client(admin_user)
+    before = (EARLIER - datetime.timedelta(days=1)).isoformat()
+    text = client.get(f"/past/{before}/").content.decode()
+    assert f"History was first kept on {EARLIER.isoformat()}" in text
+    assert "History was first kept" not in client.get(f"/past/{EARLIER}/").content.decode()
+
+
+def test_deleting_a_position_records_that_its_assignments_lost_it(api_org: Org, admin_user):
+    agent = api_org.mine
+    person = agent.holder
+    services.position_delete(actor=admin_user, position=agent)
+    assignment = Assignment.objects.get(person=person)
+    assert assignment.position is None and assignment.end_date is not None
+    last = Assignment.history.filter(id=assignment.pk).first()
+    assert last.position_id is None and last.history_change_reason == "position_delete"
+
+
+def test_the_admin_shows_assignments_only_within_scope(api_org: Org):
+    manager = UserFactory(groups=["manager"], is_staff=True)
+    Person.objects.filter(pk=api_org.positions["manager_a"].holder_id).update(user=manager)
+    client = session_client(manager)
+    mine = Assignment.objects.get(position=api_org.mine, end_date__isnull=True)
+    theirs = Assignment.objects.get(position=api_org.theirs, end_date__isnull=True)
+    listed = client.get("/admin/staffing/assignment/").content.decode()
+    assert str(mine.person) in listed and str(theirs.person) not in listed
+    assert client.get(f"/admin/staffing/assignment/{mine.pk}/history/").status_code == 200
+    assert client.get(f"/admin/staffing/assignment/{theirs.pk}/history/").status_code == 403

@@ -551,7 +551,7 @@ def test_the_job_checks_again_and_refuses_when_the_organization_changed(framewor
     job = imports.import_job_check(actor=admin, filename="org.csv", data=csv_text(rows).encode())
     assert job.status == "checked"
     PersonFactory(employee_id="LATE-1", is_active=False)  # meanwhile
-    ImportJob.objects.filter(pk=job.pk).update(status="queued")
+    ImportJob.objects.filter(pk=job.pk).update(status="queued", started_by=admin)
     job = imports.import_job_run(job_id=job.pk)
     assert job.status == "refused" and "changed since" in job.message
     assert not Position.objects.exists()
@@ -623,7 +623,7 @@ def test_progress_is_seen_by_others_while_the_import_transaction_is_open(framewo
 
     admin = admin_user()
     job = imports.import_job_check(actor=admin, filename="big.csv", data=large_file(1500).encode())
-    ImportJob.objects.filter(pk=job.pk).update(status="queued")
+    ImportJob.objects.filter(pk=job.pk).update(status="queued", started_by=admin)
     seen = []
     main = connections["default"]
     reader = type(main)(dict(main.settings_dict), alias="test-reader")
@@ -665,3 +665,153 @@ def test_two_holders_swap_positions_in_one_import(api_org: Org):
     assert (lead_a.holder, lead_b.holder) == (b, a)
     assert Assignment.objects.get(person=a, end_date__isnull=True).position == lead_b
     assert Assignment.objects.filter(person=a, position=lead_a, end_date__isnull=False).exists()
+
+
+def swapped_export(client, lead_a: Position, lead_b: Position) -> list[dict]:
+    """The chart's export with the holders of two leads swapped (person cells and all)."""
+    rows = list(csv.DictReader(io.StringIO(export_text(client))))
+    key = {f"#{lead_a.pk}": None, f"#{lead_b.pk}": None}
+    person_cells = ("employee_id", "given_name", "family_name", "email", "hire_date")
+    first, second = (next(r for r in rows if r["position_id"] == k) for k in key)
+    for name in (*person_cells, "start_date"):
+        first[name], second[name] = second[name], first[name]
+    return rows
+
+
+def test_a_move_in_an_edited_export_needs_a_new_start_date(api_org: Org):
+    """The export carries each holder's present start; swapping people keeps those dates,
+    which would end the old assignments on the day they began: refused, with the reason."""
+    client = session_client(admin_user())
+    lead_a, lead_b = api_org.positions["lead_a"], api_org.positions["lead_b"]
+    rows = swapped_export(client, lead_a, lead_b)
+    stale = run(csv_text(rows, list(rows[0])))
+    assert not stale.ok
+    assert {p.column for p in stale.problems} == {"start_date"}
+    assert "give the day they start in this position" in stale.problems[0].message
+    for row in rows:
+        if row["position_id"] in (f"#{lead_a.pk}", f"#{lead_b.pk}"):
+            row["start_date"] = "2026-03-02"
+    moved = run(csv_text(rows, list(rows[0])))
+    assert moved.ok, moved.problems
+    a, b = lead_a.holder, lead_b.holder
+    for person, old, new in ((a, lead_a, lead_b), (b, lead_b, lead_a)):
+        ended = Assignment.objects.get(person=person, position=old)
+        assert ended.end_date == datetime.date(2026, 3, 2) > ended.start_date
+        current = Assignment.objects.get(person=person, end_date__isnull=True)
+        assert (current.position, current.start_date) == (new, datetime.date(2026, 3, 2))
+
+
+def test_a_replaced_holder_leaves_on_the_day_the_new_one_starts(api_org: Org):
+    lead = api_org.positions["lead_b"]
+    old = lead.holder
+    rows = [
+        {
+            "position_id": f"#{lead.pk}",
+            "title": lead.title,
+            "role": "team-lead",
+            "manager_id": f"#{lead.parent_id}",
+            "employee_id": "NEW-9",
+            "given_name": "Noa",
+            "family_name": "Levi",
+            "hire_date": "2026-01-05",
+            "start_date": "2026-02-02",
+        }
+    ]
+    result = run(csv_text(rows))
+    assert result.ok, result.problems
+    ended = Assignment.objects.get(person=old, position=lead)
+    assert ended.end_date == datetime.date(2026, 2, 2)
+    early = dict(rows[0], position_id=f"#{api_org.positions['lead_a'].pk}",
+                 title="Lead A", manager_id=f"#{api_org.positions['manager_a'].pk}",
+                 employee_id="NEW-10", start_date="2019-01-07", hire_date="2019-01-07")  # fmt: skip
+    refused = run(csv_text([early]))
+    assert [(p.column, "present holder started" in p.message) for p in refused.problems] == [
+        ("start_date", True)
+    ]
+
+
+def test_the_import_runs_as_the_user_who_pressed_import(
+    framework, django_capture_on_commit_callbacks
+):
+    uploader, starter = admin_user(), admin_user()
+    job = imports.import_job_check(
+        actor=uploader, filename="org.csv", data=csv_text(base_rows()).encode()
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        imports.import_job_start(actor=starter, job=job)  # in-process: no broker in tests
+    job.refresh_from_db()
+    assert job.status == "done" and job.started_by == starter, job.message
+    users = set(Position.history.values_list("history_user_id", flat=True))
+    assert users == {starter.pk}
+
+    gone = imports.import_job_check(
+        actor=uploader, filename="org.csv", data=csv_text(base_rows()).encode()
+    )
+    ImportJob.objects.filter(pk=gone.pk).update(status="queued", started_by=None)
+    failed = imports.import_job_run(job_id=gone.pk)
+    assert failed.status == "failed" and "no longer exists" in failed.message
+
+
+def test_a_job_left_running_by_a_dead_worker_is_taken_over(framework):
+    admin = admin_user()
+    job = imports.import_job_check(
+        actor=admin, filename="org.csv", data=csv_text(base_rows()).encode()
+    )
+    ImportJob.objects.filter(pk=job.pk).update(status="running", started_by=admin)
+    done = imports.import_job_run(job_id=job.pk)  # a redelivery: nobody holds the job's lock
+    assert done.status == "done", done.message
+    assert Position.objects.filter(external_id__startswith="HR-").count() == 4
+    again = imports.import_job_run(job_id=job.pk)  # a repeated delivery of a finished job
+    assert again.status == "done" and Position.objects.count() == 4
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_job_that_a_live_worker_runs_is_left_to_it(framework):
+    from django.db import connections
+
+    admin = admin_user()
+    job = imports.import_job_check(
+        actor=admin, filename="org.csv", data=csv_text(base_rows()).encode()
+    )
+    ImportJob.objects.filter(pk=job.pk).update(status="running", started_by=admin)
+    main = connections["default"]
+    other = type(main)(dict(main.settings_dict), alias="other-worker")
+    try:
+        with other.cursor() as cursor:  # another worker holds the job
+            cursor.execute("SELECT pg_advisory_lock(%s)", [imports.JOB_LOCK_BASE + job.pk])
+        left = imports.import_job_run(job_id=job.pk)
+        assert left.status == "running" and not Position.objects.exists()
+    finally:
+        other.close()  # that worker dies: its lock goes with its connection
+    assert imports.import_job_run(job_id=job.pk).status == "done"
+
+
+def test_with_the_broker_down_a_job_waits_and_the_sweep_sends_it(
+    framework, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from staffing import tasks
+
+    admin = admin_user()
+    job = imports.import_job_check(
+        actor=admin, filename="org.csv", data=csv_text(base_rows()).encode()
+    )
+
+    def refused(*args, **kwargs):
+        raise OperationalError("Connection refused")
+
+    with monkeypatch.context() as patch, django_capture_on_commit_callbacks(execute=True):
+        patch.setattr(tasks.import_org, "apply_async", refused)
+        imports.import_job_start(actor=admin, job=job)
+    job.refresh_from_db()
+    assert job.status == "queued" and "does not answer" in job.phase
+    assert not Position.objects.exists()
+    assert tasks.sweep_imports() == 0  # not yet: it has waited less than a minute
+    ImportJob.objects.filter(pk=job.pk).update(
+        started_at=job.started_at - datetime.timedelta(minutes=2)
+    )
+    assert tasks.sweep_imports() == 1  # the broker answers again (in-process in tests)
+    job.refresh_from_db()
+    assert job.status == "done" and Position.objects.count() == 4

@@ -2,8 +2,9 @@
 (``GET /api/positions/?as_of=YYYY-MM-DD``) and the feed of changes (``/api/history/`` for
 the whole organization, ``/api/positions/{id}/history/`` for one position)."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -15,6 +16,15 @@ from staffing import history
 from staffing.models import Location, Position
 from staffing.scope import Scope, request_scope
 from tiers.models import Squad, Tier
+
+MAX_ID = 2**63 - 1  # the largest id PostgreSQL stores; a larger number is a 400, not a 500
+
+
+def ids() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False
+    )
+
 
 as_of_param = OpenApiParameter(
     "as_of",
@@ -31,17 +41,17 @@ class PastQuery(serializers.Serializer):
     """The filters of a list of positions on a past date, checked like the live ones."""
 
     as_of = serializers.CharField()
-    role = serializers.ListField(child=serializers.IntegerField(), required=False)
-    tier = serializers.ListField(child=serializers.IntegerField(), required=False)
-    location = serializers.ListField(child=serializers.IntegerField(), required=False)
-    squad = serializers.ListField(child=serializers.IntegerField(), required=False)
+    role = ids()
+    tier = ids()
+    location = ids()
+    squad = ids()
     status = serializers.ListField(
         child=serializers.ChoiceField(choices=Position.Status.choices), required=False
     )
     vacant = serializers.BooleanField(required=False, allow_null=True, default=None)
     top = serializers.BooleanField(required=False, allow_null=True, default=None)
-    parent = serializers.IntegerField(required=False)
-    subtree_of = serializers.IntegerField(required=False)
+    parent = serializers.IntegerField(required=False, max_value=MAX_ID)
+    subtree_of = serializers.IntegerField(required=False, max_value=MAX_ID)
     level = serializers.IntegerField(required=False, min_value=0)
     level_max = serializers.IntegerField(required=False, min_value=0)
     external_id = serializers.CharField(required=False, allow_blank=True)
@@ -50,7 +60,7 @@ class PastQuery(serializers.Serializer):
     def validate_as_of(self, raw: str):
         try:
             return history.parse_day(raw)
-        except Exception as error:  # a Django ValidationError from parse_day
+        except DjangoValidationError as error:
             raise serializers.ValidationError(error.message_dict["as_of"]) from None
 
     def validate(self, attrs):
@@ -148,6 +158,7 @@ class ChangeSerializer(serializers.Serializer):
         )
 
 
+@extend_schema_serializer(many=False)  # a page object, not a list of them
 class ChangePageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
@@ -158,18 +169,27 @@ class FeedQuerySerializer(serializers.Serializer):
     kind = serializers.ListField(
         child=serializers.ChoiceField(choices=list(history.KINDS)), required=False
     )
-    position = serializers.IntegerField(required=False, help_text="Changes of one position.")
+    position = serializers.IntegerField(
+        required=False, max_value=MAX_ID, help_text="Changes of one position."
+    )
     user = serializers.IntegerField(
         required=False,
         min_value=0,
+        max_value=MAX_ID,
         help_text="Changes made by this user id; 0 for the system (commands and jobs).",
     )
     since = serializers.DateField(required=False, help_text="From this day on (YYYY-MM-DD).")
     until = serializers.DateField(required=False, help_text="Up to the end of this day.")
-    page = serializers.IntegerField(required=False, min_value=1, default=1)
+    page = serializers.IntegerField(required=False, min_value=1, max_value=100_000, default=1)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=500, default=50)
 
     def validate(self, attrs):
+        for name in ("since", "until"):
+            if attrs.get(name):
+                try:
+                    history.check_day(attrs[name], name=name)
+                except DjangoValidationError as error:
+                    raise serializers.ValidationError(error.message_dict) from None
         if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
             raise serializers.ValidationError({"until": ["Give an end on or after the start."]})
         return attrs

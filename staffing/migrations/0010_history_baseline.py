@@ -4,7 +4,7 @@ from orgdesign.history_baseline import record_existing
 
 
 def baseline(apps, schema_editor):
-    record_existing(apps, "staffing", "Position", date_field="created_at")
+    record_existing(apps, "staffing", "Position")
     record_existing(apps, "staffing", "Assignment")
 
 

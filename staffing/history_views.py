@@ -66,7 +66,13 @@ def _feed_page(request, *, position_id: int | None = None) -> dict:
     form = FeedForm(request.GET or None)
     changes, more, number = [], False, 1
     if form.is_bound and not form.is_valid():
-        return {"form": form, "changes": [], "more": False, "page": 1}
+        return {
+            "scope": request_scope(request),
+            "form": form,
+            "changes": [],
+            "more": False,
+            "page": 1,
+        }
     data = form.cleaned_data if form.is_bound else {}
     number = data.get("page") or 1
     query = history.FeedQuery(
@@ -82,6 +88,7 @@ def _feed_page(request, *, position_id: int | None = None) -> dict:
     params = request.GET.copy()
     params.pop("page", None)
     return {
+        "scope": request_scope(request),
         "form": form,
         "changes": changes,
         "more": more,

@@ -455,3 +455,10 @@ def test_the_admin_shows_assignments_only_within_scope(api_org: Org):
     assert str(mine.person) in listed and str(theirs.person) not in listed
     assert client.get(f"/admin/staffing/assignment/{mine.pk}/history/").status_code == 200
     assert client.get(f"/admin/staffing/assignment/{theirs.pk}/history/").status_code == 403
+
+
+def test_the_feed_page_says_whose_part_it_covers(changed: Org, admin_user):
+    assert "in your part" not in session_client(admin_user).get("/history/").content.decode()
+    manager = UserFactory(groups=["manager"])
+    Person.objects.filter(pk=changed.positions["manager_b"].holder_id).update(user=manager)
+    assert "in your part" in session_client(manager).get("/history/").content.decode()

@@ -104,10 +104,17 @@ def opened_depth(scope: Scope, roots: list[Position]) -> int:
         visible(scope).filter(within).order_by().values_list("level").annotate(n=Count("pk"))
     )
     base = min(root.level for root in roots)
-    depth, cards = 1, len(roots) + per_level.get(base + 1, 0)
-    while depth < EXPANDED_LEVELS and cards + per_level.get(base + depth + 1, 0) <= CARD_BUDGET:
+    return levels_to_open({level - base: n for level, n in per_level.items()}, len(roots))
+
+
+def levels_to_open(below: dict[int, int], roots: int) -> int:
+    """How many levels below ``roots`` cards open at once, given the cards at each depth
+    below them (``below[1]``: their direct reports): up to EXPANDED_LEVELS, fewer when they
+    would hold more than CARD_BUDGET cards; the roots' own reports always show."""
+    depth, cards = 1, roots + below.get(1, 0)
+    while depth < EXPANDED_LEVELS and cards + below.get(depth + 1, 0) <= CARD_BUDGET:
         depth += 1
-        cards += per_level.get(base + depth, 0)
+        cards += below.get(depth, 0)
     return depth
 
 
@@ -143,8 +150,15 @@ def build(scope: Scope, roots: list[Position], *, focus: Position | None = None)
     findings = open_finding_messages(p.pk for p in positions)
     dotted = dotted_lines(p.pk for p in positions)
     nodes = {p.pk: card(scope, p, findings, dotted, on_path=p.pk in path_ids) for p in positions}
-    top: list[Node] = []
     root_ids = {root.pk for root in roots}
+    top = assemble(nodes, root_ids)
+    return [node for node in top if node.position.pk in root_ids] or top
+
+
+def assemble(nodes: dict[int, Node], root_ids: set[int]) -> list[Node]:
+    """Hang each card under its manager's card (those loaded); the cards left at the top
+    (the roots, and any whose manager is not shown), in the order given."""
+    top: list[Node] = []
     for node in nodes.values():
         parent = nodes.get(node.position.parent_id)
         if node.position.pk in root_ids or parent is None:
@@ -152,7 +166,7 @@ def build(scope: Scope, roots: list[Position], *, focus: Position | None = None)
             continue
         parent.children.append(node)
         parent.loaded = True
-    return [node for node in top if node.position.pk in root_ids] or top
+    return top
 
 
 def children_of(scope: Scope, parent: Position) -> list[Node]:

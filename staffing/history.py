@@ -26,9 +26,10 @@ from django.utils import timezone
 from simple_history.utils import get_m2m_reverse_field_name
 
 from roles.models import PromotionPath, Role, SpanRule
-from staffing.models import Assignment, Position
+from staffing.models import Assignment, Finding, Location, Person, Position
 from staffing.scope import Scope
 from staffing.tree import compute_layout
+from tiers.models import Squad
 
 # --- the tree on a date ---------------------------------------------------------------------
 
@@ -254,8 +255,6 @@ def attach(positions: list[PastPosition], org: PastOrg) -> None:
     """Load the roles (with tiers), squads, locations and holders of ``positions`` and the
     span-of-control findings open on them at the time, in five queries, and point each at
     its manager in the same day's tree."""
-    from staffing.models import Finding, Location, Person
-    from tiers.models import Squad
 
     def load(model, ids, **related):
         query = model.objects.filter(pk__in={i for i in ids if i is not None})
@@ -467,18 +466,12 @@ def _label(kind: Kind, row, names: _Names) -> str:
     if kind.code == "position":
         return row.title
     if kind.code == "assignment":
-        return f"{names.name(_person(), row.person_id)} in {row.position_title or 'a position'}"
+        return f"{names.name(Person, row.person_id)} in {row.position_title or 'a position'}"
     if kind.code == "role":
         return row.name
     if kind.code == "promotion_path":
         return f"{names.name(Role, row.from_role_id)} → {names.name(Role, row.to_role_id)}"
     return f"Span rule of {names.name(Role, row.role_id)}"
-
-
-def _person():
-    from staffing.models import Person
-
-    return Person
 
 
 def change_feed(

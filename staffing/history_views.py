@@ -3,6 +3,7 @@ at ``/history/positions/<id>/``) and the chart as it was at the end of a day
 (``/past/<date>/``, read only, deeper levels loaded as on the live chart)."""
 
 import datetime
+from collections import Counter
 
 from django import forms
 from django.contrib import messages
@@ -16,9 +17,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from staffing import history
-from staffing.chart import CARD_BUDGET, EXPANDED_LEVELS, Node
+from staffing.chart import Node, assemble, levels_to_open
 from staffing.models import Position
-from staffing.scope import request_scope
+from staffing.scope import Scope, request_scope
 
 PAGE_SIZE = 50
 
@@ -131,43 +132,28 @@ def position_history(request, pk: int):
 # --- the chart on a date ----------------------------------------------------------------------
 
 
-def _day(raw: str) -> datetime.date:
+def _past(request, day: str) -> tuple[datetime.date, Scope, history.PastOrg, set[int]]:
+    """The day asked for (a 404 for one that is not a day, or in the future), the viewer's
+    scope, the tree of that day and the ids of it the viewer sees."""
     try:
-        return history.parse_day(raw)
+        when = history.parse_day(day)
     except ValidationError as error:
         raise Http404(error.message_dict["as_of"][0]) from None
-
-
-def _past_nodes(positions) -> list[Node]:
-    return [Node(p) for p in positions]
+    scope = request_scope(request)
+    org = history.past_org(when)
+    return when, scope, org, {p.pk for p in history.visible_past(scope, org)}
 
 
 def _past_tree(org: history.PastOrg, roots: list, visible: set[int]) -> list[Node]:
-    """Cards under ``roots`` to the depth the live chart opens (fewer levels when they
-    would hold more than CARD_BUDGET cards)."""
+    """Cards under ``roots`` to the depth the live chart opens."""
     shown: list = []
     for root in roots:
         members = [p for p in org.subtree(root.pk) if p.pk in visible]
-        per_level: dict[int, int] = {}
-        for p in members:
-            per_level[p.level - root.level] = per_level.get(p.level - root.level, 0) + 1
-        depth, cards = 1, 1 + per_level.get(1, 0)
-        while depth < EXPANDED_LEVELS and cards + per_level.get(depth + 1, 0) <= CARD_BUDGET:
-            depth += 1
-            cards += per_level.get(depth, 0)
+        below = Counter(p.level - root.level for p in members)
+        depth = levels_to_open(below, 1)
         shown += [p for p in members if p.level - root.level <= depth]
     history.attach(shown, org)
-    nodes = {p.pk: Node(p) for p in shown}
-    top = []
-    root_ids = {root.pk for root in roots}
-    for node in nodes.values():
-        parent = nodes.get(node.position.parent_id)
-        if node.position.pk in root_ids or parent is None:
-            top.append(node)
-        else:
-            parent.children.append(node)
-            parent.loaded = True
-    return top
+    return assemble({p.pk: Node(p) for p in shown}, {root.pk for root in roots})
 
 
 @login_required
@@ -175,10 +161,7 @@ def _past_tree(org: history.PastOrg, roots: list, visible: set[int]) -> list[Nod
 def past_chart(request, day: str):
     """The chart as it stood at the end of ``day``: the viewer's part of it (a manager's
     team as it was under their position then), or ``?root=`` a position of that day."""
-    when = _day(day)
-    scope = request_scope(request)
-    org = history.past_org(when)
-    visible = {p.pk for p in history.visible_past(scope, org)}
+    when, scope, org, visible = _past(request, day)
     root = None
     raw = request.GET.get("root")
     if raw:
@@ -224,10 +207,7 @@ def past_chart(request, day: str):
 @require_GET
 def past_children(request, day: str, pk: int):
     """The direct reports of one card of the chart on ``day`` (what "expand" loads)."""
-    when = _day(day)
-    scope = request_scope(request)
-    org = history.past_org(when)
-    visible = {p.pk for p in history.visible_past(scope, org)}
+    when, scope, org, visible = _past(request, day)
     if pk not in visible:
         raise Http404(f"No such position in what you can see on {when.isoformat()}.")
     children = [org.positions[c] for c in org.children.get(pk, []) if c in visible]
@@ -236,7 +216,7 @@ def past_children(request, day: str, pk: int):
     return render(
         request,
         "staffing/_chart_nodes.html",
-        {"nodes": _past_nodes(children), "scope": scope, "prefix": base, "page_url": base,
+        {"nodes": [Node(p) for p in children], "scope": scope, "prefix": base, "page_url": base,
          "past": True},
     )  # fmt: skip
 

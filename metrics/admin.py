@@ -7,6 +7,7 @@ from metrics import services
 from metrics.models import KPI, HeadcountSnapshot, KPIObservation, PerformanceObservation
 from orgdesign.forms import dry_run
 from staffing.scope import scope_for
+from staffing.selectors import visible_people
 
 
 @admin.register(KPI)
@@ -108,12 +109,20 @@ class PerformanceObservationAdmin(admin.ModelAdmin):
     date_hierarchy = "period_start"
     list_select_related = ("person",)
 
+    def get_queryset(self, request):
+        """The results of the people the viewer sees (staffing.selectors.visible_people)."""
+        people = visible_people(scope_for(request.user), request.user)
+        return super().get_queryset(request).filter(person__in=people.values("pk"))
+
 
 @admin.register(HeadcountSnapshot)
 class HeadcountSnapshotAdmin(admin.ModelAdmin):
     list_display = ("taken_at", "scope_title", "total", "filled", "open", "planned")
     date_hierarchy = "taken_at"
     readonly_fields = [f.name for f in HeadcountSnapshot._meta.fields]
+
+    def get_queryset(self, request):
+        return HeadcountSnapshot.objects.visible_to(scope_for(request.user))
 
     def has_add_permission(self, request):
         return False

@@ -200,8 +200,19 @@ class PerformanceObservation(models.Model):
             raise ValidationError({"value": "CSAT is a percentage between 0 and 100."})
 
 
+class HeadcountSnapshotQuerySet(models.QuerySet):
+    def visible_to(self, scope) -> "HeadcountSnapshotQuerySet":
+        """Snapshots of the teams ``scope`` sees; those of the whole organization (and of
+        teams since deleted) only to those who see all of it."""
+        if scope.sees_all:
+            return self
+        return self.filter(scope__in=scope.filter_visible(Position.objects.all()))
+
+
 class HeadcountSnapshot(models.Model):
     """Headcount of one scope (or the whole organization) at a moment, kept for trends."""
+
+    objects = HeadcountSnapshotQuerySet.as_manager()
 
     taken_at = models.DateTimeField(db_index=True)
     scope = models.ForeignKey(

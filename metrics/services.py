@@ -159,15 +159,21 @@ def kpi_observation_delete(*, actor, observation: KPIObservation) -> None:
 
 
 def headcount_snapshot_take(
-    *, scope: Position | None = None, taken_at: datetime.datetime | None = None
+    *, actor=None, scope: Position | None = None, taken_at: datetime.datetime | None = None
 ) -> HeadcountSnapshot:
     """Count the positions of ``scope`` (or the whole organization) and keep the result: the
     totals and, per tier, role, location and squad, filled, open and planned with the names
-    as they were (two queries and the insert)."""
+    as they were (two queries and the insert). A snapshot is a record kept for the part it
+    counts: taken by the system (``actor`` None), admins, or a director or manager for a
+    part they lead; those who only read (HR) take none."""
     from metrics.dashboard import headcount
 
     if scope is not None:
         scope = Position.objects.get(pk=scope.pk)
+    if not scope_for(actor).can_record_for(scope):
+        raise PermissionDenied(
+            "Snapshots are taken by those who lead that part of the organization."
+        )
     count = headcount(scope)
     breakdown = {
         key: {

@@ -253,6 +253,7 @@ def dashboard_page(request):
             "showing today's figures.",
         )
     context["scope"] = request_scope(request)
+    context["can_snapshot"] = context["scope"].can_record_for(root)
     query = {k: v for k, v in (("root", root.pk if root else ""), ("as_of", as_of or "")) if v}
     context["query"] = f"?{urlencode(query)}" if query else ""
     return render(request, "metrics/dashboard.html", context)
@@ -285,7 +286,7 @@ def dashboard_csv(request, table: str):
 def snapshot_take(request):
     """Take a headcount snapshot of the dashboard's scope now."""
     root = dashboard_root(request)
-    snapshot = services.headcount_snapshot_take(scope=root)
+    snapshot = services.headcount_snapshot_take(actor=request.user, scope=root)
     messages.success(
         request, f"Snapshot taken: {snapshot.total} positions ({snapshot.filled} filled)."
     )

@@ -52,6 +52,14 @@ class Scope:
         """Whether this scope may change ``position`` itself (update, move, delete, fill)."""
         return self.edits_all or self._in_subtree(position, include_root=False)
 
+    def can_record_for(self, position) -> bool:
+        """Whether this scope may keep a record (a headcount snapshot, a KPI value) of the
+        part under ``position`` (None: the whole organization): the whole organization's
+        editors anywhere, a director or manager in their own part, never a reader."""
+        if self.edits_all:
+            return True
+        return position is not None and self._in_subtree(position, include_root=True)
+
     def can_place_under(self, parent) -> bool:
         """Whether this scope may put a position under ``parent`` (None: a new top position)."""
         if self.edits_all:

@@ -212,8 +212,6 @@ class HeadcountSnapshotQuerySet(models.QuerySet):
 class HeadcountSnapshot(models.Model):
     """Headcount of one scope (or the whole organization) at a moment, kept for trends."""
 
-    objects = HeadcountSnapshotQuerySet.as_manager()
-
     taken_at = models.DateTimeField(db_index=True)
     scope = models.ForeignKey(
         Position,
@@ -231,6 +229,8 @@ class HeadcountSnapshot(models.Model):
     breakdown = models.JSONField(
         default=dict, help_text="Counts by tier, role, location and squad."
     )
+
+    objects = HeadcountSnapshotQuerySet.as_manager()
 
     class Meta:
         ordering = ["-taken_at"]

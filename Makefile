@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install demo test bench lint format clean
+.PHONY: install demo test test-full bench lint format clean
 
 install: $(STAMP)
 
@@ -30,6 +30,9 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -m "not bench" $(PYTEST_ARGS)
+
+test-full: install
+	ORGDESIGN_TEST_SCALE=full $(BIN)/python -m pytest -m "not bench" $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m pytest tests/benchmarks -m bench -s -q -p no:cacheprovider $(PYTEST_ARGS)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from metrics import framework as kpi_framework
 from metrics.models import KPI, HeadcountSnapshot, KPIObservation
+from orgdesign import days
 from orgdesign.audit import audited
 from roles import framework as role_framework
 from roles.models import Role
@@ -243,9 +244,9 @@ def kpi_observations_import(
         dates = {}
         for column in ("period_start", "period_end"):
             try:
-                dates[column] = datetime.date.fromisoformat(row.get(column, ""))
-            except ValueError:
-                problems.append((number, column, "Give a date as YYYY-MM-DD."))
+                dates[column] = days.read_day(row.get(column, ""))
+            except days.BadDay as problem:
+                problems.append((number, column, str(problem)))
         try:
             value = Decimal(row.get("value", "").replace(",", ""))
             if not value.is_finite():

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from metrics import charts, dashboard, services
+from orgdesign import days
 from orgdesign.rest import csv_cell
 from staffing.chart import visible_position
 from staffing.models import Position
@@ -55,12 +56,7 @@ def dashboard_root(request) -> Position | None:
 
 def _as_of(request) -> datetime.date | None:
     raw = request.GET.get("as_of", "")
-    if not raw:
-        return None
-    try:
-        return datetime.date.fromisoformat(raw)
-    except ValueError:
-        raise ValueError("as_of is a date such as 2026-01-31.") from None
+    return days.read_day(raw) if raw else None  # a BadDay (ValueError) says what is wrong
 
 
 class Figures:

@@ -9,6 +9,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from typing import Any
 
 import django_filters
@@ -83,6 +84,57 @@ class BooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+# --- ids in filters -------------------------------------------------------------------------
+
+ID_MAX = 2**63 - 1  # the largest id a column holds (PostgreSQL bigint, SQLite integer)
+_ID = re.compile(r"[0-9]{1,19}")
+
+
+def is_id(value) -> bool:
+    """Whether ``value`` can be a row's id: digits only, 1 to 2⁶³ − 1. Anything else never
+    reaches the database (SQLite raises OverflowError on integers past 64 bits)."""
+    text = str(value)
+    return bool(_ID.fullmatch(text)) and 0 < int(text) <= ID_MAX
+
+
+def id_field(**kwargs) -> serializers.IntegerField:
+    """An id written as a number, 1 to 2⁶³ − 1, checked before any query."""
+    return serializers.IntegerField(min_value=1, max_value=ID_MAX, **kwargs)
+
+
+class IdChoiceField(django_filters.fields.ModelChoiceField):
+    """One id; an id out of range is answered like one that names nothing."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not is_id(value):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            )
+        return super().to_python(value)
+
+
+class IdsChoiceField(django_filters.fields.ModelMultipleChoiceField):
+    """Several ids; one out of range is answered like one that names nothing."""
+
+    def _check_values(self, value):
+        for item in value:
+            if not is_id(item):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": item},
+                )
+        return super()._check_values(value)
+
+
+class IdFilter(django_filters.ModelChoiceFilter):
+    field_class = IdChoiceField
+
+
+class IdsFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = IdsChoiceField
+
+
 # --- brief nested objects ---------------------------------------------------------------------
 
 
@@ -94,9 +146,16 @@ class BriefRelatedField(serializers.RelatedField):
     that showing it costs no query.
     """
 
-    def __init__(self, view_name: str, name: str = "__str__", **kwargs):
-        self.view_name, self.name_attr = view_name, name
+    def __init__(self, view_name: str, name: str = "__str__", *, scoped=None, **kwargs):
+        """``scoped``: a function of the serializer's context giving the objects its user
+        may name (the others are answered like ids that do not exist); else ``queryset``."""
+        self.view_name, self.name_attr, self.scoped = view_name, name, scoped
         super().__init__(**kwargs)
+
+    def get_queryset(self):
+        if self.scoped is not None and self.context.get("request") is not None:
+            return self.scoped(self.context)
+        return super().get_queryset()
 
     def to_representation(self, value) -> dict[str, Any]:
         request = self.context.get("request")

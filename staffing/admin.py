@@ -21,7 +21,7 @@ from staffing.models import (
     Promotion,
 )
 from staffing.scope import scope_for
-from staffing.selectors import visible_people
+from staffing.selectors import placeable_people, visible_people
 
 
 @admin.register(Location)
@@ -161,6 +161,8 @@ class PositionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        people = placeable_people(scope_for(self.request_user)).filter(is_active=True)
+        self.fields["holder"].queryset = people
         if self.instance.pk:
             self.initial["holder"] = self.instance.holder_id
             if self.instance.status != Position.Status.FILLED:

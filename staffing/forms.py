@@ -72,11 +72,18 @@ class MoveForm(forms.Form):
 
 
 class FillForm(forms.Form):
+    """``people``: those the viewer may place (selectors.placeable_people); anyone else is
+    refused with the same words as an id that does not exist."""
+
     person = forms.ModelChoiceField(
-        queryset=Person.objects.filter(is_active=True),
+        queryset=Person.objects.none(),
         error_messages={"required": "Choose a person.", "invalid_choice": "Choose a person."},
     )
     start_date = forms.DateField(required=False, help_text="Empty: today.")
+
+    def __init__(self, data=None, *, people):
+        super().__init__(data)
+        self.fields["person"].queryset = people.filter(is_active=True)
 
 
 class VacateForm(forms.Form):

@@ -10,7 +10,6 @@
 """
 
 import datetime
-import re
 import threading
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from simple_history.utils import get_m2m_reverse_field_name
 
+from orgdesign import days
 from roles.models import PromotionPath, Role, SpanRule
 from staffing.models import Assignment, Finding, Location, Person, Position
 from staffing.scope import Scope
@@ -34,8 +34,7 @@ from tiers.models import Squad
 # --- the tree on a date ---------------------------------------------------------------------
 
 
-EARLIEST = datetime.date(1900, 1, 1)
-DAY_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+EARLIEST = days.EARLIEST
 
 
 def check_day(day: datetime.date, *, name: str = "as_of") -> datetime.date:
@@ -51,14 +50,7 @@ def check_day(day: datetime.date, *, name: str = "as_of") -> datetime.date:
 
 def parse_day(raw: str, *, name: str = "as_of") -> datetime.date:
     """A date written YYYY-MM-DD, from 1900 to today; a ValidationError naming ``name``."""
-    text = str(raw).strip()
-    try:
-        if not DAY_FORMAT.match(text):
-            raise ValueError(text)
-        day = datetime.date.fromisoformat(text)
-    except ValueError:
-        raise ValidationError({name: f"{raw!r} is not a date; write it as YYYY-MM-DD."}) from None
-    return check_day(day, name=name)
+    return check_day(days.parse_day(raw, name=name), name=name)
 
 
 def end_of(day: datetime.date) -> datetime.datetime:

@@ -87,6 +87,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from orgdesign import days
 from orgdesign.audit import acting, bulk_record
 from orgdesign.rest import FORMULA_STARTS
 from roles.models import Role
@@ -462,9 +463,9 @@ class Checker:
         if not value:
             return None
         try:
-            return datetime.date.fromisoformat(value)
-        except ValueError:
-            self.add(row, column, f"“{value}” is not a date; write dates as YYYY-MM-DD.")
+            return days.read_day(value)
+        except days.BadDay as problem:
+            self.add(row, column, str(problem))
             return None
 
     def email(self, row: int, cells: dict) -> str:

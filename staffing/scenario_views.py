@@ -421,7 +421,9 @@ def _draft_form(action: str, request, scenario: Scenario, row: ScenarioPosition)
     if action == "move":
         return forms.MoveForm(data, visible=scenario.positions.filter(removed=False))
     if action == "fill":
-        return DraftFillForm(data)
+        return DraftFillForm(
+            data, people=scenarios.placeable_in_draft(request_scope(request), scenario)
+        )
     if action == "vacate":
         return django_forms.Form(data)
     return forms.DeleteForm(data)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from orgdesign.audit import audited
@@ -24,6 +25,7 @@ from roles.models import Role
 from staffing import services, spans
 from staffing.models import Location, Person, Position, Scenario, ScenarioPosition
 from staffing.scope import scope_for
+from staffing.selectors import no_such_person, placeable_people
 from staffing.tree import tree_transaction
 from tiers.models import Squad
 
@@ -234,10 +236,24 @@ def in_team(parents: dict[int, int | None], pk: int | None, leader: int) -> bool
     return False
 
 
+def placeable_in_draft(scope, scenario: Scenario):
+    """The people a draft's author may name for a draft position: those they could place
+    live (selectors.placeable_people) and those holding a draft position they may change.
+    Anyone else is answered as if they did not exist."""
+    people = placeable_people(scope)
+    if scope.edits_all or scope.root is None:
+        return people
+    rows = scenario.positions.filter(removed=False, holder__isnull=False)
+    held = rows.exclude(source_id=scope.root.pk).values("holder_id")
+    return Person.objects.filter(Q(pk__in=people.values("pk")) | Q(pk__in=held))
+
+
 def _require_placeable(actor, scenario: Scenario, person: Person) -> None:
     """A person goes into a draft position if the actor could place them live: they hold no
     position, or one the actor may change (in the draft: a row the actor may change)."""
     scope = scope_for(actor)
+    if not placeable_in_draft(scope, scenario).filter(pk=person.pk).exists():
+        raise _refuse("holder", no_such_person(person.pk))
     if scope.edits_all:
         return
     held = list(scenario.positions.filter(holder=person, removed=False))

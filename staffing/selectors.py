@@ -198,3 +198,25 @@ def visible_people(scope, user):
     holders = scope.filter_visible(Position.objects.all()).values("holder_id")
     own = Q(user=user) if getattr(user, "pk", None) is not None else Q(pk__in=[])
     return people.filter(Q(pk__in=holders) | own)
+
+
+def placeable_people(scope):
+    """The people a scope may name to fill a position: anyone, for those who change the
+    whole organization; for a director or manager, people in no position, those holding a
+    position the scope may change (a transfer within their part), and themselves (refused
+    afterwards, with the reason). Everyone else is answered as if they did not exist: the
+    fill dialogs, the API and person_assign all start here."""
+    people = Person.objects.all()
+    if scope.edits_all:
+        return people
+    if scope.root is None:
+        return people.none()
+    editable = scope.filter_editable(Position.objects.all()).values("holder_id")
+    own = Q(pk=scope.root.holder_id) if scope.root.holder_id else Q(pk__in=[])
+    return people.filter(Q(position__isnull=True) | Q(pk__in=editable) | own)
+
+
+def no_such_person(pk) -> str:
+    """What every entry point says of a person id it cannot place: the same words for one
+    that does not exist and for one the caller may not see."""
+    return f"No person with id {pk} that you can see."

@@ -26,7 +26,8 @@ from staffing.models import (
     Position,
     Promotion,
 )
-from staffing.scope import require_edit, require_place_under
+from staffing.scope import require_edit, require_place_under, scope_for
+from staffing.selectors import no_such_person, placeable_people
 from staffing.tree import tree_transaction
 from tiers.models import Squad
 
@@ -285,6 +286,8 @@ def person_assign(
     """Put ``person`` into the vacant ``position``, ending whatever they held before."""
     start_date = start_date or _today()
     with tree_transaction():
+        if not placeable_people(scope_for(actor)).filter(pk=person.pk).exists():
+            raise ValidationError({"person": no_such_person(person.pk)})
         position = _fresh(position)
         person = Person.objects.select_for_update().get(pk=person.pk)
         require_edit(actor, position)

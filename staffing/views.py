@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from roles.models import Role
 from staffing import capacity, chart, export, forms, history_views, selectors, services
-from staffing.models import Finding, Person, Position
+from staffing.models import Finding, Position
 from staffing.scope import request_scope
 from tiers.models import Tier
 
@@ -102,10 +102,7 @@ def people_search(request):
             | Q(family_name__icontains=text)
             | Q(employee_id__iexact=text)
         )
-        candidates = Person.objects.filter(match, is_active=True)
-        if not scope.edits_all:
-            editable = scope.filter_editable(Position.objects.all()).values("holder_id")
-            candidates = candidates.filter(Q(position__isnull=True) | Q(pk__in=editable))
+        candidates = selectors.placeable_people(scope).filter(match, is_active=True)
         people = list(candidates.select_related("position").order_by("family_name")[:20])
     return render(request, "staffing/_people_search.html", {"people": people, "q": text})
 
@@ -184,7 +181,7 @@ def _form_for(action: str, request, position: Position):
     if action == "move":
         return forms.MoveForm(data, visible=chart.visible(scope))
     if action == "fill":
-        return forms.FillForm(data)
+        return forms.FillForm(data, people=selectors.placeable_people(scope))
     if action == "vacate":
         return forms.VacateForm(data)
     return forms.DeleteForm(data)

@@ -15,6 +15,9 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + Play
 pytest_plugins = ["tests.api_cases"]  # fixtures of the generated API tests
 
 REQUIRE = os.environ.get("ORGDESIGN_REQUIRE_SERVICES") == "1"
+# The one setting for the size of scale tests: "full" (make test-full) runs them at full size;
+# otherwise at sizes that still prove the point.
+FULL = os.environ.get("ORGDESIGN_TEST_SCALE") == "full"
 CHROMIUM = os.environ.get("ORGDESIGN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
 

@@ -346,11 +346,15 @@ def test_a_draft_keeps_the_live_rules_on_who_goes_where(api_org: Org):
     d = lambda name: draft_of(scenario, api_org.positions[name])  # noqa: E731
     me = Person.objects.get(pk=api_org.positions["director"].holder_id)
     outsider = Person.objects.get(pk=api_org.theirs.holder_id)
-    for person in (me, outsider):  # their own position, and someone outside their part
-        with pytest.raises(PermissionDenied):
-            scenarios.draft_update(
-                actor=director, scenario=scenario, position=d("lead_b"), holder=person
-            )
+    with pytest.raises(PermissionDenied):  # their own position
+        scenarios.draft_update(actor=director, scenario=scenario, position=d("lead_b"), holder=me)
+    with pytest.raises(ValidationError) as unseen:  # someone outside: as if nobody
+        scenarios.draft_update(
+            actor=director, scenario=scenario, position=d("lead_b"), holder=outsider
+        )
+    assert unseen.value.message_dict == {
+        "holder": [f"No person with id {outsider.pk} that you can see."]
+    }
     newcomer = PersonFactory()
     scenarios.draft_update(actor=director, scenario=scenario, position=d("lead_b"), holder=newcomer)
     with pytest.raises(PermissionDenied):

@@ -12,6 +12,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from metrics import readiness
+from orgdesign import days
 from orgdesign.rest import BriefRelatedField, Pagination, response_example
 from staffing.api.filters import subtree_param
 from staffing.models import Position
@@ -91,12 +92,7 @@ status_param = OpenApiParameter(
 
 def _as_of(request) -> datetime.date | None:
     raw = request.query_params.get("as_of", "")
-    if not raw:
-        return None
-    try:
-        return datetime.date.fromisoformat(raw)
-    except ValueError:
-        raise serializers.ValidationError({"as_of": ["Give a date as YYYY-MM-DD."]}) from None
+    return days.parse_day(raw) if raw else None
 
 
 class ReadinessViewSet(viewsets.ViewSet):

@@ -19,6 +19,7 @@ from orgdesign.rest import (
     BooleanFilter,
     CatalogueConditionalMixin,
     CsvRenderer,
+    IdsFilter,
     response_example,
 )
 from roles.api.renderers import OccupationJsonLdRenderer
@@ -33,9 +34,7 @@ from roles.selectors import CareerGraph, career_graphs, roles_with_rules
 
 
 class RoleFilter(django_filters.FilterSet):
-    skill = django_filters.ModelMultipleChoiceFilter(
-        field_name="skills", queryset=Skill.objects.all()
-    )
+    skill = IdsFilter(field_name="skills", queryset=Skill.objects.all())
     has_span_rule = BooleanFilter(
         field_name="span_rule",
         lookup_expr="isnull",

@@ -6,7 +6,7 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 
-from orgdesign.rest import BooleanFilter
+from orgdesign.rest import BooleanFilter, IdFilter, IdsFilter
 from roles.models import Role
 from staffing.models import Finding, Location, Person, Position
 from staffing.scope import request_scope
@@ -29,7 +29,7 @@ def in_subtree(queryset, prefix: str, root: Position):
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class PositionChoiceFilter(django_filters.ModelChoiceFilter):
+class PositionChoiceFilter(IdFilter):
     """A position id among those the caller can see; any other id is a 400, not a leak."""
 
     def __init__(self, *args, **kwargs):
@@ -54,12 +54,10 @@ class PositionFilter(django_filters.FilterSet):
     )
     level = django_filters.NumberFilter(help_text="Depth in the tree; 0 is the top.")
     level_max = django_filters.NumberFilter(field_name="level", lookup_expr="lte")
-    role = django_filters.ModelMultipleChoiceFilter(queryset=Role.objects.all())
-    tier = django_filters.ModelMultipleChoiceFilter(
-        field_name="role__tier", queryset=Tier.objects.all()
-    )
-    location = django_filters.ModelMultipleChoiceFilter(queryset=Location.objects.all())
-    squad = django_filters.ModelMultipleChoiceFilter(queryset=Squad.objects.all())
+    role = IdsFilter(queryset=Role.objects.all())
+    tier = IdsFilter(field_name="role__tier", queryset=Tier.objects.all())
+    location = IdsFilter(queryset=Location.objects.all())
+    squad = IdsFilter(queryset=Squad.objects.all())
     status = django_filters.MultipleChoiceFilter(choices=Position.Status.choices)
     vacant = BooleanFilter(
         field_name="holder", lookup_expr="isnull", help_text="true: positions nobody holds."
@@ -88,15 +86,13 @@ class PositionFilter(django_filters.FilterSet):
 
 
 class PersonFilter(django_filters.FilterSet):
-    location = django_filters.ModelMultipleChoiceFilter(queryset=Location.objects.all())
+    location = IdsFilter(queryset=Location.objects.all())
     is_active = BooleanFilter()
     has_position = BooleanFilter(field_name="position", lookup_expr="isnull", exclude=True)
     subtree_of = PositionChoiceFilter(
         method="filter_subtree", help_text="People holding this position or one below it."
     )
-    role = django_filters.ModelMultipleChoiceFilter(
-        field_name="position__role", queryset=Role.objects.all()
-    )
+    role = IdsFilter(field_name="position__role", queryset=Role.objects.all())
     employee_id = django_filters.CharFilter()
 
     class Meta:

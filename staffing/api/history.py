@@ -11,19 +11,16 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.utils.urls import replace_query_param
 
+from orgdesign.rest import ID_MAX, id_field
 from roles.models import Role
 from staffing import history
 from staffing.models import Location, Position
 from staffing.scope import Scope, request_scope
 from tiers.models import Squad, Tier
 
-MAX_ID = 2**63 - 1  # the largest id PostgreSQL stores; a larger number is a 400, not a 500
-
 
 def ids() -> serializers.ListField:
-    return serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False
-    )
+    return serializers.ListField(child=id_field(), required=False)
 
 
 as_of_param = OpenApiParameter(
@@ -50,8 +47,8 @@ class PastQuery(serializers.Serializer):
     )
     vacant = serializers.BooleanField(required=False, allow_null=True, default=None)
     top = serializers.BooleanField(required=False, allow_null=True, default=None)
-    parent = serializers.IntegerField(required=False, max_value=MAX_ID)
-    subtree_of = serializers.IntegerField(required=False, max_value=MAX_ID)
+    parent = id_field(required=False)
+    subtree_of = id_field(required=False)
     level = serializers.IntegerField(required=False, min_value=0)
     level_max = serializers.IntegerField(required=False, min_value=0)
     external_id = serializers.CharField(required=False, allow_blank=True)
@@ -169,13 +166,11 @@ class FeedQuerySerializer(serializers.Serializer):
     kind = serializers.ListField(
         child=serializers.ChoiceField(choices=list(history.KINDS)), required=False
     )
-    position = serializers.IntegerField(
-        required=False, max_value=MAX_ID, help_text="Changes of one position."
-    )
+    position = id_field(required=False, help_text="Changes of one position.")
     user = serializers.IntegerField(
         required=False,
         min_value=0,
-        max_value=MAX_ID,
+        max_value=ID_MAX,
         help_text="Changes made by this user id; 0 for the system (commands and jobs).",
     )
     since = serializers.DateField(required=False, help_text="From this day on (YYYY-MM-DD).")

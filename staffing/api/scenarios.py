@@ -74,7 +74,9 @@ class DraftPositionSerializer(serializers.ModelSerializer):
     )
     holder = BriefRelatedField(
         "person-detail", name="full_name", queryset=Person.objects.all(), allow_null=True,
-        required=False,
+        required=False, scoped=lambda context: scenarios.placeable_in_draft(
+            request_scope(context["request"]), context["scenario"]
+        ) if "scenario" in context else Person.objects.none(),
     )  # fmt: skip
     source = serializers.IntegerField(
         source="source_id", read_only=True, allow_null=True,
@@ -272,7 +274,7 @@ class ScenarioViewSet(
             )  # fmt: skip
             return Response(status=status.HTTP_204_NO_CONTENT)
         serializer = DraftPositionSerializer(
-            row, data=request.data, partial=True, context={"request": request}
+            row, data=request.data, partial=True, context={"request": request, "scenario": scenario}
         )
         serializer.is_valid(raise_exception=True)
         changes = {

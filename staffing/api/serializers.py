@@ -11,6 +11,7 @@ from orgdesign.rest import BriefRelatedField
 from roles.models import Role
 from staffing.models import Finding, Location, Person, Position
 from staffing.scope import request_scope
+from staffing.selectors import placeable_people
 from tiers.models import Squad
 
 
@@ -129,7 +130,11 @@ class PositionMoveSerializer(serializers.Serializer):
 
 class PositionAssignSerializer(serializers.Serializer):
     person = BriefRelatedField(
-        "person-detail", name="full_name", queryset=Person.objects.all(), help_text="Person id."
+        "person-detail",
+        name="full_name",
+        queryset=Person.objects.all(),
+        scoped=lambda context: placeable_people(request_scope(context["request"])),
+        help_text="Person id: someone in no position, or in one you may change.",
     )
     start_date = serializers.DateField(required=False, help_text="Default: today.")
     note = serializers.CharField(required=False, allow_blank=True, max_length=200)

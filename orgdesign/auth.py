@@ -9,13 +9,17 @@
   (``API_TOKEN_RATE``, default 5000/hour); the browser's session requests are not.
 * ``login_client_label``: how django-axes names a login client in the logs (the login form
   itself is throttled by django-axes; see settings).
+* ``LoginAttempts``: django-axes' database handler with two limits, one per user name and
+  address, one per address across user names (password spraying).
 """
 
 import datetime
 import hashlib
 import hmac
 
+from axes.handlers.database import AxesDatabaseHandler
 from django.conf import settings
+from django.db.models import Sum
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
@@ -102,3 +106,27 @@ def client_address(request) -> str | None:
     hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     hops = [h for h in hops if h]
     return hops[-proxies] if len(hops) >= proxies else request.META.get("REMOTE_ADDR")
+
+
+class LoginAttempts(AxesDatabaseHandler):
+    """Failed logins counted two ways (``AXES_LOCKOUT_PARAMETERS`` lists them in this order):
+    one user name from one address (``AXES_FAILURE_LIMIT``), and one address across every
+    user name (``AXES_ADDRESS_FAILURE_LIMIT``), so that trying a few passwords on many
+    accounts is stopped too. Either limit refuses that address for the cool-off time, which
+    failures during it do not extend; the same account from another address is never held
+    up, so nobody can lock a victim out for good. A successful login clears only that user
+    name's failures from that address: logging in to one's own account does not wipe a
+    spray's count."""
+
+    def get_failures(self, request, credentials=None) -> int:
+        pair, address = (
+            attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0
+            for attempts in self.get_user_attempts(request, credentials)
+        )
+        scaled = address * settings.AXES_FAILURE_LIMIT // settings.AXES_ADDRESS_FAILURE_LIMIT
+        return max(pair, scaled)  # measured against AXES_FAILURE_LIMIT by django-axes
+
+    def reset_user_attempts(self, request, credentials=None) -> int:
+        pair = self.filter_user_attempts(request, credentials)[0]
+        deleted, _ = pair.delete()
+        return deleted

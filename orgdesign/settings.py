@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -78,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",  # who, for admin catalogue edits
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",  # last: it answers a locked-out login attempt
 ]
@@ -124,9 +126,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Failed logins are counted per user name and address (django-axes, in the database, so
-# every web process sees the same count); after AXES_FAILURE_LIMIT failures that pair is
-# refused for AXES_COOLOFF_MINUTES. The API's tokens are throttled separately (below).
+# Failed logins are counted per user name and address, and per address across user names
+# (django-axes, in the database, so every web process sees the same count; see
+# orgdesign.auth.LoginAttempts): after AXES_FAILURE_LIMIT failures of one pair, or
+# AXES_ADDRESS_FAILURE_LIMIT from one address, that address is refused for
+# AXES_COOLOFF_MINUTES. The API's tokens are throttled separately (below).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -134,7 +138,9 @@ AUTHENTICATION_BACKENDS = [
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_ADDRESS_FAILURE_LIMIT = int(os.environ.get("AXES_ADDRESS_FAILURE_LIMIT", "20"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]  # LoginAttempts' order
+AXES_HANDLER = "orgdesign.auth.LoginAttempts"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_DISABLE_ACCESS_LOG = True  # failures are kept; successful logins are not recorded
@@ -146,6 +152,26 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # else anyone could keep 
 # client's to write)
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "orgdesign.auth.client_address"
+
+# Content-Security-Policy on every response (django-csp): scripts only from our own static
+# files (htmx and ours; no inline script, no eval), nothing framed or embedded. Inline style
+# attributes stay allowed: cards carry their tier colour as a CSS variable.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# What a downloaded picture (the SVG export) may do when opened: show itself, run nothing.
+PICTURE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from staffing.models import Position
 from tests.factories import UserFactory
@@ -141,3 +142,40 @@ def test_behind_proxies_the_throttle_counts_the_address_the_outermost_proxy_saw(
     settings.TRUSTED_PROXY_COUNT = 0
     client.post("/login/", {"username": "amara", "password": "nope"}, REMOTE_ADDR="10.0.0.9")
     assert AccessAttempt.objects.filter(ip_address="10.0.0.9").exists()
+
+
+@pytest.mark.django_db
+def test_password_spraying_is_stopped_per_address_without_locking_the_victims_out(client, settings):
+    """Many user names from one address: refused once the address's limit is reached, even
+    for a right password from there; the same accounts log in from elsewhere, a login to
+    one's own account does not wipe the count, and the address may try again after the
+    cool-off."""
+    from axes.models import AccessAttempt
+
+    victim = UserFactory(username="ines.morel")
+    victim.set_password("the-right-one")
+    victim.save()
+    spray = settings.AXES_ADDRESS_FAILURE_LIMIT
+    assert spray > settings.AXES_FAILURE_LIMIT
+    for n in range(spray - 1):  # one guess per account: no pair reaches its own limit
+        answer = client.post("/login/", {"username": f"user-{n}", "password": "Summer2026!"})
+        assert answer.status_code == 200, n
+    own = UserFactory(username="attacker")
+    own.set_password("attacker-pw")
+    own.save()
+    assert (
+        client.post("/login/", {"username": "attacker", "password": "attacker-pw"}).status_code
+        == 302
+    )
+    client.logout()
+    last = client.post("/login/", {"username": "ines.morel", "password": "Summer2026!"})
+    assert last.status_code == 429
+    refused = client.post("/login/", {"username": "ines.morel", "password": "the-right-one"})
+    assert refused.status_code == 429  # from this address, for now
+    elsewhere = Client(REMOTE_ADDR="192.0.2.44")
+    fine = elsewhere.post("/login/", {"username": "ines.morel", "password": "the-right-one"})
+    assert fine.status_code == 302  # the victim is not locked out
+    # the pause ends: attempts older than the cool-off no longer count
+    AccessAttempt.objects.update(attempt_time=timezone.now() - settings.AXES_COOLOFF_TIME * 2)
+    again = client.post("/login/", {"username": "ines.morel", "password": "the-right-one"})
+    assert again.status_code == 302

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 
 from tests.test_page_matrix import MATRIX, urls
-from tests.test_page_matrix import world as world  # noqa: F401  (the matrix's fixture)
+from tests.test_page_matrix import world as world
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_PAGES = [

@@ -287,6 +287,11 @@ SPANS_REQUEST_STALE_SECONDS = float(os.environ.get("SPANS_REQUEST_STALE_SECONDS"
 
 # Imports from CSV (staffing.imports): the largest file the page accepts, in bytes.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+# ... the most rows one file may hold, the problems kept for its report (the rest counted),
+# and the size up to which a file is checked during the upload (larger ones in a job).
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "200000"))
+IMPORT_MAX_PROBLEMS = int(os.environ.get("IMPORT_MAX_PROBLEMS", "200"))
+IMPORT_CHECK_INLINE_ROWS = int(os.environ.get("IMPORT_CHECK_INLINE_ROWS", "2000"))
 
 # Every periodic task of the product is declared here, and only here.
 CELERY_BEAT_SCHEDULE = {

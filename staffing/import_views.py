@@ -34,6 +34,8 @@ def _context(job: ImportJob | None = None, **extra) -> dict:
         **extra,
     }
     if job is not None:
+        total = max(job.problem_count, len(job.problems))
+        context["problem_total"], context["problems_more"] = total, total - len(job.problems)
         context["summary"] = [
             (imports.SUMMARY_LABELS.get(key, key), n) for key, n in job.summary.items()
         ]

@@ -84,7 +84,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import EmailValidator, validate_slug
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from orgdesign import days
@@ -200,6 +200,13 @@ class ImportResult:
     counts: Counter = field(default_factory=Counter)
     changes: list[tuple[int, str, str]] = field(default_factory=list)  # row, id, what
     applied: bool = False
+    problem_count: int = 0  # all that were found; ``problems`` keeps the first of them
+
+    def keep_problems(self, problems: list[Problem]) -> None:
+        """Count every problem, keep the first IMPORT_MAX_PROBLEMS (by row) for the report."""
+        problems.sort(key=lambda p: (p.row, p.column))
+        self.problem_count = len(problems)
+        self.problems = problems[: settings.IMPORT_MAX_PROBLEMS]
 
     @property
     def ok(self) -> bool:
@@ -347,10 +354,28 @@ class Table:
     rows: list[tuple[int, dict[str, str]]]  # spreadsheet row number, cells by column
 
 
+def refuse_too_many_lines(text: str) -> None:
+    """ImportRefused for a file of more lines than IMPORT_MAX_ROWS rows could take, before
+    any of it is parsed (a file of blank lines costs nothing to refuse)."""
+    lines = text.count("\n") + 1
+    if lines > settings.IMPORT_MAX_ROWS + 2:  # the header, and a last line break
+        raise ImportRefused(
+            [
+                Problem(
+                    1,
+                    "",
+                    f"The file has {lines:,} lines; at most {settings.IMPORT_MAX_ROWS:,} rows "
+                    "are imported at once. Split it into smaller files.",
+                )
+            ]
+        )
+
+
 def read_table(text: str) -> Table:
     """The header and the rows of ``text``; raises ImportRefused on a file that is not a
     readable table (bad header, a row of the wrong length, a quote left open)."""
     problems: list[Problem] = []
+    refuse_too_many_lines(text)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     records: list[tuple[int, list[str]]] = []
     number = 0
@@ -1279,7 +1304,7 @@ def import_run(
     try:
         table = read_table(text)
     except ImportRefused as refused:
-        result.problems = refused.problems
+        result.keep_problems(refused.problems)
         return result
     result.kind, result.rows = table.kind, len(table.rows)
     today = timezone.localdate()
@@ -1292,7 +1317,7 @@ def import_run(
             _people(table, result, apply=not dry_run, progress=progress)
         else:
             _locations(table, result, apply=not dry_run, progress=progress)
-        result.problems.sort(key=lambda p: (p.row, p.column))
+        result.keep_problems(result.problems)
         result.applied = not dry_run and not result.problems
     return result
 
@@ -1301,29 +1326,67 @@ def import_run(
 
 
 def import_job_check(*, actor, filename: str, data: bytes, content_type: str = "") -> ImportJob:
-    """Check an uploaded file (a dry run) and keep it as a job, ready to import when it has
-    no problems. Raises ImportRefused, keeping nothing, for a file that cannot be kept
-    (too large, not CSV, not UTF-8)."""
+    """Keep an uploaded file as a job and check it (a dry run): at once for a small file,
+    in a Celery job with its progress on the page for one of more than
+    IMPORT_CHECK_INLINE_ROWS lines, so that the upload's request stays short. The job is
+    ready to import when the check finds no problem. Raises ImportRefused, keeping nothing,
+    for a file that cannot be kept (too large, not CSV, not UTF-8)."""
     require_importer(actor)
     problems = check_upload(name=filename, size=len(data), content_type=content_type)
     if problems:
         raise ImportRefused(problems)
     text = decode(data)
-    result = import_run(actor=actor, text=text, dry_run=True)
-    return ImportJob.objects.create(
-        kind=result.kind,
+    refuse_too_many_lines(text)
+    job = ImportJob(
         filename=filename[:255],
         content=text,
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
-        rows=result.rows,
-        status=ImportJob.Status.CHECKED if result.ok else ImportJob.Status.REFUSED,
-        progress=0,
-        problems=[[p.row, p.column, p.message] for p in result.problems],
-        summary=result.summary(),
-        changes=[list(c) for c in result.changes],
         created_by=actor,
     )
+    if text.count("\n") <= settings.IMPORT_CHECK_INLINE_ROWS:
+        _record_check(job, import_run(actor=actor, text=text, dry_run=True))
+        return job
+    with transaction.atomic():
+        job.status, job.phase = ImportJob.Status.CHECKING, "Waiting to start"
+        job.started_at = timezone.now()  # queued at, until the check ends
+        job.save()
+        transaction.on_commit(lambda: send_job(job.pk))
+    return job
+
+
+def _record_check(job: ImportJob, result: ImportResult) -> None:
+    job.kind, job.rows = result.kind, result.rows
+    job.status = ImportJob.Status.CHECKED if result.ok else ImportJob.Status.REFUSED
+    job.phase, job.progress = "", 0
+    job.problems = [[p.row, p.column, p.message] for p in result.problems]
+    job.problem_count = result.problem_count
+    job.summary = result.summary()
+    job.changes = [list(c) for c in result.changes]
+    job.save()
+
+
+def import_job_check_run(*, job_id: int) -> ImportJob:
+    """Check a large file kept by import_job_check (the Celery task), writing its progress
+    for the page. A delivery for a job whose check has ended does nothing."""
+    with _running(job_id) as mine:
+        job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+        if not mine or job.status != ImportJob.Status.CHECKING:
+            return job
+        if job.created_by is None:
+            return _job_failed(job, "Not checked: the user who uploaded it no longer exists.")
+        writer = _ProgressWriter(job.pk)
+        try:
+            result = import_run(
+                actor=job.created_by, text=job.content, dry_run=True, progress=writer
+            )
+        except Exception as error:  # recorded on the job for the page
+            logger.exception("Checking import job %s failed", job.pk)
+            return _job_failed(job, f"The file could not be checked: {error}")
+        finally:
+            writer.close()
+        _record_check(job, result)
+        return job
 
 
 def import_job_start(*, actor, job: ImportJob) -> ImportJob:
@@ -1349,15 +1412,16 @@ def send_job(job_id: int) -> bool:
     """Hand a queued job to a worker; False (the job waiting) when the broker is down."""
     from kombu.exceptions import OperationalError
 
-    from staffing.tasks import import_org
+    from staffing.tasks import check_import, import_org
 
+    checking = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.CHECKING).exists()
     try:
-        import_org.apply_async(args=[job_id])
+        (check_import if checking else import_org).apply_async(args=[job_id])
     except OperationalError:
         logger.warning("Could not queue import job %s; it waits for the broker", job_id)
-        ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
-            phase="Waiting for a worker (the job queue does not answer)"
-        )
+        ImportJob.objects.filter(
+            pk=job_id, status__in=(ImportJob.Status.QUEUED, ImportJob.Status.CHECKING)
+        ).update(phase="Waiting for a worker (the job queue does not answer)")
         return False
     return True
 
@@ -1470,7 +1534,7 @@ def jobs_waiting(*, older_than_s: int = 60) -> list[int]:
     message was lost), or running (a delivery whose worker died finds its lock free)."""
     since = timezone.now() - datetime.timedelta(seconds=older_than_s)
     waiting = ImportJob.objects.filter(
-        Q(status=ImportJob.Status.QUEUED, started_at__lt=since)
-        | Q(status=ImportJob.Status.RUNNING, started_at__lt=since)
+        status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING, ImportJob.Status.CHECKING),
+        started_at__lt=since,
     )
     return list(waiting.values_list("pk", flat=True))

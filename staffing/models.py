@@ -607,6 +607,7 @@ class ImportJob(models.Model):
     Written only by :mod:`staffing.imports`."""
 
     class Status(models.TextChoices):
+        CHECKING = "checking", "Checking the file"
         CHECKED = "checked", "Checked, ready to import"
         REFUSED = "refused", "Refused (problems found)"
         QUEUED = "queued", "Waiting to start"
@@ -626,7 +627,12 @@ class ImportJob(models.Model):
     phase = models.CharField(max_length=80, blank=True, help_text="What the import is doing now.")
     progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent done.")
     problems = models.JSONField(
-        default=list, blank=True, help_text="Each problem as [row, column, message]."
+        default=list,
+        blank=True,
+        help_text="Each problem as [row, column, message]: the first ones.",
+    )
+    problem_count = models.PositiveIntegerField(
+        default=0, help_text="Problems found in all; only the first are kept."
     )
     summary = models.JSONField(
         default=dict, blank=True, help_text="What the import changes (or changed)."
@@ -660,4 +666,4 @@ class ImportJob(models.Model):
 
     @property
     def in_progress(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+        return self.status in (self.Status.CHECKING, self.Status.QUEUED, self.Status.RUNNING)

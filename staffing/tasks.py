@@ -79,9 +79,18 @@ def import_org(job_id: int) -> str:
 
 
 @shared_task(**RETRY)
+def check_import(job_id: int) -> str:
+    """Check a large uploaded CSV file (an ImportJob), writing its progress for the page."""
+    from staffing.imports import import_job_check_run
+
+    return import_job_check_run(job_id=job_id).status
+
+
+@shared_task(**RETRY)
 def sweep_imports() -> int:
     """Every minute (beat): hand import jobs to a worker again that are still waiting (the
-    broker was down when Import was pressed) or were left running by a worker that died."""
+    broker was down when Import was pressed or a file uploaded) or were left running by a
+    worker that died."""
     from staffing.imports import jobs_waiting, send_job
 
     waiting = jobs_waiting()

@@ -815,3 +815,53 @@ def test_with_the_broker_down_a_job_waits_and_the_sweep_sends_it(
     assert tasks.sweep_imports() == 1  # the broker answers again (in-process in tests)
     job.refresh_from_db()
     assert job.status == "done" and Position.objects.count() == 4
+
+
+def test_a_large_file_is_checked_in_a_job_and_the_request_stays_short(
+    framework, settings, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    """The upload only keeps the file: a file of more than IMPORT_CHECK_INLINE_ROWS lines is
+    checked by the Celery task, with a progress bar meanwhile, then reported."""
+    settings.IMPORT_CHECK_INLINE_ROWS = 3
+    client = session_client(admin_user())
+    with django_capture_on_commit_callbacks(execute=False) as sent:
+        response = upload(client, csv_text(base_rows()))
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    assert job.status == "checking" and job.rows == 0 and len(sent) == 1
+    page = client.get(f"/import/{job.pk}/").content.decode()
+    assert "Checking the file" in page and 'hx-trigger="every 1s"' in page
+    assert "Import</button>" not in page
+    sent[0]()  # the task, in-process here (a real worker in the browser test)
+    job.refresh_from_db()
+    assert job.status == "checked" and job.rows == 4 and job.kind == "positions"
+    assert "Import</button>" in client.get(f"/import/{job.pk}/").content.decode()
+    again = imports.import_job_check_run(job_id=job.pk)  # a repeated delivery does nothing
+    assert again.status == "checked"
+
+
+def test_a_file_of_too_many_lines_is_refused_at_once(framework, settings):
+    """The attack run's 15 MB of blank lines took 57 s to check inside the request."""
+    settings.IMPORT_MAX_ROWS = 1_000
+    client = session_client(admin_user())
+    text = csv_text(base_rows()) + "\r\n" * 5_000
+    response = upload(client, text)
+    assert response.status_code == 400 and not ImportJob.objects.exists()
+    page = response.content.decode()
+    assert "The file has 5,006 lines" in page and "at most 1,000 rows" in page
+
+
+def test_the_report_keeps_the_first_problems_and_says_how_many_more(framework, settings):
+    """The attack run's 595,780-row file made a 59 MB report page: every problem listed."""
+    settings.IMPORT_MAX_PROBLEMS = 5
+    settings.IMPORT_CHECK_INLINE_ROWS = 100
+    client = session_client(admin_user())
+    rows = base_rows()
+    extra = [dict(rows[-1], position_id=f"HR-X{n}", manager_id="HR-77") for n in range(40)]
+    assert upload(client, csv_text(rows + extra)).status_code == 302
+    job = ImportJob.objects.get()
+    assert job.status == "refused" and job.problem_count == 40 and len(job.problems) == 5
+    assert [p[0] for p in job.problems] == [6, 7, 8, 9, 10]  # the first, by row
+    page = client.get(f"/import/{job.pk}/").content.decode()
+    assert "40 problems found" in page and "35 more are not shown" in page
+    assert page.count("HR-77") == 5

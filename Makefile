@@ -29,10 +29,10 @@ demo: install
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install
-	$(BIN)/python -m pytest -m "not bench" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not bench" --durations=25 $(PYTEST_ARGS)
 
 test-full: install
-	ORGDESIGN_TEST_SCALE=full $(BIN)/python -m pytest -m "not bench" $(PYTEST_ARGS)
+	ORGDESIGN_TEST_SCALE=full $(BIN)/python -m pytest -m "not bench" --durations=25 $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m pytest tests/benchmarks -m bench -s -q -p no:cacheprovider $(PYTEST_ARGS)

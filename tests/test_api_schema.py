@@ -16,11 +16,15 @@ from django.urls import get_resolver
 from orgdesign.auth import TokenRateThrottle
 from staffing import demo
 from tests.api_cases import api_token
+from tests.conftest import FULL
 from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
-MIN_REQUESTS = int(os.environ.get("SCHEMATHESIS_MIN_REQUESTS", "1000"))
+# examples per operation and the fewest requests a run must make: full size for make
+# test-full, fewer for every run (each operation is still exercised in all three phases)
+MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "40" if FULL else "10")
+MIN_REQUESTS = int(os.environ.get("SCHEMATHESIS_MIN_REQUESTS", "1000" if FULL else "400"))
 
 
 def generated_schema(tmp_path) -> dict:
@@ -94,7 +98,7 @@ def test_schemathesis_against_a_live_server(live_server, framework, tmp_path, mo
         "--phases",
         "examples,coverage,fuzzing",
         "--max-examples",
-        os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "40"),
+        MAX_EXAMPLES,
         "--workers",
         "1",
         "--seed",

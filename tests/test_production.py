@@ -54,9 +54,7 @@ def test_production_refuses_to_start_without_a_secret_key():
 def test_logins_are_throttled_per_user_and_address_and_the_logs_name_nobody(
     client, caplog, settings
 ):
-    user = UserFactory(username="noor.haddad")
-    user.set_password("the-right-one")
-    user.save()
+    UserFactory(username="noor.haddad", password="the-right-one")
     caplog.set_level(logging.DEBUG)
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         wrong = client.post("/login/", {"username": "noor.haddad", "password": "nope"})
@@ -69,9 +67,7 @@ def test_logins_are_throttled_per_user_and_address_and_the_logs_name_nobody(
     assert again.status_code == 429
     assert "noor.haddad" not in caplog.text and "127.0.0.1" not in caplog.text
     # another user from the same address is not locked out
-    other = UserFactory(username="kai.castro")
-    other.set_password("theirs-123")
-    other.save()
+    UserFactory(username="kai.castro", password="theirs-123")
     assert (
         client.post("/login/", {"username": "kai.castro", "password": "theirs-123"}).status_code
         == 302
@@ -152,17 +148,13 @@ def test_password_spraying_is_stopped_per_address_without_locking_the_victims_ou
     cool-off."""
     from axes.models import AccessAttempt
 
-    victim = UserFactory(username="ines.morel")
-    victim.set_password("the-right-one")
-    victim.save()
+    UserFactory(username="ines.morel", password="the-right-one")
     spray = settings.AXES_ADDRESS_FAILURE_LIMIT
     assert spray > settings.AXES_FAILURE_LIMIT
     for n in range(spray - 1):  # one guess per account: no pair reaches its own limit
         answer = client.post("/login/", {"username": f"user-{n}", "password": "Summer2026!"})
         assert answer.status_code == 200, n
-    own = UserFactory(username="attacker")
-    own.set_password("attacker-pw")
-    own.save()
+    UserFactory(username="attacker", password="attacker-pw")
     assert (
         client.post("/login/", {"username": "attacker", "password": "attacker-pw"}).status_code
         == 302

@@ -278,6 +278,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5,
     "max_retries": 0,
 }
+# The worker retries its broker connection for as long as the broker is down (Celery's
+# default gives up after 100 attempts, about 46 minutes, and the worker exits).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# kombu's Redis transport with a channel that still closes when Redis is gone: see
+# orgdesign/broker.py (without it, a Celery 5.7 worker dies when Redis goes away mid-task).
+if CELERY_BROKER_URL.startswith("redis://"):
+    CELERY_BROKER_TRANSPORT = "orgdesign.broker:Transport"
 CELERY_TIMEZONE = TIME_ZONE
 
 # Span-of-control findings: a burst of edits within this many seconds becomes one job; a

@@ -53,9 +53,9 @@ class Scope:
         return self.edits_all or self._in_subtree(position, include_root=False)
 
     def can_record_for(self, position) -> bool:
-        """Whether this scope may keep a record (a headcount snapshot, a KPI value) of the
-        part under ``position`` (None: the whole organization): the whole organization's
-        editors anywhere, a director or manager in their own part, never a reader."""
+        """Whether this scope may keep a record (a headcount snapshot) of the part under
+        ``position`` (None: the whole organization): the whole organization's editors
+        anywhere, a director or manager in their own part, never a reader."""
         if self.edits_all:
             return True
         return position is not None and self._in_subtree(position, include_root=True)

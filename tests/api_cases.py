@@ -145,6 +145,7 @@ class EndpointCase:
     url: str = ""
     kind: str = "scoped"
     writable: bool = False
+    deletable: bool = False  # DELETE of a detail removes the object (else 405)
     editors: tuple[str, ...] = ("admin", "director", "manager")  # hold the model permission
     filters: tuple[tuple[Callable[[Org], dict], Callable[[Org], set[int]]], ...] = ()
 
@@ -196,11 +197,14 @@ class EndpointCase:
             shown = response.json()[name]
             assert (shown["id"] if isinstance(shown, dict) else shown) == value
 
-    def test_delete_is_not_offered_where_nothing_may_be_deleted(self, api_org, admin_client_api):
-        if self.writable:
-            return  # deletion has its own tests with its refusals (test_org_api)
+    def test_delete_removes_exactly_where_deletion_is_offered(self, api_org, admin_client_api):
+        """An admin's DELETE: 204 and the object gone where the endpoint deletes; elsewhere
+        405 and the object still there (refusals have their own tests, in test_org_api)."""
         inside, _ = self.objects(api_org)
-        assert admin_client_api.delete(f"{self.url}{inside}/").status_code == 405
+        response = admin_client_api.delete(f"{self.url}{inside}/")
+        assert response.status_code == (204 if self.deletable else 405), response.content
+        after = admin_client_api.get(f"{self.url}{inside}/").status_code
+        assert after == (404 if self.deletable else 200)
 
     def test_filters(self, api_org, admin_client_api):
         self.objects(api_org)  # some endpoints make their rows there

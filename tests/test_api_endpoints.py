@@ -27,6 +27,7 @@ def subtree(org: Org, name: str) -> set[int]:
 class TestPositions(EndpointCase):
     url = "/api/positions/"
     writable = True
+    deletable = True
     filters = (
         (lambda o: {"parent": o.positions["lead_a"].pk}, lambda o: agents_of(o, "lead_a")),
         (lambda o: {"subtree_of": o.positions["other"].pk}, lambda o: subtree(o, "other")),
@@ -170,6 +171,7 @@ class TestKPIs(EndpointCase):
 class TestKPIObservations(EndpointCase):
     url = "/api/kpi-observations/"
     writable = True
+    deletable = True
     editors = ("admin", "director")  # managers read their teams' values; directors record
     filters = (
         (lambda o: {"kpi": "csat"}, lambda o: {o.extra["csat"]}),

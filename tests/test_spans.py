@@ -375,8 +375,9 @@ def test_the_prefilter_drops_no_finding(framework):
 
 def test_incremental_recompute_agrees_with_a_full_one(framework):
     demo.seed(positions=600)
-    positions = list(Position.objects.filter(level__gte=2).order_by("?")[:12])
-    managers = list(Position.objects.filter(role__code="team-lead").order_by("?")[:6])
+    # every 37th position and every 5th lead, by id: spread over the org, the same each run
+    positions = list(Position.objects.filter(level__gte=2).order_by("pk")[::37][:12])
+    managers = list(Position.objects.filter(role__code="team-lead").order_by("pk")[::5][:6])
     for position, target in zip(positions, managers, strict=False):
         with contextlib.suppress(ValidationError):  # a loop refused: fine for this test
             services.position_move(actor=None, position=position, new_parent=target)
@@ -425,6 +426,7 @@ def test_edits_succeed_quickly_while_the_broker_is_down_and_the_sweep_catches_up
     lead = team_lead(director, 9)
     spans.recompute()
     PendingSpanCheck.objects.all().delete()
+    SpanJobRequest.objects.all().delete()  # so that the first edit sends the job
     env = {
         **os.environ,
         "DATABASE_URL": subprocess_database_url(),
@@ -441,7 +443,11 @@ def test_edits_succeed_quickly_while_the_broker_is_down_and_the_sweep_catches_up
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["errors"] == []
-    assert max(result["seconds"]) < 1.5, result["seconds"]  # fails fast, no retry loop
+    # it fails fast: each edit sends the job and tries the broker once (no retry loop; the
+    # request is freed again when sending fails), and nothing waits on a result backend
+    # (there is none). The seconds are only for the failure message.
+    assert result["attempts"] == [1, 1, 1], result
+    assert result["backend"] == "DisabledBackend", result
     assert lead.get_children().count() == 12  # every edit committed
     assert lead.pk in set(PendingSpanCheck.objects.values_list("position_id", flat=True))
     assert K.TOO_MANY_DIRECT not in open_findings(lead)  # not recomputed yet

@@ -354,8 +354,8 @@ class Table:
     rows: list[tuple[int, dict[str, str]]]  # spreadsheet row number, cells by column
 
 
-def refuse_too_many_lines(text: str) -> None:
-    """ImportRefused for a file of more lines than IMPORT_MAX_ROWS rows could take, before
+def refuse_too_many_lines(text: str) -> int:
+    """The file's lines; ImportRefused for more than IMPORT_MAX_ROWS rows could take, before
     any of it is parsed (a file of blank lines costs nothing to refuse)."""
     lines = text.count("\n") + 1
     if lines > settings.IMPORT_MAX_ROWS + 2:  # the header, and a last line break
@@ -369,6 +369,7 @@ def refuse_too_many_lines(text: str) -> None:
                 )
             ]
         )
+    return lines
 
 
 def read_table(text: str) -> Table:
@@ -1336,7 +1337,7 @@ def import_job_check(*, actor, filename: str, data: bytes, content_type: str = "
     if problems:
         raise ImportRefused(problems)
     text = decode(data)
-    refuse_too_many_lines(text)
+    lines = refuse_too_many_lines(text)
     job = ImportJob(
         filename=filename[:255],
         content=text,
@@ -1344,7 +1345,7 @@ def import_job_check(*, actor, filename: str, data: bytes, content_type: str = "
         size=len(data),
         created_by=actor,
     )
-    if text.count("\n") <= settings.IMPORT_CHECK_INLINE_ROWS:
+    if lines <= settings.IMPORT_CHECK_INLINE_ROWS + 1:
         _record_check(job, import_run(actor=actor, text=text, dry_run=True))
         return job
     with transaction.atomic():
@@ -1375,16 +1376,11 @@ def import_job_check_run(*, job_id: int) -> ImportJob:
             return job
         if job.created_by is None:
             return _job_failed(job, "Not checked: the user who uploaded it no longer exists.")
-        writer = _ProgressWriter(job.pk)
         try:
-            result = import_run(
-                actor=job.created_by, text=job.content, dry_run=True, progress=writer
-            )
+            result = _run_stored(job, actor=job.created_by, dry_run=True)
         except Exception as error:  # recorded on the job for the page
             logger.exception("Checking import job %s failed", job.pk)
             return _job_failed(job, f"The file could not be checked: {error}")
-        finally:
-            writer.close()
         _record_check(job, result)
         return job
 
@@ -1501,14 +1497,11 @@ def import_job_run(*, job_id: int) -> ImportJob:
 def _run_job(job: ImportJob) -> ImportJob:
     if job.started_by is None:
         return _job_failed(job, "Nothing was imported: the user who started it no longer exists.")
-    writer = _ProgressWriter(job.pk)
     try:
-        result = import_run(actor=job.started_by, text=job.content, dry_run=False, progress=writer)
+        result = _run_stored(job, actor=job.started_by, dry_run=False)
     except Exception as error:  # recorded on the job for the page; the import rolled back
         logger.exception("Import job %s failed", job.pk)
         return _job_failed(job, f"Nothing was imported: {error}")
-    finally:
-        writer.close()
     job.finished_at = timezone.now()
     job.summary = result.summary()
     job.changes = [list(change) for change in result.changes]
@@ -1520,6 +1513,15 @@ def _run_job(job: ImportJob) -> ImportJob:
         job.message = "The organization changed since the file was checked; nothing was imported."
     job.save()
     return job
+
+
+def _run_stored(job: ImportJob, *, actor, dry_run: bool) -> ImportResult:
+    """import_run on the job's stored file, its progress written where the page sees it."""
+    writer = _ProgressWriter(job.pk)
+    try:
+        return import_run(actor=actor, text=job.content, dry_run=dry_run, progress=writer)
+    finally:
+        writer.close()
 
 
 def _job_failed(job: ImportJob, message: str) -> ImportJob:

@@ -4,6 +4,7 @@ with a reason where the service is missing, and fail instead when ORGDESIGN_REQU
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -127,7 +128,6 @@ def _fast_passwords(settings):
 def worker(settings):
     """A real worker process on its own queue, against the test database. Tasks this process
     publishes without naming a queue go to that queue while the fixture lasts."""
-    import subprocess
     import sys
     import uuid
 
@@ -167,10 +167,15 @@ def worker(settings):
     )
     yield queue
     app.conf.task_default_queue = default_queue
+    print(stop_process(process)[-3000:])  # shown when the test fails
+
+
+def stop_process(process, timeout: float = 15) -> str:
+    """Stop a process a test started (terminate, then kill) and return its output."""
     process.terminate()
     try:
-        output, _ = process.communicate(timeout=15)
+        output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         output, _ = process.communicate()
-    print(output[-3000:])  # shown when the test fails
+    return output

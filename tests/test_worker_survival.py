@@ -16,7 +16,7 @@ import pytest
 from orgdesign.celery import app
 from staffing import imports, services
 from staffing.models import Finding, ImportJob, Position
-from tests.conftest import missing, subprocess_database_url
+from tests.conftest import missing, stop_process, subprocess_database_url
 from tests.factories import UserFactory, make_position, make_team
 from tests.test_import import large_file
 
@@ -140,12 +140,7 @@ def test_the_worker_lives_through_a_broker_outage_mid_import_and_catches_up(
         until(under.exists, 60, "the finding of the team that lost two agents")
         assert worker.poll() is None
     finally:
-        worker.terminate()
-        try:
-            output, _ = worker.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            output, _ = worker.communicate()
+        output = stop_process(worker, timeout=20)
         print(output[-4000:])
     assert "Unrecoverable error" not in output
     assert Position.objects.filter(external_id__startswith="B-").count() == 4_000

@@ -5,113 +5,16 @@ matrix (who × endpoint × in or out of scope) is built from the same endpoint c
 Loaded as a pytest plugin (tests/conftest.py) for its fixtures.
 """
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from io import StringIO
-from typing import Any
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from staffing import spans
-from staffing.models import Person, Position
-from tests.factories import UserFactory, make_position, make_team
+from tests.factories import Org, UserFactory, session_client
 
 ACTORS = ("admin", "director", "manager", "hr_token", "read_token", "anonymous")
-
-
-def api_token(user, *, write: bool) -> str:
-    """A token made the way an operator makes one: with ``manage.py create_api_token``."""
-    out = StringIO()
-    args = [user.username, "--name", "tests", *(["--write"] if write else [])]
-    call_command("create_api_token", *args, stdout=out)
-    keys = re.findall(r"\b[0-9a-zA-Z_]{40,}\b", out.getvalue())
-    assert keys, out.getvalue()
-    return keys[0]
-
-
-def session_client(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
-
-
-def token_client(user, *, write: bool) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user, write=write)}")
-    return client
-
-
-@dataclass
-class Org:
-    """Two trees. Director › Manager A (the manager user) › Lead A › agents, and › Manager B
-    › Lead B › agents, with a vacancy; Other Director › Other Lead › agents, outside the
-    director's scope. ``mine`` is in every scoped actor's scope; ``theirs`` in none."""
-
-    positions: dict[str, Position]
-    mine: Position  # an agent under Lead A
-    theirs: Position  # an agent under Other Lead
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def grow(self, teams: int = 3, size: int = 4) -> None:
-        """More of everything, to show that a list's query count does not follow."""
-        for n in range(teams):
-            lead = make_position(f"Grown Lead {n}", "team-lead", self.positions["manager_a"])
-            make_team(lead, size)
-        spans.recompute()
-
-
-@pytest.fixture
-def api_org(framework) -> Org:
-    director = make_position("Director", "director")
-    manager_a = make_position("Manager A", "advocate-manager", director)
-    lead_a = make_position("Lead A", "team-lead", manager_a)
-    mine = make_team(lead_a, 3)[0]
-    manager_b = make_position("Manager B", "advocate-manager", director)
-    lead_b = make_position("Lead B", "team-lead", manager_b)
-    make_team(lead_b, 2)
-    make_position("Open B", "advocate", lead_b, holder=None)
-    other = make_position("Other Director", "director")
-    other_lead = make_position("Other Lead", "team-lead", other)
-    theirs = make_team(other_lead, 2)[0]
-    spans.recompute()
-    positions = {p.title: p for p in Position.objects.all()}
-    named = {
-        "director": positions["Director"],
-        "manager_a": positions["Manager A"],
-        "lead_a": positions["Lead A"],
-        "manager_b": positions["Manager B"],
-        "lead_b": positions["Lead B"],
-        "other": positions["Other Director"],
-        "other_lead": positions["Other Lead"],
-    }
-    return Org(named, Position.objects.get(pk=mine.pk), Position.objects.get(pk=theirs.pk))
-
-
-def _holder_user(position: Position, group: str):
-    user = UserFactory(groups=[group])
-    Person.objects.filter(pk=position.holder_id).update(user=user)
-    return user
-
-
-@pytest.fixture
-def actors(api_org) -> dict[str, APIClient]:
-    """A client per actor of the permission matrix."""
-    hr = UserFactory(groups=["hr"])
-    reader = UserFactory(is_superuser=True, is_staff=True)
-    admin = UserFactory(is_superuser=True, is_staff=True)
-    return {
-        "admin": session_client(admin),
-        "director": session_client(_holder_user(api_org.positions["director"], "director")),
-        "manager": session_client(_holder_user(api_org.positions["manager_a"], "manager")),
-        "hr_token": token_client(hr, write=True),
-        "read_token": token_client(reader, write=False),
-        "anonymous": APIClient(),
-    }
 
 
 def count_queries(client: APIClient, url: str, params: dict | None = None) -> int:

@@ -10,8 +10,14 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test.testcases import LiveServerThread
+
+from tests import factories, liveserver
+from tests.shared import shared
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + Playwright
+
+LiveServerThread.server_class = liveserver.LiveServer  # see tests/liveserver.py
 
 pytest_plugins = ["tests.api_cases"]  # fixtures of the generated API tests
 
@@ -19,6 +25,14 @@ REQUIRE = os.environ.get("ORGDESIGN_REQUIRE_SERVICES") == "1"
 # The one setting for the size of scale tests: "full" (make test-full) runs them at full size;
 # otherwise at sizes that still prove the point.
 FULL = os.environ.get("ORGDESIGN_TEST_SCALE") == "full"
+
+
+def scaled(default, full):
+    """A scale test's size: ``full`` under ORGDESIGN_TEST_SCALE=full (make test-full),
+    ``default`` (still big enough to prove the point) otherwise."""
+    return full if FULL else default
+
+
 CHROMIUM = os.environ.get("ORGDESIGN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -85,15 +99,88 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, with the default catalogue loaded once for the whole session
+    (through the same service as load_framework): every test's transaction starts from it and
+    rolls back to it.
+
+    On PostgreSQL, commits to this throwaway database do not wait for the disk (every
+    connection to it, the live server's and the worker's included): a crash loses the last
+    commits, which a test database can afford."""
+    from metrics.services import framework_load
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                name = connection.ops.quote_name(connection.settings_dict["NAME"])
+                cursor.execute(f"ALTER DATABASE {name} SET synchronous_commit TO off")
+            connection.close()
+        framework_load()
+
+
+def transactional(item) -> bool:
+    """Whether pytest-django runs ``item`` outside a transaction and flushes the database after
+    it (the same rule pytest-django orders tests by)."""
+    marker = item.get_closest_marker("django_db")
+    names = getattr(item, "fixturenames", ())
+    return bool(
+        (marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+        or "transactional_db" in names
+        or "live_server" in names
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test's flush empties the catalogue too: load it again for the tests
+    that follow, which count on the session's catalogue (whatever order they run in)."""
+    result = yield
+    if nextitem is not None and transactional(item):
+        from pytest_django.plugin import blocking_manager_key
+
+        from metrics.services import framework_load
+
+        with item.config.stash[blocking_manager_key].unblock():
+            framework_load()
+    return result
+
+
 @pytest.fixture
 def framework(db):
-    """The default catalogue, loaded through the same service as load_framework."""
+    """The default catalogue: loaded once per session (django_db_setup) and again after each
+    transactional test (pytest_runtest_teardown); this makes sure of it."""
     from metrics.services import framework_load
     from roles.models import Role
 
     if not Role.objects.filter(code="advocate").exists():
         framework_load()
     return True
+
+
+CATALOGUE_TABLES = (
+    "tiers",
+    "roles",
+    "metrics_kpi",
+    "orgdesign_catalogueversion",
+)
+
+
+@pytest.fixture
+def empty_catalogue(db):
+    """A database as migrate leaves it: the session's catalogue emptied inside this test's
+    transaction (rolled back with it)."""
+    from django.core.management.color import no_style
+
+    tables = [
+        table
+        for table in connection.introspection.table_names()
+        if table.startswith(CATALOGUE_TABLES)
+    ]
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sql_flush(no_style(), tables, allow_cascade=True):
+            cursor.execute(sql)
+    return tables
 
 
 @pytest.fixture
@@ -103,11 +190,52 @@ def roles(framework):
     return {role.code: role for role in Role.objects.all()}
 
 
+# --- the standard organizations (builders in tests/factories.py), built once per session ---
+
+
+@pytest.fixture
+def api_org(framework) -> factories.Org:
+    return shared(factories.build_api_org)
+
+
+@pytest.fixture
+def actors(api_org) -> dict:
+    """A client per actor of the permission matrix (tests/api_cases.py)."""
+    from rest_framework.test import APIClient
+
+    users = shared(factories.build_actor_users)
+    clients = {
+        name: factories.session_client(users[name]) for name in ("admin", "director", "manager")
+    }
+    for name in ("hr_token", "read_token"):
+        clients[name] = APIClient()
+        clients[name].credentials(HTTP_AUTHORIZATION=f"Token {users[name]}")
+    return {**clients, "anonymous": APIClient()}
+
+
+@pytest.fixture
+def small_org(framework):
+    return shared(factories.build_small_org)
+
+
+@pytest.fixture
+def findings_org(framework):
+    return shared(factories.build_findings_org)
+
+
+@pytest.fixture
+def located_org(framework):
+    return shared(factories.build_located_org)
+
+
 @pytest.fixture
 def synapse(framework):
-    from staffing import demo
+    return shared(factories.seed_synapse)
 
-    return demo.seed(org="synapse")
+
+@pytest.fixture
+def fte85(framework):
+    return shared(factories.seed_fte85)
 
 
 @pytest.fixture(autouse=True)

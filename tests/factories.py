@@ -1,13 +1,21 @@
-"""factory-boy factories. Positions are created through the services, like every real write."""
+"""The test data family: factory-boy factories, the builders of the standard organizations
+(each a fixture in conftest.py, built once per session by tests.shared), and the one way to
+sign in as someone. Positions are created through the services, like every real write."""
 
 import datetime
+import re
+from dataclasses import dataclass, field
+from io import StringIO
+from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management import call_command
+from rest_framework.test import APIClient
 
 from roles.models import Role
-from staffing import services
+from staffing import demo, services, spans
 from staffing.models import Location, Person, Position
 
 
@@ -74,3 +82,171 @@ def make_position(
 
 def make_team(manager: Position, size: int, role: str = "advocate", **kwargs) -> list[Position]:
     return [make_position(f"Agent {n}", role, manager, **kwargs) for n in range(size)]
+
+
+def holder_user(position: Position, *groups: str, **fields):
+    """A user who holds ``position``: the holder's user account, or, for a vacancy, a new
+    person assigned to it. ``groups`` and ``fields`` as for UserFactory."""
+    user = UserFactory(groups=list(groups), **fields)
+    position.refresh_from_db()
+    if position.holder_id:
+        Person.objects.filter(pk=position.holder_id).update(user=user)
+    else:
+        services.person_assign(actor=None, person=PersonFactory(user=user), position=position)
+    return user
+
+
+def session_client(user) -> APIClient:
+    """A client signed in as ``user`` (a session, as the browser has); ``client.user`` is it."""
+    client = APIClient()
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def log_in(*groups: str, holds: Position | None = None, superuser: bool = False, **fields):
+    """A signed-in client for a new user in ``groups``, holding ``holds`` if given; a
+    superuser is staff too."""
+    if superuser:
+        fields = {"is_superuser": True, "is_staff": True, **fields}
+    if holds is not None:
+        return session_client(holder_user(holds, *groups, **fields))
+    return session_client(UserFactory(groups=list(groups), **fields))
+
+
+def api_token(user, *, write: bool) -> str:
+    """A token made the way an operator makes one: with ``manage.py create_api_token``."""
+    out = StringIO()
+    args = [user.username, "--name", "tests", *(["--write"] if write else [])]
+    call_command("create_api_token", *args, stdout=out)
+    keys = re.findall(r"\b[0-9a-zA-Z_]{40,}\b", out.getvalue())
+    assert keys, out.getvalue()
+    return keys[0]
+
+
+def token_client(user, *, write: bool) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user, write=write)}")
+    return client
+
+
+# --- the standard organizations: each is a fixture of the same name in conftest.py ----------
+
+
+@dataclass
+class Org:
+    """Two trees. Director › Manager A (the manager user) › Lead A › agents, and › Manager B
+    › Lead B › agents, with a vacancy; Other Director › Other Lead › agents, outside the
+    director's scope. ``mine`` is in every scoped actor's scope; ``theirs`` in none."""
+
+    positions: dict[str, Position]
+    mine: Position  # an agent under Lead A
+    theirs: Position  # an agent under Other Lead
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def grow(self, teams: int = 3, size: int = 4) -> None:
+        """More of everything, to show that a list's query count does not follow."""
+        for n in range(teams):
+            lead = make_position(f"Grown Lead {n}", "team-lead", self.positions["manager_a"])
+            make_team(lead, size)
+        spans.recompute()
+
+
+def build_api_org() -> Org:
+    """The organization of the API tests, built through the services (see Org)."""
+    director = make_position("Director", "director")
+    manager_a = make_position("Manager A", "advocate-manager", director)
+    lead_a = make_position("Lead A", "team-lead", manager_a)
+    mine = make_team(lead_a, 3)[0]
+    manager_b = make_position("Manager B", "advocate-manager", director)
+    lead_b = make_position("Lead B", "team-lead", manager_b)
+    make_team(lead_b, 2)
+    make_position("Open B", "advocate", lead_b, holder=None)
+    other = make_position("Other Director", "director")
+    other_lead = make_position("Other Lead", "team-lead", other)
+    theirs = make_team(other_lead, 2)[0]
+    spans.recompute()
+    positions = {p.title: p for p in Position.objects.all()}
+    named = {
+        "director": positions["Director"],
+        "manager_a": positions["Manager A"],
+        "lead_a": positions["Lead A"],
+        "manager_b": positions["Manager B"],
+        "lead_b": positions["Lead B"],
+        "other": positions["Other Director"],
+        "other_lead": positions["Other Lead"],
+    }
+    return Org(named, Position.objects.get(pk=mine.pk), Position.objects.get(pk=theirs.pk))
+
+
+def build_actor_users() -> dict:
+    """The users of the permission matrix over the API organization, and their tokens."""
+    hr = UserFactory(groups=["hr"])
+    reader = UserFactory(is_superuser=True, is_staff=True)
+    return {
+        "admin": UserFactory(is_superuser=True, is_staff=True),
+        "director": holder_user(Position.objects.get(title="Director"), "director"),
+        "manager": holder_user(Position.objects.get(title="Manager A"), "manager"),
+        "hr_token": api_token(hr, write=True),
+        "read_token": api_token(reader, write=False),
+    }
+
+
+def build_small_org() -> tuple[Position, Position, Position, list[Position]]:
+    """A manager over two team leads; Lead A has three agents, Lead B none."""
+    boss = make_position("Manager", "advocate-manager")
+    lead_a = make_position("Lead A", "team-lead", boss)
+    lead_b = make_position("Lead B", "team-lead", boss)
+    agents = make_team(lead_a, 3)
+    return boss, lead_a, lead_b, agents
+
+
+def build_findings_org() -> dict[str, Position]:
+    """A director over two team leads: East has 4 agents (too few), West has 12 (too many);
+    a stray manager reports to West (not allowed there), and West's lead is vacant."""
+    director = make_position("Director", "director")
+    east = make_position("East Lead", "team-lead", director)
+    make_team(east, 4)
+    west = make_position("West Lead", "team-lead", director, holder=None)
+    make_team(west, 12)
+    stray = make_position("Stray Manager", "advocate-manager", west, holder=None)
+    spans.recompute()
+    for position in (director, east, west, stray):
+        position.refresh_from_db()
+    return {"director": director, "east": east, "west": west, "stray": stray}
+
+
+def build_located_org() -> dict[str, Any]:
+    """Director › two managers (North in Dublin, South in Lisbon) › one team lead each ›
+    agents; one vacancy."""
+    dublin, lisbon = LocationFactory(code="dub", name="Dublin"), LocationFactory(code="lis")
+    director = make_position("Director", "director", location=dublin)
+    north = make_position("North Manager", "advocate-manager", director, location=dublin)
+    south = make_position("South Manager", "advocate-manager", director, location=lisbon)
+    north_lead = make_position("North Lead", "team-lead", north, location=dublin)
+    south_lead = make_position("South Lead", "team-lead", south, location=lisbon)
+    make_team(north_lead, 3, location=dublin)
+    make_team(south_lead, 2, location=lisbon)
+    make_position("Open agent", "advocate", south_lead, holder=None, location=lisbon)
+    found = {p.title: p for p in Position.objects.all()}
+    return {
+        "director": director,
+        "north": found["North Manager"],
+        "south": found["South Manager"],
+        "north_lead": found["North Lead"],
+        "south_lead": found["South Lead"],
+        "vacancy": found["Open agent"],
+        "dublin": dublin,
+        "lisbon": lisbon,
+    }
+
+
+def seed_synapse():
+    """The demo organization of 101 positions (``manage.py seed_demo --org synapse``)."""
+    return demo.seed(org="synapse")
+
+
+def seed_fte85():
+    """The 85-person demo organization of seed 003, findings computed."""
+    demo.seed(org="fte85")
+    spans.recompute()

@@ -5,9 +5,8 @@ the form and nothing is half-saved; a valid form saves through the same services
 import pytest
 
 from roles.models import Role
-from staffing.models import Person, Position
-from tests.api_cases import Org, session_client
-from tests.factories import UserFactory
+from staffing.models import Position
+from tests.factories import Org, log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -15,9 +14,7 @@ ADD = "/admin/staffing/position/add/"
 
 
 def manager_client(org: Org):
-    user = UserFactory(groups=["manager"], is_staff=True)
-    Person.objects.filter(pk=org.positions["manager_a"].holder_id).update(user=user)
-    return session_client(user)
+    return log_in("manager", holds=org.positions["manager_a"], is_staff=True)
 
 
 def form(org: Org, **changes) -> dict:

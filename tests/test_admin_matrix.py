@@ -17,8 +17,7 @@ from metrics import services as metrics_services
 from metrics.models import KPI, HeadcountSnapshot, KPIObservation, PerformanceObservation
 from roles.models import Role
 from staffing.models import Assignment, Finding, ImportJob, Person, Position, Promotion
-from tests.api_cases import Org, session_client
-from tests.factories import UserFactory
+from tests.factories import Org, log_in
 
 pytestmark = pytest.mark.django_db
 
@@ -103,16 +102,12 @@ def world(api_org: Org):
     mine, theirs = api_org.mine, api_org.theirs
     lead, other_lead = api_org.positions["lead_a"], api_org.positions["other_lead"]
 
-    def holder_user(name, group):
-        user = UserFactory(groups=[group], is_staff=True)
-        Person.objects.filter(pk=api_org.positions[name].holder_id).update(user=user)
-        return user
-
+    positions = api_org.positions
     clients = {
-        "nobody": session_client(UserFactory(is_staff=True)),
-        "hr": session_client(UserFactory(groups=["hr"], is_staff=True)),
-        "manager": session_client(holder_user("manager_a", "manager")),
-        "director": session_client(holder_user("director", "director")),
+        "nobody": log_in(is_staff=True),
+        "hr": log_in("hr", is_staff=True),
+        "manager": log_in("manager", holds=positions["manager_a"], is_staff=True),
+        "director": log_in("director", holds=positions["director"], is_staff=True),
     }
     whole = metrics_services.headcount_snapshot_take()
     objects = {

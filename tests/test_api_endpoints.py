@@ -9,8 +9,8 @@ import pytest
 from metrics.models import KPI, KPIObservation
 from roles.models import PromotionPath, Role, Skill
 from staffing.models import Finding, Position
-from tests.api_cases import ACTORS, EndpointCase, Org, ids_of, matrix_expectation
-from tests.factories import LocationFactory
+from tests.api_cases import ACTORS, EndpointCase, ids_of, matrix_expectation
+from tests.factories import LocationFactory, Org
 from tiers.models import Squad, Tier
 
 pytestmark = pytest.mark.django_db

@@ -15,9 +15,8 @@ from django.urls import get_resolver
 
 from orgdesign.auth import TokenRateThrottle
 from staffing import demo
-from tests.api_cases import api_token
 from tests.conftest import FULL
-from tests.factories import UserFactory
+from tests.factories import UserFactory, api_token
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"

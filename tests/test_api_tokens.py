@@ -12,8 +12,7 @@ from rest_framework.test import APIClient
 
 from orgdesign.auth import TokenRateThrottle
 from orgdesign.models import ApiTokenInfo
-from tests.api_cases import api_token
-from tests.factories import UserFactory
+from tests.factories import UserFactory, api_token
 
 pytestmark = pytest.mark.django_db
 URL = "/api/findings/"

@@ -162,8 +162,7 @@ def test_the_answer_is_the_least_that_meets_the_target(volume, handle, share, ta
 def test_the_plan_endpoint_sizes_tiers_then_leaders_from_the_span_rules(framework):
     from roles.models import SpanRule
     from staffing.api.capacity import EXAMPLE_INPUT
-    from tests.api_cases import session_client, token_client
-    from tests.factories import UserFactory
+    from tests.factories import UserFactory, session_client, token_client
 
     client = session_client(UserFactory(groups=["manager"]))
     response = client.post("/api/capacity/plan/", EXAMPLE_INPUT, format="json")
@@ -218,8 +217,7 @@ def test_the_plan_endpoint_sizes_tiers_then_leaders_from_the_span_rules(framewor
     ],
 )  # fmt: skip
 def test_bad_plan_input_is_a_400_naming_the_field(framework, change, field):
-    from tests.api_cases import session_client
-    from tests.factories import UserFactory
+    from tests.factories import UserFactory, session_client
 
     body = {
         "channels": [{"channel": "phone", "volume": 50}],
@@ -244,8 +242,7 @@ def test_zero_volume_plans_nobody():
 
 @pytest.mark.django_db
 def test_the_capacity_page_plans_from_the_form_and_names_a_bad_field(framework):
-    from tests.api_cases import session_client
-    from tests.factories import UserFactory
+    from tests.factories import UserFactory, session_client
 
     client = session_client(UserFactory(groups=["director"]))
     page = client.get("/capacity/")

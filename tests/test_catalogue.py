@@ -339,7 +339,7 @@ def test_kpi_target_as_shown(framework, code, shown):
 # --- load_framework -------------------------------------------------------------------------
 
 
-def test_load_framework_fills_an_empty_database(db):
+def test_load_framework_fills_an_empty_database(empty_catalogue):
     assert set(counts().values()) == {0}
     out = load()
     assert counts() == SHIPPED_COUNTS
@@ -347,7 +347,7 @@ def test_load_framework_fills_an_empty_database(db):
     assert "Framework catalogue loaded." in out
 
 
-def test_load_framework_works_right_after_migrate(db):
+def test_load_framework_works_right_after_migrate(empty_catalogue):
     call_command("migrate", verbosity=0)
     load()
     assert counts() == SHIPPED_COUNTS

@@ -39,7 +39,7 @@ def test_publishing_to_a_dead_broker_fails_fast(monkeypatch):
 
     # Celery prefers the CELERY_BROKER_URL environment variable over its configuration.
     monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
-    dead = Celery("orgdesign-dead-broker")
+    dead = Celery("orgdesign-dead-broker", set_as_current=False)  # later tests use ours
     dead.config_from_object("django.conf:settings", namespace="CELERY")
     dead.conf.task_always_eager = False
     started = time.monotonic()

@@ -9,8 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from staffing import spans
 from staffing.models import Person, Position
-from tests.api_cases import Org, session_client
-from tests.factories import UserFactory, make_position, make_team
+from tests.factories import Org, UserFactory, log_in, make_position, make_team, session_client
 
 pytestmark = pytest.mark.django_db
 
@@ -22,12 +21,6 @@ def cards(response) -> list[str]:
     return re.findall(r'<strong id="title-\d+">([^<]+)</strong>', html)
 
 
-def login_as_holder(position: Position, group: str):
-    user = UserFactory(groups=[group])
-    Person.objects.filter(pk=position.holder_id).update(user=user)
-    return session_client(user)
-
-
 def queries(client, url: str) -> int:
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
@@ -35,7 +28,7 @@ def queries(client, url: str) -> int:
 
 
 def test_a_manager_opens_on_their_team_two_levels_deep(api_org: Org):
-    client = login_as_holder(api_org.positions["manager_a"], "manager")
+    client = log_in("manager", holds=api_org.positions["manager_a"])
     shown = cards(client.get("/"))
     assert shown[:2] == ["Manager A", "Lead A"] and len(shown) == 2 + 3
     assert "Director" not in shown and "Manager B" not in shown
@@ -52,7 +45,7 @@ def test_an_admin_sees_every_top_position_and_the_first_levels(api_org: Org):
 
 
 def test_expanding_loads_the_direct_reports_in_scope_only(api_org: Org):
-    client = login_as_holder(api_org.positions["manager_a"], "manager")
+    client = log_in("manager", holds=api_org.positions["manager_a"])
     lead = api_org.positions["lead_a"]
     assert cards(client.get(f"/chart/{lead.pk}/children/")) == ["Agent 0", "Agent 1", "Agent 2"]
     outside = api_org.positions["lead_b"]
@@ -65,7 +58,7 @@ def test_focus_opens_the_path_and_highlights_the_card(api_org: Org):
     html = admin.get(f"/?focus={deep.pk}").content.decode()
     assert f'id="pos-{deep.pk}"' in html
     assert 'aria-current="true" class="highlight"' in html
-    manager = login_as_holder(api_org.positions["manager_a"], "manager")
+    manager = log_in("manager", holds=api_org.positions["manager_a"])
     assert manager.get(f"/?focus={api_org.theirs.pk}").status_code == 404
     assert manager.get("/?root=abc").status_code == 404
 
@@ -91,7 +84,7 @@ def test_cards_show_counts_vacancies_and_findings_with_the_reason(api_org: Org):
 
 
 def test_search_finds_by_title_role_holder_and_location_within_scope(api_org: Org):
-    manager = login_as_holder(api_org.positions["manager_a"], "manager")
+    manager = log_in("manager", holds=api_org.positions["manager_a"])
     html = manager.get("/chart/search/", {"q": "agent"}).content.decode()
     assert html.count("<li>") == 3  # Lead A's agents; none of Lead B's or Other Lead's
     holder = Person.objects.get(pk=api_org.mine.holder_id)
@@ -112,7 +105,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client):
 
 def test_first_view_expand_and_search_run_a_fixed_number_of_queries(api_org: Org):
     admin = session_client(UserFactory(is_superuser=True))
-    manager = login_as_holder(api_org.positions["manager_a"], "manager")
+    manager = log_in("manager", holds=api_org.positions["manager_a"])
     lead = api_org.positions["lead_a"]
     urls = [
         "/",
@@ -140,7 +133,7 @@ def tree_state() -> list[tuple]:
 
 
 def test_editors_get_controls_and_hr_gets_none(api_org: Org):
-    manager = login_as_holder(api_org.positions["manager_a"], "manager")
+    manager = log_in("manager", holds=api_org.positions["manager_a"])
     html = manager.get("/").content.decode()
     lead = api_org.positions["lead_a"]
     assert f'hx-get="/chart/{lead.pk}/move/"' in html
@@ -157,7 +150,7 @@ def test_editors_get_controls_and_hr_gets_none(api_org: Org):
 
 @pytest.mark.parametrize("action", ["add", "edit", "move", "fill", "vacate", "delete"])
 def test_every_dialog_renders(api_org: Org, action):
-    manager = login_as_holder(api_org.positions["manager_a"], "manager")
+    manager = log_in("manager", holds=api_org.positions["manager_a"])
     response = manager.get(f"/chart/{api_org.positions['lead_a'].pk}/{action}/")
     assert response.status_code == 200
     assert 'id="dialog-heading"' in response.content.decode()
@@ -191,7 +184,7 @@ def test_a_refused_move_shows_the_reason_and_changes_nothing(api_org: Org):
 
 
 def test_add_offers_only_roles_the_rules_allow(api_org: Org, roles):
-    manager = login_as_holder(api_org.positions["manager_a"], "manager")
+    manager = log_in("manager", holds=api_org.positions["manager_a"])
     lead = api_org.positions["lead_a"]
     html = manager.get(f"/chart/{lead.pk}/add/").content.decode()
     assert "Customer Advocate" in html and "Director of Customer Advocacy" not in html
@@ -250,7 +243,7 @@ def test_dotted_lines_show_distinctly_on_the_card(api_org: Org):
 def test_move_to_offers_only_where_the_card_can_go(api_org: Org):
     manager_a = api_org.positions["manager_a"]
     lead_a = api_org.positions["lead_a"]
-    client = login_as_holder(manager_a, "manager")
+    client = log_in("manager", holds=manager_a)
     second = make_position("Lead A2", "team-lead", manager_a)
     url = f"/chart/search/?pick=new_parent&moving={lead_a.pk}&q="
     html = client.get(url + "Lead").content.decode()
@@ -271,7 +264,7 @@ def test_move_to_offers_only_where_the_card_can_go(api_org: Org):
 
 def test_the_chart_page_offers_export_print_and_the_keys(api_org: Org):
     manager_a = api_org.positions["manager_a"]
-    html = login_as_holder(manager_a, "manager").get("/").content.decode()
+    html = log_in("manager", holds=manager_a).get("/").content.decode()
     for fmt in ("csv", "svg", "png"):
         assert f'href="/chart/{manager_a.pk}/export.{fmt}" download' in html
     assert "data-print" in html and "<kbd>Delete</kbd>" in html

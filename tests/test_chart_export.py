@@ -13,9 +13,7 @@ from PIL import Image
 from staffing import export
 from staffing.models import DottedLine, Position
 from staffing.scope import SYSTEM
-from tests.api_cases import Org, session_client
-from tests.factories import UserFactory, make_position
-from tests.test_chart import login_as_holder
+from tests.factories import Org, UserFactory, log_in, make_position, session_client
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +46,7 @@ def svg_cards(response) -> dict[str, tuple[float, float]]:
 def test_the_csv_lists_everyone_below_the_card_and_only_in_scope(api_org: Org):
     manager_a = api_org.positions["manager_a"]
     DottedLine.objects.create(position=api_org.mine, manager=api_org.positions["manager_b"])
-    client = login_as_holder(manager_a, "manager")
+    client = log_in("manager", holds=manager_a)
     listed = rows(client.get(f"/chart/{manager_a.pk}/export.csv"))
     assert list(listed[0]) == export.CSV_COLUMNS
     assert [r["title"] for r in listed] == ["Manager A", "Lead A", "Agent 0", "Agent 1", "Agent 2"]
@@ -153,7 +151,7 @@ def test_bad_requests_are_refused_clearly(api_org: Org):
 @pytest.mark.parametrize("fmt", ["csv", "svg", "png"])
 def test_exports_run_a_fixed_number_of_queries(api_org: Org, fmt):
     manager_a = api_org.positions["manager_a"]
-    client = login_as_holder(manager_a, "manager")
+    client = log_in("manager", holds=manager_a)
 
     def count() -> int:
         with CaptureQueriesContext(connection) as captured:

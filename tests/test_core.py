@@ -12,7 +12,7 @@ from staffing import services
 from staffing.models import Assignment, Position
 from staffing.selectors import tenure_days, tenure_months
 from staffing.tree import tree_check
-from tests.factories import PersonFactory, UserFactory, make_position, make_team
+from tests.factories import PersonFactory, UserFactory, make_position
 
 pytestmark = pytest.mark.django_db
 
@@ -90,21 +90,12 @@ def test_load_framework_is_idempotent_and_keeps_local_edits(framework, capsys):
     assert Role.objects.filter(code="vp").exists()
 
 
-@pytest.fixture
-def org(framework):
-    boss = make_position("Manager", "advocate-manager")
-    lead_a = make_position("Lead A", "team-lead", boss)
-    lead_b = make_position("Lead B", "team-lead", boss)
-    agents = make_team(lead_a, 3)
-    return boss, lead_a, lead_b, agents
-
-
 def tree_state():
     return list(Position.objects.order_by("pk").values_list("pk", "parent", "lft", "rght"))
 
 
-def test_moving_a_team_under_itself_or_its_own_team_is_refused_and_changes_nothing(org):
-    boss, lead_a, _, agents = org
+def test_moving_a_team_under_itself_or_its_own_team_is_refused_and_changes_nothing(small_org):
+    boss, lead_a, _, agents = small_org
     before = tree_state()
     for target in (boss, lead_a, agents[0]):
         with pytest.raises(ValidationError) as caught:
@@ -114,16 +105,16 @@ def test_moving_a_team_under_itself_or_its_own_team_is_refused_and_changes_nothi
     assert tree_state() == before
 
 
-def test_moving_a_team_keeps_the_tree_consistent(org):
-    _, lead_a, lead_b, _ = org
+def test_moving_a_team_keeps_the_tree_consistent(small_org):
+    _, lead_a, lead_b, _ = small_org
     services.position_move(actor=None, position=lead_a, new_parent=lead_b)
     lead_b.refresh_from_db()
     assert lead_b.team_size == 4
     assert tree_check().ok
 
 
-def test_deleting_a_manager_refuses_or_moves_reports_up(org):
-    boss, lead_a, _, _ = org
+def test_deleting_a_manager_refuses_or_moves_reports_up(small_org):
+    boss, lead_a, _, _ = small_org
     with pytest.raises(ValidationError, match="3 direct report"):
         services.position_delete(actor=None, position=lead_a)
     holder = lead_a.holder
@@ -135,8 +126,8 @@ def test_deleting_a_manager_refuses_or_moves_reports_up(org):
     assert tree_check().ok
 
 
-def test_assign_moves_a_person_and_vacate_ends_the_assignment(org):
-    _, _, lead_b, agents = org
+def test_assign_moves_a_person_and_vacate_ends_the_assignment(small_org):
+    _, _, lead_b, agents = small_org
     person = agents[0].holder
     services.position_vacate(actor=None, position=lead_b, end_date=D(2024, 1, 1))
     services.person_assign(actor=None, person=person, position=lead_b, start_date=D(2024, 2, 1))
@@ -158,8 +149,8 @@ def test_tenure_counts_time_in_a_role_across_gaps(framework):
     assert tenure_months(person, role, as_of=D(2021, 4, 1)) == Decimal("8.9")
 
 
-def test_a_manager_edits_only_below_their_own_position(org):
-    boss, lead_a, lead_b, agents = org
+def test_a_manager_edits_only_below_their_own_position(small_org):
+    boss, lead_a, lead_b, agents = small_org
     user = UserFactory(groups=["manager"])
     person = lead_a.holder
     person.user = user

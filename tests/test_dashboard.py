@@ -16,19 +16,10 @@ from django.utils import timezone
 from metrics import dashboard, services, tasks
 from metrics.models import KPI, HeadcountSnapshot, KPIObservation
 from metrics.views import build
-from staffing import demo, spans
 from staffing.models import Position
-from tests.api_cases import Org, session_client
-from tests.factories import UserFactory, make_position, make_team
-from tests.test_chart import login_as_holder
+from tests.factories import Org, UserFactory, log_in, make_position, make_team, session_client
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def fte85(framework):
-    demo.seed(org="fte85")
-    spans.recompute()
 
 
 def admin():
@@ -109,7 +100,7 @@ def test_the_page_shows_the_figures_and_each_csv_equals_its_table(fte85):
 
 def test_a_hand_built_org_counts_exactly(api_org: Org):
     director = api_org.positions["director"]
-    client = login_as_holder(director, "director")
+    client = log_in("director", holds=director)
     tables = build(director, None)["tables"]
     # Director › Manager A › Lead A › 3 agents; › Manager B › Lead B › 2 agents + 1 open
     assert tables["tier"].rows == [
@@ -135,7 +126,7 @@ def test_no_operations_team_is_advised_where_one_serves_from_elsewhere(fte85):
 
 
 def test_scope_director_manager_hr_and_others(api_org: Org):
-    manager = login_as_holder(api_org.positions["manager_a"], "manager")
+    manager = log_in("manager", holds=api_org.positions["manager_a"])
     page = manager.get("/dashboard/")
     assert page.status_code == 200 and "Dashboard: Manager A" in page.content.decode()
     assert manager.get(f"/dashboard/?root={api_org.positions['lead_a'].pk}").status_code == 200
@@ -172,7 +163,7 @@ def test_snapshots_trend_and_as_of(api_org: Org):
 
 
 def test_the_nightly_snapshot_covers_every_leaders_scope(api_org: Org):
-    login_as_holder(api_org.positions["manager_a"], "manager")  # a manager user
+    log_in("manager", holds=api_org.positions["manager_a"])  # a manager user
     scopes = set(tasks.snapshot_scopes())
     assert api_org.positions["manager_a"].pk in scopes
     assert {api_org.positions["director"].pk, api_org.positions["other"].pk} <= scopes
@@ -274,7 +265,7 @@ def test_kpi_upload_is_all_or_nothing_with_errors_by_row(api_org: Org):
         ).content.decode()
     )
     assert "lacks" in upload(client, "a,b\n1,2\n").content.decode()
-    manager = login_as_holder(api_org.positions["manager_a"], "manager")
+    manager = log_in("manager", holds=api_org.positions["manager_a"])
     assert upload(manager, good).status_code == 403
 
 

@@ -145,7 +145,7 @@ def test_seed_demo_refuses_to_overwrite_unless_asked(framework, capsys):
     assert tree_check().ok
 
 
-def test_seed_demo_needs_the_catalogue(db):
+def test_seed_demo_needs_the_catalogue(empty_catalogue):
     with pytest.raises(CommandError, match="load_framework"):
         call_command("seed_demo", org="synapse")
     assert not Position.objects.exists()

@@ -17,9 +17,8 @@ import pytest
 from django.urls import resolve
 from drf_spectacular.generators import SchemaGenerator
 
-from tests.api_cases import Org, session_client
 from tests.conftest import FULL
-from tests.factories import UserFactory
+from tests.factories import Org, UserFactory, session_client
 from tests.test_page_matrix import MATRIX, urls
 from tests.test_page_matrix import world as world
 

@@ -15,8 +15,7 @@ from staffing import demo, history, services
 from staffing.models import Assignment, Person, Position
 from staffing.scope import SYSTEM
 from staffing.tree import bulk_create_tree, tree_transaction
-from tests.api_cases import Org, session_client
-from tests.factories import PersonFactory, UserFactory
+from tests.factories import Org, PersonFactory, UserFactory, session_client
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,7 @@ import pytest
 
 from metrics import dashboard
 from metrics.models import KPI, KPIObservation
-from tests.api_cases import Org, session_client, token_client
-from tests.factories import UserFactory
-from tests.test_chart import login_as_holder
+from tests.factories import Org, UserFactory, log_in, session_client, token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +23,7 @@ def admin_client():
 
 
 def director(org: Org):
-    return login_as_holder(org.positions["director"], "director")
+    return log_in("director", holds=org.positions["director"])
 
 
 def test_a_director_records_a_value_for_a_team_and_the_dashboard_shows_it(api_org: Org):
@@ -81,7 +79,7 @@ def test_a_director_gets_a_clear_error_and_nothing_is_written(api_org: Org, chan
 
 def test_those_without_the_permission_are_refused(api_org: Org):
     payload = {"kpi": "fcr", "scope": api_org.positions["lead_a"].pk, **OCTOBER, "value": 76}
-    manager = login_as_holder(api_org.positions["manager_a"], "manager")
+    manager = log_in("manager", holds=api_org.positions["manager_a"])
     hr = token_client(UserFactory(groups=["hr"]), write=True)
     for client in (manager, hr):
         assert client.post(URL, payload, format="json").status_code == 403

@@ -297,13 +297,13 @@ def test_role_external_years_may_be_equal():
 
 
 def test_role_code_is_unique_in_the_database():
-    role(code="advocate")
-    refused_by_database(new_role(code="advocate"))
+    role(code="unique-role")
+    refused_by_database(new_role(code="unique-role"))
 
 
 def test_role_code_is_unique_in_full_clean():
-    role(code="advocate")
-    assert "code" in invalid(new_role(code="advocate"))
+    role(code="unique-role")
+    assert "code" in invalid(new_role(code="unique-role"))
 
 
 def test_role_cannot_belong_to_an_unstaffed_tier():
@@ -540,8 +540,8 @@ def test_kpi_score_target_may_be_5():
 
 
 def test_kpi_code_is_unique_in_the_database():
-    kpi(code="fcr")
-    refused_by_database(new_kpi(code="fcr"))
+    kpi(code="unique-kpi")
+    refused_by_database(new_kpi(code="unique-kpi"))
 
 
 @pytest.mark.parametrize(

@@ -7,58 +7,23 @@ import io
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from staffing import services
 from staffing.models import Assignment, Person, Position
-from tests.factories import LocationFactory, PersonFactory, UserFactory, make_position, make_team
+from tests.factories import (
+    PersonFactory,
+    log_in,
+    make_position,
+    make_team,
+)
 
 pytestmark = pytest.mark.django_db
 URL = "/api/positions/"
 
 
 @pytest.fixture
-def org(framework):
-    """Director › two managers (North, South) › one team lead each › agents; one vacancy."""
-    dublin, lisbon = LocationFactory(code="dub", name="Dublin"), LocationFactory(code="lis")
-    director = make_position("Director", "director", location=dublin)
-    north = make_position("North Manager", "advocate-manager", director, location=dublin)
-    south = make_position("South Manager", "advocate-manager", director, location=lisbon)
-    north_lead = make_position("North Lead", "team-lead", north, location=dublin)
-    south_lead = make_position("South Lead", "team-lead", south, location=lisbon)
-    make_team(north_lead, 3, location=dublin)
-    make_team(south_lead, 2, location=lisbon)
-    make_position("Open agent", "advocate", south_lead, holder=None, location=lisbon)
-    found = {p.title: p for p in Position.objects.all()}
-    return {
-        "director": director,
-        "north": found["North Manager"],
-        "south": found["South Manager"],
-        "north_lead": found["North Lead"],
-        "south_lead": found["South Lead"],
-        "vacancy": found["Open agent"],
-        "dublin": dublin,
-        "lisbon": lisbon,
-    }
-
-
-def login(*groups, holds: Position | None = None, superuser=False) -> APIClient:
-    user = UserFactory(groups=list(groups), is_superuser=superuser, is_staff=superuser)
-    if holds is not None:
-        holds.refresh_from_db()
-        if holds.holder_id:
-            Person.objects.filter(pk=holds.holder_id).update(user=user)
-        else:
-            services.person_assign(actor=None, person=PersonFactory(user=user), position=holds)
-    client = APIClient()
-    client.force_login(user)
-    client.user = user
-    return client
-
-
-@pytest.fixture
 def admin():
-    return login(superuser=True)
+    return log_in(superuser=True)
 
 
 def titles(response) -> list[str]:
@@ -75,13 +40,13 @@ def queries(client, url, params=None) -> int:
 # --- reading positions ------------------------------------------------------------------------
 
 
-def test_a_position_shows_its_place_team_and_brief_related_objects(org, admin):
-    row = admin.get(f"{URL}{org['north'].pk}/").json()
+def test_a_position_shows_its_place_team_and_brief_related_objects(located_org, admin):
+    row = admin.get(f"{URL}{located_org['north'].pk}/").json()
     assert row["title"] == "North Manager"
     assert row["role"]["name"] == "Advocate Manager" and row["role"]["url"].endswith("/")
     assert row["parent"] == {
-        "id": org["director"].pk,
-        "url": f"http://testserver/api/positions/{org['director'].pk}/",
+        "id": located_org["director"].pk,
+        "url": f"http://testserver/api/positions/{located_org['director'].pk}/",
         "name": "Director",
     }
     assert row["location"]["name"] == "Dublin" and row["tier"]["name"]
@@ -89,7 +54,7 @@ def test_a_position_shows_its_place_team_and_brief_related_objects(org, admin):
     assert row["status"] == "filled" and row["holder"]["name"] and row["is_vacant"] is False
 
 
-def test_positions_list_in_tree_order_with_counts(org, admin):
+def test_positions_list_in_tree_order_with_counts(located_org, admin):
     data = admin.get(URL).json()
     assert data["count"] == Position.objects.count() == 11
     assert [r["title"] for r in data["results"]][:3] == ["Director", "North Manager", "North Lead"]
@@ -111,11 +76,11 @@ def test_positions_list_in_tree_order_with_counts(org, admin):
         (lambda o: {"search": "lead"}, {"North Lead", "South Lead"}),
     ],
 )
-def test_position_filters(org, admin, params, expected):
-    assert set(titles(admin.get(URL, params(org)))) == expected
+def test_position_filters(located_org, admin, params, expected):
+    assert set(titles(admin.get(URL, params(located_org)))) == expected
 
 
-def test_role_and_tier_filters(org, admin, roles):
+def test_role_and_tier_filters(located_org, admin, roles):
     leads = titles(admin.get(URL, {"role": roles["team-lead"].pk}))
     assert sorted(leads) == ["North Lead", "South Lead"]
     tier = roles["advocate"].tier_id
@@ -133,24 +98,24 @@ def test_role_and_tier_filters(org, admin, roles):
         {"subtree_of": "abc"},
     ],
 )
-def test_bad_filter_values_are_400_naming_the_parameter(org, admin, params):
+def test_bad_filter_values_are_400_naming_the_parameter(located_org, admin, params):
     response = admin.get(URL, params)
     assert response.status_code == 400
     assert set(response.json()) == set(params)
 
 
-def test_ancestors_and_children(org, admin):
-    agent = Position.objects.get(title="Agent 0", parent=org["north_lead"])
+def test_ancestors_and_children(located_org, admin):
+    agent = Position.objects.get(title="Agent 0", parent=located_org["north_lead"])
     above = admin.get(f"{URL}{agent.pk}/ancestors/").json()
     assert [r["title"] for r in above] == ["Director", "North Manager", "North Lead"]
-    assert titles(admin.get(f"{URL}{org['director'].pk}/children/")) == [
+    assert titles(admin.get(f"{URL}{located_org['director'].pk}/children/")) == [
         "North Manager",
         "South Manager",
     ]
 
 
-def test_csv_lists_every_selected_row_and_escapes_formulas(org, admin):
-    services.position_update(actor=None, position=org["vacancy"], title="=HYPERLINK(1)")
+def test_csv_lists_every_selected_row_and_escapes_formulas(located_org, admin):
+    services.position_update(actor=None, position=located_org["vacancy"], title="=HYPERLINK(1)")
     response = admin.get(URL, {"format": "csv", "page_size": 2})
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
@@ -159,22 +124,22 @@ def test_csv_lists_every_selected_row_and_escapes_formulas(org, admin):
     assert rows[0]["title"] == "Director" and rows[1]["parent"] == "Director"
 
 
-def test_position_list_runs_a_fixed_number_of_queries(org, admin):
+def test_position_list_runs_a_fixed_number_of_queries(located_org, admin):
     few = queries(admin, URL)
     for n in range(4):
-        make_team(make_position(f"Extra lead {n}", "team-lead", org["south"]), 3)
+        make_team(make_position(f"Extra lead {n}", "team-lead", located_org["south"]), 3)
     assert Position.objects.count() > 25
     assert queries(admin, URL) == few
     assert queries(admin, URL, {"page_size": 5}) == few
-    manager = login("manager", holds=org["south"])
+    manager = log_in("manager", holds=located_org["south"])
     assert queries(manager, URL) == few + 2  # the scope: the manager's groups and position
 
 
 # --- scope ------------------------------------------------------------------------------------
 
 
-def test_a_manager_sees_and_changes_only_their_subtree(org):
-    north = login("manager", holds=org["north"])
+def test_a_manager_sees_and_changes_only_their_subtree(located_org):
+    north = log_in("manager", holds=located_org["north"])
     assert set(titles(north.get(URL))) == {
         "North Manager",
         "North Lead",
@@ -182,48 +147,52 @@ def test_a_manager_sees_and_changes_only_their_subtree(org):
         "Agent 1",
         "Agent 2",
     }
-    assert north.get(f"{URL}{org['south'].pk}/").status_code == 404
-    assert north.patch(f"{URL}{org['south'].pk}/", {"title": "x"}).status_code == 404
+    assert north.get(f"{URL}{located_org['south'].pk}/").status_code == 404
+    assert north.patch(f"{URL}{located_org['south'].pk}/", {"title": "x"}).status_code == 404
     # their own position is visible but not theirs to change
-    response = north.patch(f"{URL}{org['north'].pk}/", {"title": "Mine now"}, format="json")
+    response = north.patch(f"{URL}{located_org['north'].pk}/", {"title": "Mine now"}, format="json")
     assert response.status_code == 403 and "outside" in response.json()["detail"]
     # a parent they cannot see is a bad value, not a leak
     response = north.post(
         URL,
-        {"title": "T", "role": org["north_lead"].role_id, "parent": org["south"].pk},
+        {
+            "title": "T",
+            "role": located_org["north_lead"].role_id,
+            "parent": located_org["south"].pk,
+        },
         format="json",
     )
     assert response.status_code == 400 and "parent" in response.json()
     assert not Position.objects.filter(title="T").exists()
 
 
-def test_hr_reads_everything_and_changes_nothing(org):
-    hr = login("hr")
+def test_hr_reads_everything_and_changes_nothing(located_org):
+    hr = log_in("hr")
     assert len(titles(hr.get(URL))) == 11
-    response = hr.patch(f"{URL}{org['north'].pk}/", {"title": "x"}, format="json")
+    response = hr.patch(f"{URL}{located_org['north'].pk}/", {"title": "x"}, format="json")
     assert response.status_code == 403
-    move = hr.post(f"{URL}{org['north'].pk}/move/", {"parent": None}, format="json")
+    move = hr.post(f"{URL}{located_org['north'].pk}/move/", {"parent": None}, format="json")
     assert move.status_code == 403
-    org["north"].refresh_from_db()
-    assert org["north"].title == "North Manager" and org["north"].parent_id
+    located_org["north"].refresh_from_db()
+    assert located_org["north"].title == "North Manager" and located_org["north"].parent_id
 
 
 def test_a_user_without_a_role_sees_no_position():
-    assert login().get(URL).json()["count"] == 0
+    assert log_in().get(URL).json()["count"] == 0
 
 
 # --- writing positions --------------------------------------------------------------------------
 
 
-def test_create_under_a_manager_in_scope(org, roles):
-    north = login("manager", holds=org["north"])
+def test_create_under_a_manager_in_scope(located_org, roles):
+    north = log_in("manager", holds=located_org["north"])
     response = north.post(
         URL,
         {
             "title": "New agent",
             "role": roles["advocate"].pk,
-            "parent": org["north_lead"].pk,
-            "location": org["dublin"].pk,
+            "parent": located_org["north_lead"].pk,
+            "location": located_org["dublin"].pk,
             "status": "planned",
             "external_id": "HR-1",
         },
@@ -232,12 +201,12 @@ def test_create_under_a_manager_in_scope(org, roles):
     assert response.status_code == 201, response.content
     body = response.json()
     assert (body["parent"]["id"], body["status"], body["is_vacant"]) == (
-        org["north_lead"].pk,
+        located_org["north_lead"].pk,
         "planned",
         True,
     )
     created = Position.objects.get(pk=body["id"])
-    assert created.parent_id == org["north_lead"].pk and created.external_id == "HR-1"
+    assert created.parent_id == located_org["north_lead"].pk and created.external_id == "HR-1"
 
 
 @pytest.mark.parametrize(
@@ -250,17 +219,19 @@ def test_create_under_a_manager_in_scope(org, roles):
         ({"title": "X", "role": "advocate", "location": "nowhere"}, "location"),
     ],
 )
-def test_create_refusals_are_400_by_field_and_write_nothing(org, admin, roles, payload, field):
+def test_create_refusals_are_400_by_field_and_write_nothing(
+    located_org, admin, roles, payload, field
+):
     if payload.get("role") == "advocate":
         payload = {**payload, "role": roles["advocate"].pk}
     before = Position.objects.count()
-    response = admin.post(URL, {**payload, "parent": org["north_lead"].pk}, format="json")
+    response = admin.post(URL, {**payload, "parent": located_org["north_lead"].pk}, format="json")
     assert response.status_code == 400 and field in response.json(), response.json()
     assert Position.objects.count() == before
 
 
-def test_update_through_the_service(org, admin, roles):
-    lead = org["north_lead"]
+def test_update_through_the_service(located_org, admin, roles):
+    lead = located_org["north_lead"]
     response = admin.patch(f"{URL}{lead.pk}/", {"title": "Chat Lead"}, format="json")
     assert response.status_code == 200 and response.json()["title"] == "Chat Lead"
     response = admin.patch(f"{URL}{lead.pk}/", {"role": roles["senior-advocate"].pk}, format="json")
@@ -269,19 +240,21 @@ def test_update_through_the_service(org, admin, roles):
     assert Assignment.objects.filter(position=lead, end_date__isnull=True).get().role.code == (
         "senior-advocate"
     )
-    response = admin.patch(f"{URL}{lead.pk}/", {"parent": org["south"].pk}, format="json")
+    response = admin.patch(f"{URL}{lead.pk}/", {"parent": located_org["south"].pk}, format="json")
     assert response.status_code == 400 and "move" in str(response.json()["parent"])
 
 
-def test_move_a_team_and_refuse_a_loop(org, admin):
-    lead = org["north_lead"]
-    response = admin.post(f"{URL}{lead.pk}/move/", {"parent": org["south"].pk}, format="json")
+def test_move_a_team_and_refuse_a_loop(located_org, admin):
+    lead = located_org["north_lead"]
+    response = admin.post(
+        f"{URL}{lead.pk}/move/", {"parent": located_org["south"].pk}, format="json"
+    )
     assert response.status_code == 200, response.content
-    assert response.json()["parent"]["id"] == org["south"].pk
+    assert response.json()["parent"]["id"] == located_org["south"].pk
     assert response.json()["team_size"] == 3
     before = list(Position.objects.order_by("pk").values_list("pk", "parent_id", "lft", "rght"))
     response = admin.post(
-        f"{URL}{org['south'].pk}/move/", {"parent": lead.pk}, format="json"
+        f"{URL}{located_org['south'].pk}/move/", {"parent": lead.pk}, format="json"
     )  # under its own report
     assert response.status_code == 400
     assert "loop" in response.json()["parent"][0]
@@ -290,17 +263,17 @@ def test_move_a_team_and_refuse_a_loop(org, admin):
     assert admin.post(f"{URL}{lead.pk}/move/", {}, format="json").status_code == 400
 
 
-def test_delete_with_reports_is_a_conflict_unless_they_move_up(org, admin):
-    lead = org["south_lead"]
+def test_delete_with_reports_is_a_conflict_unless_they_move_up(located_org, admin):
+    lead = located_org["south_lead"]
     response = admin.delete(f"{URL}{lead.pk}/")
     assert response.status_code == 409 and "direct report" in response.json()["reports"][0]
     assert admin.delete(f"{URL}{lead.pk}/?reports=sideways").status_code == 400
     assert admin.delete(f"{URL}{lead.pk}/?reports=move_up").status_code == 204
-    assert Position.objects.filter(parent=org["south"]).count() == 3
+    assert Position.objects.filter(parent=located_org["south"]).count() == 3
 
 
-def test_assign_and_vacate(org, admin):
-    vacancy, person = org["vacancy"], PersonFactory()
+def test_assign_and_vacate(located_org, admin):
+    vacancy, person = located_org["vacancy"], PersonFactory()
     url = f"{URL}{vacancy.pk}/"
     response = admin.post(f"{url}assign/", {"person": person.pk}, format="json")
     assert response.status_code == 200 and response.json()["holder"]["id"] == person.pk
@@ -316,41 +289,43 @@ def test_assign_and_vacate(org, admin):
 # --- people -----------------------------------------------------------------------------------
 
 
-def test_personal_fields_are_shown_to_hr_self_and_managers_above(org):
-    agent = Position.objects.filter(parent=org["north_lead"]).select_related("holder").first()
+def test_personal_fields_are_shown_to_hr_self_and_managers_above(located_org):
+    agent = (
+        Position.objects.filter(parent=located_org["north_lead"]).select_related("holder").first()
+    )
     person_url = f"/api/people/{agent.holder_id}/"
-    assert "email" in login("hr").get(person_url).json()
-    north = login("manager", holds=org["north"])
+    assert "email" in log_in("hr").get(person_url).json()
+    north = log_in("manager", holds=located_org["north"])
     assert north.get(person_url).json()["email"] == agent.holder.email
-    own = north.get(f"/api/people/{org['north'].holder_id}/").json()
+    own = north.get(f"/api/people/{located_org['north'].holder_id}/").json()
     assert "email" in own  # themself
-    peer = login("manager", holds=org["north_lead"])
-    boss = peer.get(f"/api/people/{org['north'].holder_id}/")
+    peer = log_in("manager", holds=located_org["north_lead"])
+    boss = peer.get(f"/api/people/{located_org['north'].holder_id}/")
     assert boss.status_code == 404  # above them: not in their subtree
-    director = login("director", holds=org["director"])
-    row = director.get(f"/api/people/{org['director'].holder_id}/").json()
+    director = log_in("director", holds=located_org["director"])
+    row = director.get(f"/api/people/{located_org['director'].holder_id}/").json()
     assert "email" in row
 
 
-def test_people_list_is_scoped_and_csv_escapes(org):
-    north = login("manager", holds=org["north"])
+def test_people_list_is_scoped_and_csv_escapes(located_org):
+    north = log_in("manager", holds=located_org["north"])
     names = {row["position"]["name"] for row in north.get("/api/people/").json()["results"]}
     assert sorted(names) == ["Agent 0", "Agent 1", "Agent 2", "North Lead", "North Manager"]
-    Person.objects.filter(pk=org["north_lead"].holder_id).update(family_name="+cmd")
-    rows = list(csv.DictReader(io.StringIO(login("hr").get("/api/people/?format=csv").text)))
+    Person.objects.filter(pk=located_org["north_lead"].holder_id).update(family_name="+cmd")
+    rows = list(csv.DictReader(io.StringIO(log_in("hr").get("/api/people/?format=csv").text)))
     assert "'+cmd" in {row["family_name"] for row in rows}
     assert len(rows) == Person.objects.count()
 
 
-def test_people_are_written_by_those_with_the_permission(org):
+def test_people_are_written_by_those_with_the_permission(located_org):
     payload = {
         "employee_id": "E-1",
         "given_name": "Ana",
         "family_name": "Silva",
         "email": "ana@example.com",
     }
-    assert login("hr").post("/api/people/", payload, format="json").status_code == 403
-    manager = login("manager", holds=org["north"])
+    assert log_in("hr").post("/api/people/", payload, format="json").status_code == 403
+    manager = log_in("manager", holds=located_org["north"])
     response = manager.post("/api/people/", payload, format="json")
     assert response.status_code == 201, response.content
     duplicate = manager.post("/api/people/", payload, format="json")
@@ -360,20 +335,20 @@ def test_people_are_written_by_those_with_the_permission(org):
 # --- headcount and locations ----------------------------------------------------------------
 
 
-def test_headcount_totals_and_breakdowns(org, admin):
+def test_headcount_totals_and_breakdowns(located_org, admin):
     data = admin.get("/api/headcount/").json()
     assert (data["total"], data["filled"], data["open"], data["planned"]) == (11, 10, 1, 0)
     by_location = {row["name"]: (row["total"], row["open"]) for row in data["by_location"]}
-    assert by_location == {"Dublin": (6, 0), org["lisbon"].name: (5, 1)}
+    assert by_location == {"Dublin": (6, 0), located_org["lisbon"].name: (5, 1)}
     assert sum(row["total"] for row in data["by_role"]) == 11
-    south = admin.get("/api/headcount/", {"subtree_of": org["south"].pk}).json()
+    south = admin.get("/api/headcount/", {"subtree_of": located_org["south"].pk}).json()
     assert (south["scope"]["name"], south["total"]) == ("South Manager", 5)
     assert admin.get("/api/headcount/", {"subtree_of": "x"}).status_code == 400
-    north = login("manager", holds=org["north"])
+    north = log_in("manager", holds=located_org["north"])
     assert north.get("/api/headcount/").json()["total"] == 5
-    assert north.get("/api/headcount/", {"subtree_of": org["south"].pk}).status_code == 400
+    assert north.get("/api/headcount/", {"subtree_of": located_org["south"].pk}).status_code == 400
 
 
-def test_locations(org, admin):
+def test_locations(located_org, admin):
     names = [row["name"] for row in admin.get("/api/locations/").json()["results"]]
     assert "Dublin" in names

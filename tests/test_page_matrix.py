@@ -14,8 +14,7 @@ from staffing import scenarios
 from staffing.models import CriterionSignoff, ImportJob, Position, Promotion, Scenario
 from staffing.scenario_views import DRAFT_ACTIONS
 from staffing.views import ACTIONS
-from tests.api_cases import Org, session_client
-from tests.factories import UserFactory
+from tests.factories import Org, UserFactory, session_client
 
 pytestmark = pytest.mark.django_db
 

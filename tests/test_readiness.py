@@ -18,9 +18,14 @@ from roles.models import PromotionPath, Role
 from staffing import services as staffing_services
 from staffing import spans
 from staffing.models import Assignment, CriterionSignoff, Position, Promotion
-from tests.api_cases import session_client
-from tests.factories import PersonFactory, UserFactory, make_position, make_team
-from tests.test_chart import login_as_holder
+from tests.factories import (
+    PersonFactory,
+    UserFactory,
+    log_in,
+    make_position,
+    make_team,
+    session_client,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -273,7 +278,7 @@ def test_readiness_of_a_subtree_runs_a_fixed_number_of_queries(team):
 
 
 def manager_of(team):
-    return login_as_holder(team["manager"], "manager")
+    return log_in("manager", holds=team["manager"])
 
 
 def test_the_readiness_list_sorts_filters_and_exports(team):

@@ -12,8 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from roles.models import Role
 from staffing import scenarios, services
 from staffing.models import Person, Position, Scenario, ScenarioPosition
-from tests.api_cases import Org, session_client
-from tests.factories import PersonFactory, UserFactory
+from tests.factories import Org, PersonFactory, UserFactory, session_client
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,7 @@ from roles.models import Role
 from staffing import scenarios, services
 from staffing.models import Person, Position, Scenario, ScenarioPosition
 from staffing.tree import tree_check
-from tests.api_cases import Org
-from tests.factories import PersonFactory, UserFactory
+from tests.factories import Org, PersonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -178,7 +177,7 @@ def test_drafts_refuse_loops_strangers_and_removal_of_a_manager_with_reports(api
 
 
 def test_scenarios_over_the_api(api_org: Org):
-    from tests.api_cases import session_client, token_client
+    from tests.factories import session_client, token_client
 
     director = manager_user(api_org)
     client = session_client(director)
@@ -274,7 +273,7 @@ def test_a_plan_becomes_a_draft_with_positions_under_managers_with_room(api_org:
 
 def test_a_draft_from_a_plan_over_the_api(api_org: Org):
     from staffing.api.capacity import EXAMPLE_INPUT
-    from tests.api_cases import session_client
+    from tests.factories import session_client
 
     client = session_client(manager_user(api_org))
     made = client.post(

@@ -20,6 +20,7 @@ from roles.models import Role, SpanRule
 from staffing import services, spans
 from staffing.models import Finding, PendingSpanCheck, Position
 from staffing.tree import tree_check
+from tests.conftest import scaled
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -190,7 +191,7 @@ class SpanEngine(RuleBasedStateMachine):
 
 
 SpanEngine.TestCase.settings = settings(
-    max_examples=50,
+    max_examples=scaled(15, 50),
     stateful_step_count=20,
     deadline=None,
     derandomize=True,  # the same walk in every run, so CI cannot pass by luck

@@ -15,11 +15,11 @@ import pytest
 from staffing import demo, spans
 from staffing.models import Finding, Position
 from staffing.tree import tree_check
-from tests.conftest import subprocess_database_url
+from tests.conftest import scaled, subprocess_database_url
 
 PROCESSES = 4
 MOVES_EACH = 50
-POSITIONS = 10_000
+POSITIONS = scaled(2_000, 10_000)
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -5,6 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+# Tests run in parallel, one process per CPU (pytest-xdist; each has its own database).
+# TEST_WORKERS=0 runs them in this process, e.g. to use a debugger.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not bench" --durations=25
 
 .PHONY: install demo test test-full bench lint format clean
 
@@ -29,10 +33,10 @@ demo: install
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install
-	$(BIN)/python -m pytest -m "not bench" --durations=25 $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 test-full: install
-	ORGDESIGN_TEST_SCALE=full $(BIN)/python -m pytest -m "not bench" --durations=25 $(PYTEST_ARGS)
+	ORGDESIGN_TEST_SCALE=full $(PYTEST) $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m pytest tests/benchmarks -m bench -s -q -p no:cacheprovider $(PYTEST_ARGS)

@@ -10,8 +10,25 @@ from playwright.sync_api import expect
 
 from staffing import demo
 from staffing.models import ImportJob, Person, Position
+from tests.conftest import FULL
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+# The pictures that document the product, taken on every run; the others only at full size
+# (make test-full). A failing browser test leaves its own screenshot in artifacts/failures/.
+DOCUMENTS = {
+    "overview-manager",
+    "chart-manager-edited",
+    "dashboard-director",
+    "scenario-diff",
+    "import-report",
+}
+
+
+def document(page, name: str, *, full_page: bool = True) -> None:
+    if name in DOCUMENTS or FULL:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=full_page)
+
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,8 +51,7 @@ def test_a_manager_sees_their_team_and_the_career_ladder(page, live_server, fram
     assert items.first.inner_text().startswith("Advocate Manager, Madison")
     assert "Director, Customer Advocacy" not in tree.inner_text()
     assert page.get_by_text("You see the team under Advocate Manager, Madison.").is_visible()
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / "overview-manager.png", full_page=True)
+    document(page, "overview-manager")
 
     page.get_by_role("link", name="Roles", exact=True).click()
     row = page.get_by_role("row", name=re.compile(r"^Customer Advocate\b"))
@@ -44,7 +60,7 @@ def test_a_manager_sees_their_team_and_the_career_ladder(page, live_server, fram
     ladder = page.locator("svg.ladder").first
     expect(ladder).to_be_visible()
     expect(ladder.locator("text.months").first).to_be_visible()
-    page.screenshot(path=ARTIFACTS / "roles-ladder.png", full_page=True)
+    document(page, "roles-ladder")
     ladder.get_by_role("link", name=re.compile("^Team Lead")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Team Lead")
     expect(page.locator("#holders")).to_contain_text("Team Lead, Madison A")  # loaded by htmx
@@ -94,8 +110,7 @@ def test_the_chart_opens_teams_lazily_by_mouse_and_keyboard_and_search_lands_on_
     expect(card).to_have_count(1)
     expect(card).to_be_focused()
     assert agent.holder.full_name in card.locator(":scope > .pcard").inner_text()
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / "chart-admin-search.png", full_page=False)
+    document(page, "chart-admin-search", full_page=False)
 
 
 def test_a_manager_edits_the_chart_and_hr_cannot(page, live_server, framework, browser):
@@ -135,8 +150,7 @@ def test_a_manager_edits_the_chart_and_hr_cannot(page, live_server, framework, b
     dialog.get_by_role("radio", name=re.compile("Noor Haddad")).check()
     dialog.get_by_role("button", name="Save").click()
     expect(card(vacancy)).to_contain_text("Noor Haddad")
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / "chart-manager-edited.png", full_page=True)
+    document(page, "chart-manager-edited")
 
     hr_page = browser.new_page()
     log_in(hr_page, live_server, "hr")
@@ -275,8 +289,7 @@ def test_a_director_reads_the_dashboard_and_downloads_a_table(page, live_server,
     rows = list(csv.reader(Path(download.value.path()).read_text().splitlines()))
     assert rows[1:] == shown
     assert ["Tier 1 — Product support", "45", "0", "0", "45"] in rows  # seed 003: 23 + 22
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / "dashboard-director.png", full_page=True)
+    document(page, "dashboard-director")
 
 
 def test_a_manager_promotes_a_ready_person_and_the_chart_changes(page, live_server, framework):
@@ -291,12 +304,11 @@ def test_a_manager_promotes_a_ready_person_and_the_chart_changes(page, live_serv
     expect(table).to_be_visible()
     first = table.locator("tbody tr").first
     name = first.locator("th").inner_text().strip()
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / "readiness-manager.png", full_page=True)
+    document(page, "readiness-manager")
     first.get_by_role("link", name="Promote…").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
-    page.screenshot(path=ARTIFACTS / "readiness-person.png", full_page=True)
+    document(page, "readiness-person")
     ready = page.locator("section.path-card.status-ready").first
     new_role = ready.locator("h2 a").inner_text().strip()
     person = Person.objects.get(pk=int(page.url.split("/people/")[1].split("/")[0]))
@@ -311,7 +323,7 @@ def test_a_manager_promotes_a_ready_person_and_the_chart_changes(page, live_serv
     expect(card).to_contain_text(name)
     assert old_role not in card.inner_text() or old_role in new_role
     expect(page.locator(".messages")).to_contain_text(f"is now {new_role}")
-    page.screenshot(path=ARTIFACTS / "readiness-promoted.png", full_page=True)
+    document(page, "readiness-promoted")
     position.refresh_from_db()
     assert position.role.name == new_role and position.holder_id == person.pk
 
@@ -327,8 +339,7 @@ def test_a_director_plans_capacity_from_the_form(page, live_server, framework):
     expect(heading).not_to_have_text(f"The plan: {before} people")
     after = int(re.search(r"(\d+) people", heading.inner_text()).group(1))
     assert after > before
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / "capacity-plan.png", full_page=True)
+    document(page, "capacity-plan")
     page.get_by_label("t1: share of volume (%)").fill("150")
     page.get_by_role("button", name="Plan", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("must be at most 100 %")
@@ -341,7 +352,7 @@ def test_a_director_plans_capacity_from_the_form(page, live_server, framework):
     expect(page.locator(".messages")).to_contain_text("from the plan.")
     expect(page.get_by_role("heading", level=1)).to_contain_text("what changes")
     expect(page.locator("#diff-summary")).to_be_visible()
-    page.screenshot(path=ARTIFACTS / "capacity-scenario.png", full_page=True)
+    document(page, "capacity-scenario")
 
 
 def test_a_manager_drafts_a_scenario_moves_a_team_compares_and_applies_it(
@@ -369,15 +380,14 @@ def test_a_manager_drafts_a_scenario_moves_a_team_compares_and_applies_it(
     expect(card(lead_a.title).locator(".counts")).to_contain_text(f"{direct_a + 1} direct")
     expect(card(lead_b.title).locator(".draft-mark")).to_have_text("moved")
     assert Position.objects.get(pk=lead_b.pk).parent_id == manager.pk  # live is untouched
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / "scenario-draft.png", full_page=True)
+    document(page, "scenario-draft")
 
     page.get_by_role("link", name="Compare with live and apply").click()
     moved = page.locator("#diff-moved")
     expect(moved).to_contain_text(lead_b.title)
     expect(moved.get_by_role("row", name=re.compile(lead_b.title))).to_contain_text(lead_a.title)
     expect(page.locator("#diff-summary")).to_contain_text("1 moved")
-    page.screenshot(path=ARTIFACTS / "scenario-diff.png", full_page=True)
+    document(page, "scenario-diff")
 
     page.get_by_role("button", name="Apply to the live organization").click()
     expect(page.locator(".messages")).to_contain_text("Applied “One lead fewer”")
@@ -388,7 +398,7 @@ def test_a_manager_drafts_a_scenario_moves_a_team_compares_and_applies_it(
         f"{direct_a + 1 + team_b + lead_a.get_descendant_count() - direct_a} in team"
     )
     assert Position.objects.get(pk=lead_b.pk).parent_id == lead_a.pk
-    page.screenshot(path=ARTIFACTS / "scenario-applied.png", full_page=True)
+    document(page, "scenario-applied")
 
 
 def test_a_director_reads_the_changes_and_the_chart_of_a_past_day(page, live_server, framework):
@@ -417,8 +427,7 @@ def test_a_director_reads_the_changes_and_the_chart_of_a_past_day(page, live_ser
     expect(row).to_contain_text(f"{old_title} (renamed)")
     expect(row).to_contain_text("Position edited")
     expect(row.locator("del")).to_have_text(old_title)
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / "history-feed.png", full_page=True)
+    document(page, "history-feed")
 
     page.goto(f"{live_server.url}/?root={lead.parent_id}")  # today's chart, one manager
     page.get_by_label("See the chart as it was on").fill(yesterday.isoformat())
@@ -432,7 +441,7 @@ def test_a_director_reads_the_changes_and_the_chart_of_a_past_day(page, live_ser
     if card.get_attribute("aria-expanded") == "false":
         card.locator(":scope > .pcard .toggle").click()  # its team comes from the server
     expect(card.locator(':scope > [role="group"] > [role="treeitem"]').first).to_be_visible()
-    page.screenshot(path=ARTIFACTS / "past-chart.png", full_page=True)
+    document(page, "past-chart")
 
 
 @pytest.mark.redis
@@ -456,12 +465,11 @@ def test_an_admin_imports_a_large_file_and_watches_a_real_worker_run_it(
     expect(page.locator("#import-summary")).to_contain_text("3,000", timeout=60_000)
     assert ImportJob.objects.get().status == "checked"
     assert Position.objects.count() == 0  # checked, nothing written
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=ARTIFACTS / "import-report.png", full_page=True)
+    document(page, "import-report")
 
     page.get_by_role("button", name="Import", exact=True).click()
     expect(page.locator("#import-progress")).to_contain_text("Imported", timeout=90_000)
     expect(page.locator("#import-bar")).to_have_attribute("value", "100")
-    page.screenshot(path=ARTIFACTS / "import-done.png", full_page=True)
+    document(page, "import-done")
     assert Position.objects.count() == 3_000
     assert Position.history.filter(history_change_reason="org_import").count() == 3_000

@@ -5,6 +5,7 @@ sign in as someone. Positions are created through the services, like every real 
 import datetime
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from io import StringIO
 from typing import Any
 
@@ -14,9 +15,11 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from metrics.models import KPI
 from roles.models import Role
 from staffing import demo, services, spans
 from staffing.models import Location, Person, Position
+from tiers.models import Squad, Tier
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -32,6 +35,51 @@ class UserFactory(factory.django.DjangoModelFactory):
     def groups(self, create, extracted, **kwargs):
         for name in extracted or []:
             self.groups.add(Group.objects.get_or_create(name=name)[0])
+
+
+class TierFactory(factory.django.DjangoModelFactory):
+    """A tier of the catalogue (``TierFactory.build()`` for one not saved yet)."""
+
+    class Meta:
+        model = Tier
+
+    code = factory.Sequence(lambda n: f"tier-{n}")
+    name = factory.Sequence(lambda n: f"Tier {n}")
+    kind = Tier.Kind.FRONTLINE
+    rank = factory.Sequence(lambda n: 100 + n)  # past the catalogue's own
+
+
+class SquadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Squad
+
+    code = factory.Sequence(lambda n: f"squad-{n}")
+    name = factory.Sequence(lambda n: f"Squad {n}")
+    portfolio = "Billing"
+    tier = factory.LazyFunction(lambda: TierFactory())  # saved, even for build()
+
+
+class RoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Role
+
+    code = factory.Sequence(lambda n: f"role-{n}")
+    name = factory.Sequence(lambda n: f"Role {n}")
+    track = Role.Track.ADVOCACY
+    level = 1
+    tier = factory.LazyFunction(lambda: TierFactory())  # saved, even for build()
+
+
+class KPIFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = KPI
+
+    code = factory.Sequence(lambda n: f"kpi-{n}")
+    name = factory.Sequence(lambda n: f"KPI {n}")
+    unit = KPI.Unit.PERCENT
+    better = KPI.Better.HIGHER
+    comparison = KPI.Comparison.AT_LEAST
+    target = Decimal(75)
 
 
 class LocationFactory(factory.django.DjangoModelFactory):

@@ -3,7 +3,6 @@ holds both in the database and in full_clean(), every clean() rule names the off
 and the display helpers say what the data means."""
 
 import datetime
-import itertools
 from decimal import Decimal
 
 import pytest
@@ -13,15 +12,22 @@ from django.utils import timezone
 
 from metrics.models import KPI, HeadcountSnapshot, KPIObservation, PerformanceObservation
 from metrics.services import kpi_observation_record
-from roles.models import PromotionPath, Role, SpanRule
-from staffing.models import Location, Person
-from tests.factories import PersonFactory, make_position
-from tiers.models import Squad, Tier
+from roles.models import PromotionPath, SpanRule
+from staffing.models import Person
+from tests.factories import (
+    KPIFactory,
+    LocationFactory,
+    PersonFactory,
+    RoleFactory,
+    SquadFactory,
+    TierFactory,
+    make_position,
+)
+from tiers.models import Squad
 
 pytestmark = pytest.mark.django_db
 
 D = datetime.date
-serial = itertools.count(100)
 JAN_1, JAN_31 = D(2024, 1, 1), D(2024, 1, 31)
 
 
@@ -38,80 +44,35 @@ def refused_by_database(obj) -> None:
         obj.save()
 
 
-def new_tier(**fields) -> Tier:
-    n = next(serial)
-    values = {"code": f"tier-{n}", "name": f"Tier {n}", "kind": Tier.Kind.FRONTLINE, "rank": n}
-    return Tier(**{**values, **fields})
-
-
-def tier(**fields) -> Tier:
-    obj = new_tier(**fields)
-    obj.save()
-    return obj
-
-
-def new_squad(tier_: Tier, **fields) -> Squad:
-    n = next(serial)
-    values = {"code": f"squad-{n}", "name": f"Squad {n}", "portfolio": "Billing"}
-    return Squad(tier=tier_, **{**values, **fields})
-
-
-def new_role(tier_: Tier | None = None, **fields) -> Role:
-    n = next(serial)
-    values = {"code": f"role-{n}", "name": f"Role {n}", "track": Role.Track.ADVOCACY, "level": 1}
-    return Role(tier=tier_ or tier(), **{**values, **fields})
-
-
-def role(tier_: Tier | None = None, **fields) -> Role:
-    obj = new_role(tier_, **fields)
-    obj.save()
-    return obj
-
-
-def new_kpi(**fields) -> KPI:
-    n = next(serial)
-    values = {
-        "code": f"kpi-{n}",
-        "name": f"KPI {n}",
-        "unit": KPI.Unit.PERCENT,
-        "better": KPI.Better.HIGHER,
-        "comparison": KPI.Comparison.AT_LEAST,
-        "target": Decimal(75),
-    }
-    return KPI(**{**values, **fields})
-
-
-def kpi(**fields) -> KPI:
-    obj = new_kpi(**fields)
-    obj.save()
-    return obj
-
-
 # --- check constraints on their own (full_clean reports clean()'s field error instead) -----
 
 RANGE_CONSTRAINTS = {
     "tier_volume_share_range": (
-        lambda: new_tier(volume_share_min=Decimal(10), volume_share_max=Decimal(5)),
+        lambda: TierFactory.build(volume_share_min=Decimal(10), volume_share_max=Decimal(5)),
         "The expected share of volume must run from low to high.",
     ),
     "role_external_years_range": (
-        lambda: new_role(external_hire_years_min=Decimal(3), external_hire_years_max=Decimal(2)),
+        lambda: RoleFactory.build(
+            external_hire_years_min=Decimal(3), external_hire_years_max=Decimal(2)
+        ),
         "External-hire experience must run from low to high.",
     ),
     "promotion_path_not_to_itself": (
-        lambda: PromotionPath(from_role=(r := role()), to_role=r),
+        lambda: PromotionPath(from_role=(r := RoleFactory()), to_role=r),
         "A promotion path must lead to another role.",
     ),
     "promotion_path_months_range": (
-        lambda: PromotionPath(from_role=role(), to_role=role(), min_months=24, max_months=12),
+        lambda: PromotionPath(
+            from_role=RoleFactory(), to_role=RoleFactory(), min_months=24, max_months=12
+        ),
         "Minimum months must not exceed maximum months.",
     ),
     "span_rule_direct_range": (
-        lambda: SpanRule(role=role(), min_direct=10, max_direct=6),
+        lambda: SpanRule(role=RoleFactory(), min_direct=10, max_direct=6),
         "Direct reports must run from low to high.",
     ),
     "span_rule_team_range": (
-        lambda: SpanRule(role=role(), min_team=25, max_team=16),
+        lambda: SpanRule(role=RoleFactory(), min_team=25, max_team=16),
         "Team size must run from low to high.",
     ),
 }
@@ -131,66 +92,70 @@ def test_check_constraint_validates_with_its_own_message(name):
 
 
 def test_a_well_formed_tier_is_valid():
-    new_tier(channels=["phone", "chat"], volume_share_min=5, volume_share_max=10).full_clean()
+    TierFactory.build(
+        channels=["phone", "chat"], volume_share_min=5, volume_share_max=10
+    ).full_clean()
 
 
 def test_tier_volume_share_range_is_enforced_by_the_database():
-    refused_by_database(new_tier(volume_share_min=Decimal(10), volume_share_max=Decimal(5)))
+    refused_by_database(
+        TierFactory.build(volume_share_min=Decimal(10), volume_share_max=Decimal(5))
+    )
 
 
 def test_tier_volume_share_range_is_enforced_by_full_clean():
-    errors = invalid(new_tier(volume_share_min=Decimal(10), volume_share_max=Decimal(5)))
+    errors = invalid(TierFactory.build(volume_share_min=Decimal(10), volume_share_max=Decimal(5)))
     assert errors == {"volume_share_max": ["The upper end must not be below the lower end."]}
 
 
 def test_tier_rank_is_unique_in_the_database():
-    tier(rank=50)
-    refused_by_database(new_tier(rank=50))
+    TierFactory(rank=50)
+    refused_by_database(TierFactory.build(rank=50))
 
 
 def test_tier_rank_is_unique_in_full_clean():
-    tier(rank=50)
-    assert "rank" in invalid(new_tier(rank=50))
+    TierFactory(rank=50)
+    assert "rank" in invalid(TierFactory.build(rank=50))
 
 
 def test_tier_refuses_an_unknown_channel():
-    errors = invalid(new_tier(channels=["phone", "fax"]))
+    errors = invalid(TierFactory.build(channels=["phone", "fax"]))
     assert errors["channels"] == ["Unknown channel(s): fax."]
 
 
 def test_tier_channels_must_be_a_list():
-    errors = invalid(new_tier(channels={"phone": True}))
+    errors = invalid(TierFactory.build(channels={"phone": True}))
     assert errors["channels"] == ["Channels must be a list."]
 
 
 def test_tier_cannot_escalate_to_itself():
-    t = tier()
+    t = TierFactory()
     t.escalates_to = t
     assert invalid(t)["escalates_to"] == ["A tier cannot escalate to itself."]
 
 
 def test_tier_may_escalate_to_another_tier():
-    t = tier()
-    t.escalates_to = tier()
+    t = TierFactory()
+    t.escalates_to = TierFactory()
     t.full_clean()
 
 
 def test_unstaffed_tier_has_no_handling_time():
-    errors = invalid(new_tier(staffed=False, target_handling_minutes=15))
+    errors = invalid(TierFactory.build(staffed=False, target_handling_minutes=15))
     assert list(errors) == ["target_handling_minutes"]
 
 
 def test_unstaffed_tier_without_handling_time_is_valid():
-    new_tier(staffed=False, target_handling_minutes=None).full_clean()
+    TierFactory.build(staffed=False, target_handling_minutes=None).full_clean()
 
 
 def test_tier_colour_must_be_a_hex_colour():
-    assert "colour" in invalid(new_tier(colour="blue"))
+    assert "colour" in invalid(TierFactory.build(colour="blue"))
 
 
 @pytest.mark.parametrize("share", [Decimal("-1"), Decimal("100.5")])
 def test_tier_volume_share_is_a_percentage(share):
-    assert "volume_share_min" in invalid(new_tier(volume_share_min=share))
+    assert "volume_share_min" in invalid(TierFactory.build(volume_share_min=share))
 
 
 @pytest.mark.parametrize(
@@ -199,7 +164,7 @@ def test_tier_volume_share_is_a_percentage(share):
      (None, "10.00", "10 %"), ("0.5", "12.25", "0.5–12.25 %")],
 )  # fmt: skip
 def test_volume_share_display(low, high, shown):
-    t = new_tier(
+    t = TierFactory.build(
         volume_share_min=None if low is None else Decimal(low),
         volume_share_max=None if high is None else Decimal(high),
     )
@@ -207,7 +172,7 @@ def test_volume_share_display(low, high, shown):
 
 
 def test_volume_share_display_after_a_round_trip_through_the_database():
-    t = tier(volume_share_min=Decimal(5), volume_share_max=Decimal(100))
+    t = TierFactory(volume_share_min=Decimal(5), volume_share_max=Decimal(100))
     t.refresh_from_db()
     assert t.volume_share_display == "5–100 %"
 
@@ -216,54 +181,56 @@ def test_volume_share_display_after_a_round_trip_through_the_database():
 
 
 def test_second_entry_squad_in_a_tier_is_refused_by_the_database():
-    t = tier()
-    new_squad(t, kind=Squad.Kind.ENTRY, portfolio="").save()
-    refused_by_database(new_squad(t, kind=Squad.Kind.ENTRY, portfolio=""))
+    t = TierFactory()
+    SquadFactory.build(tier=t, kind=Squad.Kind.ENTRY, portfolio="").save()
+    refused_by_database(SquadFactory.build(tier=t, kind=Squad.Kind.ENTRY, portfolio=""))
 
 
 def test_second_entry_squad_in_a_tier_is_refused_by_full_clean():
-    t = tier()
-    new_squad(t, kind=Squad.Kind.ENTRY).save()
-    errors = invalid(new_squad(t, kind=Squad.Kind.ENTRY))
+    t = TierFactory()
+    SquadFactory.build(tier=t, kind=Squad.Kind.ENTRY).save()
+    errors = invalid(SquadFactory.build(tier=t, kind=Squad.Kind.ENTRY))
     assert errors[NON_FIELD_ERRORS] == ["This tier already has an entry squad."]
 
 
 def test_each_tier_may_have_its_own_entry_squad():
-    new_squad(tier(), kind=Squad.Kind.ENTRY).save()
-    new_squad(tier(), kind=Squad.Kind.ENTRY).full_clean()
+    SquadFactory.build(tier=TierFactory(), kind=Squad.Kind.ENTRY).save()
+    SquadFactory.build(tier=TierFactory(), kind=Squad.Kind.ENTRY).full_clean()
 
 
 def test_a_tier_may_have_several_specialist_squads():
-    t = tier()
-    new_squad(t).save()
-    new_squad(t).save()
-    new_squad(t).full_clean()
+    t = TierFactory()
+    SquadFactory.build(tier=t).save()
+    SquadFactory.build(tier=t).save()
+    SquadFactory.build(tier=t).full_clean()
     assert t.squads.count() == 2
 
 
 def test_squad_code_is_unique_in_the_database():
-    t = tier()
-    new_squad(t, code="voice").save()
-    refused_by_database(new_squad(t, code="voice"))
+    t = TierFactory()
+    SquadFactory.build(tier=t, code="voice").save()
+    refused_by_database(SquadFactory.build(tier=t, code="voice"))
 
 
 def test_squad_cannot_belong_to_an_unstaffed_tier():
-    errors = invalid(new_squad(tier(staffed=False)))
+    errors = invalid(SquadFactory.build(tier=TierFactory(staffed=False)))
     assert list(errors) == ["tier"]
 
 
 @pytest.mark.parametrize("portfolio", ["", "  \n\t "])
 def test_specialist_squad_needs_a_portfolio(portfolio):
-    errors = invalid(new_squad(tier(), kind=Squad.Kind.SPECIALIST, portfolio=portfolio))
+    errors = invalid(
+        SquadFactory.build(tier=TierFactory(), kind=Squad.Kind.SPECIALIST, portfolio=portfolio)
+    )
     assert list(errors) == ["portfolio"]
 
 
 def test_entry_squad_needs_no_portfolio():
-    new_squad(tier(), kind=Squad.Kind.ENTRY, portfolio="").full_clean()
+    SquadFactory.build(tier=TierFactory(), kind=Squad.Kind.ENTRY, portfolio="").full_clean()
 
 
 def test_squad_portfolio_items_skip_blank_lines():
-    squad = new_squad(tier(), portfolio=" APIs \n\nWebhooks\n  ")
+    squad = SquadFactory.build(tier=TierFactory(), portfolio=" APIs \n\nWebhooks\n  ")
     assert squad.portfolio_items == ["APIs", "Webhooks"]
 
 
@@ -271,7 +238,7 @@ def test_squad_portfolio_items_skip_blank_lines():
 
 
 def test_a_well_formed_role_is_valid():
-    r = new_role(
+    r = RoleFactory.build(
         csat_target=Decimal(95),
         external_hire_years_min=Decimal(1),
         external_hire_years_max=Decimal(2),
@@ -281,47 +248,51 @@ def test_a_well_formed_role_is_valid():
 
 def test_role_external_years_range_is_enforced_by_the_database():
     refused_by_database(
-        new_role(external_hire_years_min=Decimal(3), external_hire_years_max=Decimal(2))
+        RoleFactory.build(external_hire_years_min=Decimal(3), external_hire_years_max=Decimal(2))
     )
 
 
 def test_role_external_years_range_is_enforced_by_full_clean():
     errors = invalid(
-        new_role(external_hire_years_min=Decimal(3), external_hire_years_max=Decimal(2))
+        RoleFactory.build(external_hire_years_min=Decimal(3), external_hire_years_max=Decimal(2))
     )
     assert errors == {"external_hire_years_max": ["The upper end must not be below the lower end."]}
 
 
 def test_role_external_years_may_be_equal():
-    new_role(external_hire_years_min=Decimal(3), external_hire_years_max=Decimal(3)).full_clean()
+    RoleFactory.build(
+        external_hire_years_min=Decimal(3), external_hire_years_max=Decimal(3)
+    ).full_clean()
 
 
 def test_role_code_is_unique_in_the_database():
-    role(code="unique-role")
-    refused_by_database(new_role(code="unique-role"))
+    RoleFactory(code="unique-role")
+    refused_by_database(RoleFactory.build(code="unique-role"))
 
 
 def test_role_code_is_unique_in_full_clean():
-    role(code="unique-role")
-    assert "code" in invalid(new_role(code="unique-role"))
+    RoleFactory(code="unique-role")
+    assert "code" in invalid(RoleFactory.build(code="unique-role"))
 
 
 def test_role_cannot_belong_to_an_unstaffed_tier():
-    errors = invalid(new_role(tier(staffed=False)))
+    errors = invalid(RoleFactory.build(tier=TierFactory(staffed=False)))
     assert list(errors) == ["tier"]
 
 
 @pytest.mark.parametrize("csat", [Decimal("-0.01"), Decimal("100.01")])
 def test_role_csat_target_is_a_percentage(csat):
-    assert list(invalid(new_role(csat_target=csat))) == ["csat_target"]
+    assert list(invalid(RoleFactory.build(csat_target=csat))) == ["csat_target"]
 
 
 def test_role_level_starts_at_one():
-    assert list(invalid(new_role(level=0))) == ["level"]
+    assert list(invalid(RoleFactory.build(level=0))) == ["level"]
 
 
 def test_role_external_years_cannot_be_negative():
-    assert "external_hire_years_min" in invalid(new_role(external_hire_years_min=Decimal(-1)))
+    assert "external_hire_years_min" in invalid(
+        RoleFactory.build(external_hire_years_min=Decimal(-1))
+    )
 
 
 @pytest.mark.parametrize(
@@ -336,7 +307,7 @@ def test_role_external_years_cannot_be_negative():
      (None, "2", "", "up to 2 years")],
 )  # fmt: skip
 def test_external_hire_display(low, high, experience, shown):
-    r = new_role(
+    r = RoleFactory.build(
         external_hire_years_min=None if low is None else Decimal(low),
         external_hire_years_max=None if high is None else Decimal(high),
         external_hire_experience=experience,
@@ -345,7 +316,7 @@ def test_external_hire_display(low, high, experience, shown):
 
 
 def test_role_is_manager_only_with_a_span_rule():
-    lead, agent = role(), role()
+    lead, agent = RoleFactory(), RoleFactory()
     SpanRule.objects.create(role=lead, min_direct=6, max_direct=10)
     lead.refresh_from_db()
     assert (lead.is_manager, agent.is_manager) == (True, False)
@@ -356,8 +327,8 @@ def test_role_is_manager_only_with_a_span_rule():
 
 @pytest.fixture
 def pair():
-    t = tier()
-    return role(t, level=1), role(t, level=2)
+    t = TierFactory()
+    return RoleFactory(tier=t, level=1), RoleFactory(tier=t, level=2)
 
 
 def test_a_well_formed_promotion_path_is_valid(pair):
@@ -424,44 +395,44 @@ def test_promotion_criteria_items_skip_blank_lines():
 
 
 def test_a_well_formed_span_rule_is_valid():
-    SpanRule(role=role(), min_direct=2, max_direct=10, min_team=16, max_team=25).full_clean()
+    SpanRule(role=RoleFactory(), min_direct=2, max_direct=10, min_team=16, max_team=25).full_clean()
 
 
 def test_span_rule_direct_range_is_enforced_by_the_database():
-    refused_by_database(SpanRule(role=role(), min_direct=10, max_direct=6))
+    refused_by_database(SpanRule(role=RoleFactory(), min_direct=10, max_direct=6))
 
 
 def test_span_rule_direct_range_is_enforced_by_full_clean():
-    errors = invalid(SpanRule(role=role(), min_direct=10, max_direct=6))
+    errors = invalid(SpanRule(role=RoleFactory(), min_direct=10, max_direct=6))
     assert errors == {"max_direct": ["The upper limit must not be below the lower limit."]}
 
 
 def test_span_rule_team_range_is_enforced_by_the_database():
-    refused_by_database(SpanRule(role=role(), min_team=25, max_team=16))
+    refused_by_database(SpanRule(role=RoleFactory(), min_team=25, max_team=16))
 
 
 def test_span_rule_team_range_is_enforced_by_full_clean():
-    errors = invalid(SpanRule(role=role(), min_team=25, max_team=16))
+    errors = invalid(SpanRule(role=RoleFactory(), min_team=25, max_team=16))
     assert errors == {"max_team": ["The upper limit must not be below the lower limit."]}
 
 
 def test_span_rule_whole_team_cannot_be_below_the_direct_reports():
-    errors = invalid(SpanRule(role=role(), min_direct=6, max_team=5))
+    errors = invalid(SpanRule(role=RoleFactory(), min_direct=6, max_team=5))
     assert errors == {"max_team": ["The whole team cannot be smaller than the direct reports."]}
 
 
 def test_span_rule_whole_team_may_equal_the_minimum_direct_reports():
-    SpanRule(role=role(), min_direct=6, max_team=6).full_clean()
+    SpanRule(role=RoleFactory(), min_direct=6, max_team=6).full_clean()
 
 
 def test_one_span_rule_per_role_in_the_database():
-    r = role()
+    r = RoleFactory()
     SpanRule.objects.create(role=r)
     refused_by_database(SpanRule(role=r))
 
 
 def test_one_span_rule_per_role_in_full_clean():
-    r = role()
+    r = RoleFactory()
     SpanRule.objects.create(role=r)
     assert "role" in invalid(SpanRule(role=r))
 
@@ -484,20 +455,20 @@ def test_direct_and_team_display():
 
 
 def test_a_well_formed_kpi_is_valid():
-    new_kpi().full_clean()
+    KPIFactory.build().full_clean()
 
 
 def test_kpi_without_target_or_comparison_is_valid():
-    new_kpi(target=None, comparison="").full_clean()
+    KPIFactory.build(target=None, comparison="").full_clean()
 
 
 def test_kpi_target_needs_a_comparison():
-    errors = invalid(new_kpi(target=Decimal(75), comparison=""))
+    errors = invalid(KPIFactory.build(target=Decimal(75), comparison=""))
     assert errors == {"comparison": ["Say how observations are held against the target."]}
 
 
 def test_kpi_comparison_needs_a_target():
-    errors = invalid(new_kpi(target=None, comparison=KPI.Comparison.AT_LEAST))
+    errors = invalid(KPIFactory.build(target=None, comparison=KPI.Comparison.AT_LEAST))
     assert errors == {"target": ["A comparison needs a target value."]}
 
 
@@ -506,7 +477,7 @@ def test_kpi_comparison_needs_a_target():
     [("higher", "lt"), ("higher", "lte"), ("lower", "gt"), ("lower", "gte")],
 )
 def test_kpi_comparison_cannot_point_against_better(better, comparison):
-    errors = invalid(new_kpi(unit=KPI.Unit.MINUTES, better=better, comparison=comparison))
+    errors = invalid(KPIFactory.build(unit=KPI.Unit.MINUTES, better=better, comparison=comparison))
     assert errors == {"comparison": ["The comparison points the other way from 'better when'."]}
 
 
@@ -515,33 +486,33 @@ def test_kpi_comparison_cannot_point_against_better(better, comparison):
     [("higher", "gt"), ("higher", "gte"), ("lower", "lt"), ("lower", "lte")],
 )
 def test_kpi_comparison_along_better_is_valid(better, comparison):
-    new_kpi(unit=KPI.Unit.MINUTES, better=better, comparison=comparison).full_clean()
+    KPIFactory.build(unit=KPI.Unit.MINUTES, better=better, comparison=comparison).full_clean()
 
 
 @pytest.mark.parametrize("target", [Decimal("-1"), Decimal("100.01"), Decimal(120)])
 def test_kpi_percent_target_lies_between_0_and_100(target):
-    errors = invalid(new_kpi(unit=KPI.Unit.PERCENT, target=target))
+    errors = invalid(KPIFactory.build(unit=KPI.Unit.PERCENT, target=target))
     assert errors == {"target": ["A percentage lies between 0 and 100."]}
 
 
 @pytest.mark.parametrize("target", [Decimal(0), Decimal(100)])
 def test_kpi_percent_target_may_be_0_or_100(target):
-    new_kpi(unit=KPI.Unit.PERCENT, target=target).full_clean()
+    KPIFactory.build(unit=KPI.Unit.PERCENT, target=target).full_clean()
 
 
 @pytest.mark.parametrize("target", [Decimal("-0.5"), Decimal("5.01"), Decimal(45)])
 def test_kpi_score_target_lies_between_0_and_5(target):
-    errors = invalid(new_kpi(unit=KPI.Unit.SCORE_5, target=target, comparison="gt"))
+    errors = invalid(KPIFactory.build(unit=KPI.Unit.SCORE_5, target=target, comparison="gt"))
     assert errors == {"target": ["A score out of 5 lies between 0 and 5."]}
 
 
 def test_kpi_score_target_may_be_5():
-    new_kpi(unit=KPI.Unit.SCORE_5, target=Decimal(5), comparison="gte").full_clean()
+    KPIFactory.build(unit=KPI.Unit.SCORE_5, target=Decimal(5), comparison="gte").full_clean()
 
 
 def test_kpi_code_is_unique_in_the_database():
-    kpi(code="unique-kpi")
-    refused_by_database(new_kpi(code="unique-kpi"))
+    KPIFactory(code="unique-kpi")
+    refused_by_database(KPIFactory.build(code="unique-kpi"))
 
 
 @pytest.mark.parametrize(
@@ -557,7 +528,7 @@ def test_kpi_code_is_unique_in_the_database():
 )  # fmt: skip
 def test_kpi_target_display(unit, comparison, target, shown):
     target = None if target is None else Decimal(target)
-    k = new_kpi(unit=unit, comparison=comparison, target=target)
+    k = KPIFactory.build(unit=unit, comparison=comparison, target=target)
     assert k.target_display == shown
 
 
@@ -569,16 +540,16 @@ def test_kpi_target_display(unit, comparison, target, shown):
      ("lt", "75", False), ("lt", "74.99", True)],
 )  # fmt: skip
 def test_kpi_meets(comparison, value, meets):
-    k = new_kpi(comparison=comparison, target=Decimal(75))
+    k = KPIFactory.build(comparison=comparison, target=Decimal(75))
     assert k.meets(Decimal(value)) is meets
 
 
 def test_kpi_meets_is_none_without_a_target():
-    assert new_kpi(target=None, comparison="").meets(Decimal(99)) is None
+    assert KPIFactory.build(target=None, comparison="").meets(Decimal(99)) is None
 
 
 def test_kpi_meets_is_none_without_a_comparison():
-    assert new_kpi(target=Decimal(75), comparison="").meets(Decimal(99)) is None
+    assert KPIFactory.build(target=Decimal(75), comparison="").meets(Decimal(99)) is None
 
 
 # --- KPIObservation -------------------------------------------------------------------------
@@ -591,7 +562,7 @@ def team(framework):
 
 @pytest.fixture
 def fcr():
-    return kpi(code="fcr-test")
+    return KPIFactory(code="fcr-test")
 
 
 def observation(k: KPI, scope=None, start=JAN_1, end=JAN_31, value="80"):
@@ -677,7 +648,7 @@ def test_next_period_is_a_new_observation(fcr, team):
      ("nps", "101", "NPS lies between −100 and 100.")],
 )  # fmt: skip
 def test_observation_value_lies_within_its_unit(unit, value, message):
-    k = kpi(unit=unit, better="higher", comparison="", target=None)
+    k = KPIFactory(unit=unit, better="higher", comparison="", target=None)
     assert invalid(observation(k, value=value)) == {"value": [message]}
 
 
@@ -686,7 +657,7 @@ def test_observation_value_lies_within_its_unit(unit, value, message):
     [("percent", "0"), ("percent", "100"), ("score5", "5"), ("nps", "-100"), ("minutes", "900")],
 )
 def test_observation_value_at_the_edge_of_its_unit_is_valid(unit, value):
-    k = kpi(unit=unit, better="higher", comparison="", target=None)
+    k = KPIFactory(unit=unit, better="higher", comparison="", target=None)
     observation(k, value=value).full_clean()
 
 
@@ -772,85 +743,68 @@ def test_snapshot_total_is_enforced_by_full_clean():
 # --- Location and Person --------------------------------------------------------------------
 
 
-def new_location(**fields) -> Location:
-    n = next(serial)
-    values = {
-        "code": f"loc-{n}",
-        "name": f"Office {n}",
-        "city": "Dublin",
-        "country": "IE",
-        "timezone": "Europe/Dublin",
-    }
-    return Location(**{**values, **fields})
-
-
 def test_a_well_formed_location_is_valid():
-    new_location().full_clean()
+    LocationFactory.build().full_clean()
 
 
 @pytest.mark.parametrize("zone", ["Europe/Atlantis", "CEST", ""])
 def test_location_timezone_must_be_known(zone):
-    assert "timezone" in invalid(new_location(timezone=zone))
+    assert "timezone" in invalid(LocationFactory.build(timezone=zone))
 
 
 @pytest.mark.parametrize("country", ["I1", "1E", "I-", "IRL"])
 def test_location_country_is_a_two_letter_code(country):
-    assert "country" in invalid(new_location(country=country))
+    assert "country" in invalid(LocationFactory.build(country=country))
 
 
 def test_location_country_code_is_upper_cased():
-    location = new_location(country="ie")
+    location = LocationFactory.build(country="ie")
     location.full_clean()
     assert location.country == "IE"
 
 
 def test_location_code_is_unique_in_the_database():
-    new_location(code="dub").save()
-    refused_by_database(new_location(code="dub"))
-
-
-def new_person(**fields) -> Person:
-    n = next(serial)
-    values = {"employee_id": f"E{n}", "given_name": "Ada", "family_name": f"Byrne {n}"}
-    return Person(**{**values, **fields})
+    LocationFactory.build(code="dub").save()
+    refused_by_database(LocationFactory.build(code="dub"))
 
 
 def test_a_well_formed_person_is_valid():
-    new_person(email="ada@example.com").full_clean()
+    PersonFactory.build(email="ada@example.com").full_clean()
 
 
 def test_person_email_is_unique_in_the_database():
-    new_person(email="ada@example.com").save()
-    refused_by_database(new_person(email="ada@example.com"))
+    PersonFactory.build(email="ada@example.com").save()
+    refused_by_database(PersonFactory.build(email="ada@example.com"))
 
 
 def test_person_email_is_unique_in_full_clean():
-    new_person(email="ada@example.com").save()
-    errors = invalid(new_person(email="ada@example.com"))
+    PersonFactory.build(email="ada@example.com").save()
+    errors = invalid(PersonFactory.build(email="ada@example.com"))
     assert list(errors) == [NON_FIELD_ERRORS]
     assert errors[NON_FIELD_ERRORS] == ["Another person already has this email address."]
 
 
 def test_people_without_email_do_not_collide():
-    new_person(email="").save()
-    new_person(email="").save()
-    new_person(email="").full_clean()
+    PersonFactory.build(email="").save()
+    PersonFactory.build(email="").save()
+    PersonFactory.build(email="").full_clean()
     assert Person.objects.filter(email="").count() == 2
 
 
 def test_person_employee_id_is_unique_in_the_database():
-    new_person(employee_id="E1").save()
-    refused_by_database(new_person(employee_id="E1"))
+    PersonFactory.build(employee_id="E1").save()
+    refused_by_database(PersonFactory.build(employee_id="E1"))
 
 
 def test_person_employee_id_is_unique_in_full_clean():
-    new_person(employee_id="E1").save()
-    assert list(invalid(new_person(employee_id="E1"))) == ["employee_id"]
+    PersonFactory.build(employee_id="E1").save()
+    again = PersonFactory.build(employee_id="E1", email="someone.else@example.com")
+    assert list(invalid(again)) == ["employee_id"]
 
 
 def test_person_email_must_be_an_address():
-    assert list(invalid(new_person(email="not-an-address"))) == ["email"]
+    assert list(invalid(PersonFactory.build(email="not-an-address"))) == ["email"]
 
 
 def test_person_full_name():
-    assert new_person(given_name="Ada", family_name="Byrne").full_name == "Ada Byrne"
+    assert PersonFactory.build(given_name="Ada", family_name="Byrne").full_name == "Ada Byrne"

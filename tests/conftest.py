@@ -12,8 +12,7 @@ from django.conf import settings
 from django.db import connection
 from django.test.testcases import LiveServerThread
 
-from tests import factories, liveserver
-from tests.shared import shared
+from tests import factories, liveserver, shared
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # live_server + Playwright
 
@@ -103,7 +102,7 @@ def browser_type_launch_args(browser_type_launch_args):
 def django_db_setup(django_db_setup, django_db_blocker):
     """The test database, with the default catalogue loaded once for the whole session
     (through the same service as load_framework): every test's transaction starts from it and
-    rolls back to it.
+    rolls back to it; after a transactional test's flush it is copied back (below).
 
     On PostgreSQL, commits to this throwaway database do not wait for the disk (every
     connection to it, the live server's and the worker's included): a crash loses the last
@@ -117,6 +116,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
                 cursor.execute(f"ALTER DATABASE {name} SET synchronous_commit TO off")
             connection.close()
         framework_load()
+        STARTING_STATE.update(shared.snapshot())
+
+
+STARTING_STATE: dict = {}  # every row the session's database starts with
 
 
 def transactional(item) -> bool:
@@ -133,23 +136,23 @@ def transactional(item) -> bool:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
-    """A transactional test's flush empties the catalogue too: load it again for the tests
-    that follow, which count on the session's catalogue (whatever order they run in)."""
+    """A transactional test's flush empties the catalogue too: the database is made the
+    session's starting state again, ids included (a pre-seeded template, copied back in one
+    INSERT per table), so the tests that follow, whatever their order, find the catalogue
+    and the standard organizations' recordings still apply."""
     result = yield
-    if nextitem is not None and transactional(item):
+    if nextitem is not None and transactional(item) and STARTING_STATE:
         from pytest_django.plugin import blocking_manager_key
 
-        from metrics.services import framework_load
-
         with item.config.stash[blocking_manager_key].unblock():
-            framework_load()
+            shared.restore(STARTING_STATE)
     return result
 
 
 @pytest.fixture
 def framework(db):
-    """The default catalogue: loaded once per session (django_db_setup) and again after each
-    transactional test (pytest_runtest_teardown); this makes sure of it."""
+    """The default catalogue: loaded once per session (django_db_setup) and copied back after
+    each transactional test (pytest_runtest_teardown); this makes sure of it."""
     from metrics.services import framework_load
     from roles.models import Role
 
@@ -195,7 +198,7 @@ def roles(framework):
 
 @pytest.fixture
 def api_org(framework) -> factories.Org:
-    return shared(factories.build_api_org)
+    return shared.once(factories.build_api_org)
 
 
 @pytest.fixture
@@ -203,7 +206,7 @@ def actors(api_org) -> dict:
     """A client per actor of the permission matrix (tests/api_cases.py)."""
     from rest_framework.test import APIClient
 
-    users = shared(factories.build_actor_users)
+    users = shared.once(factories.build_actor_users)
     clients = {
         name: factories.session_client(users[name]) for name in ("admin", "director", "manager")
     }
@@ -215,27 +218,27 @@ def actors(api_org) -> dict:
 
 @pytest.fixture
 def small_org(framework):
-    return shared(factories.build_small_org)
+    return shared.once(factories.build_small_org)
 
 
 @pytest.fixture
 def findings_org(framework):
-    return shared(factories.build_findings_org)
+    return shared.once(factories.build_findings_org)
 
 
 @pytest.fixture
 def located_org(framework):
-    return shared(factories.build_located_org)
+    return shared.once(factories.build_located_org)
 
 
 @pytest.fixture
 def synapse(framework):
-    return shared(factories.seed_synapse)
+    return shared.once(factories.seed_synapse)
 
 
 @pytest.fixture
 def fte85(framework):
-    return shared(factories.seed_fte85)
+    return shared.once(factories.seed_fte85)
 
 
 @pytest.fixture(autouse=True)

@@ -104,7 +104,30 @@ def record(build: Callable[[], Any]) -> Recording:
 _recordings: dict[tuple[str, tuple], Recording] = {}
 
 
-def shared(build: Callable[[], Any]) -> Any:
+# --- the session's starting state, put back after a transactional test's flush ---------------
+
+
+def snapshot() -> dict[type[models.Model], list[dict]]:
+    """Every row of every table: the database a session starts from (migrated, catalogue
+    loaded), kept to be put back with ``restore``."""
+    return {model: list(rows.values()) for model, rows in _rows().items()}
+
+
+def restore(rows: dict[type[models.Model], list[dict]]) -> None:
+    """Make the database exactly ``rows`` again, ids included, in one transaction: after a
+    flush, a copy of the session's start instead of loading the catalogue again (so every
+    recording made from that state still applies)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    with transaction.atomic():
+        for model in _tables():
+            models.QuerySet(model).all()._raw_delete(connection.alias)
+        for model, kept in rows.items():
+            models.QuerySet(model).bulk_create([model(**row) for row in kept])
+    ContentType.objects.clear_cache()  # the flush's post_migrate made them with other ids
+
+
+def once(build: Callable[[], Any]) -> Any:
     """What ``build`` returns, with its rows in the database: built the first time in this
     database state, copied from that recording every later time."""
     key = (f"{build.__module__}.{build.__qualname__}", fingerprint())

@@ -14,7 +14,6 @@ from django.core.management import call_command
 from django.urls import get_resolver
 
 from orgdesign.auth import TokenRateThrottle
-from staffing import demo
 from tests.conftest import FULL
 from tests.factories import UserFactory, api_token
 
@@ -73,12 +72,11 @@ def test_swagger_ui_is_served_without_a_cdn(client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_schemathesis_against_a_live_server(live_server, framework, tmp_path, monkeypatch):
+def test_schemathesis_against_a_live_server(live_server, synapse, tmp_path, monkeypatch):
     """At least MIN_REQUESTS generated requests over every operation with a write token:
     no 5xx, every response as the schema says. On the database the suite runs on: SQLite
     for ``make test``, PostgreSQL in CI, which also runs it on SQLite (.ci/run)."""
     monkeypatch.setattr(TokenRateThrottle, "rate", "1000000/hour", raising=False)
-    demo.seed(org="synapse")
     token = api_token(UserFactory(is_superuser=True, is_staff=True), write=True)
     ARTIFACTS.mkdir(exist_ok=True)
     report_dir = ARTIFACTS / "schemathesis"

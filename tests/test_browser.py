@@ -42,8 +42,7 @@ def log_in(page, live_server, username: str) -> None:
     page.wait_for_url(f"{live_server.url}/")
 
 
-def test_a_manager_sees_their_team_and_the_career_ladder(page, live_server, framework):
-    demo.seed(org="synapse")
+def test_a_manager_sees_their_team_and_the_career_ladder(page, live_server, synapse):
     log_in(page, live_server, "manager")
     tree = page.get_by_role("tree")
     items = tree.get_by_role("treeitem")
@@ -66,8 +65,7 @@ def test_a_manager_sees_their_team_and_the_career_ladder(page, live_server, fram
     expect(page.locator("#holders")).to_contain_text("Team Lead, Madison A")  # loaded by htmx
 
 
-def test_a_wrong_password_is_refused_with_a_message(page, live_server, framework):
-    demo.seed(org="fte85")
+def test_a_wrong_password_is_refused_with_a_message(page, live_server, fte85):
     page.goto(f"{live_server.url}/login/")
     page.get_by_label("User name").fill("director")
     page.get_by_label("Password").fill("not-the-password")
@@ -76,9 +74,8 @@ def test_a_wrong_password_is_refused_with_a_message(page, live_server, framework
 
 
 def test_the_chart_opens_teams_lazily_by_mouse_and_keyboard_and_search_lands_on_the_card(
-    page, live_server, framework
+    page, live_server, synapse
 ):
-    demo.seed(org="synapse")
     agent = (
         Position.objects.filter(role__code="advocate", holder__isnull=False)
         .select_related("holder")
@@ -113,8 +110,7 @@ def test_the_chart_opens_teams_lazily_by_mouse_and_keyboard_and_search_lands_on_
     document(page, "chart-admin-search", full_page=False)
 
 
-def test_a_manager_edits_the_chart_and_hr_cannot(page, live_server, framework, browser):
-    demo.seed(org="synapse")
+def test_a_manager_edits_the_chart_and_hr_cannot(page, live_server, synapse, browser):
     manager = Position.objects.get(holder__user__username="manager")
     lead_a, lead_b, lead_c = manager.get_children().order_by("title")
     agent = lead_a.get_children().filter(holder__isnull=False).select_related("holder").first()
@@ -160,8 +156,7 @@ def test_a_manager_edits_the_chart_and_hr_cannot(page, live_server, framework, b
     hr_page.close()
 
 
-def test_every_change_can_be_made_from_the_keyboard(page, live_server, framework):
-    demo.seed(org="synapse")
+def test_every_change_can_be_made_from_the_keyboard(page, live_server, synapse):
     manager = Position.objects.get(holder__user__username="manager")
     lead_a, lead_b, _ = manager.get_children().order_by("title")
     Person.objects.create(employee_id="K-1", given_name="Kira", family_name="Tanaka")
@@ -269,8 +264,7 @@ def test_every_change_can_be_made_from_the_keyboard(page, live_server, framework
     assert len(lines) == 1 + manager.get_descendant_count() + 1
 
 
-def test_a_director_reads_the_dashboard_and_downloads_a_table(page, live_server, framework):
-    demo.seed(org="fte85")
+def test_a_director_reads_the_dashboard_and_downloads_a_table(page, live_server, fte85):
     from staffing import spans
 
     spans.recompute()
@@ -328,8 +322,7 @@ def test_a_manager_promotes_a_ready_person_and_the_chart_changes(page, live_serv
     assert position.role.name == new_role and position.holder_id == person.pk
 
 
-def test_a_director_plans_capacity_from_the_form(page, live_server, framework):
-    demo.seed(org="fte85")
+def test_a_director_plans_capacity_from_the_form(page, live_server, fte85):
     log_in(page, live_server, "director")
     page.get_by_role("link", name="Capacity").click()
     heading = page.get_by_role("heading", level=2, name=re.compile(r"^The plan: \d+ people"))
@@ -356,9 +349,8 @@ def test_a_director_plans_capacity_from_the_form(page, live_server, framework):
 
 
 def test_a_manager_drafts_a_scenario_moves_a_team_compares_and_applies_it(
-    page, live_server, framework
+    page, live_server, synapse
 ):
-    demo.seed(org="synapse")
     manager = Position.objects.get(holder__user__username="manager")
     lead_a, lead_b, _lead_c = manager.get_children().order_by("title")
     direct_a = lead_a.get_children().count()
@@ -401,7 +393,7 @@ def test_a_manager_drafts_a_scenario_moves_a_team_compares_and_applies_it(
     document(page, "scenario-applied")
 
 
-def test_a_director_reads_the_changes_and_the_chart_of_a_past_day(page, live_server, framework):
+def test_a_director_reads_the_changes_and_the_chart_of_a_past_day(page, live_server, synapse):
     """Yesterday's organization, then a lead renamed today: the change shows in the feed
     with its fields, and the chart of yesterday shows the old title, read only, its teams
     loading when opened."""
@@ -412,7 +404,6 @@ def test_a_director_reads_the_changes_and_the_chart_of_a_past_day(page, live_ser
 
     from staffing import services
 
-    demo.seed(org="synapse")
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     noon = timezone.make_aware(datetime.datetime.combine(yesterday, datetime.time(12)))
     Position.history.all().update(history_date=noon)

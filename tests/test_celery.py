@@ -8,14 +8,12 @@ from django.db import transaction
 from metrics.models import HeadcountSnapshot
 from metrics.tasks import take_headcount_snapshots
 from orgdesign.celery import app
-from staffing import demo
 
 
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_runs_a_task_enqueued_on_commit(framework, worker):
-    demo.seed(org="fte85")
+def test_a_real_worker_runs_a_task_enqueued_on_commit(fte85, worker):
     with transaction.atomic():
         transaction.on_commit(lambda: take_headcount_snapshots.apply_async(queue=worker))
         assert HeadcountSnapshot.objects.count() == 0  # nothing leaves before commit
@@ -50,9 +48,8 @@ def test_publishing_to_a_dead_broker_fails_fast(monkeypatch):
 
 @pytest.mark.django_db
 def test_in_process_tasks_run_after_commit_when_no_broker_is_configured(
-    framework, django_capture_on_commit_callbacks
+    fte85, django_capture_on_commit_callbacks
 ):
-    demo.seed(org="fte85")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         transaction.on_commit(take_headcount_snapshots.delay)
         assert not HeadcountSnapshot.objects.exists()

@@ -64,7 +64,7 @@ def test_a_copy_is_the_same_organization_as_a_fresh_build(framework, builders):
         built = state()
     for _ in range(3):  # the first call may record, the later ones copy
         with rolled_back():
-            copies = [shared.shared(build) for build in builders]
+            copies = [shared.once(build) for build in builders]
             assert state() == built
             assert [type(value) for value in copies] == [type(value) for value in values]
             if isinstance(copies[0], factories.Org):
@@ -75,13 +75,13 @@ def test_a_copy_is_the_same_organization_as_a_fresh_build(framework, builders):
 
 def test_what_one_test_changes_the_next_one_does_not_see(framework):
     with rolled_back():
-        first = shared.shared(factories.build_api_org)
+        first = shared.once(factories.build_api_org)
         names = sorted(Position.objects.values_list("holder__family_name", flat=True), key=str)
         services.position_vacate(actor=None, position=first.mine)
         services.position_delete(actor=None, position=first.positions["lead_b"].get_children()[0])
         first.mine.title = "changed in memory"
     with rolled_back():
-        second = shared.shared(factories.build_api_org)
+        second = shared.once(factories.build_api_org)
         assert second.mine.title == "Agent 0"  # a copy of the value, not the same object
         assert second.mine.holder_id is not None
         assert Position.objects.get(pk=second.mine.pk).holder_id == second.mine.holder_id
@@ -92,10 +92,10 @@ def test_what_one_test_changes_the_next_one_does_not_see(framework):
 
 def test_a_copy_costs_one_insert_per_table(framework):
     with rolled_back():
-        shared.shared(factories.build_api_org)  # recorded here if no test did before
+        shared.once(factories.build_api_org)  # recorded here if no test did before
     recording = next(r for (name, _), r in shared._recordings.items() if "build_api_org" in name)
     with rolled_back(), CaptureQueriesContext(connection) as captured:
-        shared.shared(factories.build_api_org)
+        shared.once(factories.build_api_org)
     inserts = [q for q in captured.captured_queries if q["sql"].startswith("INSERT")]
     assert len(inserts) == len(recording.added)
     assert len(recording.added) >= 5  # positions, people, assignments, findings, history...
@@ -106,17 +106,43 @@ def test_a_copy_costs_one_insert_per_table(framework):
 
 def test_a_different_starting_state_gets_its_own_recording(framework):
     with rolled_back():
-        shared.shared(factories.build_api_org)
+        shared.once(factories.build_api_org)
         plain = state()
     for _ in range(2):  # recorded in this state, then copied
         with rolled_back():
             UserFactory(username="here-before")
             factories.make_position("Here before", "director")  # leaves a span check to do
             assert PendingSpanCheck.objects.exists()
-            shared.shared(factories.build_api_org)  # its recompute does it: a deletion
+            shared.once(factories.build_api_org)  # its recompute does it: a deletion
             assert User.objects.filter(username="here-before").exists()
             assert not PendingSpanCheck.objects.exists()
             assert tree_check().ok
             with_more = state()
         assert set(plain["positions"]) < set(with_more["positions"])
         assert len(with_more["users"]) == len(plain["users"]) + 1
+
+
+def test_restore_puts_back_the_sessions_starting_state_ids_included(framework):
+    """What follows a transactional test's flush (conftest.pytest_runtest_teardown)."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.management import call_command
+
+    from tests.conftest import STARTING_STATE
+
+    start = shared.fingerprint()
+    with rolled_back():
+        shared.once(factories.seed_synapse)
+        connection.check_constraints()  # PostgreSQL truncates no table with checks pending
+        call_command("flush", verbosity=0, interactive=False)  # as pytest-django does
+        assert not Role.objects.exists()
+        assert shared.fingerprint() != start  # post_migrate made content types anew
+        ContentType.objects.get_for_model(Role)  # cached with its new id
+        shared.restore(STARTING_STATE)
+        assert shared.fingerprint() == start
+        assert shared._rows() == {
+            model: {row[model._meta.pk.attname]: row for row in rows}
+            for model, rows in STARTING_STATE.items()
+        }
+        assert ContentType.objects.get_for_model(Role).pk == (
+            ContentType.objects.filter(app_label="roles", model="role").get().pk
+        )

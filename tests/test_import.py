@@ -6,6 +6,7 @@ the Celery job share the one service."""
 import csv
 import datetime
 import io
+import time
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -783,11 +784,23 @@ def test_a_job_that_a_live_worker_runs_is_left_to_it(framework):
     try:
         with other.cursor() as cursor:  # another worker holds the job
             cursor.execute("SELECT pg_advisory_lock(%s)", [imports.JOB_LOCK_BASE + job.pk])
+            cursor.execute("SELECT pg_backend_pid()")
+            (pid,) = cursor.fetchone()
         left = imports.import_job_run(job_id=job.pk)
         assert left.status == "running" and not Position.objects.exists()
     finally:
         other.close()  # that worker dies: its lock goes with its connection
+    # once its server process has ended (closing the socket does not wait for that)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and still_running(pid):
+        time.sleep(0.02)
     assert imports.import_job_run(job_id=job.pk).status == "done"
+
+
+def still_running(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+        return cursor.fetchone()[0] > 0
 
 
 def test_with_the_broker_down_a_job_waits_and_the_sweep_sends_it(

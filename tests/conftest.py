@@ -196,9 +196,22 @@ def roles(framework):
 # --- the standard organizations (builders in tests/factories.py), built once per session ---
 
 
-@pytest.fixture
-def api_org(framework) -> factories.Org:
-    return shared.once(factories.build_api_org)
+def standard(name: str, build):
+    """A fixture giving what ``build`` returns, its rows copied into the test's database."""
+
+    def fixture(framework):
+        return shared.once(build)
+
+    fixture.__doc__ = build.__doc__
+    return pytest.fixture(name=name)(fixture)
+
+
+api_org = standard("api_org", factories.build_api_org)
+small_org = standard("small_org", factories.build_small_org)
+findings_org = standard("findings_org", factories.build_findings_org)
+located_org = standard("located_org", factories.build_located_org)
+synapse = standard("synapse", factories.seed_synapse)
+fte85 = standard("fte85", factories.seed_fte85)
 
 
 @pytest.fixture
@@ -214,31 +227,6 @@ def actors(api_org) -> dict:
         clients[name] = APIClient()
         clients[name].credentials(HTTP_AUTHORIZATION=f"Token {users[name]}")
     return {**clients, "anonymous": APIClient()}
-
-
-@pytest.fixture
-def small_org(framework):
-    return shared.once(factories.build_small_org)
-
-
-@pytest.fixture
-def findings_org(framework):
-    return shared.once(factories.build_findings_org)
-
-
-@pytest.fixture
-def located_org(framework):
-    return shared.once(factories.build_located_org)
-
-
-@pytest.fixture
-def synapse(framework):
-    return shared.once(factories.seed_synapse)
-
-
-@pytest.fixture
-def fte85(framework):
-    return shared.once(factories.seed_fte85)
 
 
 @pytest.fixture(autouse=True)

@@ -21,6 +21,11 @@ PROCESSES = 4
 MOVES_EACH = 50
 POSITIONS = scaled(2_000, 10_000)
 ROOT = Path(__file__).resolve().parent.parent
+# advisory locks in this database (pg_locks shows the whole cluster: other tests' databases)
+OURS = (
+    "locktype = 'advisory' "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
 
 
 @pytest.mark.postgres
@@ -73,13 +78,13 @@ def test_the_tree_lock_is_a_postgres_advisory_lock_held_by_services(framework):
         acquire_tree_lock()
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                f"SELECT count(*) FROM pg_locks WHERE {OURS} AND granted "
                 "AND ((classid::bigint << 32) | objid::bigint) = %s",
                 [TREE_LOCK_KEY],
             )
             assert cursor.fetchone()[0] == 1
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        cursor.execute(f"SELECT count(*) FROM pg_locks WHERE {OURS}")
         assert cursor.fetchone()[0] == 0  # released at commit
 
 

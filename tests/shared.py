@@ -101,7 +101,18 @@ def record(build: Callable[[], Any]) -> Recording:
     return Recording(added, changed, deleted, copy.deepcopy(value))
 
 
-_recordings: dict[tuple[str, tuple], Recording] = {}
+_recordings: dict[tuple[str, tuple], Recording] = {}  # by builder and database state
+
+
+def once(build: Callable[[], Any]) -> Any:
+    """What ``build`` returns, with its rows in the database: built the first time in this
+    database state, copied from that recording every later time."""
+    key = (f"{build.__module__}.{build.__qualname__}", fingerprint())
+    recording = _recordings.get(key)
+    if recording is None:
+        recording = _recordings[key] = record(build)
+        return copy.deepcopy(recording.value)
+    return recording.replay()
 
 
 # --- the session's starting state, put back after a transactional test's flush ---------------
@@ -125,14 +136,3 @@ def restore(rows: dict[type[models.Model], list[dict]]) -> None:
         for model, kept in rows.items():
             models.QuerySet(model).bulk_create([model(**row) for row in kept])
     ContentType.objects.clear_cache()  # the flush's post_migrate made them with other ids
-
-
-def once(build: Callable[[], Any]) -> Any:
-    """What ``build`` returns, with its rows in the database: built the first time in this
-    database state, copied from that recording every later time."""
-    key = (f"{build.__module__}.{build.__qualname__}", fingerprint())
-    recording = _recordings.get(key)
-    if recording is None:
-        recording = _recordings[key] = record(build)
-        return copy.deepcopy(recording.value)
-    return recording.replay()

@@ -413,7 +413,7 @@ def test_a_director_reads_the_changes_and_the_chart_of_a_past_day(page, live_ser
     services.position_update(actor=admin, position=lead, title=f"{old_title} (renamed)")
 
     log_in(page, live_server, "admin")
-    page.get_by_role("link", name="Changes", exact=True).first.click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="History").click()
     row = page.locator("#changes tbody tr").first
     expect(row).to_contain_text(f"{old_title} (renamed)")
     expect(row).to_contain_text("Position edited")

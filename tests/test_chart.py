@@ -272,3 +272,17 @@ def test_the_chart_page_offers_export_print_and_the_keys(api_org: Org):
     hr = session_client(UserFactory(groups=["hr"])).get("/").content.decode()
     assert 'href="/chart/export.csv" download' in hr  # the whole organization
     assert "<kbd>Delete</kbd>" not in hr and "aria-keyshortcuts" not in hr
+
+
+def test_a_cards_history_link_opens_the_positions_history_page(api_org: Org):
+    """Not the API's JSON (both routes were once named "position-history"), and under the name
+    the navigation uses."""
+    manager_a = api_org.positions["manager_a"]
+    client = log_in("manager", holds=manager_a)
+    page = client.get("/").content.decode()
+    link = re.search(r'<a class="history-link" href="([^"]+)"[^>]*>History</a>', page)
+    assert link and link.group(1) == f"/history/positions/{manager_a.pk}/"
+    answer = client.get(link.group(1))
+    assert answer.status_code == 200 and answer["Content-Type"].startswith("text/html")
+    nav = re.search(r'<nav aria-label="Main">(.*?)</nav>', answer.content.decode(), re.S)
+    assert '<a href="/history/">History</a>' in nav.group(1) and "Changes" not in nav.group(1)

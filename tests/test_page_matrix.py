@@ -40,7 +40,7 @@ MATRIX = {
     "role-holders": ("/chart/holders/team-lead/", ALL),
     "capacity": ("/capacity/", ALL),
     "history": ("/history/", ALL),
-    "position-history": ("/history/positions/{pk}/", IN_SCOPE),
+    "position-history-page": ("/history/positions/{pk}/", IN_SCOPE),
     "past-chart": ("/past/{day}/", ALL),
     "past-children": ("/past/{day}/{lead}/children/", IN_SCOPE),
     "scenarios": ("/scenarios/", ALL),

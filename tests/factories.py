@@ -172,10 +172,15 @@ def api_token(user, *, write: bool) -> str:
     return keys[0]
 
 
-def token_client(user, *, write: bool) -> APIClient:
+def with_token(key: str) -> APIClient:
+    """A client that sends the API token ``key``."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user, write=write)}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
+
+
+def token_client(user, *, write: bool) -> APIClient:
+    return with_token(api_token(user, write=write))
 
 
 # --- the standard organizations: each is a fixture of the same name in conftest.py ----------

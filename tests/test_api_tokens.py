@@ -12,16 +12,10 @@ from rest_framework.test import APIClient
 
 from orgdesign.auth import TokenRateThrottle
 from orgdesign.models import ApiTokenInfo
-from tests.factories import UserFactory, api_token
+from tests.factories import UserFactory, api_token, with_token
 
 pytestmark = pytest.mark.django_db
 URL = "/api/findings/"
-
-
-def with_token(key: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
 
 
 @pytest.fixture

@@ -151,13 +151,9 @@ def pytest_runtest_teardown(item, nextitem):
 
 @pytest.fixture
 def framework(db):
-    """The default catalogue: loaded once per session (django_db_setup) and copied back after
-    each transactional test (pytest_runtest_teardown); this makes sure of it."""
-    from metrics.services import framework_load
-    from roles.models import Role
-
-    if not Role.objects.filter(code="advocate").exists():
-        framework_load()
+    """The default catalogue: in the database from the session's start (django_db_setup) and
+    copied back after each transactional test (pytest_runtest_teardown), so nothing to do but
+    name the need."""
     return True
 
 
@@ -220,13 +216,12 @@ def actors(api_org) -> dict:
     from rest_framework.test import APIClient
 
     users = shared.once(factories.build_actor_users)
-    clients = {
-        name: factories.session_client(users[name]) for name in ("admin", "director", "manager")
-    }
-    for name in ("hr_token", "read_token"):
-        clients[name] = APIClient()
-        clients[name].credentials(HTTP_AUTHORIZATION=f"Token {users[name]}")
-    return {**clients, "anonymous": APIClient()}
+    sessions = {name: factories.session_client(users[name]) for name in SESSION_ACTORS}
+    tokens = {name: factories.with_token(users[name]) for name in ("hr_token", "read_token")}
+    return {**sessions, **tokens, "anonymous": APIClient()}
+
+
+SESSION_ACTORS = ("admin", "director", "manager")
 
 
 @pytest.fixture(autouse=True)

@@ -1,9 +1,9 @@
 """Exports of a part of the org chart: every position below a card as CSV (streamed, so
 100,000 rows never sit in memory), and a picture of its top levels as SVG or PNG.
 
-Both pictures come from one layout: cards of a fixed size, a manager centred over the teams
-below, and a team whose members have nobody below them stacked as a column under its lead
-(so a picture grows with the number of teams, not of agents). The tier shows as a coloured
+Both pictures come from the layout of the chart on screen (:mod:`staffing.layout`): cards of
+a fixed size, a manager centred over the teams below, and a team whose members have nobody
+below them stacked as a column under its lead. The tier shows as a coloured
 bar *and* by name, findings as a labelled count: nothing is told by colour alone.
 
 A fixed number of queries whatever the size of the organization: positions per level (to
@@ -24,15 +24,14 @@ from django.utils.text import slugify
 from orgdesign.rest import csv_cell
 from staffing.chart import visible
 from staffing.imports import DB_ID_PREFIX, EXPORT_ONLY, POSITION_COLUMNS
+from staffing.layout import CARD_H, CARD_W, arrange
 from staffing.models import Assignment, DottedLine, Position
 from staffing.scope import Scope
 from staffing.selectors import with_card_figures
 
 IMAGE_CARD_LIMIT = 400  # cards in one picture: deeper levels are left out beyond this
 PNG_PIXEL_LIMIT = 16_000_000  # a PNG bigger than this leaves out levels too (about 48 MB)
-CARD_W, CARD_H = 230, 94
 BADGE_TOP = 62  # the findings badge sits at the right of the counts line
-H_GAP, V_GAP, STACK_GAP, INDENT = 18, 34, 8, 20
 MARGIN, HEADER = 20, 46
 LINE = 14
 
@@ -167,6 +166,10 @@ class Box:
     stacked: bool = False  # its reports are drawn as a column under it
     dotted: list[tuple[int, str]] = field(default_factory=list)  # dotted-line managers
 
+    @property
+    def shown_children(self) -> list["Box"]:
+        return self.children
+
 
 @dataclass
 class Picture:
@@ -220,47 +223,6 @@ def _depth_within(levels: dict[int, int], limit: int) -> int:
     return depth
 
 
-def _place(box: Box, left: float, top: float) -> float:
-    """Lays out ``box`` and its reports from (left, top); returns the width taken."""
-    box.y = top
-    if not box.children:
-        box.x = left
-        return CARD_W
-    if all(not child.children for child in box.children):
-        box.stacked = True
-        box.x = left
-        for i, child in enumerate(box.children, start=1):
-            child.x, child.y = left + INDENT, top + i * (CARD_H + STACK_GAP)
-        return INDENT + CARD_W
-    x = left
-    for child in box.children:
-        x += _place(child, x, top + CARD_H + V_GAP) + H_GAP
-    width = max(x - H_GAP - left, CARD_W)
-    first, last = box.children[0], box.children[-1]
-    box.x = (first.x + last.x) / 2  # centred over its first and last report
-    return width
-
-
-def _connectors(box: Box, lines: list) -> None:
-    if not box.children:
-        return
-    if box.stacked:
-        trunk = box.x + INDENT / 2
-        last = box.children[-1]
-        lines.append((trunk, box.y + CARD_H, trunk, last.y + CARD_H / 2))
-        for child in box.children:
-            lines.append((trunk, child.y + CARD_H / 2, child.x, child.y + CARD_H / 2))
-        return
-    middle = box.x + CARD_W / 2
-    bus = box.y + CARD_H + V_GAP / 2
-    lines.append((middle, box.y + CARD_H, middle, bus))
-    centres = [child.x + CARD_W / 2 for child in box.children]
-    lines.append((min(*centres, middle), bus, max(*centres, middle), bus))
-    for child, centre in zip(box.children, centres, strict=True):
-        lines.append((centre, bus, centre, child.y))
-        _connectors(child, lines)
-
-
 def _layout(roots, positions, dotted, depth, deepest, total) -> Picture:
     boxes = {p.pk: Box(p, dotted=dotted.get(p.pk, [])) for p in positions}
     tops = []
@@ -270,14 +232,9 @@ def _layout(roots, positions, dotted, depth, deepest, total) -> Picture:
             tops.append(box)
         else:
             parent.children.append(box)
-    x = MARGIN
-    width = 0.0
-    for top in tops:
-        x += _place(top, x, MARGIN + HEADER) + H_GAP * 2
-    width = x - H_GAP * 2 + MARGIN
-    lines: list = []
-    for top in tops:
-        _connectors(top, lines)
+    arranged = arrange(tops, MARGIN, MARGIN + HEADER)
+    width = arranged.width + 2 * MARGIN
+    lines = arranged.lines
     dashes = []
     for box in boxes.values():
         for manager_id, _ in box.dotted:
@@ -286,7 +243,7 @@ def _layout(roots, positions, dotted, depth, deepest, total) -> Picture:
                 dashes.append(
                     (other.x + CARD_W, other.y + CARD_H / 2, box.x + CARD_W, box.y + CARD_H / 2)
                 )
-    height = max((b.y for b in boxes.values()), default=MARGIN + HEADER) + CARD_H + MARGIN
+    height = MARGIN + HEADER + max(arranged.height, CARD_H) + MARGIN
     return Picture(
         roots=roots,
         boxes=list(boxes.values()),

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from staffing import export
+from staffing.layout import CARD_H, INDENT
 from staffing.models import DottedLine, Position
 from staffing.scope import SYSTEM
 from tests.factories import Org, UserFactory, log_in, make_position, session_client
@@ -96,9 +97,9 @@ def test_the_svg_draws_the_team_with_agents_stacked_under_their_lead(api_org: Or
             and g.find(f"{SVG}title").text.startswith(("Agent", "Open B"))
         )
     ]
-    leads = {shown["Lead A"][0] + export.INDENT, shown["Lead B"][0] + export.INDENT}
+    leads = {shown["Lead A"][0] + INDENT, shown["Lead B"][0] + INDENT}
     assert {x for x, _ in column} == leads  # a column under each lead, indented
-    under_b = sorted(y for x, y in column if x == shown["Lead B"][0] + export.INDENT)
+    under_b = sorted(y for x, y in column if x == shown["Lead B"][0] + INDENT)
     assert len(under_b) == lead_b.get_children().count() == 3
     assert under_b[0] > shown["Lead B"][1]
 
@@ -129,7 +130,7 @@ def test_the_png_is_a_picture_of_the_same_layout(api_org: Org, monkeypatch):
     expected = tuple(int(colour[i : i + 2], 16) for i in (0, 2, 4))
     assert image.convert("RGB").getpixel((int(top.x) + 2, int(top.y) + 40)) == expected
     # a picture too big for a PNG leaves out levels rather than eat the server's memory
-    monkeypatch.setattr(export, "PNG_PIXEL_LIMIT", layout.width * (export.CARD_H * 3))
+    monkeypatch.setattr(export, "PNG_PIXEL_LIMIT", layout.width * (CARD_H * 3))
     smaller = admin.get(f"/chart/{director.pk}/export.png")
     assert int(smaller["X-Cards-Shown"].split()[0]) < 11
 

@@ -1,0 +1,94 @@
+"""Where each card of a chart goes: one top-down layout for the chart on screen and for the
+SVG and PNG exports.
+
+Cards have a fixed size. A manager is centred over the teams below; a team whose members
+have nobody shown below them is stacked as a column under its lead, so a chart grows with
+the number of teams, not of agents. Pure arithmetic on anything with ``children``, ``x``,
+``y`` and ``stacked``: no queries, no Django.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+CARD_W, CARD_H = 230, 94
+H_GAP, V_GAP, STACK_GAP, INDENT = 18, 34, 8, 20
+TREE_GAP = 2 * H_GAP  # between top cards side by side
+
+Line = tuple[float, float, float, float]
+
+
+class Placed(Protocol):
+    x: float
+    y: float
+    stacked: bool
+
+    @property
+    def shown_children(self) -> list["Placed"]: ...
+
+
+@dataclass
+class Arrangement:
+    width: float  # from ``left``, the cards' right edge
+    height: float  # from ``top``, the cards' bottom edge
+    lines: list[Line]  # reporting lines, (x1, y1, x2, y2)
+
+
+def _place(box: Placed, left: float, top: float) -> float:
+    """Lays out ``box`` and its reports from (left, top); returns the width taken."""
+    box.y = top
+    children = box.shown_children
+    box.stacked = False
+    if not children:
+        box.x = left
+        return CARD_W
+    if all(not child.shown_children for child in children):
+        box.stacked = True
+        box.x = left
+        for i, child in enumerate(children, start=1):
+            child.x, child.y = left + INDENT, top + i * (CARD_H + STACK_GAP)
+            child.stacked = False
+        return INDENT + CARD_W
+    x = left
+    for child in children:
+        x += _place(child, x, top + CARD_H + V_GAP) + H_GAP
+    width = max(x - H_GAP - left, CARD_W)
+    box.x = (children[0].x + children[-1].x) / 2  # centred over its first and last report
+    return width
+
+
+def _connectors(box: Placed, lines: list[Line]) -> None:
+    children = box.shown_children
+    if not children:
+        return
+    if box.stacked:
+        trunk = box.x + INDENT / 2
+        lines.append((trunk, box.y + CARD_H, trunk, children[-1].y + CARD_H / 2))
+        for child in children:
+            lines.append((trunk, child.y + CARD_H / 2, child.x, child.y + CARD_H / 2))
+        return
+    middle = box.x + CARD_W / 2
+    bus = box.y + CARD_H + V_GAP / 2
+    lines.append((middle, box.y + CARD_H, middle, bus))
+    centres = [child.x + CARD_W / 2 for child in children]
+    lines.append((min(*centres, middle), bus, max(*centres, middle), bus))
+    for child, centre in zip(children, centres, strict=True):
+        lines.append((centre, bus, centre, child.y))
+        _connectors(child, lines)
+
+
+def _bottom(box: Placed) -> float:
+    return max([box.y, *(_bottom(child) for child in box.shown_children)])
+
+
+def arrange(tops: Iterable[Placed], left: float = 0, top: float = 0) -> Arrangement:
+    """Places ``tops`` side by side from (left, top), each over everything shown below it."""
+    tops = list(tops)
+    x = left
+    for box in tops:
+        x += _place(box, x, top) + TREE_GAP
+    lines: list[Line] = []
+    for box in tops:
+        _connectors(box, lines)
+    bottom = max((_bottom(box) for box in tops), default=top - CARD_H)
+    return Arrangement(width=max(x - TREE_GAP - left, 0), height=bottom + CARD_H - top, lines=lines)

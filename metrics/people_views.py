@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from metrics import readiness, services
 from orgdesign.rest import csv_cell
 from roles.models import PromotionPath, Role
+from staffing import history
 from staffing import services as staffing_services
 from staffing.chart import visible_position
 from staffing.models import Person, Position, Promotion
@@ -274,3 +275,31 @@ def _text(error) -> str:
     if isinstance(error, ValidationError):
         return " ".join(error.messages)
     return str(error) or "You cannot change this person's position."
+
+
+ABOUT_HISTORY = 3  # the last changes a card's pop-over lists
+
+
+@login_required
+@require_GET
+def position_about(request, pk: int):
+    """A card's pop-over on the chart: its holder's role, time in it, CSAT against the
+    role's target, how near the next step is, and the position's last changes. A position
+    the viewer cannot see is answered as one that does not exist. Seven queries."""
+    scope = request_scope(request)
+    position = visible_position(scope, str(pk))
+    judged = readiness.readiness(Position.objects.filter(pk=position.pk))
+    changes, more = history.change_feed(
+        scope, history.FeedQuery(position_id=position.pk), limit=ABOUT_HISTORY
+    )
+    return render(
+        request,
+        "metrics/_position_about.html",
+        {
+            "position": position,
+            "judged": judged[0] if judged else None,
+            "changes": changes,
+            "more": more,
+            "statuses": readiness.STATUS_LABELS,
+        },
+    )

@@ -15,4 +15,5 @@ people_urlpatterns = [
     path("people/<int:pk>/", people_views.person_page, name="person-page"),
     path("people/<int:pk>/signoff/", people_views.person_signoff, name="person-signoff"),
     path("people/<int:pk>/promote/", people_views.person_promote, name="person-promote"),
+    path("positions/<int:pk>/about/", people_views.position_about, name="position-about"),
 ]

@@ -11,12 +11,16 @@ from django.db.models import Count, Q
 from django.http import Http404
 
 from roles.models import Role
-from staffing.models import DottedLine, Location, Person, Position
+from staffing import layout
+from staffing.models import ChartPreference, DottedLine, Location, Person, Position
 from staffing.scope import Scope
 from staffing.selectors import open_finding_messages, with_card_figures
 
 EXPANDED_LEVELS = 2  # below the root, shown at once; deeper levels load when expanded
 CARD_BUDGET = 150  # fewer levels open at once when they would hold more cards than this
+CARD_LIMIT = 400  # "expand to level N" stops at the level that would hold more than this
+OPEN_LIMIT = 400  # teams a chart view may ask to have open (``?open=``)
+DEEPEST_LEVEL = 30  # the most levels "expand to level N" asks for
 SEARCH_LIMIT = 20
 
 
@@ -30,6 +34,9 @@ class Node:
     editable: bool = False  # the viewer may change, move, fill, vacate or delete it
     can_add: bool = False  # the viewer may add a position under it
     dotted: list = field(default_factory=list)  # dotted-line managers: (title, purpose)
+    x: float = 0  # where the chart view draws it (staffing.layout)
+    y: float = 0
+    stacked: bool = False  # its reports are drawn as a column under it
 
     @property
     def has_children(self) -> bool:
@@ -38,6 +45,10 @@ class Node:
     @property
     def expanded(self) -> bool:
         return self.loaded and bool(self.children)
+
+    @property
+    def shown_children(self) -> list["Node"]:
+        return self.children if self.expanded else []
 
 
 def card(
@@ -87,16 +98,18 @@ def roots_for(scope: Scope, root: Position | None) -> list[Position]:
     return list(visible(scope).filter(parent__isnull=True).order_by("tree_id"))
 
 
-def opened_depth(scope: Scope, roots: list[Position]) -> int:
-    """How many levels below the roots open at once: up to EXPANDED_LEVELS, fewer when
-    they would hold more than CARD_BUDGET cards (the roots' own reports always show).
-    One query: positions per level."""
+def opened_depth(
+    scope: Scope, roots: list[Position], *, want: int = EXPANDED_LEVELS, budget: int = CARD_BUDGET
+) -> int:
+    """How many levels below the roots open at once: up to ``want``, fewer when they would
+    hold more than ``budget`` cards (the roots' own reports always show). One query:
+    positions per level."""
     within = Q()
     for root in roots:
         within |= Q(
             tree_id=root.tree_id,
             level__gt=root.level,
-            level__lte=root.level + EXPANDED_LEVELS,
+            level__lte=root.level + want,
             lft__gt=root.lft,
             lft__lt=root.rght,
         )
@@ -104,27 +117,72 @@ def opened_depth(scope: Scope, roots: list[Position]) -> int:
         visible(scope).filter(within).order_by().values_list("level").annotate(n=Count("pk"))
     )
     base = min(root.level for root in roots)
-    return levels_to_open({level - base: n for level, n in per_level.items()}, len(roots))
+    below = {level - base: n for level, n in per_level.items()}
+    return levels_to_open(below, len(roots), want=want, budget=budget)
 
 
-def levels_to_open(below: dict[int, int], roots: int) -> int:
+def levels_to_open(
+    below: dict[int, int], roots: int, *, want: int = EXPANDED_LEVELS, budget: int = CARD_BUDGET
+) -> int:
     """How many levels below ``roots`` cards open at once, given the cards at each depth
-    below them (``below[1]``: their direct reports): up to EXPANDED_LEVELS, fewer when they
-    would hold more than CARD_BUDGET cards; the roots' own reports always show."""
+    below them (``below[1]``: their direct reports): up to ``want``, fewer when they would
+    hold more than ``budget`` cards; the roots' own reports always show (``want`` 0: none)."""
+    if want <= 0:
+        return 0
     depth, cards = 1, roots + below.get(1, 0)
-    while depth < EXPANDED_LEVELS and cards + below.get(depth + 1, 0) <= CARD_BUDGET:
+    while depth < want and below.get(depth + 1) and cards + below[depth + 1] <= budget:
         depth += 1
-        cards += below.get(depth, 0)
+        cards += below[depth]
     return depth
 
 
-def build(scope: Scope, roots: list[Position], *, focus: Position | None = None) -> list[Node]:
+def parse_open(raw: str | None) -> set[int] | None:
+    """The teams a chart view asks to have open, from ``?open=`` (ids, comma separated);
+    None when it does not say. ValueError for anything but ids, or too many."""
+    if raw is None:
+        return None
+    parts = [part for part in raw.split(",") if part.strip()]
+    if not all(part.strip().isdigit() and len(part.strip()) <= 18 for part in parts):
+        raise ValueError("open lists the teams to show open: position ids, comma separated.")
+    if len(parts) > OPEN_LIMIT:
+        raise ValueError(f"open lists at most {OPEN_LIMIT} teams.")
+    return {int(part) for part in parts}
+
+
+def parse_level(raw: str | None) -> int | None:
+    """``?level=N``: open every team down to N levels below the top cards (0: collapse all)."""
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit() or int(raw) > DEEPEST_LEVEL:
+        raise ValueError(
+            f"level is how many levels to open: a whole number from 0 to {DEEPEST_LEVEL}."
+        )
+    return int(raw)
+
+
+def build(
+    scope: Scope,
+    roots: list[Position],
+    *,
+    focus: Position | None = None,
+    opened: set[int] | None = None,
+    level: int | None = None,
+) -> list[Node]:
     """The cards under ``roots`` to EXPANDED_LEVELS, plus the path down to ``focus`` with
     the siblings along it. Three queries, five with a focus (levels, cards, path, cards
-    along it, findings)."""
+    along it, findings).
+
+    ``opened``: instead, the roots and the reports of exactly these teams (those shown: a
+    team under a closed one is not). ``level``: every team open down to that many levels
+    below the roots, or as many as hold CARD_LIMIT cards."""
     if not roots:
         return []
-    depth = opened_depth(scope, roots)
+    if opened is not None:
+        return _build_opened(scope, roots, opened, focus)
+    if level is None:
+        depth = opened_depth(scope, roots)
+    else:
+        depth = opened_depth(scope, roots, want=level, budget=CARD_LIMIT)
     top_levels = Q()
     for root in roots:
         top_levels |= Q(
@@ -136,17 +194,59 @@ def build(scope: Scope, roots: list[Position], *, focus: Position | None = None)
     positions = list(with_card_figures(visible(scope).filter(top_levels)))
     path_ids: list[int] = []
     if focus is not None:
-        path_ids = list(
-            Position.objects.filter(
-                tree_id=focus.tree_id, lft__lte=focus.lft, rght__gte=focus.rght
-            ).values_list("pk", flat=True)
-        )
+        path_ids = _path_ids(focus)
         # the path and the siblings along it, in a query of its own: OR-ed with the range
         # above, PostgreSQL could use neither index
         shown = {p.pk for p in positions}
         along = visible(scope).filter(Q(parent_id__in=path_ids) | Q(pk__in=path_ids))
         positions += [p for p in with_card_figures(along) if p.pk not in shown]
-    positions.sort(key=lambda p: (p.tree_id, p.lft))
+    return _cards(scope, roots, positions, path_ids)
+
+
+def _path_ids(focus: Position) -> list[int]:
+    return list(
+        Position.objects.filter(
+            tree_id=focus.tree_id, lft__lte=focus.lft, rght__gte=focus.rght
+        ).values_list("pk", flat=True)
+    )
+
+
+def _within(roots: list[Position]) -> Q:
+    within = Q()
+    for root in roots:
+        within |= Q(tree_id=root.tree_id, lft__gte=root.lft, lft__lt=root.rght)
+    return within
+
+
+def _build_opened(
+    scope: Scope, roots: list[Position], opened: set[int], focus: Position | None
+) -> list[Node]:
+    """The roots and the reports of the ``opened`` teams among them; with a focus, the
+    path down to it opened too. Four queries (roots, reports, findings, dotted lines), six
+    with a focus."""
+    path_ids = _path_ids(focus) if focus is not None else []
+    teams = (set(opened) | set(path_ids[:-1])) if focus is not None else set(opened)
+    root_ids = [root.pk for root in roots]
+    positions = list(with_card_figures(visible(scope).filter(pk__in=root_ids)))
+    if teams:
+        below = visible(scope).filter(_within(roots), parent_id__in=teams)
+        positions += [p for p in with_card_figures(below) if p.pk not in root_ids]
+    # a team asked for under a closed one is not shown: keep what hangs from the roots
+    by_parent: dict[int | None, list[Position]] = {}
+    for p in positions:
+        by_parent.setdefault(p.parent_id, []).append(p)
+    shown, reach = [], [p for p in positions if p.pk in root_ids]
+    while reach:
+        p = reach.pop()
+        shown.append(p)
+        reach += by_parent.get(p.pk, []) if p.pk in teams else []
+    shown.sort(key=lambda p: (p.tree_id, p.lft))
+    return _cards(scope, roots, shown, path_ids)
+
+
+def _cards(
+    scope: Scope, roots: list[Position], positions: list[Position], path_ids: list[int]
+) -> list[Node]:
     findings = open_finding_messages(p.pk for p in positions)
     dotted = dotted_lines(p.pk for p in positions)
     nodes = {p.pk: card(scope, p, findings, dotted, on_path=p.pk in path_ids) for p in positions}
@@ -218,4 +318,53 @@ def search(scope: Scope, text: str, *, moving: Position | None = None) -> list[P
         )
     return list(
         found.select_related("role", "holder", "location").order_by("level", "title")[:SEARCH_LIMIT]
+    )
+
+
+# -- the chart view ----------------------------------------------------------------------------
+
+PAD = 16  # around the cards of the chart view
+
+
+def view_for(user) -> str:
+    """How ``user`` likes the chart drawn: "chart" (the default) or "list" (one query)."""
+    view = ChartPreference.objects.filter(user=user).values_list("view", flat=True).first()
+    return view or ChartPreference.View.CHART
+
+
+@dataclass
+class Frame:
+    """What the chart view draws besides the cards: the canvas, the reporting lines, and
+    which teams are open (the page sends them back to open or close one more)."""
+
+    view: str
+    width: int = 0
+    height: int = 0
+    lines: str = ""  # the reporting lines, one SVG path
+    open_ids: str = ""
+    cards: int = 0
+
+
+def _walk(nodes: list[Node]):
+    for node in nodes:
+        yield node
+        yield from _walk(node.children)
+
+
+def frame(nodes: list[Node], view: str) -> Frame:
+    """Places ``nodes`` for the chart view (staffing.layout, as the exports are); for the
+    list view only which teams are open."""
+    every = list(_walk(nodes))
+    opened = ",".join(str(n.position.pk) for n in every if n.expanded)
+    if view != ChartPreference.View.CHART:
+        return Frame(view, open_ids=opened, cards=len(every))
+    arranged = layout.arrange(nodes, PAD, PAD)
+    lines = "".join(f"M{x1:g} {y1:g}L{x2:g} {y2:g}" for x1, y1, x2, y2 in arranged.lines)
+    return Frame(
+        view,
+        width=int(arranged.width + 2 * PAD),
+        height=int(max(arranged.height, 0) + 2 * PAD),
+        lines=lines,
+        open_ids=opened,
+        cards=len(every),
     )

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 CARD_W, CARD_H = 230, 94
-H_GAP, V_GAP, STACK_GAP, INDENT = 18, 34, 8, 20
+H_GAP, V_GAP, STACK_GAP, INDENT = 18, 34, 14, 20
+LEAD_GAP = 18  # under the lead of a stacked column: room for its team's toggle
 TREE_GAP = 2 * H_GAP  # between top cards side by side
 
 Line = tuple[float, float, float, float]
@@ -45,8 +46,9 @@ def _place(box: Placed, left: float, top: float) -> float:
     if all(not child.shown_children for child in children):
         box.stacked = True
         box.x = left
-        for i, child in enumerate(children, start=1):
-            child.x, child.y = left + INDENT, top + i * (CARD_H + STACK_GAP)
+        for i, child in enumerate(children):
+            child.x = left + INDENT
+            child.y = top + CARD_H + LEAD_GAP + i * (CARD_H + STACK_GAP)
             child.stacked = False
         return INDENT + CARD_W
     x = left

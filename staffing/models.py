@@ -667,3 +667,20 @@ class ImportJob(models.Model):
     @property
     def in_progress(self) -> bool:
         return self.status in (self.Status.CHECKING, self.Status.QUEUED, self.Status.RUNNING)
+
+
+class ChartPreference(models.Model):
+    """How a user likes the org chart drawn: a top-down chart or an indented list. Kept per
+    user, so it follows them from the live chart to drafts and past days."""
+
+    class View(models.TextChoices):
+        CHART = "chart", "Chart"
+        LIST = "list", "List"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chart_preference"
+    )
+    view = models.CharField(max_length=5, choices=View.choices, default=View.CHART)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.view}"

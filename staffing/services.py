@@ -19,6 +19,7 @@ from roles.models import PromotionPath, Role
 from staffing import spans
 from staffing.models import (
     Assignment,
+    ChartPreference,
     CriterionSignoff,
     DottedLine,
     Location,
@@ -518,3 +519,15 @@ def promotion_apply(
             prerequisites=prerequisites or [],
         )
     return promotion
+
+
+# --- preferences ------------------------------------------------------------------------------
+
+
+def chart_view_remember(*, user, view: str) -> str:
+    """Keeps how ``user`` likes the org chart drawn ("chart" or "list")."""
+    if view not in ChartPreference.View.values:
+        raise _refuse("view", "Choose the chart or the list.")
+    with transaction.atomic():
+        ChartPreference.objects.update_or_create(user=user, defaults={"view": view})
+    return view

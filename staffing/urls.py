@@ -12,6 +12,7 @@ urlpatterns = [
     path("chart/<int:pk>/children/", views.chart_children, name="chart-children"),
     path("chart/<int:pk>/<slug:action>/", views.chart_edit, name="chart-edit"),
     path("chart/search/", views.chart_search, name="chart-search"),
+    path("chart/view/", views.chart_view_choose, name="chart-view"),
     path("chart/people/", views.people_search, name="chart-people"),
     path("chart/holders/<slug:code>/", views.role_holders, name="role-holders"),
     path("capacity/", views.capacity_page, name="capacity"),

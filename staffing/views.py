@@ -7,8 +7,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from roles.models import Role
@@ -22,7 +23,24 @@ def _visible_position(request, raw) -> Position | None:
     return chart.visible_position(request_scope(request), raw)
 
 
-def _chart_context(request, root_raw, focus_raw) -> dict:
+def chart_state(request) -> tuple[set[int] | None, int | None]:
+    """The teams a chart view asks to have open (``?open=``) and the level to open it to
+    (``?level=``); ValueError with the reason for anything else."""
+    return chart.parse_open(request.GET.get("open")), chart.parse_level(request.GET.get("level"))
+
+
+def posted_open(request) -> set[int] | None:
+    """The teams the chart had open when a change was sent (None if it did not say, or said
+    it wrongly: the chart then opens as it does at first)."""
+    try:
+        return chart.parse_open(request.POST.get("open"))
+    except ValueError:
+        return None
+
+
+def _chart_context(
+    request, root_raw, focus_raw, *, opened: set[int] | None = None, level: int | None = None
+) -> dict:
     scope = request_scope(request)
     root = _visible_position(request, root_raw)
     focus = _visible_position(request, focus_raw)
@@ -34,13 +52,16 @@ def _chart_context(request, root_raw, focus_raw) -> dict:
         root = None  # the card is outside the chosen root: show it from the top of the scope
     roots = chart.roots_for(scope, root)
     top = roots[0] if len(roots) == 1 else None
+    nodes = chart.build(scope, roots, focus=focus, opened=opened, level=level)
     return {
         "scope": scope,
-        "nodes": chart.build(scope, roots, focus=focus),
+        "nodes": nodes,
+        "frame": chart.frame(nodes, chart.view_for(request.user)),
         "root": root,
         "focus": focus,
         "breadcrumb": chart.breadcrumb(scope, top) if top is not None else [],
         "top": top,
+        "level": level,
     }
 
 
@@ -48,14 +69,39 @@ def _chart_context(request, root_raw, focus_raw) -> dict:
 @require_GET
 def org_chart(request):
     """The chart: the viewer's scope (or ``?root=``) with its first levels open, and with
-    ``?focus=`` the path down to one card opened and that card highlighted.
+    ``?focus=`` the path down to one card opened and that card highlighted. ``?open=``
+    (the teams to show open) or ``?level=`` (open to that depth) redraw it; with
+    ``?partial=chart`` only the chart comes back (what the chart view asks for).
 
     A fixed number of queries whatever the size of the organization.
     """
     if "as_of" in request.GET:
         return history_views.chart_as_of(request)
-    context = _chart_context(request, request.GET.get("root"), request.GET.get("focus"))
+    try:
+        opened, level = chart_state(request)
+    except ValueError as bad:
+        return HttpResponseBadRequest(str(bad))
+    context = _chart_context(
+        request, request.GET.get("root"), request.GET.get("focus"), opened=opened, level=level
+    )
+    if request.GET.get("partial") == "chart":
+        return render(request, "staffing/_chart_tree.html", context)
     return render(request, "staffing/chart.html", {**context, "tiers": Tier.objects.all()})
+
+
+@login_required
+@require_http_methods(["POST"])
+def chart_view_choose(request):
+    """Remembers whether the user sees the chart as a chart or as a list, then goes back to
+    the page it was chosen on."""
+    try:
+        services.chart_view_remember(user=request.user, view=request.POST.get("view", ""))
+    except ValidationError as refusal:
+        return HttpResponseBadRequest(" ".join(refusal_messages(refusal)))
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = reverse("home")
+    return redirect(back)
 
 
 @login_required
@@ -232,7 +278,12 @@ def chart_edit(request, pk: int, action: str):
 
     def after(changed):
         shown = changed if changed is not None else position.parent
-        context = _chart_context(request, request.POST.get("root"), getattr(shown, "pk", None))
+        context = _chart_context(
+            request,
+            request.POST.get("root"),
+            getattr(shown, "pk", None),
+            opened=posted_open(request),
+        )
         context["status"] = DONE[action].format(title=position.title)
         context["warnings"] = _warnings(shown)
         return context

@@ -37,6 +37,8 @@ MATRIX = {
     "chart-edit": ([f"/chart/{{pk}}/{action}/" for action in ACTIONS], EDIT),
     "chart-search": ("/chart/search/?q=lead", ALL),
     "chart-people": ("/chart/people/?q=ag", ALL),
+    "chart-view": ("/chart/view/", POST_ONLY),  # anyone may post their own choice
+    "position-about": ("/positions/{pk}/about/", IN_SCOPE),
     "role-holders": ("/chart/holders/team-lead/", ALL),
     "capacity": ("/capacity/", ALL),
     "history": ("/history/", ALL),

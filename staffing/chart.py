@@ -160,6 +160,12 @@ def parse_level(raw: str | None) -> int | None:
     return int(raw)
 
 
+def parse_state(params) -> tuple[set[int] | None, int | None]:
+    """The teams a chart view asks to have open (``open``) and the level to open it to
+    (``level``) from a request's parameters; ValueError with the reason for anything else."""
+    return parse_open(params.get("open")), parse_level(params.get("level"))
+
+
 def build(
     scope: Scope,
     roots: list[Position],
@@ -319,6 +325,42 @@ def search(scope: Scope, text: str, *, moving: Position | None = None) -> list[P
     return list(
         found.select_related("role", "holder", "location").order_by("level", "title")[:SEARCH_LIMIT]
     )
+
+
+def pick_shown(
+    tops: list[int],
+    children,
+    *,
+    opened: set[int] | None = None,
+    level: int | None = None,
+    path: list[int] = (),
+) -> set[int]:
+    """Which cards of a tree held in memory (a draft, a past day) a view shows, by the same
+    rules as :func:`build`: ``children(pk)`` gives the ids under ``pk`` the viewer sees;
+    ``path`` (top first) is opened down to its last card."""
+    shown = set(tops)
+    if opened is not None:
+        teams = set(opened) | set(path[:-1])
+        stack = list(tops)
+        while stack:
+            pk = stack.pop()
+            if pk in teams:
+                below = list(children(pk))
+                shown.update(below)
+                stack += below
+        return shown
+    want, budget = (EXPANDED_LEVELS, CARD_BUDGET) if level is None else (level, CARD_LIMIT)
+    layer = list(tops)
+    for depth in range(want):
+        below = [k for pk in layer for k in children(pk)]
+        if not below or (depth and len(shown) + len(below) > budget):
+            break
+        shown.update(below)
+        layer = below
+    for pk in path:
+        shown.add(pk)
+        shown.update(children(pk))
+    return shown
 
 
 # -- the chart view ----------------------------------------------------------------------------

@@ -3,21 +3,20 @@ at ``/history/positions/<id>/``) and the chart as it was at the end of a day
 (``/past/<date>/``, read only, deeper levels loaded as on the live chart)."""
 
 import datetime
-from collections import Counter
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from staffing import history
-from staffing.chart import Node, assemble, levels_to_open
+from staffing.chart import Node, assemble, frame, parse_state, pick_shown, view_for
 from staffing.models import Position
 from staffing.scope import Scope, request_scope
 
@@ -144,14 +143,23 @@ def _past(request, day: str) -> tuple[datetime.date, Scope, history.PastOrg, set
     return when, scope, org, {p.pk for p in history.visible_past(scope, org)}
 
 
-def _past_tree(org: history.PastOrg, roots: list, visible: set[int]) -> list[Node]:
-    """Cards under ``roots`` to the depth the live chart opens."""
-    shown: list = []
-    for root in roots:
-        members = [p for p in org.subtree(root.pk) if p.pk in visible]
-        below = Counter(p.level - root.level for p in members)
-        depth = levels_to_open(below, 1)
-        shown += [p for p in members if p.level - root.level <= depth]
+def _past_tree(
+    org: history.PastOrg,
+    roots: list,
+    visible: set[int],
+    *,
+    opened: set[int] | None = None,
+    level: int | None = None,
+) -> list[Node]:
+    """Cards under ``roots`` to the depth the live chart opens (or ``opened``/``level``, as
+    the live chart takes them)."""
+    ids = pick_shown(
+        [root.pk for root in roots],
+        lambda pk: [c for c in org.children.get(pk, []) if c in visible],
+        opened=opened,
+        level=level,
+    )
+    shown = [org.positions[pk] for pk in org.order if pk in ids] if ids else []
     history.attach(shown, org)
     return assemble({p.pk: Node(p) for p in shown}, {root.pk for root in roots})
 
@@ -162,6 +170,10 @@ def past_chart(request, day: str):
     """The chart as it stood at the end of ``day``: the viewer's part of it (a manager's
     team as it was under their position then), or ``?root=`` a position of that day."""
     when, scope, org, visible = _past(request, day)
+    try:
+        opened, level = parse_state(request.GET)
+    except ValueError as bad:
+        return HttpResponseBadRequest(str(bad))
     root = None
     raw = request.GET.get("root")
     if raw:
@@ -183,14 +195,33 @@ def past_chart(request, day: str):
             above = org.positions.get(above.parent_id)
     base = reverse("past-chart", kwargs={"day": when.isoformat()})
     start = history.history_start()
+    nodes = _past_tree(org, roots, visible, opened=opened, level=level)
+    context = {
+        "scope": scope,
+        "nodes": nodes,
+        "frame": frame(nodes, view_for(request.user)),
+        "level": level,
+        "root": root,
+        "prefix": base,
+        "page_url": base,
+        "past": True,
+        "day": when,
+        "tree_label": f"Reporting lines on {when.isoformat()}",
+        "empty_text": "Nothing to show on that day"
+        + (
+            "."
+            if scope.sees_all
+            else ": your position did not exist yet, or was not in the history."
+        ),
+    }
+    if request.GET.get("partial") == "chart":
+        return render(request, "staffing/_chart_tree.html", context)
     return render(
         request,
         "staffing/past_chart.html",
         {
-            "scope": scope,
-            "day": when,
+            **context,
             "today": timezone.localdate(),
-            "nodes": _past_tree(org, roots, visible),
             "root": root,
             "breadcrumb": breadcrumb,
             "total": len(visible),

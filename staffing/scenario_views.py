@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -21,7 +21,14 @@ from roles.models import Role
 from staffing import capacity, chart, forms, scenarios, selectors
 from staffing.models import Finding, Location, Person, Position, Scenario, ScenarioPosition
 from staffing.scope import request_scope
-from staffing.views import CAPACITY_DEFAULTS, capacity_input, refusal_messages, run_dialog
+from staffing.views import (
+    CAPACITY_DEFAULTS,
+    capacity_input,
+    chart_state,
+    posted_open,
+    refusal_messages,
+    run_dialog,
+)
 from tiers.models import Squad, Tier
 
 SEVERITY_ORDER = {Finding.Severity.CRITICAL: 0, Finding.Severity.WARNING: 1}
@@ -240,10 +247,18 @@ def _nodes(request, scenario: Scenario, tree: DraftTree, ids: list[int]) -> dict
     return out
 
 
-def _draft_tree(request, scenario: Scenario, *, root_raw=None, focus_raw=None) -> dict:
+def _draft_tree(
+    request,
+    scenario: Scenario,
+    *,
+    root_raw=None,
+    focus_raw=None,
+    opened: set[int] | None = None,
+    level: int | None = None,
+) -> dict:
     """The draft's cards from its top (or ``root``) with the first levels open, and the path
-    down to ``focus`` opened with that card highlighted. Two queries and one pass over the
-    draft's rows, whatever their number."""
+    down to ``focus`` opened with that card highlighted; ``opened``/``level`` as on the live
+    chart. Two queries and one pass over the draft's rows, whatever their number."""
     tree = DraftTree.load(scenario)
     nodes = tree.shape.nodes
     root = int(root_raw) if str(root_raw or "").isdigit() and int(root_raw) in nodes else None
@@ -252,20 +267,12 @@ def _draft_tree(request, scenario: Scenario, *, root_raw=None, focus_raw=None) -
         root = None
     children = tree.shape.children
     tops = [root] if root is not None else sorted(children.get(None, []))
-    shown = set(tops)
-    level = list(tops)
-    for depth in range(chart.EXPANDED_LEVELS):
-        below = [k for pk in level for k in children.get(pk, ())]
-        if depth and len(shown) + len(below) > chart.CARD_BUDGET:
-            break
-        shown.update(below)
-        level = below
     path = tree.path(focus) if focus is not None else []
     if root is not None:
         path = path[path.index(root) :] if root in path else []
-    for pk in path:
-        shown.add(pk)
-        shown.update(children.get(pk, ()))
+    shown = chart.pick_shown(
+        tops, lambda pk: children.get(pk, ()), opened=opened, level=level, path=path
+    )
     cards = _nodes(request, scenario, tree, list(shown))
     for pk in path:
         if pk in cards:
@@ -279,8 +286,11 @@ def _draft_tree(request, scenario: Scenario, *, root_raw=None, focus_raw=None) -
             continue
         parent.children.append(node)
         parent.loaded = True
+    top_nodes = [n for n in top_nodes if n.position.pk in tops] or top_nodes
     return {
-        "nodes": [n for n in top_nodes if n.position.pk in tops] or top_nodes,
+        "nodes": top_nodes,
+        "frame": chart.frame(top_nodes, chart.view_for(request.user)),
+        "level": level,
         "root": cards[root].position if root is not None else None,
         "focus": cards[focus].position if focus is not None else None,
         "breadcrumb": [Above(pk, nodes[pk][3]) for pk in tree.path(root)[:-1]]
@@ -307,9 +317,16 @@ def scenario_page(request, pk: int):
     """A scenario in the chart editor: a draft its author changes here (nothing live changes
     until it is applied); any other scenario read only."""
     scenario = _scenario(request, pk)
+    try:
+        opened, level = chart_state(request)
+    except ValueError as bad:
+        return HttpResponseBadRequest(str(bad))
     context = _draft_context(request, scenario)
     context.update(_draft_tree(request, scenario, root_raw=request.GET.get("root"),
-                               focus_raw=request.GET.get("focus")))  # fmt: skip
+                               focus_raw=request.GET.get("focus"), opened=opened,
+                               level=level))  # fmt: skip
+    if request.GET.get("partial") == "chart":
+        return render(request, "staffing/_chart_tree.html", context)
     removed = scenario.positions.filter(removed=True)
     return render(
         request,
@@ -475,7 +492,8 @@ def draft_edit(request, pk: int, row: int, action: str):
         shown = changed if changed is not None else position.parent
         context = _draft_context(request, scenario)
         context.update(_draft_tree(request, scenario, root_raw=request.POST.get("root"),
-                                   focus_raw=getattr(shown, "pk", None)))  # fmt: skip
+                                   focus_raw=getattr(shown, "pk", None),
+                                   opened=posted_open(request)))  # fmt: skip
         context["status"] = DRAFT_DONE[action].format(title=position.title)
         context["warnings"] = _draft_warnings(context["tree"], shown)
         return context

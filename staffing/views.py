@@ -24,9 +24,7 @@ def _visible_position(request, raw) -> Position | None:
 
 
 def chart_state(request) -> tuple[set[int] | None, int | None]:
-    """The teams a chart view asks to have open (``?open=``) and the level to open it to
-    (``?level=``); ValueError with the reason for anything else."""
-    return chart.parse_open(request.GET.get("open")), chart.parse_level(request.GET.get("level"))
+    return chart.parse_state(request.GET)
 
 
 def posted_open(request) -> set[int] | None:

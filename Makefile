@@ -21,16 +21,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --editable '.[dev]'
 	@touch $(STAMP)
 
+# The port the demo serves on: make demo PORT=8001
+PORT ?= 8000
+
 demo: install
+	@$(BIN)/python -c 'import socket, sys; port = int(sys.argv[1]); busy = socket.socket().connect_ex(("127.0.0.1", port)) == 0; busy and sys.exit(f"Port {port} is in use on 127.0.0.1 (another server is running there). Stop it, or serve the demo on another port: make demo PORT={port + 1}")' '$(PORT)'
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_framework
 	$(BIN)/python manage.py seed_demo --org synapse --skip-if-present
 	@echo
-	@echo "  orgdesign demo: http://127.0.0.1:8000/"
+	@echo "  orgdesign demo: http://127.0.0.1:$(PORT)/"
 	@echo "  Log in as admin, director, manager or hr with password orgdesign-demo"
-	@echo "  (admin sees everything, director and manager their own part, hr reads all)."
+	@echo "  (admin sees everything, director and manager their own part, hr reads all;"
+	@echo "  README.md says which part each one owns)."
 	@echo
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
 	$(PYTEST) $(PYTEST_ARGS)

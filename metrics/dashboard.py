@@ -78,7 +78,68 @@ def headcount_from_snapshot(snapshot: HeadcountSnapshot) -> Headcount:
     return Headcount(totals, by)
 
 
+# -- the whole organization's mix, which advice on a part weighs ----------------------------
+
+
+@dataclass
+class Mix:
+    """Positions by tier (all of them) and by squad (all, and filled), keyed by id: the
+    figures the tier shares and the growth advice read."""
+
+    tiers: dict[int, int]
+    squads: dict[int, tuple[int, int]]  # squad id → (positions, filled)
+
+    def in_tier(self, tier: Tier) -> int:
+        return self.tiers.get(tier.pk, 0)
+
+
+def mix_of(count: Headcount) -> Mix:
+    """The mix of a headcount already taken (no query)."""
+    return Mix(
+        {g.id: g.total for g in count.by["tier"] if g.id is not None},
+        {g.id: (g.total, g.filled) for g in count.by["squad"] if g.id is not None},
+    )
+
+
+def organization_mix() -> Mix:
+    """The whole organization's positions by tier and squad: one GROUP BY."""
+    rows = (
+        Position.objects.order_by()
+        .values_list("role__tier_id", "squad_id")
+        .annotate(n=Count("id"), filled=Count("id", filter=Q(status=Position.Status.FILLED)))
+    )
+    tiers: Counter = Counter()
+    squads: dict[int, tuple[int, int]] = {}
+    for tier_id, squad_id, n, filled in rows:
+        tiers[tier_id] += n
+        if squad_id is not None:
+            total, full = squads.get(squad_id, (0, 0))
+            squads[squad_id] = (total + n, full + filled)
+    return Mix(dict(tiers), squads)
+
+
+def part_differences(part: Mix, org: Mix, tiers: list[Tier], *, whose: str) -> list[str]:
+    """Where a part of the organization lacks a tier the organization has: one sentence per
+    tier, so nobody is told to build what already exists elsewhere. ``whose``: "Your part"
+    or "This part"."""
+    said = []
+    for tier in tiers:
+        if not tier.staffed or tier.kind not in (*FRONT_LINE, Tier.Kind.OPERATIONS):
+            continue
+        here, everywhere = part.in_tier(tier), org.in_tier(tier)
+        if here == 0 and everywhere > 0:
+            said.append(
+                f"{whose} has no {tier.name} positions; the organization has {everywhere}, "
+                "in other parts of it."
+            )
+    return said
+
+
 # -- tiers against the framework ----------------------------------------------------------
+
+
+def _percent(n: int, total: int) -> float:
+    return round(100 * n / total, 1) if total else 0.0
 
 
 @dataclass
@@ -86,17 +147,26 @@ class TierShare:
     name: str
     colour: str
     positions: int
-    share: float  # % of front-line positions
+    share: float  # % of front-line positions of the scope
     low: Decimal | None
     high: Decimal | None
+    # the whole organization's, when the scope is a part of it (None: the scope is all of it)
+    org_positions: int | None = None
+    org_share: float | None = None
+
+    @property
+    def judged_share(self) -> float:
+        """The share held against the framework: the whole organization's, since the
+        framework's shares are of the organization's volume, not of one part's."""
+        return self.share if self.org_share is None else self.org_share
 
     @property
     def verdict(self) -> str:
         if self.low is None and self.high is None:
             return "no figure in the framework"
-        if self.low is not None and self.share < self.low:
+        if self.low is not None and self.judged_share < self.low:
             return "below the framework"
-        if self.high is not None and self.share > self.high:
+        if self.high is not None and self.judged_share > self.high:
             return "above the framework"
         return "within the framework"
 
@@ -109,21 +179,25 @@ class TierShare:
         return f"{low}–{high} %"
 
 
-def tier_shares(count: Headcount, tiers: list[Tier]) -> list[TierShare]:
+def tier_shares(count: Headcount, tiers: list[Tier], org: Mix | None = None) -> list[TierShare]:
     """Each front-line tier's share of the front-line positions, against the framework's
-    share of volume for it (Tier 3: 5–10 %). Headcount stands in for volume here."""
-    by_code = {g.key: g for g in count.by["tier"]}
+    share of volume for it (Tier 3: 5–10 %). Headcount stands in for volume here. With
+    ``org`` (the scope is a part), the organization's shares too, and the verdict is theirs."""
+    part = mix_of(count)
     front = [tier for tier in tiers if tier.kind in FRONT_LINE and tier.staffed]
-    total = sum(by_code[t.code].total for t in front if t.code in by_code)
+    total = sum(part.in_tier(t) for t in front)
+    org_total = sum(org.in_tier(t) for t in front) if org is not None else 0
     shares = []
     for tier in front:
-        n = by_code[tier.code].total if tier.code in by_code else 0
-        share = round(100 * n / total, 1) if total else 0.0
-        shares.append(
-            TierShare(
-                tier.name, tier.colour, n, share, tier.volume_share_min, tier.volume_share_max
-            )
-        )
+        n = part.in_tier(tier)
+        share = TierShare(
+            tier.name, tier.colour, n, _percent(n, total), tier.volume_share_min,
+            tier.volume_share_max,
+        )  # fmt: skip
+        if org is not None:
+            share.org_positions = org.in_tier(tier)
+            share.org_share = _percent(share.org_positions, org_total)
+        shares.append(share)
     return shares
 
 
@@ -257,34 +331,46 @@ class Advisory:
 
 
 def advisories(
-    count: Headcount, tiers: list[Tier], *, operations_elsewhere: bool = False
+    count: Headcount, tiers: list[Tier], org: Mix | None = None, *, whose: str = "Your part"
 ) -> list[Advisory]:
-    """Signs, read from the headcount, that the organization has reached a growth point.
-    ``operations_elsewhere``: a support-operations team exists outside the scope (it serves
-    this part too, so none is due here)."""
+    """Signs that the organization has reached a growth point. ``count`` is the scope's
+    headcount; ``org`` the whole organization's mix when the scope is a part of it: tiers,
+    support operations, triage and squads are judged on the whole organization (a part need
+    not hold every tier), and a figure names the part's own number where it differs."""
     found: list[Advisory] = []
-    by_tier = {g.key: g for g in count.by["tier"]}
+    part = mix_of(count)
+    whole = org if org is not None else part
+    is_part = org is not None
     front = [t for t in tiers if t.kind in FRONT_LINE and t.staffed]
-    agents = sum(by_tier[t.code].total for t in front if t.code in by_tier)
-    operations = sum(
-        by_tier[t.code].total for t in tiers if t.kind == Tier.Kind.OPERATIONS and t.code in by_tier
-    )
-    if agents >= OPS_TEAM_AT_AGENTS and operations == 0 and not operations_elsewhere:
+
+    def where(n_org: int, n_part: int) -> str:
+        """After the organization's figure: the part's, when the scope is a part."""
+        if not is_part:
+            return ""
+        return (
+            f" (all in {whose.lower()})" if n_org == n_part else f" ({n_part} in {whose.lower()})"
+        )
+
+    in_org = " in the organization" if is_part else ""
+    agents = sum(whole.in_tier(t) for t in front)
+    operations = sum(whole.in_tier(t) for t in tiers if t.kind == Tier.Kind.OPERATIONS)
+    if agents >= OPS_TEAM_AT_AGENTS and operations == 0:
         found.append(
             Advisory(
                 "A support-operations team is due",
                 "With this many agents, keeping workflows, tools, reporting and training in "
                 "order is a job of its own. Give it to a support-operations team rather than "
                 "taking an agent off the queue for it.",
-                f"{agents} front-line positions and none in support operations "
-                f"(the usual point is about {OPS_TEAM_AT_AGENTS}).",
+                f"{agents} front-line positions{where(agents, sum(part.in_tier(t) for t in front))}"
+                f" and none in support operations{in_org} (the usual point is about "
+                f"{OPS_TEAM_AT_AGENTS}).",
             )
         )
-    present = [t for t in front if t.code in by_tier and by_tier[t.code].total]
+    present = [t for t in front if whole.in_tier(t)]
     if present:
         top = max(present, key=lambda t: t.rank)
         nxt = next((t for t in front if t.rank > top.rank), None)
-        size = by_tier[top.code].total
+        size = whole.in_tier(top)
         if nxt is not None and size >= NEW_TIER_AT_AGENTS:
             found.append(
                 Advisory(
@@ -292,10 +378,13 @@ def advisories(
                     f"Once a queue this large holds both quick answers and long investigations, "
                     f"the long ones slow everyone down. Let {top.name} keep the quick work and "
                     f"send the hard cases to a tier of their own.",
-                    f"{size} positions in {top.name}, the highest tier here; none in {nxt.name}.",
+                    f"{size} positions in {top.name}{where(size, part.in_tier(top))}, the highest "
+                    f"tier{in_org or ' here'}; none in {nxt.name}.",
                 )
             )
-    alone = [g for g in count.by["squad"] if g.key != "none" and g.filled == GO_TO_PERSON]
+    # a squad of this scope rests on one person when one person holds it in the whole org
+    squads = [g for g in count.by["squad"] if g.id is not None]
+    alone = [g for g in squads if whole.squads.get(g.id, (0, 0))[1] == GO_TO_PERSON]
     if alone:
         names = ", ".join(g.name for g in alone[:5]) + (" …" if len(alone) > 5 else "")
         found.append(
@@ -304,26 +393,21 @@ def advisories(
                 "When a single go-to person holds an area's knowledge, it does not scale and "
                 "stops when they are away. Add specialists to the area or train a second one.",
                 f"{len(alone)} squad{'s' if len(alone) != 1 else ''} with exactly one filled "
-                f"position: {names}.",
+                f"position{in_org}: {names}.",
             )
         )
-    areas = [g for g in count.by["squad"] if g.key != "none" and g.total]
-    triaging = [t for t in tiers if t.triages and t.code in by_tier and by_tier[t.code].total]
+    areas = [pk for pk, (total, _) in whole.squads.items() if total]
+    triaging = [t for t in tiers if t.triages and whole.in_tier(t)]
     if len(areas) >= TRIAGE_AT_AREAS and not triaging:
         found.append(
             Advisory(
                 "Add a triage step",
                 "With work spread over several specialist areas, incoming cases need someone "
                 "to sort them and route each to the people who can solve it.",
-                f"{len(areas)} specialist areas and no positions in a tier that triages.",
+                f"{len(areas)} specialist areas{in_org} and no positions in a tier that triages.",
             )
         )
     return found
-
-
-def operations_anywhere() -> bool:
-    """Whether the organization has any support-operations position (one query)."""
-    return Position.objects.filter(role__tier__kind=Tier.Kind.OPERATIONS).exists()
 
 
 def of_scope(root: Position | None) -> Q:

@@ -175,7 +175,16 @@ def headcount_snapshot_take(
         raise PermissionDenied(
             "Snapshots are taken by those who lead that part of the organization."
         )
-    count = headcount(scope)
+    with transaction.atomic():
+        snapshot = snapshot_of(headcount(scope), scope=scope, taken_at=taken_at or timezone.now())
+        snapshot.save()
+    return snapshot
+
+
+def snapshot_of(count, *, scope: Position | None, taken_at: datetime.datetime) -> HeadcountSnapshot:
+    """The snapshot (unsaved) that keeps ``count``, a :class:`staffing.selectors.Headcount`
+    of ``scope``: the totals and, per tier, role, location and squad, filled, open and
+    planned with the names as they were."""
     breakdown = {
         key: {
             group.key: {
@@ -191,18 +200,16 @@ def headcount_snapshot_take(
         for key, groups in count.by.items()
     }
     totals = count.totals
-    with transaction.atomic():
-        snapshot = HeadcountSnapshot.objects.create(
-            taken_at=taken_at or timezone.now(),
-            scope=scope,
-            scope_title=scope.title if scope else "",
-            total=totals.total,
-            filled=totals.filled,
-            open=totals.open,
-            planned=totals.planned,
-            breakdown=breakdown,
-        )
-    return snapshot
+    return HeadcountSnapshot(
+        taken_at=taken_at,
+        scope=scope,
+        scope_title=scope.title if scope else "",
+        total=totals.total,
+        filled=totals.filled,
+        open=totals.open,
+        planned=totals.planned,
+        breakdown=breakdown,
+    )
 
 
 class ImportRefused(Exception):

@@ -96,8 +96,17 @@ class Figures:
         return dashboard.kpi_statuses(self.root)
 
     @cached_property
+    def org(self) -> dashboard.Mix | None:
+        """The whole organization's mix when the scope is a part of it (one query); None
+        for the whole organization, or a root that holds all of it (the top position)."""
+        if self.root is None:
+            return None
+        org = dashboard.organization_mix()
+        return None if sum(org.tiers.values()) == self.live.totals.total else org
+
+    @cached_property
     def shares(self):
-        return dashboard.tier_shares(self.live, self.tiers)
+        return dashboard.tier_shares(self.live, self.tiers, self.org)
 
 
 STATUS_COLUMNS = ["Filled", "Open", "Planned", "Total"]
@@ -109,12 +118,16 @@ def _headcount_table(key: str, label: str, f: Figures) -> Table:
 
 
 def _shares_table(f: Figures) -> Table:
-    return Table(
-        "shares",
-        "Front-line tiers against the framework",
-        ["Tier", "Positions", "Share of front line (%)", "Framework (share of volume)", "Verdict"],
-        [[s.name, s.positions, s.share, s.expected, s.verdict] for s in f.shares],
-    )
+    columns = ["Tier", "Positions", "Share of front line (%)"]
+    rows = [[s.name, s.positions, s.share] for s in f.shares]
+    if f.org is not None:  # a part: the organization's figures, which the verdict weighs
+        columns += ["Positions in the organization", "Share in the organization (%)"]
+        for row, s in zip(rows, f.shares, strict=True):
+            row += [s.org_positions, s.org_share]
+    columns += ["Framework (share of volume)", "Verdict"]
+    for row, s in zip(rows, f.shares, strict=True):
+        row += [s.expected, s.verdict]
+    return Table("shares", "Front-line tiers against the framework", columns, rows)
 
 
 def _spans_table(f: Figures) -> Table:
@@ -204,9 +217,11 @@ TABLES: dict[str, Callable[[Figures], Table]] = {
 }
 
 
-def build(root: Position | None, as_of: datetime.date | None) -> dict:
-    """Everything the page shows; the CSV downloads read the same tables."""
+def build(root: Position | None, as_of: datetime.date | None, *, yours: bool = False) -> dict:
+    """Everything the page shows; the CSV downloads read the same tables. ``yours``: the
+    root is the viewer's own position (the advice then says "your part")."""
     f = Figures(root, as_of)
+    whose = "Your part" if yours else "This part"
     tables = {name: make(f) for name, make in TABLES.items()}
     return {
         "root": root,
@@ -223,10 +238,11 @@ def build(root: Position | None, as_of: datetime.date | None) -> dict:
         "spans": f.spans,
         "histograms": [charts.histogram(s) for s in f.spans if s.positions][:4],
         "findings": f.findings,
-        "advisories": dashboard.advisories(
-            f.live,
-            f.tiers,
-            operations_elsewhere=root is not None and dashboard.operations_anywhere(),
+        "advisories": dashboard.advisories(f.live, f.tiers, f.org, whose=whose),
+        "differences": (
+            dashboard.part_differences(dashboard.mix_of(f.live), f.org, f.tiers, whose=whose)
+            if f.org is not None
+            else []
         ),
         "kpis": [(k, charts.sparkline([o.value for o in k.history], k.kpi.target)) for k in f.kpis],
         "trend": charts.lines(dashboard.snapshots(root)),
@@ -241,14 +257,16 @@ def dashboard_page(request):
         as_of = _as_of(request)
     except ValueError as problem:
         return HttpResponseBadRequest(str(problem))
-    context = build(root, as_of)
+    scope = request_scope(request)
+    yours = root is not None and scope.root is not None and root.pk == scope.root.pk
+    context = build(root, as_of, yours=yours)
     if as_of and context["snapshot"] is None:
         messages.warning(
             request,
             f"No headcount snapshot of this scope was taken on or before {as_of:%d %B %Y}; "
             "showing today's figures.",
         )
-    context["scope"] = request_scope(request)
+    context["scope"] = scope
     context["can_snapshot"] = context["scope"].can_record_for(root)
     query = {k: v for k, v in (("root", root.pk if root else ""), ("as_of", as_of or "")) if v}
     context["query"] = f"?{urlencode(query)}" if query else ""

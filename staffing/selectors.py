@@ -107,7 +107,11 @@ def headcount(positions) -> Headcount:
         .values_list("role_id", "location_id", "squad_id", "status")
         .annotate(n=Count("id"))
     )
-    rows = list(rows)
+    return count_rows(list(rows))
+
+
+def headcount_names() -> tuple[dict, dict, dict]:
+    """The roles (with tiers), locations and squads a headcount names: three queries."""
     roles = {r.pk: r for r in Role.objects.select_related("tier")}
     locations = {
         pk: (code, name) for pk, code, name in Location.objects.values_list("pk", "code", "name")
@@ -115,6 +119,14 @@ def headcount(positions) -> Headcount:
     squads = {
         pk: (code, name) for pk, code, name in Squad.objects.values_list("pk", "code", "name")
     }
+    return roles, locations, squads
+
+
+def count_rows(rows, names: tuple[dict, dict, dict] | None = None) -> Headcount:
+    """A :class:`Headcount` from ``rows`` of (role id, location id, squad id, status, number
+    of positions), as :func:`headcount` groups them; ``names`` from :func:`headcount_names`
+    (loaded here when not given)."""
+    roles, locations, squads = names or headcount_names()
     nowhere = ("none", "No location")
     no_squad = ("none", "No squad")
     groups: dict[str, dict[str, Group]] = {key: {} for key in HEADCOUNT_DIMENSIONS}

@@ -299,3 +299,99 @@ def test_a_csv_download_runs_only_its_own_table_s_queries(api_org: Org):
     # the session and user, then the headcount's GROUP BY and its three small name lookups
     assert tables["tier"] == 2 + 4, tables
     assert max(tables.values()) < page - 6, (tables, page)
+
+
+# -- advice weighs the whole organization (issue 22, item 5) --------------------------------
+
+
+def dashboard_text(client, **query) -> str:
+    response = client.get("/dashboard/", query)
+    assert response.status_code == 200
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def test_a_part_without_tier_2_is_not_told_to_build_one(synapse):
+    """The synapse demo: Tier 1 under one director, 45 Tier 2 and 12 Tier 3 positions under
+    another. Neither the Tier 1 director nor one of their managers is told to add a Tier 2
+    tier or that Tier 3 is below the framework; each is told what their part lacks and
+    how many the organization has."""
+    director = log_in("director", holds=Position.objects.get(title="Director, Customer Advocacy"))
+    madison = Position.objects.get(title="Advocate Manager, Madison")
+    manager = log_in("manager", holds=madison)
+    for client in (director, manager):
+        text = dashboard_text(client)
+        assert "Consider a Tier 2" not in text
+        assert "below the framework" not in text
+        assert (
+            "Your part has no Tier 2 — Technical support positions; the organization has 45" in text
+        )
+        assert "Your part has no Tier 3 — Expert support positions; the organization has 12" in (
+            text
+        )
+        assert "none here; 5.8 % of the organization (12) — within the framework" in text
+    rows = csv_rows(manager.get("/dashboard/shares.csv"))
+    assert rows[0] == [
+        "Tier",
+        "Positions",
+        "Share of front line (%)",
+        "Positions in the organization",
+        "Share in the organization (%)",
+        "Framework (share of volume)",
+        "Verdict",
+    ]
+    tier_3 = ["Tier 3 — Expert support", "0", "0.0", "12", "5.8", "5–10 %"]
+    assert rows[3] == [*tier_3, "within the framework"]
+    # an admin looking at the same team is told about "this part", not "yours"
+    text = dashboard_text(admin(), root=madison.pk)
+    assert "This part has no Tier 2 — Technical support positions" in text
+    # the Tier 2 and 3 director is not told to add a triage step: Tier 1 triages for all
+    technical = Position.objects.get(title="Director, Technical Support")
+    text = dashboard_text(admin(), root=technical.pk)
+    assert "Add a triage step" not in text
+    assert "This part has no Tier 1 — Product support positions; the organization has 150" in (text)
+    # the whole organization: its own shares, nothing said about parts
+    text = dashboard_text(admin())
+    assert "has no Tier" not in text and "of the organization (" not in text
+    assert "Expert support: 5.8 % (12) — within the framework" in text
+
+
+def test_advice_on_a_part_still_speaks_when_the_organization_lacks_the_tier(framework):
+    """Two directors with Tier 1 teams only: each is told the organization has no Tier 2,
+    with the organization's figure and their own."""
+    mine = make_position("Director A", "director")
+    theirs = make_position("Director B", "director")
+    make_team(make_position("Lead A", "team-lead", mine), 8)
+    make_team(make_position("Lead B", "team-lead", theirs), 8)
+    mine.refresh_from_db()
+    found = {a.title: a for a in build(mine, None, yours=True)["advisories"]}
+    assert found["Consider a Tier 2 — Technical support tier"].figure == (
+        "16 positions in Tier 1 — Product support (8 in your part), the highest tier in the "
+        "organization; none in Tier 2 — Technical support."
+    )
+    assert found["A support-operations team is due"].figure.startswith(
+        "16 front-line positions (8 in your part) and none in support operations in the "
+        "organization"
+    )
+    assert build(mine, None)["differences"] == []  # nothing the organization has elsewhere
+
+
+def test_the_dashboard_of_a_part_runs_a_fixed_number_of_queries(synapse):
+    """The director's and the manager's dashboards, before and after the organization
+    grows inside and outside their parts: the whole organization's mix is one query."""
+    madison = Position.objects.get(title="Advocate Manager, Madison")
+    clients = {
+        "director": log_in(
+            "director", holds=Position.objects.get(title="Director, Customer Advocacy")
+        ),
+        "manager": log_in("manager", holds=madison),
+    }
+
+    def count(client) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/dashboard/").status_code == 200
+        return len(captured.captured_queries)
+
+    before = {name: count(client) for name, client in clients.items()}
+    make_team(make_position("New Lead", "team-lead", madison), 7)
+    make_team(Position.objects.get(title="Advocate Manager, Tier 3"), 5, role="architect")
+    assert {name: count(client) for name, client in clients.items()} == before

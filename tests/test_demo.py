@@ -4,6 +4,7 @@ from collections import Counter
 
 import pytest
 from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import RequestFactory
@@ -149,3 +150,92 @@ def test_seed_demo_needs_the_catalogue(empty_catalogue):
     with pytest.raises(CommandError, match="load_framework"):
         call_command("seed_demo", org="synapse")
     assert not Position.objects.exists()
+
+
+def test_make_demo_brings_every_feature_to_life(framework):
+    """``seed_demo --org synapse`` (what ``make demo`` runs) gives the dashboard KPI values for
+    the last periods and a year of nightly snapshots, and the chart a year of history: the
+    past chart of any day of that year is a whole tree, the snapshot of each night counts
+    what that day's past chart holds, and the history's last state is today's organization."""
+    import datetime
+    import re
+    from io import StringIO
+
+    from django.test import Client
+    from django.utils import timezone
+
+    from metrics import dashboard
+    from metrics.models import HeadcountSnapshot
+    from metrics.services import headcount_snapshot_take
+    from metrics.tasks import snapshot_scopes
+    from staffing.history import past_org
+
+    out = StringIO()
+    call_command("seed_demo", org="synapse", stdout=out)
+    assert "nightly snapshots" in out.getvalue()
+    today = timezone.localdate()
+
+    # a snapshot for every night of the year, for the organization and each scope kept
+    kept = HeadcountSnapshot.objects.filter(scope=None).order_by("taken_at")
+    nights = {s.taken_at.date() for s in kept}
+    assert len(nights) == kept.count() >= 364
+    assert min(nights) <= today - datetime.timedelta(days=364)
+    assert max(nights) >= today - datetime.timedelta(days=1)
+    scopes = set(snapshot_scopes())
+    assert (
+        scopes
+        and set(HeadcountSnapshot.objects.exclude(scope=None).values_list("scope", flat=True))
+        == scopes
+    )
+    last = kept.last()
+    now = headcount_snapshot_take()  # what the nightly task counts today
+    assert (last.total, last.filled, last.open, last.planned, last.breakdown) == (
+        now.total, now.filled, now.open, now.planned, now.breakdown
+    )  # fmt: skip
+    first = kept.first()
+    assert 0.7 * now.total < first.total < now.total  # the organization grew over the year
+    assert first.open > now.open  # and filled its vacancies
+
+    # every KPI has values for its last complete periods, the teams' KPIs per team
+    statuses = {k.kpi.code: k for k in dashboard.kpi_statuses(None)}
+    assert all(k.latest is not None for k in statuses.values())
+    last_month = today.replace(day=1) - datetime.timedelta(days=1)
+    assert statuses["fcr"].latest.period_end == last_month
+    assert len(statuses["fcr"].history) == 12 and len(statuses["nps"].history) == 4
+    assert {s.status for s in statuses.values()} >= {"on target", "off target"}
+    director = Position.objects.get(title="Director, Customer Advocacy")
+    for_team = {k.kpi.code: k for k in dashboard.kpi_statuses(director)}
+    assert for_team["csat"].latest is not None and for_team["nps"].latest is None
+
+    # the history: today's state is the organization's; each past day a whole tree
+    live = {p.pk: (p.parent_id, p.status, p.holder_id, p.title) for p in Position.objects.all()}
+    org = past_org(today)
+    assert {
+        p.pk: (p.parent_id, p.status, p.holder_id, p.title) for p in org.positions.values()
+    } == (live)
+    admin = Client()
+    admin.force_login(User.objects.get(username="admin"))
+    manager = Client()
+    manager.force_login(User.objects.get(username="manager"))
+    seen = []
+    for days in (30, 90, 300):
+        day = today - datetime.timedelta(days=days)
+        org = past_org(day)
+        positions = list(org.positions.values())
+        assert len(org.roots()) == 1  # no report without its manager on any day
+        assert 0.7 * len(live) < len(positions) <= len(live)
+        # the snapshot of the night after counts exactly what the past chart holds
+        night = kept.get(taken_at__date=day + datetime.timedelta(days=1))
+        by_status = Counter(p.status for p in positions)
+        assert (night.total, night.filled, night.open, night.planned) == (
+            len(positions), by_status["filled"], by_status["open"], by_status["planned"]
+        )  # fmt: skip
+        page = admin.get(f"/past/{day.isoformat()}/").content.decode()
+        assert f"{len(positions)} positions in the organization then" in page
+        cards = set(map(int, re.findall(r'href="/history/positions/(\d+)/"', page)))
+        assert len(cards) >= 4 and cards <= set(org.positions)
+        assert "History was first kept" not in page
+        mine = manager.get(f"/past/{day.isoformat()}/").content.decode()
+        assert "in your part of it then" in mine and "Advocate Manager, Madison" in mine
+        seen.append(len(positions))
+    assert seen[-1] < len(live)  # the chart of ten months ago is smaller than today's

@@ -1,8 +1,10 @@
 import time
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
-from metrics.demo import seed_performance, seed_signoffs
+from metrics.demo import seed_kpis, seed_performance, seed_signoffs, seed_snapshots
 from staffing import demo
 from staffing.models import Position
 
@@ -12,7 +14,8 @@ class Command(BaseCommand):
         "Load a demo organization: --org synapse (about 250 people, 8 locations), --org fte85 "
         "(the 85-FTE organization) or --positions N (a generated org of N positions). Also "
         f"creates the demo logins admin, director, manager and hr (password "
-        f"{demo.DEMO_PASSWORD}), and for the named orgs four months of CSAT per person."
+        f"{demo.DEMO_PASSWORD}), and for the named orgs four months of CSAT per person, a year "
+        "of history and nightly headcount snapshots, and KPI values for recent periods."
     )
 
     def add_arguments(self, parser):
@@ -53,6 +56,14 @@ class Command(BaseCommand):
         if org is not None:
             result["CSAT observations"] = seed_performance()
             result["criteria signed off"] = seed_signoffs()
+            with transaction.atomic():
+                admin = get_user_model().objects.get(username="admin")
+                past = demo.demo_past()
+                result["history rows (a year, back-dated)"] = demo.backdate_history(
+                    past, actor=admin
+                )
+                result["nightly snapshots"] = seed_snapshots(past)
+                result["KPI observations"] = seed_kpis(actor=admin)
         elapsed = time.perf_counter() - started
         summary = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in result.items())
         self.stdout.write(self.style.SUCCESS(f"Loaded {summary} in {elapsed:.1f} s."))

@@ -218,7 +218,7 @@ def _draft_row(scenario: Scenario, row, *, actor=None, changing: bool = False):
     if found is None:
         raise _refuse("position", f"No position {pk} in this draft.")
     if changing and found.source_id is not None and not may_change(scope_for(actor), found):
-        raise PermissionDenied(f"{found.title} is your own position; it is changed from above.")
+        raise PermissionDenied(f"{found.label} is your own position; it is changed from above.")
     return found
 
 
@@ -373,7 +373,7 @@ def draft_move(*, actor, scenario: Scenario, position, new_parent) -> ScenarioPo
         if target is not None and in_team(draft_parents(scenario), target.pk, row.pk):
             raise _refuse(
                 "parent",
-                f"{target.title} is in {row.title}'s own team; moving there would make "
+                f"{target.label} is in {row.label}'s own team; moving there would make "
                 "a reporting loop.",
                 "cycle",
             )
@@ -392,10 +392,10 @@ def draft_remove(*, actor, scenario: Scenario, position, reports: str = "refuse"
         children = ScenarioPosition.objects.filter(scenario=scenario, parent=row, removed=False)
         if children.exists():
             if reports != "move_up":
-                raise _refuse("reports", f"{row.title} has direct reports; move them first, or "
+                raise _refuse("reports", f"{row.label} has direct reports; move them first, or "
                               "choose to move them up.", "has_reports")  # fmt: skip
             if row.parent_id is None:
-                raise _refuse("reports", f"{row.title} is at the top; its reports have "
+                raise _refuse("reports", f"{row.label} is at the top; its reports have "
                               "nowhere to go.", "has_reports")  # fmt: skip
             children.update(parent=row.parent_id)
         if row.source_id is None:  # added in the draft: nothing to remember

@@ -347,6 +347,9 @@ class Change:
 
     @property
     def reason_label(self) -> str:
+        if self.reason.startswith("undo "):  # see staffing.undo
+            undone = self.reason.removeprefix("undo ")
+            return f"Undo of: {REASONS.get(undone, undone).lower()}"
         return REASONS.get(self.reason, self.reason)
 
 

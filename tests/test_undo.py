@@ -4,9 +4,11 @@ reason, nothing written, when the organization changed since in the same place, 
 position is no longer the user's to change, or when the change is not theirs."""
 
 import datetime
+import html
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from roles.models import Role
@@ -210,3 +212,23 @@ def test_without_htmx_the_undo_redirects_to_the_card(api_org: Org, manager):
     response = manager.post(url)
     assert response.status_code == 302 and response.url == f"/?focus={api_org.mine.pk}"
     assert Position.objects.get(pk=api_org.mine.pk).holder_id is not None
+
+
+def test_refusals_name_the_position_with_its_holder(api_org: Org, manager):
+    """Forty cards share a title: a refusal says which one, by its holder."""
+    lead_a = Position.objects.select_related("holder").get(pk=api_org.positions["lead_a"].pk)
+    mine = Position.objects.select_related("holder").get(pk=api_org.mine.pk)
+
+    def said(action: str, position: Position, data: dict) -> str:
+        response = manager.post(f"/chart/{position.pk}/{action}/", data, **HX)
+        return html.unescape(response.content.decode())
+
+    loop = said("move", lead_a, {"new_parent": mine.pk})
+    assert f"{mine.label} is in {lead_a.label}'s own team" in loop
+    taken = said("fill", mine, {"person": PersonFactory().pk})
+    assert f"{mine.label} is already filled; vacate it first." in taken
+    held = said("delete", lead_a, {"reports": "refuse"})
+    assert f"{lead_a.label} has 3 direct report(s) ({mine.label}, " in held
+    vacant = Position.objects.get(title="Open B")
+    with pytest.raises(ValidationError, match=r"Open B \(vacant\) is already vacant"):
+        services.position_vacate(actor=None, position=vacant)

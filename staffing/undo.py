@@ -94,10 +94,7 @@ def _unchanged_since(position: Position, row, *, what: str) -> None:
         later = Position.history.filter(history_id=newest).select_related("history_user").first()
         how = history.REASONS.get(later.history_change_reason or "", "changed") if later else ""
         who = history._user_name(later.history_user) if later else "someone"
-        raise _refuse(
-            f"{position.label} has changed since {what} ({how.lower()}, by {who}): "
-            "nothing was undone."
-        )
+        raise _refuse(f"{position.label} has changed since {what} ({how.lower()}, by {who}).")
 
 
 def undo_change(*, actor, record: dict) -> tuple[Position | None, str]:
@@ -122,9 +119,7 @@ def undo_change(*, actor, record: dict) -> tuple[Position | None, str]:
     with tree_transaction(), acting(actor, f"undo {reason}"):
         position = Position.objects.select_related("holder").filter(pk=main.id).first()
         if position is None:
-            raise _refuse(
-                f"{position_label(main.title, None)} has been deleted since: nothing was undone."
-            )
+            raise _refuse(f"{main.title} has been deleted since.")
         what = {
             "add": _undo_add,
             "edit": _undo_edit,
@@ -138,9 +133,7 @@ def undo_change(*, actor, record: dict) -> tuple[Position | None, str]:
 def _undo_add(actor, position, main, rows, record):
     _unchanged_since(position, main, what="it was added")
     if position.get_children().exists():
-        raise _refuse(
-            f"{position.label} has reports now; move them elsewhere first: nothing was undone."
-        )
+        raise _refuse(f"{position.label} has reports now; move them elsewhere first.")
     parent = position.parent
     label = position.label
     services.position_delete(actor=actor, position=position)
@@ -187,10 +180,7 @@ def _undo_move(actor, position, main, rows, record):
         if old is None:
             last = Position.history.filter(id=before.parent_id).order_by("-history_id").first()
             name = last.title if last else "its former manager"
-            raise _refuse(
-                f"{name}, whom {position.label} reported to, has been deleted since: "
-                "nothing was undone."
-            )
+            raise _refuse(f"{name}, whom {position.label} reported to, has been deleted since.")
     services.position_move(actor=actor, position=position, new_parent=old)
     where = old.label if old is not None else "the top of the organization"
     return position, f"Undone: {position.label} reports to {where} again."
@@ -209,10 +199,7 @@ def _undo_fill(actor, position, main, rows, record):
         row = left[0]
         back = Position.objects.select_related("holder").filter(pk=row.id).first()
         if back is None:
-            raise _refuse(
-                f"{person}'s former position, {row.title}, has been deleted since: "
-                "nothing was undone."
-            )
+            raise _refuse(f"{person}'s former position, {row.title}, has been deleted since.")
         _unchanged_since(back, row, what=f"{person} left it")
     label = position.label
     services.position_vacate(actor=actor, position=position, end_date=end, note="Fill undone")
@@ -237,15 +224,15 @@ def _undo_vacate(actor, position, main, rows, record):
         .first()
     )
     if ended is None:
-        raise _refuse("The history does not say who held the position: nothing was undone.")
+        raise _refuse("The history does not say who held the position.")
     person = Person.objects.filter(pk=ended.person_id).first()
     if person is None:
-        raise _refuse("The person who held the position no longer exists: nothing was undone.")
+        raise _refuse("The person who held the position no longer exists.")
     if Position.objects.filter(holder=person).exists():
-        raise _refuse(f"{person} holds another position now: nothing was undone.")
+        raise _refuse(f"{person} holds another position now.")
     latest = person.assignments.order_by("-start_date", "-pk").first()
     if latest is None or latest.pk != ended.id:
-        raise _refuse(f"{person} has had another position since: nothing was undone.")
+        raise _refuse(f"{person} has had another position since.")
     start: datetime.date = ended.end_date
     services.person_assign(
         actor=actor, person=person, position=position, start_date=start, note="Vacancy undone"

@@ -19,10 +19,12 @@ from contextvars import ContextVar
 
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
+from simple_history.signals import post_create_historical_record
 
 _UNSET = object()
 _actor: ContextVar = ContextVar("orgdesign_audit_actor", default=_UNSET)
 _reason: ContextVar[str] = ContextVar("orgdesign_audit_reason", default="")
+_written: ContextVar[list | None] = ContextVar("orgdesign_audit_written", default=None)
 
 
 def _user_or_none(user):
@@ -67,6 +69,28 @@ def current_reason() -> str:
     return _reason.get()
 
 
+@contextmanager
+def collecting() -> Iterator[list]:
+    """The historical rows written inside the block, in the order written (what one change
+    recorded: an undo is told which rows to read). Rows of a transaction rolled back inside
+    the block stay in the list: use it once the block succeeded."""
+    rows: list = []
+    token = _written.set(rows)
+    try:
+        yield rows
+    finally:
+        _written.reset(token)
+
+
+def _collect(sender, history_instance=None, **kwargs) -> None:
+    rows = _written.get()
+    if rows is not None and history_instance is not None:
+        rows.append(history_instance)
+
+
+post_create_historical_record.connect(_collect, dispatch_uid="orgdesign_audit_collect")
+
+
 def history_user(instance=None, request=None, **kwargs):
     """simple-history's ``get_user``: the service's actor, else the request's user."""
     actor = _actor.get()
@@ -109,4 +133,7 @@ def bulk_record(model, objs, *, kind: str = "+", batch_size: int = 5000) -> int:
         for obj in objs
     ]
     historical.objects.bulk_create(rows, batch_size=batch_size)
+    collected = _written.get()
+    if collected is not None:
+        collected.extend(rows)
     return len(rows)

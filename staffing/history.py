@@ -26,7 +26,7 @@ from simple_history.utils import get_m2m_reverse_field_name
 
 from orgdesign import days
 from roles.models import PromotionPath, Role, SpanRule
-from staffing.models import Assignment, Finding, Location, Person, Position
+from staffing.models import Assignment, Finding, Location, Person, Position, position_label
 from staffing.scope import Scope
 from staffing.tree import compute_layout
 from tiers.models import Squad
@@ -347,6 +347,9 @@ class Change:
 
     @property
     def reason_label(self) -> str:
+        if self.reason.startswith("undo "):  # see staffing.undo
+            undone = self.reason.removeprefix("undo ")
+            return f"Undo of: {REASONS.get(undone, undone).lower()}"
         return REASONS.get(self.reason, self.reason)
 
 
@@ -407,7 +410,11 @@ class _Names:
 
     def load(self) -> None:
         for model, ids in self.wanted.items():
-            names = {obj.pk: str(obj) for obj in model.objects.filter(pk__in=ids)}
+            found = model.objects.filter(pk__in=ids)
+            if model is Position:  # named with who holds them now (see position_label)
+                names = {obj.pk: obj.label for obj in found.select_related("holder")}
+            else:
+                names = {obj.pk: str(obj) for obj in found}
             if model is Position:  # deleted managers keep their last title in the history
                 missing = ids - names.keys()
                 if missing:
@@ -455,8 +462,8 @@ def _m2m_sets(kind: Kind, history_ids: set[int]) -> dict[str, dict[int, set[int]
 
 
 def _label(kind: Kind, row, names: _Names) -> str:
-    if kind.code == "position":
-        return row.title
+    if kind.code == "position":  # with its holder at the time: the row has it
+        return position_label(row.title, names.name(Person, row.holder_id) or None)
     if kind.code == "assignment":
         return f"{names.name(Person, row.person_id)} in {row.position_title or 'a position'}"
     if kind.code == "role":

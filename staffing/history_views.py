@@ -110,11 +110,11 @@ def position_history(request, pk: int):
     """One position's changes and who held it; a deleted position's for those who see the
     whole organization."""
     scope = request_scope(request)
-    position = Position.objects.filter(pk=pk).first()
+    position = Position.objects.select_related("holder").filter(pk=pk).first()
     if position is not None:
         if not scope.can_see(position):
             raise Http404("No such position in the part of the organization you can see.")
-        title = position.title
+        title = position.label
     else:
         last = Position.history.filter(id=pk).order_by("-history_date").first()
         if last is None or not scope.sees_all:

@@ -82,6 +82,14 @@ class Person(models.Model):
         return f"{self.given_name} {self.family_name}".strip()
 
 
+def position_label(title: str, holder) -> str:
+    """How a position is named wherever it is named for a change (refusals, the scenario
+    comparison, the history): forty cards share "Customer Advocate", so the title with who
+    holds it, or "(vacant)". ``holder`` is a Person, a name, or None."""
+    name = holder if isinstance(holder, str) else getattr(holder, "full_name", "")
+    return f"{title} ({name or 'vacant'})"
+
+
 class PositionQuerySet(models.QuerySet):
     def subtree_of(self, root: "Position", *, include_self: bool = True) -> "PositionQuerySet":
         lft = Q(lft__gte=root.lft) if include_self else Q(lft__gt=root.lft)
@@ -176,6 +184,12 @@ class Position(MPTTModel):
         return self.holder_id is None
 
     @property
+    def label(self) -> str:
+        """The title with who holds it (see position_label): load the holder with
+        ``select_related("holder")`` where many are named."""
+        return position_label(self.title, self.holder if self.holder_id else None)
+
+    @property
     def team_size(self) -> int:
         """Everyone below this position, at any depth (from the stored tree)."""
         return (self.rght - self.lft - 1) // 2
@@ -196,7 +210,7 @@ class Position(MPTTModel):
                     and me["lft"] < above["lft"] < me["rght"]
                 ):
                     errors["parent"] = (
-                        f"{self.title} cannot report to a position in its own team: "
+                        f"{self.label} cannot report to a position in its own team: "
                         "that would make a reporting loop."
                     )
         if self.role_id and not self.role.is_active and self._role_changed():
@@ -596,6 +610,11 @@ class ScenarioPosition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} (scenario {self.scenario_id})"
+
+    @property
+    def label(self) -> str:
+        """The title with who holds it in the draft (see position_label)."""
+        return position_label(self.title, self.holder if self.holder_id else None)
 
 
 # --- imports from CSV ----------------------------------------------------------------------------

@@ -574,11 +574,21 @@ def _shown(value, names: dict | None) -> str:
 def _comparison(scenario: Scenario) -> dict:
     rows, found, conflicts = scenarios.compare(scenario)
     by_id = {r.pk: r for r in rows}
-    base_titles = {r.source_id: r.base_title for r in rows if r.source_id is not None}
+    base_rows = {r.source_id: r for r in rows if r.source_id is not None}
     names = _value_names(found.changed[:LISTED])
+    # the positions named, as "Title (Holder)": their holders' names in one query
+    labels = scenarios.Labels()
+    shown_moves = found.moved[:LISTED]
+    labels.want(*shown_moves, *(by_id[r.parent_id] for r in shown_moves if r.parent_id))
+    labels.want(*(base_rows[r.base_parent] for r in shown_moves if r.base_parent in base_rows),
+                *(c.row for c in found.changed[:LISTED]), *found.removed[:LISTED],
+                base=True)  # fmt: skip
+    labels.want(*(by_id[r.parent_id] for r in found.added if r.parent_id in by_id))
+    labels.load()
     changed = [
         {
             "row": c.row,
+            "label": labels.base(c.row),
             "fields": [
                 (
                     name,
@@ -593,12 +603,17 @@ def _comparison(scenario: Scenario) -> dict:
     moved = [
         {
             "row": r,
-            "from": base_titles.get(r.base_parent, "outside the draft")
+            "label": labels.now(r),
+            "from": (
+                labels.base(base_rows[r.base_parent])
+                if r.base_parent in base_rows
+                else "outside the draft"
+            )
             if r.base_parent
             else "the top",
-            "to": by_id[r.parent_id].title if r.parent_id else "the top",
+            "to": labels.now(by_id[r.parent_id]) if r.parent_id else "the top",
         }
-        for r in found.moved[:LISTED]
+        for r in shown_moves
     ]
     headcount = [
         (dim, [(name, before, after, after - before) for name, before, after in lines])
@@ -606,8 +621,8 @@ def _comparison(scenario: Scenario) -> dict:
     ]
     return {
         "diff": found,
-        "added": _grouped_additions(found.added, by_id),
-        "removed": found.removed[:LISTED],
+        "added": _grouped_additions(found.added, by_id, labels),
+        "removed": [labels.base(r) for r in found.removed[:LISTED]],
         "moved": moved,
         "changed": changed,
         "headcount": headcount,
@@ -617,13 +632,13 @@ def _comparison(scenario: Scenario) -> dict:
     }
 
 
-def _grouped_additions(added: list, by_id: dict) -> list[tuple[str, str, int]]:
+def _grouped_additions(added: list, by_id: dict, labels) -> list[tuple[str, str, int]]:
     """Added positions as (title, the manager they go under, how many), in draft order: a
     plan adds dozens of alike positions under each new team lead."""
     groups: dict[tuple[str, str], int] = {}
     for r in added:
         parent = by_id.get(r.parent_id)
-        key = (r.title, parent.title if parent is not None else "the top")
+        key = (r.title, labels.now(parent) if parent is not None else "the top")
         groups[key] = groups.get(key, 0) + 1
     return [(title, under, n) for (title, under), n in list(groups.items())[:LISTED]]
 

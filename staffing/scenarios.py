@@ -23,7 +23,14 @@ from django.utils import timezone
 from orgdesign.audit import audited
 from roles.models import Role
 from staffing import services, spans
-from staffing.models import Location, Person, Position, Scenario, ScenarioPosition
+from staffing.models import (
+    Location,
+    Person,
+    Position,
+    Scenario,
+    ScenarioPosition,
+    position_label,
+)
 from staffing.scope import scope_for
 from staffing.selectors import no_such_person, placeable_people
 from staffing.tree import tree_transaction
@@ -35,6 +42,38 @@ EDITABLE = ("title", "role", "squad", "location", "status")
 
 
 _refuse = services._refuse  # a field error that keeps its code, as the tree services raise
+
+
+class Labels:
+    """Draft rows (of draft_rows) named as everywhere a position is named for a change:
+    "Title (Holder Name)" or "Title (vacant)" (see position_label), as they are in the draft
+    (``now``) or as they were when it was taken (``base``). Say which holders are wanted,
+    then ``load`` their names in one query."""
+
+    def __init__(self):
+        self.wanted: set[int] = set()
+        self.names: dict[int, str] = {}
+
+    def want(self, *rows, base: bool = False) -> None:
+        for row in rows:
+            held = row.base_holder if base else row.holder_id
+            if held:
+                self.wanted.add(held)
+
+    def load(self) -> "Labels":
+        people = Person.objects.filter(pk__in=self.wanted - self.names.keys())
+        for pk, given, family in people.values_list("pk", "given_name", "family_name"):
+            self.names[pk] = f"{given} {family}".strip()
+        return self
+
+    def person(self, pk: int) -> str:
+        return self.names.get(pk, f"Person #{pk}")
+
+    def now(self, row) -> str:
+        return position_label(row.title, self.names.get(row.holder_id))
+
+    def base(self, row) -> str:
+        return position_label(row.base_title, self.names.get(row.base_holder))
 
 
 def _base(row: ScenarioPosition, name: str):
@@ -218,7 +257,7 @@ def _draft_row(scenario: Scenario, row, *, actor=None, changing: bool = False):
     if found is None:
         raise _refuse("position", f"No position {pk} in this draft.")
     if changing and found.source_id is not None and not may_change(scope_for(actor), found):
-        raise PermissionDenied(f"{found.title} is your own position; it is changed from above.")
+        raise PermissionDenied(f"{found.label} is your own position; it is changed from above.")
     return found
 
 
@@ -373,7 +412,7 @@ def draft_move(*, actor, scenario: Scenario, position, new_parent) -> ScenarioPo
         if target is not None and in_team(draft_parents(scenario), target.pk, row.pk):
             raise _refuse(
                 "parent",
-                f"{target.title} is in {row.title}'s own team; moving there would make "
+                f"{target.label} is in {row.label}'s own team; moving there would make "
                 "a reporting loop.",
                 "cycle",
             )
@@ -392,10 +431,10 @@ def draft_remove(*, actor, scenario: Scenario, position, reports: str = "refuse"
         children = ScenarioPosition.objects.filter(scenario=scenario, parent=row, removed=False)
         if children.exists():
             if reports != "move_up":
-                raise _refuse("reports", f"{row.title} has direct reports; move them first, or "
+                raise _refuse("reports", f"{row.label} has direct reports; move them first, or "
                               "choose to move them up.", "has_reports")  # fmt: skip
             if row.parent_id is None:
-                raise _refuse("reports", f"{row.title} is at the top; its reports have "
+                raise _refuse("reports", f"{row.label} is at the top; its reports have "
                               "nowhere to go.", "has_reports")  # fmt: skip
             children.update(parent=row.parent_id)
         if row.source_id is None:  # added in the draft: nothing to remember
@@ -608,9 +647,9 @@ class Shape:
         return found
 
 
-def _judge_tree(nodes: dict[int, tuple], **loaded) -> set[tuple[str, str, str]]:
-    """Span findings of a whole tree as a set of (title, kind, message)."""
-    return {(f.position_title, f.kind, f.message) for f in Shape(nodes).judge(**loaded)}
+def _judge_tree(nodes: dict[int, tuple], **loaded) -> set[tuple[int, str, str]]:
+    """Span findings of a whole tree as a set of (row id, kind, message)."""
+    return {(f.position_id, f.kind, f.message) for f in Shape(nodes).judge(**loaded)}
 
 
 def _findings_delta(rows) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -635,8 +674,13 @@ def _findings_delta(rows) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
         "role_names": dict(Role.objects.values_list("pk", "name")),
     }
     before, after = _judge_tree(base, **loaded), _judge_tree(draft, **loaded)
-    new = sorted((t, m) for t, _k, m in after - before)
-    gone = sorted((t, m) for t, _k, m in before - after)
+    by_id = {r.pk: r for r in rows}
+    labels = Labels()
+    labels.want(*(by_id[pk] for pk, _k, _m in after - before))
+    labels.want(*(by_id[pk] for pk, _k, _m in before - after), base=True)
+    labels.load()
+    new = sorted((labels.now(by_id[pk]), m) for pk, _k, m in after - before)
+    gone = sorted((labels.base(by_id[pk]), m) for pk, _k, m in before - after)
     return new, gone
 
 
@@ -672,19 +716,22 @@ def conflicts(scenario: Scenario, rows=None) -> list[str]:
         )
     }
     touched_ids = {r.pk for r in touched_rows}
-    found = [
-        f"{by_id[r.parent_id].title}, under which the draft moves {r.title}, has been deleted."
-        for source, r in moved_under.items()
-        if source not in live
-    ]
+    labels = Labels()
+    found = []  # each a function of the loaded labels: the holders are named in one query
+    for source, r in moved_under.items():
+        if source not in live:
+            labels.want(by_id[r.parent_id], r)
+            found.append(lambda n, r=r: f"{n.now(by_id[r.parent_id])}, under which the draft "
+                         f"moves {n.now(r)}, has been deleted.")  # fmt: skip
     for r in rows:
         if r.source_id is not None and r.pk not in touched_ids:
             continue
         if r.source_id is None:
             parent = by_id.get(r.parent_id)
             if parent is not None and parent.source_id and parent.source_id not in live:
-                found.append(f"{parent.title}, under which the draft adds {r.title}, has been "
-                             "deleted.")  # fmt: skip
+                labels.want(parent, r)
+                found.append(lambda n, r=r, p=parent: f"{n.now(p)}, under which the draft adds "
+                             f"{n.now(r)}, has been deleted.")  # fmt: skip
             continue
         mine = {"parent": _parent_source(r, by_id, scenario), **{n: _now(r, n) for n in FIELDS}}
         base = {"parent": r.base_parent, **{n: _base(r, n) for n in FIELDS}}
@@ -693,22 +740,29 @@ def conflicts(scenario: Scenario, rows=None) -> list[str]:
             continue
         now = live.get(r.source_id)
         if now is None:
-            found.append(f"{r.base_title} has been deleted since the draft was taken.")
+            labels.want(r, base=True)
+            found.append(lambda n, r=r: f"{n.base(r)} has been deleted since the draft was taken.")
             continue
         current = dict(zip(names, now[1:], strict=True))
         for name in touched:
             if current[name] != base[name]:
                 what = "manager" if name == "parent" else name
-                found.append(f"{r.base_title}: its {what} has changed since the draft was taken.")
+                labels.want(r, base=True)
+                found.append(lambda n, r=r, what=what: f"{n.base(r)}: its {what} has changed "
+                             "since the draft was taken.")  # fmt: skip
     holders = [r.holder_id for r in rows if r.holder_id and r.holder_id != r.base_holder]
     if holders:
         held = dict(Position.objects.filter(holder_id__in=holders).values_list("holder_id", "pk"))
         was = {r.base_holder: r.source_id for r in rows if r.base_holder}
         for person_id in holders:
             if held.get(person_id) != was.get(person_id):
-                person = Person.objects.get(pk=person_id)
-                found.append(f"{person} has moved to another position since the draft was taken.")
-    return found
+                labels.wanted.add(person_id)
+                found.append(lambda n, pk=person_id: f"{n.person(pk)} has moved to another "
+                             "position since the draft was taken.")  # fmt: skip
+    if not found:
+        return []
+    labels.load()
+    return [message(labels) for message in found]
 
 
 @audited

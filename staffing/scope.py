@@ -123,11 +123,11 @@ def request_scope(request) -> Scope:
 def require_edit(actor, position) -> None:
     if not scope_for(actor).can_edit(position):
         raise PermissionDenied(
-            f"{position.title} is outside the part of the organization you edit."
+            f"{position.label} is outside the part of the organization you edit."
         )
 
 
 def require_place_under(actor, parent) -> None:
     if not scope_for(actor).can_place_under(parent):
-        where = parent.title if parent is not None else "the top of the organization"
+        where = parent.label if parent is not None else "the top of the organization"
         raise PermissionDenied(f"You cannot add or move positions under {where}.")

@@ -152,13 +152,13 @@ def position_move(
         require_place_under(actor, new_parent)
         if new_parent is not None:
             if new_parent.pk == position.pk:
-                raise _refuse("parent", f"{position.title} cannot report to itself.", "cycle")
+                raise _refuse("parent", f"{position.label} cannot report to itself.", "cycle")
             if new_parent.tree_id == position.tree_id and (
                 position.lft < new_parent.lft < position.rght
             ):
                 raise _refuse(
                     "parent",
-                    f"{new_parent.title} is in {position.title}'s own team; "
+                    f"{new_parent.label} is in {position.label}'s own team; "
                     "moving there would make a reporting loop.",
                     "cycle",
                 )
@@ -186,20 +186,20 @@ def position_delete(
     with tree_transaction():
         position = _fresh(position)
         require_edit(actor, position)
-        children = list(position.get_children().order_by("lft"))
+        children = list(position.get_children().select_related("holder").order_by("lft"))
         if children and reports == "refuse":
-            names = ", ".join(child.title for child in children[:5])
+            names = ", ".join(child.label for child in children[:5])
             more = f" and {len(children) - 5} more" if len(children) > 5 else ""
             raise _refuse(
                 "reports",
-                f"{position.title} has {len(children)} direct report(s) "
+                f"{position.label} has {len(children)} direct report(s) "
                 f"({names}{more}). Move them first, or choose to move them up.",
                 "has_reports",
             )
         if children and position.parent_id is None:
             raise _refuse(
                 "reports",
-                f"{position.title} is at the top; its reports have nowhere to go.",
+                f"{position.label} is at the top; its reports have nowhere to go.",
                 "has_reports",
             )
         for child in children:
@@ -299,7 +299,7 @@ def person_assign(
         if position.holder_id:
             raise _refuse(
                 "position",
-                f"{position.title} is held by {position.holder}; vacate it first.",
+                f"{position.label} is already filled; vacate it first.",
                 "filled",
             )
         latest = person.assignments.order_by("-start_date").first()
@@ -335,7 +335,7 @@ def position_vacate(
         position = _fresh(position)
         require_edit(actor, position)
         if not position.holder_id:
-            raise _refuse("position", f"{position.title} is already vacant.", "vacant")
+            raise _refuse("position", f"{position.label} is already vacant.", "vacant")
         _vacate(position, end_date or _today(), note=note)
         spans.mark(spans.lineage(position))
     return position
@@ -497,7 +497,7 @@ def promotion_apply(
             target = _fresh(position)
             if target.role_id != to_role.pk:
                 raise ValidationError(
-                    {"position": f"{target.title} is a {target.role} position, not {to_role}."}
+                    {"position": f"{target.label} is a {target.role} position, not {to_role}."}
                 )
             person_assign(
                 actor=actor,

@@ -11,6 +11,7 @@ urlpatterns = [
     path("chart/<int:pk>/export.<slug:fmt>", views.chart_export, name="chart-export"),
     path("chart/<int:pk>/children/", views.chart_children, name="chart-children"),
     path("chart/<int:pk>/<slug:action>/", views.chart_edit, name="chart-edit"),
+    path("chart/undo/<int:key>/", views.chart_undo, name="chart-undo"),
     path("chart/search/", views.chart_search, name="chart-search"),
     path("chart/view/", views.chart_view_choose, name="chart-view"),
     path("chart/people/", views.people_search, name="chart-people"),

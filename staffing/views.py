@@ -3,6 +3,7 @@ levels, search results and the editing dialogs as fragments; every change goes t
 :mod:`staffing.services`, and the chart comes back re-rendered around the changed card."""
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
@@ -10,10 +11,11 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest, Streaming
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from orgdesign.audit import collecting
 from roles.models import Role
-from staffing import capacity, chart, export, forms, history_views, selectors, services
+from staffing import capacity, chart, export, forms, history_views, selectors, services, undo
 from staffing.models import Finding, Position
 from staffing.scope import request_scope
 from tiers.models import Tier
@@ -273,6 +275,13 @@ def chart_edit(request, pk: int, action: str):
             f"{position.title} is outside the part of the organization you edit."
         )
     form = _form_for(action, request, position)
+    written: list = []  # the history the change wrote: what its Undo reverts
+
+    def change(data):
+        with collecting() as rows:
+            changed = _apply(action, request.user, position, data)
+        written.extend(rows)
+        return changed
 
     def after(changed):
         shown = changed if changed is not None else position.parent
@@ -284,12 +293,13 @@ def chart_edit(request, pk: int, action: str):
         )
         context["status"] = DONE[action].format(title=position.title)
         context["warnings"] = _warnings(shown)
+        context["undo"] = undo.offer(request, action, changed, written)
         return context
 
     return run_dialog(
         request,
         form,
-        change=lambda data: _apply(action, request.user, position, data),
+        change=change,
         after=after,
         dialog={
             "position": position,
@@ -300,6 +310,45 @@ def chart_edit(request, pk: int, action: str):
             "pick_url": reverse("chart-search"),
         },
     )
+
+
+@login_required
+@require_POST
+def chart_undo(request, key: int):
+    """The status line's Undo: revert the change ``key`` the user made in a dialog (found
+    in their session, see :mod:`staffing.undo`) through the same services, then show the
+    chart around the card as after any change. A refusal (the organization changed since,
+    or the position is no longer theirs to change) comes back in the status line, with
+    nothing written."""
+    record = undo.recalled(request, key)
+    if record is None:
+        raise Http404("No change of yours to undo here (it may have been undone already).")
+    try:
+        shown, done = undo.undo_change(actor=request.user, record=record)
+    except (ValidationError, PermissionDenied) as refusal:
+        reasons = refusal_messages(refusal)
+        if not request.htmx:
+            for reason in reasons:
+                messages.error(request, f"Not undone: {reason}")
+            return redirect(f"{reverse('home')}?focus={record['position']}")
+        response = render(request, "staffing/_chart_status.html", {"refusals": reasons})
+        response["HX-Retarget"] = "#chart-status"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    undo.forget(request, key)
+    if not request.htmx:
+        messages.success(request, done)
+        return redirect(f"{reverse('home')}?focus={getattr(shown, 'pk', '')}")
+    context = _chart_context(
+        request, request.POST.get("root"), getattr(shown, "pk", None), opened=posted_open(request)
+    )
+    context["status"] = done
+    context["warnings"] = _warnings(shown)
+    response = render(request, "staffing/_chart_changed.html", context)
+    response["HX-Retarget"] = "#chart"
+    response["HX-Reswap"] = "outerHTML"
+    response["HX-Trigger"] = "chart-changed"
+    return response
 
 
 def refusal_messages(refusal: ValidationError | PermissionDenied) -> list[str]:

@@ -3,6 +3,7 @@ loads, the admin), the feeds show it, and the organization can be seen as it was
 (the API's ``?as_of=`` and the chart at ``/past/<date>/``)."""
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -303,12 +304,18 @@ def test_the_feed_shows_each_change_with_its_fields(changed: Org, admin_user):
     client = session_client(admin_user)
     feed = client.get("/api/history/", {"kind": "position", "page_size": 10}).json()
     latest = feed["results"]
-    assert latest[0]["label"] == "New lead" and latest[0]["action"] == "created"
-    assert latest[1]["action"] == "deleted" and latest[1]["label"] == "Open B"
+    # positions are named with their holder: the row's own at the time, a manager's now
+    assert latest[0]["label"] == "New lead (vacant)" and latest[0]["action"] == "created"
+    assert latest[1]["action"] == "deleted" and latest[1]["label"] == "Open B (vacant)"
     moved = latest[2]
     assert moved["reason"] == "position_move" and moved["who"] == admin_user.username
+    assert moved["label"] == Position.objects.get(title="Lead A (chat)").label  # renamed since
     assert moved["changes"] == [
-        {"field": "reports to", "before": "Manager A", "after": "Manager B"}
+        {
+            "field": "reports to",
+            "before": changed.positions["manager_a"].label,
+            "after": changed.positions["manager_b"].label,
+        }
     ]
     renamed = latest[3]
     assert renamed["changes"] == [{"field": "title", "before": "Lead A", "after": "Lead A (chat)"}]
@@ -339,7 +346,7 @@ def test_a_manager_sees_only_changes_in_their_part(changed: Org):
     Person.objects.filter(pk=changed.positions["manager_b"].holder_id).update(user=manager)
     client = session_client(manager)
     rows = client.get("/api/history/", {"kind": ["position", "assignment"], "page_size": 500})
-    labels = {row["label"] for row in rows.json()["results"]}
+    labels = {row["label"].rsplit(" (", 1)[0] for row in rows.json()["results"]}
     assert "Lead A (chat)" in labels and "Open B" in labels  # now in, and deleted from, B
     assert "Other Lead" not in labels and "New lead" not in labels
     refused = client.get("/api/history/", {"position": changed.positions["other"].pk})
@@ -463,3 +470,34 @@ def test_the_feed_page_says_whose_part_it_covers(changed: Org, admin_user):
     manager = UserFactory(groups=["manager"])
     Person.objects.filter(pk=changed.positions["manager_b"].holder_id).update(user=manager)
     assert "in your part" in session_client(manager).get("/history/").content.decode()
+
+
+def test_the_feed_names_each_position_with_its_holder(api_org: Org, admin_user):
+    """A position's own row names who held it then (the row has it); a manager named in
+    "reports to" is named with who holds it now; no query per row for either."""
+    vacancy = Position.objects.get(title="Open B")
+    noor = PersonFactory(given_name="Noor", family_name="Haddad")
+    services.person_assign(actor=admin_user, person=noor, position=vacancy)
+    services.position_vacate(actor=admin_user, position=vacancy)
+    client = session_client(admin_user)
+
+    def page() -> tuple[list[str], int]:
+        with CaptureQueriesContext(connection) as captured:
+            html = client.get("/history/", {"kind": "position", "user": admin_user.username})
+            html = html.content.decode()
+        return re.findall(r'<tr id="change-position-\d+">.*?</tr>', html, re.S), len(captured)
+
+    rows, first = page()
+    assert ">Open B (vacant)</a>" in rows[0] and "Position vacated" in rows[0]
+    assert ">Open B (Noor Haddad)</a>" in rows[1] and "Vacancy filled" in rows[1]
+    # managers named in "reports to" (none before): the same number of queries
+    leads = [api_org.positions[name] for name in ("lead_a", "lead_b", "other_lead")]
+    for n, agent in enumerate(Position.objects.filter(role__code="advocate", holder__isnull=False)):
+        services.position_move(actor=admin_user, position=agent, new_parent=leads[n % 3])
+    rows, more = page()
+    assert more <= first
+    lead_b = Position.objects.select_related("holder").get(pk=leads[1].pk)
+    assert any(f"<ins>{lead_b.label}</ins>" in row for row in rows)
+    # a position's own page is headed with its label
+    title = client.get(f"/history/positions/{lead_b.pk}/").content.decode()
+    assert f"<h1>History of {lead_b.label}</h1>" in title

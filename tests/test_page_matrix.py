@@ -35,6 +35,7 @@ MATRIX = {
     "chart-export": (["/chart/{pk}/export.csv", "/chart/export.csv"], IN_SCOPE),
     "chart-children": ("/chart/{lead}/children/", IN_SCOPE),
     "chart-edit": ([f"/chart/{{pk}}/{action}/" for action in ACTIONS], EDIT),
+    "chart-undo": ("/chart/undo/{undo}/", POST_ONLY),  # the user's own change only
     "chart-search": ("/chart/search/?q=lead", ALL),
     "chart-people": ("/chart/people/?q=ag", ALL),
     "chart-view": ("/chart/view/", POST_ONLY),  # anyone may post their own choice
@@ -80,6 +81,7 @@ MATRIX = {
 # routes that change something, posted to by those who may not: (URL, data)
 WRITES = {
     "chart-edit": ("/chart/{pk}/edit/", {"title": "Taken over"}),
+    "chart-undo": ("/chart/undo/{undo}/", {}),
     "scenarios": ("/scenarios/", {"name": "Not mine"}),
     "scenario-plan-draft": ("/scenarios/from-plan/", {"name": "Not mine"}),
     "scenario-make-live": ("/scenarios/{scenario}/apply/", {}),
@@ -114,7 +116,7 @@ def routes() -> set[str]:
 
 SAMPLE = {"pk": 1, "lead": 1, "person": 1, "scenario": 1, "row": 1, "row_lead": 1}
 SAMPLE |= {"day": "2026-11-30"}
-SAMPLE |= {"job": 1}
+SAMPLE |= {"job": 1, "undo": 1}
 
 
 def test_every_page_is_in_the_matrix():
@@ -163,6 +165,8 @@ def world(api_org: Org):
         "pk": api_org.mine.pk,
         "day": timezone.localdate().isoformat(),
         "job": ImportJob.objects.create(filename="org.csv", content="", sha256="", size=0).pk,
+        # a change in the history that is in no one's session: nothing to undo for anyone
+        "undo": Position.history.filter(id=api_org.mine.pk).latest("history_id").history_id,
         "lead": api_org.positions["lead_a"].pk,
         "person": api_org.mine.holder_id,
         "scenario": scenario.pk,

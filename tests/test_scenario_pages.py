@@ -103,7 +103,11 @@ def test_a_director_drafts_reshapes_compares_and_applies_from_the_pages(api_org:
     assert "Lead A, phones" in found.content.decode() and ">Lead B<" not in found.content.decode()
 
     diff = client.get(f"/scenarios/{scenario.pk}/diff/").content.decode()
-    assert re.search(r"<th scope=\"row\">Lead B</th><td>Manager B</td><td>Manager A</td>", diff)
+    named = {key: api_org.positions[key].label for key in ("lead_b", "manager_a", "manager_b")}
+    assert (
+        f'<th scope="row">{named["lead_b"]}</th><td>{named["manager_b"]}</td>'
+        f"<td>{named['manager_a']}</td>" in diff
+    )  # each position named with its holder: forty cards may share a title
     assert "Chat agent" in diff and "Lead A, phones" in diff
     assert 'id="headcount-role"' in diff and "Conflicts" not in diff
     assert "Apply to the live organization</button>" in diff
@@ -143,7 +147,10 @@ def test_apply_refused_with_the_conflicts_changes_nothing(api_org: Org):
     before = live_tree()
     diff = client.get(f"/scenarios/{scenario.pk}/diff/").content.decode()
     assert "Conflicts with the live organization (1)" in diff
-    assert "Lead B: its manager has changed" in diff and 'disabled aria-disabled="true"' in diff
+    assert (
+        f"{api_org.positions['lead_b'].label}: its manager has changed" in diff
+        and 'disabled aria-disabled="true"' in diff
+    )
     assert "stays the same" in diff  # a move changes no headcount
     refused = client.post(f"/scenarios/{scenario.pk}/apply/")
     assert refused.status_code == 409
@@ -247,3 +254,36 @@ def test_a_removed_position_can_be_restored_into_the_draft(api_org: Org):
     assert scenarios.diff(scenario).removed == []
     again = client.post(f"/scenarios/{scenario.pk}/removed/{agent.pk}/restore/", follow=True)
     assert "No removed position" in again.content.decode()
+
+
+def test_the_comparison_names_each_position_with_its_holder(api_org: Org):
+    """Moved, changed and removed positions, and the managers they move between, are named
+    "Title (Holder)" or "Title (vacant)", in the same number of queries however many."""
+    admin = session_client(UserFactory(is_superuser=True))
+    scenario = draft_for(admin)
+    lead_a, lead_b = (
+        row(scenario, api_org.positions["lead_a"]),
+        row(scenario, api_org.positions["lead_b"]),
+    )
+    agents = list(scenario.positions.filter(parent=lead_a))
+    vacancy = scenario.positions.get(title="Open B")
+
+    def compared() -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as captured:
+            html = admin.get(f"/scenarios/{scenario.pk}/diff/").content.decode()
+        return html, len(captured)
+
+    scenarios.draft_move(actor=admin.user, scenario=scenario, position=agents[0], new_parent=lead_b)
+    html, first = compared()
+    moved = Position.objects.select_related("holder").get(pk=agents[0].source_id)
+    assert f'<th scope="row">{moved.label}</th>' in html
+    assert f"<td>{api_org.positions['lead_a'].label}</td>" in html
+    for agent in agents[1:]:
+        scenarios.draft_move(actor=admin.user, scenario=scenario, position=agent, new_parent=lead_b)
+        scenarios.draft_update(actor=admin.user, scenario=scenario, position=agent, title="Chat")
+    scenarios.draft_remove(actor=admin.user, scenario=scenario, position=vacancy)
+    html, more = compared()
+    assert more == first
+    assert '<th scope="row">Open B (vacant)</th>' in html  # removed
+    renamed = Position.objects.select_related("holder").get(pk=agents[1].source_id)
+    assert f'rowspan="1">{renamed.label}</th>' in html  # changed: named as it was

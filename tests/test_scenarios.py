@@ -123,8 +123,8 @@ def test_live_changes_in_the_same_places_are_conflicts_and_nothing_is_applied(ap
     with pytest.raises(ValidationError) as refused:
         scenarios.scenario_apply(actor=director, scenario=scenario)
     found = refused.value.message_dict["conflicts"]
-    assert any("Lead A: its title" in text for text in found)
-    assert any("Lead B: its manager" in text for text in found)
+    assert any(f"{api_org.positions['lead_a'].label}: its title" in text for text in found)
+    assert any(f"{api_org.positions['lead_b'].label}: its manager" in text for text in found)
     assert refused.value.error_dict["conflicts"][0].code == "conflict"
     assert Position.objects.get(pk=api_org.positions["lead_a"].pk).title == "Lead Alpha"
     assert Scenario.objects.get(pk=scenario.pk).status == "draft"
@@ -223,7 +223,8 @@ def test_scenarios_over_the_api(api_org: Org):
         actor=None, position=api_org.positions["lead_b"], new_parent=api_org.positions["director"]
     )
     conflict = client.post(f"/api/scenarios/{sid}/apply/")
-    assert conflict.status_code == 409 and "Lead B: its manager" in str(conflict.json())
+    assert conflict.status_code == 409
+    assert f"{api_org.positions['lead_b'].label}: its manager" in str(conflict.json())
     assert not Position.objects.filter(title="Hire").exists()
     # undo the live move; now it applies
     services.position_move(
@@ -315,8 +316,13 @@ def test_a_position_deleted_live_is_a_conflict_not_an_addition(api_org: Org):
     result = scenarios.diff(scenario)
     assert result.added == []  # the copies of deleted positions are not taken for new ones
     found = scenarios.conflicts(scenario)
-    assert "Agent 0 has been deleted since the draft was taken." in found
-    assert "Manager B, under which the draft moves Lead A, has been deleted." in found
+    mine, manager_b, lead_a = (
+        api_org.mine.label,
+        api_org.positions["manager_b"].label,
+        api_org.positions["lead_a"].label,
+    )
+    assert f"{mine} has been deleted since the draft was taken." in found
+    assert f"{manager_b}, under which the draft moves {lead_a}, has been deleted." in found
     before = sorted(Position.objects.values_list("pk", "parent_id", "title"))
     with pytest.raises(ValidationError):
         scenarios.scenario_apply(actor=director, scenario=scenario)

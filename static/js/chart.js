@@ -528,7 +528,7 @@
   document.body.addEventListener("htmx:configRequest", (event) => {
     if (event.detail.verb !== "post" || !chart()) return;
     const from = event.detail.elt;
-    if (from.closest && (from.closest("#chart-dialog") || from.closest("#chart"))) {
+    if (from.closest && (from.closest("#chart-dialog") || from.closest("#chart") || from.closest("#chart-status"))) {
       event.detail.parameters.open = chart().dataset.open || "";
     }
   });

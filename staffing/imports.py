@@ -90,6 +90,7 @@ from django.utils import timezone
 from orgdesign import days
 from orgdesign.audit import acting, bulk_record
 from orgdesign.rest import FORMULA_STARTS
+from orgdesign.words import a_or_an
 from roles.models import Role
 from staffing import spans
 from staffing.models import Assignment, ImportJob, Location, Person, Position
@@ -868,7 +869,7 @@ def _positions(
             check.add(
                 row,
                 "squad",
-                f"{squad} belongs to {squad.tier}; a {role} ({role.tier}) cannot join it.",
+                f"{squad} belongs to {squad.tier}; {a_or_an(role)} ({role.tier}) cannot join it.",
             )
         status = None
         if cells.get("status"):

@@ -1,18 +1,156 @@
-"""Pictures that read well: sentences take "a" or "an" as the role's name is said, and a
-median reads the same everywhere."""
+"""Pictures that read well: the dashboard's charts keep their text inside the picture and
+apart, sentences take "a" or "an" as the role's name is said, and a median reads the same
+everywhere."""
 
+import datetime
 import re
+import xml.etree.ElementTree as ET
+from itertools import pairwise
+from types import SimpleNamespace
 
 import pytest
+from django.template.loader import render_to_string
 
-from metrics import dashboard
+from metrics import charts, dashboard
+from orgdesign.textwidth import text_width
 from orgdesign.words import a_or_an
 from roles.models import SpanRule
+from staffing.selectors import Group
+
+SVG = ""  # inline SVG in the page: no namespace of its own
+LONG_NAMES = [
+    "Customer Advocate",
+    "Senior Customer Advocate",
+    "Associate Customer Advocate",
+    "Director of Customer Advocacy",
+    "Senior Technical Support Architect",
+    "Vice President, Global Customer Advocacy and Operations",
+    "TL",
+]
+
+
+def group(name: str, filled: int, open_: int = 0, planned: int = 0) -> Group:
+    return Group(name.lower(), name, filled, open_, planned, "#2563eb", 0)
+
+
+def texts(svg: str) -> list[ET.Element]:
+    return list(ET.fromstring(svg).iter(f"{SVG}text"))
+
+
+def shown(element: ET.Element) -> str:
+    """The text drawn, without the tooltip a text may carry."""
+    title = element.find(f"{SVG}title")
+    return (element.text or "") + (title.tail or "" if title is not None else "")
+
+
+def extent(element: ET.Element, size: float, bold: bool = False) -> tuple[float, float]:
+    """Left and right edge of a drawn text, from its x, anchor and the text's width."""
+    x = float(element.get("x")) + float(element.get("dx", 0))
+    width = text_width(shown(element), size, bold=bold)
+    anchor = element.get("text-anchor", "start")
+    left = x - width if anchor == "end" else x - width / 2 if anchor == "middle" else x
+    return left, left + width
+
+
+# -- the dashboard's charts ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [400, 460, 320])
+def test_bar_labels_and_totals_stay_inside_the_picture(width):
+    groups = [group(n, 40 - i) for i, n in enumerate(LONG_NAMES)]
+    chart = charts.bars("Positions by role", groups, width=width)
+    svg = render_to_string("metrics/charts/bars.svg.html", {"chart": chart})
+    viewbox = [float(v) for v in ET.fromstring(svg).get("viewBox").split()]
+    assert viewbox[2] == width
+    labels = [t for t in texts(svg) if t.get("class") == "label"]
+    values = [t for t in texts(svg) if t.get("class") == "value"]
+    assert len(labels) == len(values) == len(LONG_NAMES)
+    for label in labels:
+        left, right = extent(label, charts.FONT)
+        assert left >= 0, label.text  # was "enior Customer Advocate": cut at the left
+        assert right <= chart.label_width - 4  # clear of the tier's mark and the bar
+    for value in values:
+        assert extent(value, charts.FONT, bold=True)[1] <= viewbox[2]
+    drawn = {shown(t) for t in labels}
+    if width >= 400:  # the roles of the framework are named whole
+        assert "Senior Customer Advocate" in drawn and "Associate Customer Advocate" in drawn
+    cut = [t for t in labels if shown(t).endswith("…")]
+    assert cut and all(t.find(f"{SVG}title").text in LONG_NAMES for t in cut)  # whole on hover
 
 
 def span_figures(direct: list[int], low: int | None, high: int | None) -> dashboard.SpanFigures:
     rule = SpanRule(min_direct=low, max_direct=high)
     return dashboard.SpanFigures("Advocate Manager", "advocate-manager", rule, direct)
+
+
+@pytest.mark.parametrize(
+    "direct, low, high",
+    [
+        ([1, 2, 2, 2, 2, 2, 2, 3, 3], 2, 10),  # the tallest column first in the band
+        ([4, 7, 7, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 9, 9, 12], 6, 10),
+        ([3, 3, 4], 2, 3),  # a band of two columns, narrower than its note
+        ([3], None, None),  # no rule: no band
+    ],
+)
+def test_histogram_counts_sit_below_the_rules_note_and_inside_the_picture(direct, low, high):
+    chart = charts.histogram(span_figures(direct, low, high))
+    svg = render_to_string("metrics/charts/histogram.svg.html", {"chart": chart})
+    drawn = texts(svg)
+    notes = [t for t in drawn if t.text and t.text.startswith("allowed:")]
+    counts = [t for t in drawn if t.get("class") == "value"]
+    assert counts
+    if low is None and high is None:
+        assert not notes
+    else:
+        (note,) = notes
+        note_baseline = float(note.get("y"))
+        for count in counts:  # a count's top (baseline less the digits' height) below the note
+            top = float(count.get("y")) + float(count.get("dy", 0)) - charts.FONT
+            assert top >= note_baseline + 2, (count.text, top, note_baseline)
+    for t in drawn:
+        size = charts.FONT if t.get("class") == "value" else charts.NOTE
+        left, right = extent(t, size)
+        assert left >= 0 and right <= chart.width, t.text
+    widths = {round(float(r.get("width")), 1) for r in ET.fromstring(svg).iter(f"{SVG}rect")}
+    assert max(widths - {round(chart.band[1], 1) if chart.band else -1}) <= 44
+
+
+def snapshots(*rows: tuple[int, int, int]):
+    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    return [
+        SimpleNamespace(taken_at=start + datetime.timedelta(days=i), total=t, filled=f, open=o)
+        for i, (t, f, o) in enumerate(rows)
+    ]
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [
+            (180, 170, 10),
+            (184, 174, 10),
+        ],  # total and filled end 10 apart: "Total 184" over "Filled 174"
+        [(10, 5, 5), (12, 6, 6)],  # filled and open end on the same value
+        [(3, 0, 3), (2, 1, 1)],  # all three near the bottom
+        [(1000, 990, 10), (1200, 1195, 5)],
+    ],
+)
+def test_trend_line_names_are_a_line_apart_and_inside_the_picture(rows):
+    chart = charts.lines(snapshots(*rows))
+    svg = render_to_string("metrics/charts/lines.svg.html", {"chart": chart})
+    names = [t for t in texts(svg) if t.get("class") == "label"]
+    assert [t.text.split()[0] for t in names] == ["Total", "Filled", "Open"]
+    baselines = sorted(float(t.get("y")) for t in names)
+    assert all(b - a >= charts.FONT for a, b in pairwise(baselines))
+    for t in texts(svg):
+        left, right = extent(t, charts.FONT if t.get("class") == "label" else charts.NOTE)
+        assert left >= 0 and right <= chart.width, t.text
+        assert charts.FONT - 2 <= float(t.get("y")) <= chart.height, t.text
+
+
+def test_spread_keeps_order_and_gap():
+    assert charts.spread([10, 12, 50], 14, 0, 100) == [10, 24, 50]
+    assert charts.spread([99, 98, 100], 14, 0, 100) == [86, 72, 100]
 
 
 # -- medians ---------------------------------------------------------------------------

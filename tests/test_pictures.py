@@ -1,20 +1,22 @@
 """Pictures that read well: the dashboard's charts keep their text inside the picture and
-apart, sentences take "a" or "an" as the role's name is said, and a median reads the same
-everywhere."""
+apart, the career ladders fit the page and no arrows cross, sentences take "a" or "an" as
+the role's name is said, and a median reads the same everywhere."""
 
 import datetime
 import re
 import xml.etree.ElementTree as ET
-from itertools import pairwise
+from itertools import combinations, pairwise
 from types import SimpleNamespace
 
 import pytest
 from django.template.loader import render_to_string
 
 from metrics import charts, dashboard
-from orgdesign.textwidth import text_width
+from orgdesign.textwidth import text_width, wrap
 from orgdesign.words import a_or_an
+from roles.ladder import CONTENT_WIDTH, NARROW_WIDTH, layout, outline
 from roles.models import SpanRule
+from roles.selectors import career_graphs
 from staffing.selectors import Group
 
 SVG = ""  # inline SVG in the page: no namespace of its own
@@ -208,3 +210,140 @@ def test_a_finding_names_an_advocate_manager_properly():
     assert "; an Advocate Manager's whole team should be 16–25" in team.message
     misplaced = misplaced_finding(2, "Ops", "Ops Manager", "Manager", rule)
     assert misplaced.message.startswith("An Ops Manager reports to Manager (Advocate Manager)")
+
+
+# -- the career ladders ----------------------------------------------------------------
+
+
+def _segments(points):
+    return list(pairwise(points))
+
+
+def _cross(p, q, r, s) -> bool:
+    """Whether segments pq and rs properly intersect (touching ends do not count)."""
+
+    def orient(a, b, c):
+        value = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+        return 0 if abs(value) < 1e-9 else (1 if value > 0 else -1)
+
+    return orient(p, q, r) * orient(p, q, s) < 0 and orient(r, s, p) * orient(r, s, q) < 0
+
+
+def crossings(ladder) -> list[tuple[str, str]]:
+    """Pairs of arrows whose lines cross, from the drawn geometry; arrows that meet at a box
+    are compared without the piece next to that box."""
+    found = []
+    for a, b in combinations(ladder.arrows, 2):
+        pa, pb = list(a.points), list(b.points)
+        ends_a = {a.path.from_role_id, a.path.to_role_id}
+        ends_b = {b.path.from_role_id, b.path.to_role_id}
+        if ends_a & ends_b:  # lines that leave or reach the same box may meet there
+            pa, pb = pa[1:-1], pb[1:-1]
+        if any(_cross(*s, *t) for s in _segments(pa) for t in _segments(pb)):
+            found.append((str(a.path), str(b.path)))
+    return found
+
+
+def boxes_hit(ladder) -> list[tuple[str, str]]:
+    """Arrows drawn through a box that is neither of their ends."""
+    hit = []
+    for arrow in ladder.arrows:
+        for box in ladder.boxes:
+            if box.role.pk in (arrow.path.from_role_id, arrow.path.to_role_id):
+                continue
+            inside = [
+                (x, y)
+                for x, y in arrow.points
+                if box.x < x < box.x + box.width and box.y < y < box.y + ladder.box_h
+            ]
+            if inside:
+                hit.append((str(arrow.path), box.role.name))
+    return hit
+
+
+def test_every_ladder_in_the_catalogue_has_no_crossing_arrows_and_fits_the_page(framework):
+    graphs = career_graphs()
+    assert {g.track for g in graphs} >= {"advocacy", "management", "operations", "technical"}
+    for graph in graphs:
+        wide = layout(graph)
+        narrow = outline(graph, wide)
+        for ladder in (wide, narrow):
+            assert len(ladder.arrows) == len(graph.edges)
+            assert crossings(ladder) == [], (graph.track, ladder.variant)
+            assert boxes_hit(ladder) == [], (graph.track, ladder.variant)
+            for box in ladder.boxes:  # inside the picture, and no two boxes overlap
+                assert box.x >= 0 and box.x + box.width <= ladder.width
+                assert box.y >= 0 and box.y + ladder.box_h <= ladder.height
+            for a, b in combinations(ladder.boxes, 2):
+                apart_x = a.x + a.width <= b.x or b.x + b.width <= a.x
+                apart_y = a.y + ladder.box_h <= b.y or b.y + ladder.box_h <= a.y
+                assert apart_x or apart_y, (a.role.name, b.role.name)
+        # the management ladder was 1,962 px wide in a scroll box: now it fits the page
+        assert wide.width <= CONTENT_WIDTH, (graph.track, wide.width)
+        assert narrow.width <= NARROW_WIDTH
+    management = next(g for g in graphs if g.track == "management")
+    assert layout(management).width < 400  # a chain of promotions is one column
+
+
+def test_the_ladder_orders_roles_to_avoid_crossings_it_was_given(framework):
+    """The support-operations ladder, whose roles come in an order that crossed four
+    arrows before: reversing the input order changes nothing."""
+    graph = next(g for g in career_graphs() if g.track == "operations")
+    graph.nodes.reverse()
+    assert crossings(layout(graph)) == [] and crossings(outline(graph)) == []
+
+
+def test_ladder_names_fit_their_boxes(framework):
+    for graph in career_graphs():
+        for ladder in (layout(graph), outline(graph)):
+            for box in ladder.boxes:
+                for line in box.lines:
+                    assert text_width(line, 12, bold=True) <= box.width - 20
+                assert text_width(box.meta, 11) <= box.width - 20
+
+
+def test_the_roles_page_draws_both_ladders_without_a_scroll_box(framework, client):
+    from tests.factories import UserFactory, session_client
+
+    html = session_client(UserFactory()).get("/roles/").content.decode()
+    assert 'class="scroll-x"' not in html
+    assert html.count('<div class="ladder-wide">') == html.count('<div class="ladder-narrow">') >= 4
+    ids = re.findall(r'id="(ladder-[^"]+|arrow-[^"]+)"', html)
+    assert len(ids) == len(set(ids))  # each drawing's ids are its own
+    for width in re.findall(r'<svg class="ladder" width="(\d+)"', html):
+        assert int(width) <= CONTENT_WIDTH
+
+
+def test_wrap_keeps_to_the_width():
+    assert wrap("Senior Support Operations Manager", 12, 200, bold=True) == [
+        "Senior Support Operations",
+        "Manager",
+    ]
+    (line,) = wrap("Supercalifragilisticexpialidocious", 12, 80, lines=1)
+    assert line.endswith("…") and text_width(line, 12) <= 80
+
+
+def test_edited_paths_across_rows_and_back_up_are_drawn_clear_of_other_boxes(framework):
+    """A path that skips a row runs through a gap in it; a path back down the ladder (a
+    loop, only edited data has one) is drawn round the side; the page still renders."""
+    from roles.models import PromotionPath, Role
+
+    code = {r.code: r for r in Role.objects.all()}
+    PromotionPath.objects.create(
+        from_role=code["associate-advocate"], to_role=code["team-lead"], min_months=24
+    )
+    PromotionPath.objects.create(from_role=code["senior-advocate"], to_role=code["advocate"])
+    graph = next(g for g in career_graphs() if g.track == "advocacy")
+    wide = layout(graph)
+    skipping = next(
+        a
+        for a in wide.arrows
+        if a.path.to_role_id == code["team-lead"].pk and a.path.min_months == 24
+    )
+    assert len(skipping.points) > 13  # through a gap in the row it passes
+    assert boxes_hit(wide) == [] and crossings(outline(graph, wide)) == []
+    for box in wide.boxes:
+        assert box.x + box.width <= wide.width
+    for arrow in wide.arrows:
+        assert all(0 <= x <= wide.width and 0 <= y <= wide.height for x, y in arrow.points)
+        assert arrow.label_x + text_width(arrow.label, 11) <= wide.width

@@ -19,6 +19,7 @@ from decimal import Decimal
 from django.db.models import Count, Q
 
 from metrics.models import KPI, HeadcountSnapshot, KPIObservation
+from orgdesign.words import a_or_an
 from roles.models import SpanRule
 from staffing import capacity
 from staffing.models import Finding, Position
@@ -204,6 +205,15 @@ def tier_shares(count: Headcount, tiers: list[Tier], org: Mix | None = None) -> 
 # -- span of control --------------------------------------------------------------------
 
 
+def median(values: list[int]) -> int | float | None:
+    """The median in one form wherever it is shown: a whole number when it is one ("2", not
+    "2.0"), else one decimal ("2.5"). None for no values."""
+    if not values:
+        return None
+    middle = statistics.median(values)
+    return int(middle) if middle == int(middle) else round(float(middle), 1)
+
+
 @dataclass
 class SpanFigures:
     """The positions of one role with a span rule, and how their teams measure up."""
@@ -223,7 +233,7 @@ class SpanFigures:
         above = sum(1 for v in values if high is not None and v > high)
         return {
             "min": min(values, default=None),
-            "median": statistics.median(values) if values else None,
+            "median": median(values),
             "max": max(values, default=None),
             "below": below,
             "above": above,
@@ -374,7 +384,7 @@ def advisories(
         if nxt is not None and size >= NEW_TIER_AT_AGENTS:
             found.append(
                 Advisory(
-                    f"Consider a {nxt.name} tier",
+                    f"Consider {a_or_an(nxt.name)} tier",
                     f"Once a queue this large holds both quick answers and long investigations, "
                     f"the long ones slow everyone down. Let {top.name} keep the quick work and "
                     f"send the hard cases to a tier of their own.",

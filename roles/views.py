@@ -7,7 +7,7 @@ from itertools import groupby
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 
-from roles.ladder import layout
+from roles.ladder import layout, outline
 from roles.models import Role
 from roles.selectors import career_graphs, roles_with_rules
 
@@ -16,13 +16,17 @@ from roles.selectors import career_graphs, roles_with_rules
 def catalogue(request):
     roles = list(roles_with_rules())
     labels = dict(Role.Track.choices)
-    ladders = {graph.track: layout(graph) for graph in career_graphs()}
+    ladders = {}
+    for graph in career_graphs():
+        wide = layout(graph)
+        ladders[graph.track] = (wide, outline(graph, wide))
     tracks = [
         {
             "code": track,
             "label": labels.get(track, track),
             "roles": list(items),
-            "ladder": ladders.get(track),
+            "ladder": ladders.get(track, (None, None))[0],
+            "outline": ladders.get(track, (None, None))[1],
         }
         for track, items in groupby(roles, key=lambda role: role.track)
     ]

@@ -46,10 +46,10 @@ that the file does not mention are left alone.
     When a newly placed holder starts (YYYY-MM-DD; blank: today). Not used for a holder
     already in place.
 
-The export's other columns (``tier``, ``holder``, ``manager``, ``levels_below``,
+The export's other columns (``tier``, ``holder``, ``manager``, ``depth_from_export_top``,
 ``direct_reports``, ``team_size``, ``open_findings``, ``dotted_line_managers``) are read
-and ignored. Cells that the export quoted with ``'`` so that a spreadsheet would not run
-them as formulas are unquoted.
+and ignored, and so is ``levels_below``, the depth's name in older exports. Cells that the
+export quoted with ``'`` so that a spreadsheet would not run them as formulas are unquoted.
 
 **People**: ``employee_id`` (required), ``given_name``, ``family_name`` (required for a new
 person), ``email``, ``location``, ``hire_date``, ``is_active`` (yes/no).
@@ -90,6 +90,7 @@ from django.utils import timezone
 from orgdesign import days
 from orgdesign.audit import acting, bulk_record
 from orgdesign.rest import FORMULA_STARTS
+from orgdesign.words import a_or_an
 from roles.models import Role
 from staffing import spans
 from staffing.models import Assignment, ImportJob, Location, Person, Position
@@ -125,12 +126,13 @@ EXPORT_ONLY = (
     "tier",
     "holder",
     "manager",
-    "levels_below",
+    "depth_from_export_top",  # 0 for the export's top position, 1 for its reports, …
     "direct_reports",
     "team_size",
     "open_findings",
     "dotted_line_managers",
 )
+FORMER_EXPORT_COLUMNS = ("levels_below",)  # depth_from_export_top's earlier name
 PEOPLE_COLUMNS = (
     "employee_id",
     "given_name",
@@ -143,7 +145,7 @@ PEOPLE_COLUMNS = (
 LOCATION_COLUMNS = ("code", "name", "city", "country", "timezone")
 
 KINDS = {
-    "positions": (POSITION_COLUMNS, POSITION_REQUIRED, EXPORT_ONLY),
+    "positions": (POSITION_COLUMNS, POSITION_REQUIRED, (*EXPORT_ONLY, *FORMER_EXPORT_COLUMNS)),
     "people": (PEOPLE_COLUMNS, ("employee_id",), ()),
     "locations": (LOCATION_COLUMNS, ("code",), ()),
 }
@@ -868,7 +870,7 @@ def _positions(
             check.add(
                 row,
                 "squad",
-                f"{squad} belongs to {squad.tier}; a {role} ({role.tier}) cannot join it.",
+                f"{squad} belongs to {squad.tier}; {a_or_an(role)} ({role.tier}) cannot join it.",
             )
         status = None
         if cells.get("status"):

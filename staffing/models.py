@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from mptt.models import MPTTModel, TreeForeignKey
 
 from orgdesign.audit import AuditedRecords
+from orgdesign.words import a_or_an
 from roles.models import Role
 from tiers.models import Squad
 
@@ -219,7 +220,8 @@ class Position(MPTTModel):
             role, squad = self.role, self.squad
             if role.tier_id != squad.tier_id and role.track != Role.Track.MANAGEMENT:
                 errors["squad"] = (
-                    f"{squad} belongs to {squad.tier}; a {role} ({role.tier}) cannot join it."
+                    f"{squad} belongs to {squad.tier}; "
+                    f"{a_or_an(role)} ({role.tier}) cannot join it."
                 )
         if self.status == self.Status.FILLED and not self.holder_id:
             errors["status"] = "A filled position needs a holder; assign a person to fill it."

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orgdesign.audit import audited, bulk_record
+from orgdesign.words import a_or_an
 from roles.models import PromotionPath, Role
 from staffing import spans
 from staffing.models import (
@@ -497,7 +498,10 @@ def promotion_apply(
             target = _fresh(position)
             if target.role_id != to_role.pk:
                 raise ValidationError(
-                    {"position": f"{target.label} is a {target.role} position, not {to_role}."}
+                    {
+                        "position": f"{target.label} is {a_or_an(target.role)} position, "
+                        f"not {to_role}."
+                    }
                 )
             person_assign(
                 actor=actor,

@@ -34,6 +34,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from orgdesign.words import a_or_an
 from roles.models import SpanRule
 from staffing.models import Finding, PendingSpanCheck, Position, SpanJobRequest
 
@@ -171,13 +172,13 @@ def judge(m: Measured, rule: Rule) -> list[Computed]:
         limits = SpanRule.range_display(low, high)
         if what == "direct":
             text = (
-                f"{plural(value, 'direct report')}; a {rule.role_name} should have {limits} "
+                f"{plural(value, 'direct report')}; {a_or_an(rule.role_name)} should have {limits} "
                 f"({counting})."
             )
         else:
             text = (
-                f"A team of {value} in all; a {rule.role_name}'s whole team should be {limits} "
-                f"({counting})."
+                f"A team of {value} in all; {a_or_an(rule.role_name)}'s whole team should be "
+                f"{limits} ({counting})."
             )
         found.append(
             Computed(
@@ -442,8 +443,8 @@ def misplaced_finding(
 ) -> Computed:
     """The finding of a position whose role its manager's rule does not allow as a report."""
     text = (
-        f"A {role_name} reports to {parent_title} ({rule.role_name}), whose rule "
-        f"allows only these direct reports: {', '.join(rule.allowed_names)}."
+        f"{a_or_an(role_name, start=True)} reports to {parent_title} ({rule.role_name}), "
+        f"whose rule allows only these direct reports: {', '.join(rule.allowed_names)}."
     )
     return Computed(
         position_id=pk,

@@ -52,7 +52,8 @@ def test_the_csv_lists_everyone_below_the_card_and_only_in_scope(api_org: Org):
     assert list(listed[0]) == export.CSV_COLUMNS
     assert [r["title"] for r in listed] == ["Manager A", "Lead A", "Agent 0", "Agent 1", "Agent 2"]
     manager, lead, agent = listed[0], listed[1], listed[2]
-    assert (manager["levels_below"], lead["levels_below"], agent["levels_below"]) == ("0", "1", "2")
+    depth = "depth_from_export_top"  # was levels_below, read as the levels under it
+    assert (manager[depth], lead[depth], agent[depth]) == ("0", "1", "2")
     assert (manager["direct_reports"], manager["team_size"]) == ("1", "4")
     assert lead["manager"] == "Manager A" and lead["manager_id"] == f"#{manager_a.pk}"
     assert agent["tier"].startswith("Tier 1") and agent["role"] == "Customer Advocate"
@@ -67,7 +68,7 @@ def test_an_admin_exports_the_whole_organization_and_formula_cells_are_quoted(ap
     make_position('=HYPERLINK("http://x")', "advocate", api_org.positions["lead_a"])
     listed = rows(admin.get("/chart/export.csv"))
     assert len(listed) == Position.objects.count()
-    assert {r["title"] for r in listed if r["levels_below"] == "0"} == {
+    assert {r["title"] for r in listed if r["depth_from_export_top"] == "0"} == {
         "Director",
         "Other Director",
     }

@@ -414,6 +414,18 @@ def test_the_export_imports_back_into_the_same_database_as_a_no_op(api_org: Org)
     assert counts()[:4] == before[:4] and counts()[-1] == before[-1]
 
 
+def test_an_export_from_before_the_depth_column_was_renamed_still_imports(api_org: Org):
+    text = export_text(session_client(admin_user()))
+    header, rest = text.split("\n", 1)
+    assert "depth_from_export_top" in header.split(",") and "levels_below" not in header
+    older = header.replace("depth_from_export_top", "levels_below") + "\n" + rest
+    result = run(older, dry_run=True)
+    assert result.ok, result.problems
+    assert result.summary()["unchanged"] == Position.objects.count()
+    wrong = run(header.replace("depth_from_export_top", "levels_above") + "\n" + rest)
+    assert not wrong.ok and "levels_above" in str(wrong.problems)
+
+
 def test_the_export_recreates_the_same_tree_after_a_wipe(api_org: Org):
     LocationFactory(code="dub", name="Dublin office")
     Position.objects.filter(pk=api_org.mine.pk).update(location=Location.objects.get(code="dub"))

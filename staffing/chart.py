@@ -37,6 +37,8 @@ class Node:
     x: float = 0  # where the chart view draws it (staffing.layout)
     y: float = 0
     stacked: bool = False  # its reports are drawn as a column under it
+    left: float = 0  # the same, from its manager's card (cards nest as the tree does)
+    top: float = 0
 
     @property
     def has_children(self) -> bool:
@@ -393,6 +395,12 @@ def _walk(nodes: list[Node]):
         yield from _walk(node.children)
 
 
+def _relative(nodes: list[Node], x: float, y: float) -> None:
+    for node in nodes:
+        node.left, node.top = node.x - x, node.y - y
+        _relative(node.shown_children, node.x, node.y)
+
+
 def frame(nodes: list[Node], view: str) -> Frame:
     """Places ``nodes`` for the chart view (staffing.layout, as the exports are); for the
     list view only which teams are open."""
@@ -401,6 +409,7 @@ def frame(nodes: list[Node], view: str) -> Frame:
     if view != ChartPreference.View.CHART:
         return Frame(view, open_ids=opened, cards=len(every))
     arranged = layout.arrange(nodes, PAD, PAD)
+    _relative(nodes, 0, 0)
     lines = "".join(f"M{x1:g} {y1:g}L{x2:g} {y2:g}" for x1, y1, x2, y2 in arranged.lines)
     return Frame(
         view,

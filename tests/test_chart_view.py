@@ -4,6 +4,7 @@ query counts that do not follow the size of the organization."""
 
 import datetime
 import re
+from html.parser import HTMLParser
 
 import pytest
 from django.db import connection
@@ -16,16 +17,39 @@ from tests.factories import Org, UserFactory, log_in, make_position, make_team, 
 
 pytestmark = pytest.mark.django_db
 
-CARD = re.compile(
-    r'<li role="treeitem" id="pos-(\d+)".*?<div class="pcard[^"]*" style="[^"]*left: (-?\d+)px; '
-    r"top: (-?\d+)px",
-    re.S,
-)
+
+class _Cards(HTMLParser):
+    """The cards of a chart view with where they are on the canvas: each card's place is
+    given from its manager's card, so they add up down the tree."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list[tuple[int, int] | None] = []
+        self.found: list[tuple[int, int, int]] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag != "li":
+            return
+        attrs = dict(attrs)
+        at = re.fullmatch(r"left: (-?\d+)px; top: (-?\d+)px", attrs.get("style") or "")
+        if attrs.get("role") != "treeitem" or not at:
+            self.stack.append(None)
+            return
+        above = next((p for p in reversed(self.stack) if p is not None), (0, 0))
+        x, y = above[0] + int(at.group(1)), above[1] + int(at.group(2))
+        self.stack.append((x, y))
+        self.found.append((int(attrs["id"].removeprefix("pos-")), x, y))
+
+    def handle_endtag(self, tag):
+        if tag == "li" and self.stack:
+            self.stack.pop()
 
 
 def placed(html: str) -> list[tuple[int, int, int]]:
     """(id, x, y) of every card of a chart view, in the page's order."""
-    return [(int(pk), int(x), int(y)) for pk, x, y in CARD.findall(html)]
+    parser = _Cards()
+    parser.feed(html)
+    return parser.found
 
 
 def shown(html: str) -> set[int]:

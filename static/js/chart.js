@@ -59,10 +59,14 @@
   }
 
   // where a card is in the viewport's pixels
-  function placeOf(item) {
-    const card = cardOf(item);
-    return { x: view.x + card.offsetLeft * view.scale, y: view.y + card.offsetTop * view.scale,
-             w: card.offsetWidth * view.scale, h: card.offsetHeight * view.scale };
+  function placeOf(item) {  // cards nest: add up the offsets to the canvas
+    let x = 0, y = 0;
+    for (let at = item; at && !at.classList.contains("chart-canvas"); at = at.offsetParent) {
+      x += at.offsetLeft;
+      y += at.offsetTop;
+    }
+    return { x: view.x + x * view.scale, y: view.y + y * view.scale,
+             w: item.offsetWidth * view.scale, h: item.offsetHeight * view.scale };
   }
 
   function keepInView(item, { centre = false } = {}) {
@@ -271,6 +275,7 @@
     menu.hidden = false;
     button.setAttribute("aria-expanded", "true");
     cardOf(item).classList.add("menu-open");
+    item.classList.add("menu-open");
     menuOpen = item;
     if (focusFirst) menuItems(menu)[0]?.focus({ preventScroll: true });
   }
@@ -283,6 +288,7 @@
     if (menu) menu.hidden = true;
     item.querySelector(":scope > .pcard .menu-button")?.setAttribute("aria-expanded", "false");
     cardOf(item)?.classList.remove("menu-open");
+    item.classList.remove("menu-open");
     if (returnFocus && document.body.contains(item)) focusItem(item);
   }
 

@@ -30,6 +30,7 @@ def test_undo_reverts_a_move_and_explains_a_refusal(page, live_server, synapse):
     expect(card(lead_a).locator(".counts")).not_to_contain_text("9 direct")
 
     # moved again; meanwhile someone renames the lead: the undo is refused, with the reason
+    page.get_by_role("button", name="Fit").click()
     card(lead_b).drag_to(card(lead_a))
     expect(status.get_by_role("button", name="Undo")).to_be_visible()
     services.position_update(actor=None, position=lead_b, title="Lead B (chat)")

@@ -236,30 +236,48 @@
     if (isChartView()) keepInView(item);
   }
 
-  function start() {
+  // The chart is in the page (at first, or drawn again). Its cards take the focus at once,
+  // so keys pressed next act on the new cards; they are placed once htmx has settled them
+  // (until then a card kept from before still has its old place).
+  let refocus = null;
+
+  function focusCards() {
+    const tree = chart();
+    if (!tree) return;
+    const again = focusAfter && document.getElementById(focusAfter);
+    focusAfter = null;
+    const current = again || tree.querySelector('[aria-current="true"]') || tree.querySelector('[role="treeitem"]');
+    refocus = null;
+    if (!current) return;
+    makeCurrent(current);
+    if (again || current.getAttribute("aria-current") === "true") {
+      current.focus({ preventScroll: true });
+      refocus = current.id;
+    }
+  }
+
+  function placeCards() {
     const tree = chart();
     if (!tree) return;
     if (isChartView()) setUpView(); else view = null;
     paintColours();
+    const kept = refocus && document.getElementById(refocus);
+    if (kept && kept.getAttribute("aria-current") === "true" && !isChartView()) kept.scrollIntoView({ block: "center" });
+    else if (kept && isChartView() && view) keepInView(kept);
     tree.dataset.ready = "true";  // its controls are live (htmx processed them)
-    const again = focusAfter && document.getElementById(focusAfter);
-    focusAfter = null;
-    const current = again || tree.querySelector('[aria-current="true"]') || tree.querySelector('[role="treeitem"]');
-    if (!current) return;
-    makeCurrent(current);
-    if (again) focusItem(again);
-    else if (current.getAttribute("aria-current") === "true") {
-      if (!isChartView()) current.scrollIntoView({ block: "center" });
-      current.focus({ preventScroll: true });
-    }
     const level = document.querySelector("[data-level]");
     if (level) level.value = tree.dataset.level ?? "";
+  }
+
+  function start() {
+    focusCards();
+    placeCards();
   }
 
   document.addEventListener("focusin", (event) => {  // a card clicked or tabbed to
     const item = itemOf(event.target);
     if (item && item.getAttribute("tabindex") !== "0") makeCurrent(item);
-    if (item && isChartView() && event.target === item) keepInView(item);
+    if (item && isChartView() && event.target === item && chart().dataset.ready) keepInView(item);
   });
 
   // --- the card's menu --------------------------------------------------------------------
@@ -561,8 +579,14 @@
     changed = true;
     dialog()?.close();
   });
+  // the chart came back (a team opened or closed, a level, a change): placed, coloured and
+  // focused at once, so keys pressed next act on the new cards; its controls are live (htmx
+  // processed them) once it has settled
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    if (event.detail.target && event.detail.target.id === "chart") focusCards();
+  });
   document.body.addEventListener("htmx:afterSettle", (event) => {
-    if (event.detail.target && event.detail.target.id === "chart") start();
+    if (event.detail.target && event.detail.target.id === "chart") placeCards();
   });
 
   // --- drag a card onto another card: the same move as "Move to…" --------------------------

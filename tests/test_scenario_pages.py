@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from roles.models import Role
 from staffing import scenarios, services
 from staffing.models import Person, Position, Scenario, ScenarioPosition
+from staffing.naming import named
 from tests.factories import Org, PersonFactory, UserFactory, session_client
 
 pytestmark = pytest.mark.django_db
@@ -75,11 +76,11 @@ def test_a_director_drafts_reshapes_compares_and_applies_from_the_pages(api_org:
         assert dialog.status_code == 200 and "Draft: " in dialog.content.decode()
     manager_a = row(scenario, api_org.positions["manager_a"])
     html = changed(client.post(f"{base}{lead_b.pk}/move/", {"new_parent": manager_a.pk}),
-                   "Moved Lead B and its team in the draft.")  # fmt: skip
+                   f"Moved {named(lead_b)} and its team in the draft.")  # fmt: skip
     assert "moved" in html and f'data-prefix="{base}"' in html
     advocate = Role.objects.get(code="advocate")
     changed(client.post(f"{base}{lead_a.pk}/add/", {"title": "Chat agent", "role": advocate.pk}),
-            "Added a position under Lead A in the draft.")  # fmt: skip
+            f"Added a position under {named(lead_a)} in the draft.")  # fmt: skip
     changed(client.post(f"{base}{lead_a.pk}/edit/", {"title": "Lead A, phones", "role":
                                                      lead_a.role_id}), "Saved Lead A")  # fmt: skip
     added = scenario.positions.get(title="Chat agent")

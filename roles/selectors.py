@@ -78,6 +78,11 @@ def roles_allowed_under(manager: Role | None) -> QuerySet[Role]:
     return roles.order_by("tier__rank", "track", "level")
 
 
+def roles_with_reports() -> list[int]:
+    """The ids of the roles whose positions may have direct reports (one query)."""
+    return [r.pk for r in Role.objects.select_related("span_rule") if r.may_have_reports]
+
+
 def roles_that_take(role: Role) -> list[int]:
     """The ids of the roles whose positions may have a ``role`` as a direct report."""
     return [m.pk for m in with_report_rules(Role.objects.all()) if m.allows_report(role)]

@@ -18,7 +18,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from roles.models import Role
-from roles.selectors import roles_that_take
+from roles.selectors import roles_that_take, roles_with_reports
 from staffing import capacity, chart, forms, scenarios, selectors
 from staffing.models import Finding, Location, Person, Position, Scenario, ScenarioPosition
 from staffing.naming import named
@@ -377,7 +377,7 @@ def draft_search(request, pk: int):
         )
         if raw.isdigit():
             moving = _draft_row(scenario, raw)
-            rows = rows.exclude(pk=moving.parent_id or 0)
+            rows = rows.exclude(pk=moving.parent_id or 0).filter(role_id__in=roles_with_reports())
         found = rows.select_related("role", "holder").order_by("title")
         if moving is None:
             results = list(found[: chart.SEARCH_LIMIT])

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from roles.models import Role
+from roles.selectors import roles_with_reports
 from staffing import capacity, chart, export, forms, history_views, selectors, services, spans
 from staffing.models import Finding, Position
 from staffing.naming import named
@@ -83,6 +84,9 @@ def chart_search(request):
     nearby = None
     if moving is not None and len(text.strip()) < 2:  # nothing typed (or typed away)
         nearby = selectors.move_candidates(request_scope(request), moving)
+    elif moving is not None:  # never under a position that takes no reports (an agent's)
+        takes = set(roles_with_reports())
+        results = [p for p in results if p.role_id in takes]
     return render(
         request,
         "staffing/_chart_search.html",

@@ -146,6 +146,10 @@ def test_nothing_moves_under_a_position_without_reports(api_org: Org, admin):
     rows = [scenario.positions.get(source=p) for p in (agent, other)]
     with pytest.raises(ValidationError, match="has no direct reports"):
         scenarios.draft_move(actor=user, scenario=scenario, position=rows[0], new_parent=rows[1])
+    found = admin.get(
+        f"/scenarios/{scenario.pk}/search/?q=agent&pick=new_parent&moving={rows[0].pk}"
+    )
+    assert "Nothing you could move" in found.content.decode()  # agents only: none offered
 
 
 # --- the holder named -------------------------------------------------------------------------
@@ -192,8 +196,11 @@ def test_move_lists_the_positions_near_it_before_any_typing(api_org: Org):
     assert radios(client.get(url).content.decode()) == [second.pk, manager_a.pk]
     one = client.get(url + "Weekend").content.decode()
     assert radios(one) == [second.pk] and f'value="{second.pk}" checked' in one
-    several = client.get(url + "ad").content.decode()  # leads, Advocate Manager, agents
+    several = client.get(url + "ad").content.decode()  # leads and Advocate Manager
     assert len(radios(several)) > 1 and " checked" not in several
+    assert not set(radios(several)) & set(
+        Position.objects.filter(role__code="advocate").values_list("pk", flat=True)
+    )  # agents take no reports
     # a lead whose manager is the top of the viewer's part: nothing near it may take it
     assert (
         "Nothing near Lead A can take it"

@@ -104,6 +104,34 @@ class Role(models.Model):
         return hasattr(self, "span_rule")
 
     @property
+    def may_have_reports(self) -> bool:
+        """Whether a position of this role may have direct reports: a role with a span rule,
+        or a management role without one (the top of the organization, the VP, has none)."""
+        return self.is_manager or self.track == self.Track.MANAGEMENT
+
+    def allows_report(self, role: "Role") -> bool:
+        """Whether a position of ``role`` may report directly to a position of this role:
+        this role may have reports, and its span rule lists ``role`` or lists none. The one
+        place this is decided: the dialogs, the services and the move suggestions ask here
+        (no query when the span rule and its allowed reports are loaded)."""
+        if not self.may_have_reports:
+            return False
+        rule = getattr(self, "span_rule", None)
+        allowed = [r.pk for r in rule.allowed_reports.all()] if rule is not None else []
+        return not allowed or role.pk in allowed
+
+    def report_refusal(self, manager: str, role: "Role | None" = None) -> str:
+        """Why ``role`` (without one: any role) cannot report to ``manager``, a position of
+        this role."""
+        if not self.may_have_reports:
+            return f"{manager} is a {self.name} position, and a {self.name} has no direct reports."
+        names = ", ".join(r.name for r in self.span_rule.allowed_reports.all())
+        return (
+            f"A {role.name if role else 'position of that role'} cannot report to {manager}: "
+            f"a {self.name}'s span rule allows only these direct reports: {names}."
+        )
+
+    @property
     def external_hire_display(self) -> str:
         low, high = self.external_hire_years_min, self.external_hire_years_max
         if low is None and high is None:

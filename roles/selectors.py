@@ -60,3 +60,29 @@ def career_graphs(track: str | None = None) -> list[CareerGraph]:
         nodes.sort(key=lambda r: (not r.in_track, r.level, r.name))
         graphs.append(CareerGraph(code, label, nodes, edges))
     return graphs
+
+
+def with_report_rules(roles: QuerySet[Role]) -> QuerySet[Role]:
+    """``roles`` with what :meth:`Role.allows_report` reads loaded (two queries in all)."""
+    return roles.select_related("span_rule").prefetch_related("span_rule__allowed_reports")
+
+
+def roles_allowed_under(manager: Role | None) -> QuerySet[Role]:
+    """The active roles a position of ``manager``'s role may have as direct reports (None:
+    a top position, any role), in catalogue order; none for a role without reports."""
+    roles = Role.objects.filter(is_active=True).select_related("tier")
+    if manager is not None:
+        manager = with_report_rules(Role.objects.filter(pk=manager.pk)).first() or manager
+        allowed = [role.pk for role in roles if manager.allows_report(role)]
+        roles = roles.filter(pk__in=allowed)
+    return roles.order_by("tier__rank", "track", "level")
+
+
+def roles_with_reports() -> list[int]:
+    """The ids of the roles whose positions may have direct reports (one query)."""
+    return [r.pk for r in Role.objects.select_related("span_rule") if r.may_have_reports]
+
+
+def roles_that_take(role: Role) -> list[int]:
+    """The ids of the roles whose positions may have a ``role`` as a direct report."""
+    return [m.pk for m in with_report_rules(Role.objects.all()) if m.allows_report(role)]

@@ -62,7 +62,9 @@ def card(
         dotted=dotted.get(position.pk, []),
         on_path=on_path,
         editable=scope.can_edit(position),
-        can_add=scope.can_place_under(position),
+        # "Add report" only where the role may have reports (no query: with_card_figures
+        # loads the role's span rule)
+        can_add=scope.can_place_under(position) and position.role.may_have_reports,
     )
 
 

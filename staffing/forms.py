@@ -1,25 +1,24 @@
 """Forms of the org chart's editing dialogs. They only read input; the change itself is made
 by the service the view calls, which checks scope and the tree again inside its lock."""
 
+from collections import Counter
+
 from django import forms
 
 from roles.models import Role
+from roles.selectors import roles_allowed_under
 from staffing.models import Location, Person, Position
 from tiers.models import Squad
 
 
-def roles_allowed_under(parent: Position | None):
-    """The roles the span rules let report to ``parent`` (every active role when its role
-    has no rule or the rule names none)."""
-    roles = Role.objects.filter(is_active=True).select_related("tier")
-    rule = getattr(parent.role, "span_rule", None) if parent is not None else None
-    if rule is not None and rule.allowed_reports.exists():
-        roles = roles.filter(pk__in=rule.allowed_reports.values("pk"))
-    return roles.order_by("tier__rank", "track", "level")
-
-
 class PositionForm(forms.Form):
-    title = forms.CharField(max_length=120)
+    """A position under ``parent``: only the roles its span rule lets report to it (see
+    :meth:`roles.models.Role.allows_report`); none, with the reason, when its role has no
+    reports. ``reports``, its present direct reports, suggest the role and the location."""
+
+    title = forms.CharField(
+        max_length=120, required=False, help_text="Empty: the name of the role chosen."
+    )
     role = forms.ModelChoiceField(queryset=Role.objects.none())
     location = forms.ModelChoiceField(queryset=Location.objects.all(), required=False)
     squad = forms.ModelChoiceField(queryset=Squad.objects.all(), required=False)
@@ -29,18 +28,53 @@ class PositionForm(forms.Form):
         help_text="A position is filled by giving it a person.",
     )
 
-    def __init__(self, *args, parent: Position | None, **kwargs):
+    checks_parent = True  # whether ``parent`` may take a new report at all
+
+    def __init__(self, *args, parent, reports=None, **kwargs):
+        self.no_reports = ""
+        if self.checks_parent and parent is not None and not parent.role.may_have_reports:
+            self.no_reports = parent.role.report_refusal(parent.label)
+        allowed = roles_allowed_under(parent.role if parent is not None else None)
+        if reports is not None and "initial" not in kwargs:
+            kwargs["initial"] = suggested(parent, reports, allowed)
         super().__init__(*args, **kwargs)
-        self.fields["role"].queryset = roles_allowed_under(parent)
+        self.fields["role"].queryset = allowed
+
+    def clean(self):
+        if self.no_reports:
+            raise forms.ValidationError(self.no_reports)
+        data = super().clean()
+        if not (data.get("title") or "").strip() and data.get("role") is not None:
+            data["title"] = data["role"].name
+        return data
+
+
+def suggested(parent, reports, allowed) -> dict:
+    """The role and location of a new report: what most of ``parent``'s present reports
+    have (the role only if still allowed there, or the one role allowed), else the
+    manager's own location (one query, two with the allowed roles)."""
+    rows = list(reports.values_list("role_id", "location_id"))
+    roles = Counter(role for role, _ in rows)
+    allowed_ids = set(allowed.values_list("pk", flat=True))
+    role = next((r for r, _ in roles.most_common() if r in allowed_ids), None)
+    if role is None and len(allowed_ids) == 1:
+        role = next(iter(allowed_ids))
+    places = Counter(place for _, place in rows if place is not None)
+    location = places.most_common(1)[0][0] if places else getattr(parent, "location_id", None)
+    return {"role": role, "location": location}
 
 
 class EditForm(PositionForm):
+    checks_parent = False  # the position exists: its manager is not what is edited here
+
     def __init__(self, *args, position: Position, **kwargs):
         kwargs.setdefault("initial", {
             "title": position.title, "role": position.role_id, "location": position.location_id,
             "squad": position.squad_id, "status": position.status,
         })  # fmt: skip
         super().__init__(*args, parent=position.parent, **kwargs)
+        self.fields["title"].required = True
+        self.fields["title"].help_text = ""
         # the current role stays offered even if the rules above have changed since
         allowed = self.fields["role"].queryset
         self.fields["role"].queryset = (

@@ -18,6 +18,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from roles.models import Role
+from roles.selectors import roles_that_take, roles_with_reports
 from staffing import capacity, chart, forms, scenarios, selectors
 from staffing.models import Finding, Location, Person, Position, Scenario, ScenarioPosition
 from staffing.scope import request_scope
@@ -25,6 +26,7 @@ from staffing.views import (
     CAPACITY_DEFAULTS,
     capacity_input,
     chart_state,
+    done_status,
     posted_open,
     refusal_messages,
     run_dialog,
@@ -210,7 +212,7 @@ def _nodes(request, scenario: Scenario, tree: DraftTree, ids: list[int]) -> dict
     shape = tree.shape
     rows = (
         ScenarioPosition.objects.filter(pk__in=ids)
-        .select_related("role__tier", "holder", "location", "squad")
+        .select_related("role__tier", "role__span_rule", "holder", "location", "squad")
         .order_by("title", "pk")
     )
     found: dict[int, list] = {}
@@ -240,7 +242,7 @@ def _nodes(request, scenario: Scenario, tree: DraftTree, ids: list[int]) -> dict
                 key=lambda f: SEVERITY_ORDER.get(f.severity, 2),
             ),
             editable=editable and scenarios.may_change(scope, row),
-            can_add=editable,
+            can_add=editable and row.role.may_have_reports,
             child_count=row.direct_reports,
             marks=marks,
         )
@@ -372,7 +374,11 @@ def draft_search(request, pk: int):
     present manager."""
     scenario = _scenario(request, pk)
     text = request.GET.get("q", "").strip()
-    results, moving = [], None
+    results, moving, nearby = [], None, None
+    raw = request.GET.get("moving", "")
+    if len(text) < 2 and raw.isdigit():  # nothing typed (or typed away): the few near it
+        moving = _draft_row(scenario, raw)
+        nearby = _draft_nearby(scenario, moving)
     if len(text) >= 2:
         rows = scenario.positions.filter(removed=False).filter(
             Q(title__icontains=text)
@@ -380,10 +386,9 @@ def draft_search(request, pk: int):
             | Q(holder__given_name__icontains=text)
             | Q(holder__family_name__icontains=text)
         )
-        raw = request.GET.get("moving", "")
         if raw.isdigit():
             moving = _draft_row(scenario, raw)
-            rows = rows.exclude(pk=moving.parent_id or 0)
+            rows = rows.exclude(pk=moving.parent_id or 0).filter(role_id__in=roles_with_reports())
         found = rows.select_related("role", "holder").order_by("title")
         if moving is None:
             results = list(found[: chart.SEARCH_LIMIT])
@@ -402,9 +407,32 @@ def draft_search(request, pk: int):
             "q": text,
             "pick": request.GET.get("pick"),
             "moving": moving,
+            "nearby": nearby,
             "page_url": reverse("scenario", args=[scenario.pk]),
         },
     )
+
+
+def _draft_nearby(scenario: Scenario, row: ScenarioPosition) -> list[ScenarioPosition]:
+    """Where a draft card most likely goes, as on the live chart (selectors.move_candidates):
+    its manager's peers, its manager's manager, its own peers; never into its own team, not
+    its present manager, only positions whose role may have its role as a report."""
+    parents = scenarios.draft_parents(scenario)
+    if row.parent_id is None:
+        return []
+    grand = parents.get(row.parent_id)
+    peers_of_manager = Q(parent_id=grand) | Q(pk=grand) if grand else Q(parent__isnull=True)
+    found = (
+        scenario.positions.filter(removed=False)
+        .filter(peers_of_manager | Q(parent_id=row.parent_id))
+        .exclude(pk=row.parent_id)
+        .filter(role_id__in=roles_that_take(row.role))
+        .select_related("role", "holder", "location")
+        .order_by("title", "pk")[: selectors.NEARBY * 5]
+    )
+    found = [r for r in found if not scenarios.in_team(parents, r.pk, row.pk)]
+    manager_role = row.parent.role_id
+    return selectors.nearest_first(found, row.parent_id, grand, manager_role)[: selectors.NEARBY]
 
 
 DRAFT_ACTIONS = {
@@ -432,7 +460,8 @@ class DraftFillForm(forms.FillForm):
 def _draft_form(action: str, request, scenario: Scenario, row: ScenarioPosition):
     data = request.POST if request.method == "POST" else None
     if action == "add":
-        return forms.PositionForm(data, parent=row)
+        reports = scenario.positions.filter(parent=row, removed=False)
+        return forms.PositionForm(data, parent=row, reports=reports)
     if action == "edit":
         return forms.EditForm(data, position=row)
     if action == "move":
@@ -487,6 +516,7 @@ def draft_edit(request, pk: int, row: int, action: str):
     if action != "add" and not scenarios.may_change(request_scope(request), position):
         raise PermissionDenied(f"{position.title} is your own position; it is changed from above.")
     form = _draft_form(action, request, scenario, position)
+    label = position.label
 
     def after(changed):
         shown = changed if changed is not None else position.parent
@@ -494,8 +524,9 @@ def draft_edit(request, pk: int, row: int, action: str):
         context.update(_draft_tree(request, scenario, root_raw=request.POST.get("root"),
                                    focus_raw=getattr(shown, "pk", None),
                                    opened=posted_open(request)))  # fmt: skip
-        context["status"] = DRAFT_DONE[action].format(title=position.title)
-        context["warnings"] = _draft_warnings(context["tree"], shown)
+        context["status"] = done_status(DRAFT_DONE, action, label, changed)
+        left = position.parent_id if action == "move" else None
+        context["warnings"] = _draft_warnings(context["tree"], shown, left=left)
         return context
 
     return run_dialog(
@@ -506,21 +537,31 @@ def draft_edit(request, pk: int, row: int, action: str):
         dialog={
             "position": position,
             "action": action,
-            "heading": DRAFT_ACTIONS[action].format(title=position.title),
+            "heading": DRAFT_ACTIONS[action].format(title=label),
             "can_top": request_scope(request).edits_all,
             "post_url": reverse("draft-edit", args=[scenario.pk, position.pk, action]),
             "pick_url": reverse("scenario-search", args=[scenario.pk]),
             "draft": scenario,
+            "nearby": lambda: _draft_nearby(scenario, position),  # only if the dialog shows
         },
     )
 
 
-def _draft_warnings(tree: DraftTree, shown: ScenarioPosition | None) -> list[str]:
-    """Span findings the draft now has on the changed card and its manager."""
-    if shown is None or shown.pk not in tree.shape.nodes:
+def _draft_warnings(
+    tree: DraftTree, shown: ScenarioPosition | None, *, left: int | None = None
+) -> list[str]:
+    """Span findings the draft now has on the changed card and its manager, and after a
+    move on the manager it ``left``, each position named with its holder."""
+    nodes = tree.shape.nodes
+    ids = [left] if left in nodes else []
+    if shown is not None and shown.pk in nodes:
+        ids += [shown.pk, *([shown.parent_id] if shown.parent_id else [])]
+    if not ids:
         return []
-    ids = [shown.pk, *([shown.parent_id] if shown.parent_id else [])]
-    return [f"{f.position_title}: {f.message}" for f in tree.shape.judge(ids)]
+    found = tree.shape.judge(list(dict.fromkeys(ids)))
+    holders = ScenarioPosition.objects.filter(pk__in={f.position_id for f in found})
+    names = {r.pk: r.label for r in holders.select_related("holder")}
+    return [f"{names.get(f.position_id, f.position_title)}: {f.message}" for f in found]
 
 
 @login_required

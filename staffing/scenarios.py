@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from orgdesign.audit import audited
 from roles.models import Role
+from roles.selectors import with_report_rules
 from staffing import services, spans
 from staffing.models import (
     Location,
@@ -347,6 +348,12 @@ def draft_add(
         parent = _draft_row(scenario, parent) if parent is not None else None
         if parent is None:
             _require_top(actor)
+        else:
+            manager = with_report_rules(Role.objects.filter(pk=parent.role_id)).get()
+            if not manager.allows_report(role):
+                raise _refuse(
+                    "role", manager.report_refusal(parent.label, role), "report_not_allowed"
+                )
         if status not in (Position.Status.OPEN, Position.Status.PLANNED):
             raise _refuse("status", "A new position is open or planned; fill it afterwards.")
         if not title.strip():
@@ -416,6 +423,9 @@ def draft_move(*, actor, scenario: Scenario, position, new_parent) -> ScenarioPo
                 "a reporting loop.",
                 "cycle",
             )
+        if target is not None and not target.role.may_have_reports:  # as position_move
+            refusal = target.role.report_refusal(target.label)
+            raise _refuse("parent", refusal, "report_not_allowed")
         row.parent = target
         row.save(update_fields=["parent"])
         scenario.save(update_fields=["updated_at"])
@@ -810,7 +820,7 @@ def _replay(actor, scenario: Scenario, rows: list) -> dict:
         r = full(r)
         made = services.position_create(
             actor=actor, parent=live_parent(r), title=r.title, role=r.role, squad=r.squad,
-            location=r.location,
+            location=r.location, any_report=True,  # judged in the draft, as its moves are
             status=Position.Status.OPEN if r.status == Position.Status.FILLED else r.status,
         )  # fmt: skip
         live_of[r.pk] = made.pk

@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from roles.models import Role
+from roles.selectors import roles_that_take
 from staffing.models import Assignment, Finding, Location, Person, Position
 from tiers.models import Squad
 
@@ -155,9 +156,10 @@ def count_rows(rows, names: tuple[dict, dict, dict] | None = None) -> Headcount:
 
 
 def with_card_figures(queryset):
-    """``queryset`` with what a position's card shows: role and tier, squad, location,
-    holder and manager loaded, and ``direct_reports`` and ``open_findings`` counted, all in
-    the one query (team size comes from lft/rght)."""
+    """``queryset`` with what a position's card shows: role and tier (and the role's span
+    rule, for whether it may have reports), squad, location, holder and manager loaded,
+    and ``direct_reports`` and ``open_findings`` counted, all in the one query (team size
+    comes from lft/rght)."""
     direct = (
         Position.objects.filter(parent=OuterRef("pk"))
         .order_by()
@@ -173,10 +175,50 @@ def with_card_figures(queryset):
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return queryset.select_related("role__tier", "squad", "location", "holder", "parent").annotate(
+    return queryset.select_related(
+        "role__tier", "role__span_rule", "squad", "location", "holder", "parent"
+    ).annotate(
         direct_reports=Coalesce(Subquery(direct, output_field=IntegerField()), 0),
         open_findings=Coalesce(Subquery(findings, output_field=IntegerField()), 0),
     )
+
+
+NEARBY = 8  # move suggestions shown before anything is typed
+
+
+def move_candidates(scope, moving: Position, *, limit: int = NEARBY) -> list[Position]:
+    """Where ``moving`` most likely goes, before anything is typed: the peers of its manager
+    (those of the manager's own role first), its manager's manager, then its own peers. Only
+    those the viewer may put it under (the rules of ``chart.search(moving=…)``: in the
+    viewer's editing scope, outside its own team, not its present manager) and whose role
+    may have its role as a report. Roles, holders and locations loaded; five queries."""
+    manager = Position.objects.filter(pk=moving.parent_id).values("parent_id", "role_id").first()
+    if manager is None:
+        return []
+    grand = manager["parent_id"]
+    peers_of_manager = Q(parent_id=grand) | Q(pk=grand) if grand else Q(parent__isnull=True)
+    found = (
+        scope.filter_placeable(scope.filter_visible(Position.objects.all()))
+        .filter(peers_of_manager | Q(parent_id=moving.parent_id))
+        .exclude(tree_id=moving.tree_id, lft__gte=moving.lft, lft__lt=moving.rght)
+        .exclude(pk=moving.parent_id)
+        .filter(role_id__in=roles_that_take(moving.role))
+        .select_related("role", "holder", "location")
+        .order_by("title", "pk")[: limit * 5]
+    )
+    return nearest_first(found, moving.parent_id, grand, manager["role_id"])[:limit]
+
+
+def nearest_first(found, parent_id: int, grand: int | None, manager_role: int) -> list:
+    """Move suggestions in their order: the peers of the moving card's manager (``parent_id``;
+    those of the manager's role first), the manager's manager (``grand``), its own peers.
+    Live positions and draft rows alike."""
+
+    def rank(p) -> tuple:
+        group = 2 if p.parent_id == parent_id else 1 if p.pk == grand else 0
+        return (group, p.role_id != manager_role)
+
+    return sorted(found, key=rank)
 
 
 def open_finding_messages(position_ids) -> dict[int, list[Finding]]:

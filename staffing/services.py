@@ -17,6 +17,7 @@ from django.utils import timezone
 from orgdesign.audit import audited, bulk_record
 from orgdesign.words import a_or_an
 from roles.models import PromotionPath, Role
+from roles.selectors import with_report_rules
 from staffing import spans
 from staffing.models import (
     Assignment,
@@ -70,13 +71,25 @@ def position_create(
     location: Location | None = None,
     status: str = Position.Status.OPEN,
     external_id: str = "",
+    any_report: bool = False,
 ) -> Position:
-    """Add a vacant (open or planned) position under ``parent``; fill it with person_assign."""
+    """Add a vacant (open or planned) position under ``parent``; fill it with person_assign.
+
+    A person (``actor``) adds only a role that ``parent``'s role may have as a report
+    (:meth:`roles.models.Role.allows_report`). The system (no actor: commands, tasks, test
+    builders) records the organization as it is, and ``any_report`` is for a change judged
+    as a whole beforehand (a scenario being applied, whose comparison shows its findings):
+    the span-of-control findings flag such a report afterwards, as they flag a move."""
     if status == Position.Status.FILLED:
         raise ValidationError({"status": "Create the position first, then assign a person."})
     with tree_transaction():
         parent = _fresh(parent)
         require_place_under(actor, parent)
+        if actor is not None and not any_report and parent is not None:
+            manager = with_report_rules(Role.objects.filter(pk=parent.role_id)).get()
+            if not manager.allows_report(role):
+                refusal = manager.report_refusal(parent.label, role)
+                raise _refuse("role", refusal, "report_not_allowed")
         position = Position(
             parent=parent,
             title=title,
@@ -145,7 +158,11 @@ def position_move(
     new_parent: Position | None,
     where: Literal["first-child", "last-child"] = "last-child",
 ) -> Position:
-    """Make ``position`` (with its whole team) report to ``new_parent``."""
+    """Make ``position`` (with its whole team) report to ``new_parent``.
+
+    A person (``actor``) moves nothing under a position whose role has no reports (an
+    agent's): no finding would ever flag it. A role the new manager's span rule does not
+    list is moved, and the findings flag it."""
     with tree_transaction():
         position = _fresh(position)
         new_parent = _fresh(new_parent)
@@ -163,6 +180,9 @@ def position_move(
                     "moving there would make a reporting loop.",
                     "cycle",
                 )
+        if actor is not None and new_parent is not None and not new_parent.role.may_have_reports:
+            refusal = new_parent.role.report_refusal(new_parent.label)
+            raise _refuse("parent", refusal, "report_not_allowed")
         if position.parent_id == (new_parent.pk if new_parent else None):
             return position
         before = spans.lineage(position)

@@ -15,7 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from orgdesign.audit import collecting
 from roles.models import Role
-from staffing import capacity, chart, export, forms, history_views, selectors, services, undo
+from roles.selectors import roles_with_reports
+from staffing import capacity, chart, export, forms, history_views, selectors, services, spans, undo
 from staffing.models import Finding, Position
 from staffing.scope import request_scope
 from tiers.models import Tier
@@ -120,17 +121,26 @@ def chart_children(request, pk: int):
 def chart_search(request):
     """Up to 20 positions matching ``?q=`` by title, role, holder or location; with
     ``?pick=FIELD`` as choices for a dialog's field instead of links, and with
-    ``?moving=ID`` only the positions that one could be moved under."""
+    ``?moving=ID`` only the positions that one could be moved under (before two letters
+    are typed: the few near it, selectors.move_candidates)."""
     moving = _visible_position(request, request.GET.get("moving"))
-    results = chart.search(request_scope(request), request.GET.get("q", ""), moving=moving)
+    text = request.GET.get("q", "")
+    results = chart.search(request_scope(request), text, moving=moving)
+    nearby = None
+    if moving is not None and len(text.strip()) < 2:  # nothing typed (or typed away)
+        nearby = selectors.move_candidates(request_scope(request), moving)
+    elif moving is not None:  # never under a position that takes no reports (an agent's)
+        takes = set(roles_with_reports())
+        results = [p for p in results if p.role_id in takes]
     return render(
         request,
         "staffing/_chart_search.html",
         {
             "results": results,
-            "q": request.GET.get("q", ""),
+            "q": text,
             "pick": request.GET.get("pick"),
             "moving": moving,
+            "nearby": nearby,
         },
     )
 
@@ -209,21 +219,43 @@ DONE = {
 }
 
 
-def _warnings(position: Position | None) -> list[str]:
-    """Span-of-control findings now open on the changed card and its manager: they warn,
-    they do not block (one query)."""
-    if position is None:
+def _warnings(position: Position | None, *, left: int | None = None) -> list[str]:
+    """Span-of-control findings on the changed card and its manager, and after a move on
+    the manager it ``left``, each position named with its holder: they warn, they do not
+    block. Judged now by the span engine (the stored findings catch up a moment later, when
+    the recompute job has run); a fixed number of queries."""
+    ids = {left} if left is not None else set()
+    if position is not None:
+        ids |= {position.pk, position.parent_id}
+    ids.discard(None)
+    if not ids:
         return []
-    ids = [position.pk, *([position.parent_id] if position.parent_id else [])]
-    found = Finding.objects.open().filter(position_id__in=ids).by_severity()
-    return [f"{f.position_title}: {f.message}" for f in found]
+    found, _ = spans.evaluate(ids)
+    order = {severity: n for n, severity in enumerate(Finding.SEVERITY_ORDER)}
+    found = sorted(found.values(), key=lambda f: (order.get(f.severity, len(order)), f.kind))
+    names = {
+        p.pk: p.label
+        for p in Position.objects.filter(pk__in={f.position_id for f in found}).select_related(
+            "holder"
+        )
+    }
+    return [f"{names.get(f.position_id, f.position_title)}: {f.message}" for f in found]
+
+
+def done_status(texts: dict, action: str, label: str, changed) -> str:
+    """The status line after a change, naming the position as the dialog did (``label``);
+    after a fill or an edit, as it is now (its new holder, its new title)."""
+    if action in ("fill", "edit") and changed is not None:
+        changed = type(changed)._default_manager.select_related("holder").get(pk=changed.pk)
+        label = changed.label
+    return texts[action].format(title=label)
 
 
 def _form_for(action: str, request, position: Position):
     data = request.POST if request.method == "POST" else None
     scope = request_scope(request)
     if action == "add":
-        return forms.PositionForm(data, parent=position)
+        return forms.PositionForm(data, parent=position, reports=position.children.all())
     if action == "edit":
         return forms.EditForm(data, position=position)
     if action == "move":
@@ -275,6 +307,7 @@ def chart_edit(request, pk: int, action: str):
             f"{position.title} is outside the part of the organization you edit."
         )
     form = _form_for(action, request, position)
+    label = position.label
     written: list = []  # the history the change wrote: what its Undo reverts
 
     def change(data):
@@ -291,8 +324,10 @@ def chart_edit(request, pk: int, action: str):
             getattr(shown, "pk", None),
             opened=posted_open(request),
         )
-        context["status"] = DONE[action].format(title=position.title)
-        context["warnings"] = _warnings(shown)
+        context["status"] = done_status(DONE, action, label, changed)
+        context["warnings"] = _warnings(
+            shown, left=position.parent_id if action == "move" else None
+        )
         context["undo"] = undo.offer(request, action, changed, written)
         return context
 
@@ -304,10 +339,12 @@ def chart_edit(request, pk: int, action: str):
         dialog={
             "position": position,
             "action": action,
-            "heading": ACTIONS[action].format(title=position.title),
+            "heading": ACTIONS[action].format(title=label),
             "can_top": scope.edits_all,
             "post_url": reverse("chart-edit", args=[position.pk, action]),
             "pick_url": reverse("chart-search"),
+            # called by the template only if the dialog is shown (not after a change)
+            "nearby": lambda: selectors.move_candidates(scope, position),
         },
     )
 

@@ -125,19 +125,23 @@ def test_a_manager_edits_the_chart_and_hr_cannot(page, live_server, synapse, bro
     expect(card(lead_a).locator(".counts")).to_have_attribute("title", re.compile("^9 direct"))
     expect(card(lead_b).locator(".badge")).to_be_visible()
     status = page.locator("#chart-status")
-    expect(status).to_contain_text(f"Moved {lead_b.title} and its team.")
+    expect(status).to_contain_text(f"Moved {lead_b.label} and its team.")
     expect(status).to_contain_text("whose rule allows only")  # a warning, not a refusal
     assert Position.objects.get(pk=lead_b.pk).parent_id == lead_a.pk
 
-    # a lead dropped on one of their own agents: refused with the reason, nothing changed
+    # a lead dropped on a lead of their own team: refused with the reason, nothing changed
     page.get_by_role("button", name="Fit").click()  # the whole team on screen to drag across
-    card(lead_a).drag_to(card(agent))
+    card(lead_a).drag_to(card(lead_b))
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_role("alert")).to_contain_text("reporting loop")
     assert Position.objects.get(pk=lead_a.pk).parent_id == manager.pk
-    assert Position.objects.get(pk=agent.pk).parent_id == lead_a.pk
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_be_hidden()
+    # an agent takes no reports: its card is no drop target, and nothing changes
+    card(lead_a).drag_to(card(agent))
+    expect(dialog).to_be_hidden()
+    assert Position.objects.get(pk=lead_a.pk).parent_id == manager.pk
+    assert Position.objects.get(pk=agent.pk).parent_id == lead_a.pk
 
     # fill a vacancy with a new hire
     card(vacancy).hover()
@@ -192,7 +196,7 @@ def test_every_change_can_be_made_from_the_keyboard(page, live_server, synapse):
     dialog.get_by_label("Role").select_option(label="Customer Advocate")
     dialog.get_by_label("Title").fill("Weekend advocate")
     page.keyboard.press("Enter")
-    expect(status).to_contain_text(f"Added a position under {lead_a.title}.")
+    expect(status).to_contain_text(f"Added a position under {lead_a.label}.")
     expect(current).to_contain_text("Weekend advocate")
     expect(current).to_be_focused()  # the new card has the focus
     added = Position.objects.get(title="Weekend advocate")
@@ -203,7 +207,7 @@ def test_every_change_can_be_made_from_the_keyboard(page, live_server, synapse):
     expect(dialog.get_by_label("Title")).to_be_focused()
     dialog.get_by_label("Title").fill("Weekend advocate (chat)")
     page.keyboard.press("Enter")
-    expect(status).to_contain_text("Saved Weekend advocate.")
+    expect(status).to_contain_text("Saved Weekend advocate (chat) (vacant).")
     expect(current).to_contain_text("Weekend advocate (chat)")
     expect(current).to_be_focused()
 
@@ -218,7 +222,7 @@ def test_every_change_can_be_made_from_the_keyboard(page, live_server, synapse):
     page.keyboard.press("Space")
     dialog.get_by_label("Start date").focus()
     page.keyboard.press("Enter")
-    expect(status).to_contain_text("Filled Weekend advocate (chat).")
+    expect(status).to_contain_text("Filled Weekend advocate (chat) (Kira Tanaka).")
     expect(current).to_contain_text("Kira Tanaka")
     expect(current).to_be_focused()
 
@@ -226,7 +230,7 @@ def test_every_change_can_be_made_from_the_keyboard(page, live_server, synapse):
     page.keyboard.press("v")
     expect(dialog.get_by_label("End date")).to_be_focused()
     page.keyboard.press("Enter")
-    expect(status).to_contain_text("Vacated Weekend advocate (chat).")
+    expect(status).to_contain_text("Vacated Weekend advocate (chat) (Kira Tanaka).")
     expect(current).to_contain_text("Vacant")
     expect(current).to_be_focused()
 
@@ -248,7 +252,7 @@ def test_every_change_can_be_made_from_the_keyboard(page, live_server, synapse):
     expect(target).to_be_checked()
     dialog.get_by_role("button", name="Move").focus()
     page.keyboard.press("Enter")
-    expect(status).to_contain_text("Moved Weekend advocate (chat) and its team.")
+    expect(status).to_contain_text("Moved Weekend advocate (chat) (vacant) and its team.")
     assert Position.objects.get(pk=added.pk).parent_id == lead_b.pk
     expect(current).to_be_focused()
 
@@ -257,7 +261,7 @@ def test_every_change_can_be_made_from_the_keyboard(page, live_server, synapse):
     expect(dialog.get_by_role("radio", name="Only if nobody reports to it")).to_be_focused()
     dialog.get_by_role("button", name="Delete").focus()
     page.keyboard.press("Enter")
-    expect(status).to_contain_text("Deleted Weekend advocate (chat).")
+    expect(status).to_contain_text("Deleted Weekend advocate (chat) (vacant).")
     assert not Position.objects.filter(pk=added.pk).exists()
 
     # the team can be printed and exported from the toolbar
@@ -377,7 +381,7 @@ def test_a_manager_drafts_a_scenario_moves_a_team_compares_and_applies_it(
     card = lambda title: page.locator(".pcard", has=page.get_by_text(title, exact=True))  # noqa: E731
     card(lead_b.title).drag_to(card(lead_a.title))
     status = page.locator("#chart-status")
-    expect(status).to_contain_text(f"Moved {lead_b.title} and its team in the draft.")
+    expect(status).to_contain_text(f"Moved {lead_b.label} and its team in the draft.")
     expect(card(lead_a.title).locator(".counts")).to_have_attribute(
         "title", re.compile(f"^{direct_a + 1} direct")
     )

@@ -169,7 +169,8 @@ def test_move_a_team_from_the_chart(api_org: Org):
     assert lead.parent_id == target.pk
     # Manager B now: Lead B and Lead A, with their teams
     assert 'title="2 direct reports, 8 in the team below"' in html
-    assert 'id="chart-status"' in html and "Moved Lead A and its team." in html
+    moved = f"Moved Lead A ({lead.holder.full_name}) and its team."  # the holder named
+    assert 'id="chart-status"' in html and moved in html
 
 
 def test_a_refused_move_shows_the_reason_and_changes_nothing(api_org: Org):

@@ -76,11 +76,11 @@ def test_a_director_drafts_reshapes_compares_and_applies_from_the_pages(api_org:
         assert dialog.status_code == 200 and "Draft: " in dialog.content.decode()
     manager_a = row(scenario, api_org.positions["manager_a"])
     html = changed(client.post(f"{base}{lead_b.pk}/move/", {"new_parent": manager_a.pk}),
-                   "Moved Lead B and its team in the draft.")  # fmt: skip
+                   f"Moved {lead_b.label} and its team in the draft.")  # fmt: skip
     assert "moved" in html and f'data-prefix="{base}"' in html
     advocate = Role.objects.get(code="advocate")
     changed(client.post(f"{base}{lead_a.pk}/add/", {"title": "Chat agent", "role": advocate.pk}),
-            "Added a position under Lead A in the draft.")  # fmt: skip
+            f"Added a position under {lead_a.label} in the draft.")  # fmt: skip
     changed(client.post(f"{base}{lead_a.pk}/edit/", {"title": "Lead A, phones", "role":
                                                      lead_a.role_id}), "Saved Lead A")  # fmt: skip
     added = scenario.positions.get(title="Chat agent")

@@ -172,7 +172,9 @@ POSITION_EXAMPLE = OpenApiExample(
     retrieve=extend_schema(summary="One position", examples=[POSITION_EXAMPLE]),
     create=extend_schema(
         summary="Add a vacant position under a manager",
-        description="The new position is open (or planned); fill it with `/assign/`.",
+        description="The new position is open (or planned); fill it with `/assign/`. "
+        "Refused (400, `role`) when the manager's role has no reports, or when its span rule "
+        "does not list the role: the same rule as the chart's dialogs.",
         examples=[
             OpenApiExample(
                 "An open agent position",

@@ -442,9 +442,11 @@ def misplaced_finding(
     pk: int, title: str, role_name: str, parent_title: str, rule: Rule
 ) -> Computed:
     """The finding of a position whose role its manager's rule does not allow as a report."""
+    allowed = rule.allowed_names
+    shown = ", ".join(allowed[:3]) + (f" and {len(allowed) - 3} more" if len(allowed) > 3 else "")
     text = (
         f"{a_or_an(role_name, start=True)} reports to {parent_title} ({rule.role_name}), "
-        f"whose rule allows only these direct reports: {', '.join(rule.allowed_names)}."
+        f"whose rule does not list {role_name} among its direct reports (it lists {shown})."
     )
     return Computed(
         position_id=pk,

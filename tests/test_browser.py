@@ -126,7 +126,7 @@ def test_a_manager_edits_the_chart_and_hr_cannot(page, live_server, synapse, bro
     expect(card(lead_b).locator(".badge")).to_be_visible()
     status = page.locator("#chart-status")
     expect(status).to_contain_text(f"Moved {lead_b.label} and its team.")
-    expect(status).to_contain_text("whose rule allows only")  # a warning, not a refusal
+    expect(status).to_contain_text("whose rule does not list")  # a warning, not a refusal
     assert Position.objects.get(pk=lead_b.pk).parent_id == lead_a.pk
 
     # a lead dropped on a lead of their own team: refused with the reason, nothing changed

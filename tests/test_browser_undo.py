@@ -20,7 +20,7 @@ def test_undo_reverts_a_move_and_explains_a_refusal(page, live_server, synapse):
     status = page.locator("#chart-status")
 
     card(lead_b).drag_to(card(lead_a))
-    expect(status).to_contain_text(f"Moved {lead_b.title} and its team.")
+    expect(status).to_contain_text(f"Moved {lead_b.label} and its team.")
     assert Position.objects.get(pk=lead_b.pk).parent_id == lead_a.pk
     status.get_by_role("button", name="Undo").click()
     expect(status).to_contain_text("Undone:")

@@ -77,17 +77,8 @@ def naive_recompute() -> spans.Outcome:
             computed[finding.key] = finding
         if rule.allowed:
             for child in children.exclude(role_id__in=rule.allowed).select_related("role"):
-                text = (
-                    f"A {child.role.name} reports to {position.title} ({rule.role_name}), whose "
-                    f"rule allows only these direct reports: {', '.join(rule.allowed_names)}."
-                )
-                finding = spans.Computed(
-                    position_id=child.pk,
-                    kind=Finding.Kind.REPORT_NOT_ALLOWED,
-                    position_title=child.title,
-                    rule_id=rule.id,
-                    severity=Finding.Severity.WARNING,
-                    message=text[:300],
+                finding = spans.misplaced_finding(
+                    child.pk, child.title, child.role.name, position.title, rule
                 )
                 computed[finding.key] = finding
     with transaction.atomic():

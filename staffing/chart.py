@@ -37,6 +37,7 @@ class Node:
     x: float = 0  # where the chart view draws it (staffing.layout)
     y: float = 0
     stacked: bool = False  # its reports are drawn as a column under it
+    column: float | None = None  # a mixed team: where its column of members is
     left: float = 0  # the same, from its manager's card (cards nest as the tree does)
     top: float = 0
 

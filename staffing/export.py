@@ -164,6 +164,7 @@ class Box:
     x: float = 0
     y: float = 0
     stacked: bool = False  # its reports are drawn as a column under it
+    column: float | None = None  # a mixed team: where its column of members is
     dotted: list[tuple[int, str]] = field(default_factory=list)  # dotted-line managers
 
     @property

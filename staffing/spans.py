@@ -445,8 +445,9 @@ def misplaced_finding(
     allowed = rule.allowed_names
     shown = ", ".join(allowed[:3]) + (f" and {len(allowed) - 3} more" if len(allowed) > 3 else "")
     text = (
-        f"{a_or_an(role_name, start=True)} reports to {parent_title} ({rule.role_name}), "
-        f"whose rule does not list {role_name} among its direct reports (it lists {shown})."
+        f"{a_or_an(role_name, start=True)} reports to {parent_title}, "
+        f"{a_or_an(rule.role_name)} position whose rule does not list {role_name} among its "
+        f"direct reports (it lists {shown})."
     )
     return Computed(
         position_id=pk,

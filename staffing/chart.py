@@ -390,12 +390,14 @@ class Frame:
     lines: str = ""  # the reporting lines, one SVG path
     open_ids: str = ""
     cards: int = 0
+    levels: int = 0  # levels shown below the top cards
+    closed: int = 0  # cards shown whose teams are not
 
 
-def _walk(nodes: list[Node]):
+def _walk(nodes: list[Node], depth: int = 0):
     for node in nodes:
-        yield node
-        yield from _walk(node.children)
+        yield node, depth
+        yield from _walk(node.children, depth + 1)
 
 
 def _relative(nodes: list[Node], x: float, y: float) -> None:
@@ -407,10 +409,17 @@ def _relative(nodes: list[Node], x: float, y: float) -> None:
 def frame(nodes: list[Node], view: str) -> Frame:
     """Places ``nodes`` for the chart view (staffing.layout, as the exports are); for the
     list view only which teams are open."""
-    every = list(_walk(nodes))
+    walked = list(_walk(nodes))
+    every = [node for node, _ in walked]
     opened = ",".join(str(n.position.pk) for n in every if n.expanded)
+    shape = {
+        "open_ids": opened,
+        "cards": len(every),
+        "levels": max((depth for _, depth in walked), default=0),
+        "closed": sum(1 for n in every if n.has_children and not n.expanded),
+    }
     if view != ChartPreference.View.CHART:
-        return Frame(view, open_ids=opened, cards=len(every))
+        return Frame(view, **shape)
     arranged = layout.arrange(nodes, PAD, PAD)
     _relative(nodes, 0, 0)
     lines = "".join(f"M{x1:g} {y1:g}L{x2:g} {y2:g}" for x1, y1, x2, y2 in arranged.lines)
@@ -419,6 +428,5 @@ def frame(nodes: list[Node], view: str) -> Frame:
         width=int(arranged.width + 2 * PAD),
         height=int(max(arranged.height, 0) + 2 * PAD),
         lines=lines,
-        open_ids=opened,
-        cards=len(every),
+        **shape,
     )

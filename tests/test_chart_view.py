@@ -132,6 +132,8 @@ def test_level_opens_every_team_down_to_it_within_the_card_limit(api_org: Org, m
     html = admin.get("/?level=3").content.decode()
     assert shown(html) == set(Position.objects.filter(level__lte=2).values_list("pk", flat=True))
     assert 'data-level="3"' in html
+    assert "2 levels open: the next would put more than" in html  # it says why it stopped
+    assert "levels open: the next" not in admin.get("/?level=2").content.decode()
 
 
 def test_the_chart_views_queries_do_not_follow_the_size_of_the_organization(api_org: Org):

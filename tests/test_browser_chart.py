@@ -22,8 +22,11 @@ def picture(page, name: str) -> None:
 
 
 def zoom_of(page) -> tuple[float, float, float]:
-    """(scale, x, y) of the chart's canvas as the page has drawn it."""
-    style = page.locator(".chart-canvas").get_attribute("style")
+    """(scale, x, y) of the chart's canvas as the page has drawn it (once it has placed it:
+    a chart drawn again is placed when htmx has settled it)."""
+    canvas = page.locator("#chart[data-ready] .chart-canvas")
+    expect(canvas).to_have_attribute("style", re.compile(r"scale\("))
+    style = canvas.get_attribute("style")
     x, y, scale = re.search(
         r"translate\((-?[\d.]+)px, (-?[\d.]+)px\) scale\(([\d.]+)\)", style
     ).groups()

@@ -83,7 +83,8 @@ def test_add_offers_the_rules_roles_and_suggests_role_location_and_title(located
     lead = located_org["north_lead"]
     client = log_in("manager", holds=located_org["north"])
     dialog = client.get(f"/chart/{lead.pk}/add/").content.decode()
-    offered = set(re.findall(r'<option value="(\d+)"', dialog))
+    roles_field = re.search(r'<select name="role".*?</select>', dialog, re.S).group(0)
+    offered = set(re.findall(r'<option value="(\d+)"', roles_field))
     agent_roles = Role.objects.get(code="team-lead").span_rule.allowed_reports.all()
     assert offered == {str(r.pk) for r in agent_roles}
     assert f'<option value="{roles["advocate"].pk}" selected>' in dialog  # as its team has

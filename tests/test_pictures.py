@@ -209,7 +209,9 @@ def test_a_finding_names_an_advocate_manager_properly():
     assert "; an Advocate Manager should have 2–10" in direct.message
     assert "; an Advocate Manager's whole team should be 16–25" in team.message
     misplaced = misplaced_finding(2, "Ops", "Ops Manager", "Manager", rule)
-    assert misplaced.message.startswith("An Ops Manager reports to Manager (Advocate Manager)")
+    assert misplaced.message.startswith(
+        "An Ops Manager reports to Manager, an Advocate Manager position"
+    )
 
 
 # -- the career ladders ----------------------------------------------------------------

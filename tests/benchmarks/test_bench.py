@@ -5,6 +5,7 @@ Run on PostgreSQL (DATABASE_URL) for figures that mean anything; SQLite works bu
 """
 
 import os
+import re
 import time
 from collections import deque
 from contextlib import contextmanager
@@ -180,6 +181,7 @@ def test_foundation_benchmarks(framework, client):
         assert response.status_code == 200
         rows.append((size, "GET / (the chart) as a manager: own team", ms, queries))
         rows += chart_rows(size, client)
+        rows += chart_view_rows(size, client)
         rows += dashboard_rows(size, client)
         rows += readiness_rows(size, client)
         rows += scenario_rows(size, client)
@@ -264,6 +266,51 @@ def chart_rows(size: int, client) -> list[tuple]:
             ("chart export: the whole org as CSV (streamed)", "/chart/export.csv"),
         ],
     )
+
+
+def chart_view_rows(size: int, client) -> list[tuple]:
+    """The chart view (cards placed by the server) as an admin: the first view, a team
+    opened (the page asks for the chart again with one team more open), every team open to
+    a level (capped at chart.CARD_LIMIT cards), and the list view's first view beside them."""
+    admin = get_user_model().objects.get(username="admin")
+    client.force_login(admin)
+    client.post("/chart/view/", {"view": "chart"})
+    first = client.get("/").content.decode()
+    assert 'data-view="chart"' in first
+    shown = re.search(r'id="chart"[^>]* data-open="([^"]*)"', first).group(1)
+    closed = re.search(r'data-id="(\d+)"[^>]*\s+aria-expanded="false"', first).group(1)
+    root = Position.objects.filter(parent__isnull=True).order_by("tree_id").first()
+    director = root.get_children().filter(role__code="director").order_by("-lft").first()
+    manager = (
+        Position.objects.filter(role__code="advocate-manager")
+        .subtree_of(director, include_self=False)
+        .order_by("-lft")
+        .first()
+    )
+    path = ",".join(str(pk) for pk in manager.get_ancestors().values_list("pk", flat=True))
+    one_more = f"/?open={shown},{closed}&partial=chart"
+    down_to = f"/?open={path},{manager.pk}&partial=chart"
+    requests = [
+        ("chart view: GET / as admin (first levels, placed)", "/"),
+        ("chart view: one team more open (partial)", one_more),
+        ("chart view: open a manager's team, root to it open", down_to),
+        ("chart view: every team to level 3 (partial)", "/?level=3&partial=chart"),
+        ("chart view: every team to level 6 (partial, capped)", "/?level=6&partial=chart"),
+    ]  # fmt: skip
+    rows = timed_gets(
+        size, client, [(with_cards(client, name, url), url) for name, url in requests]
+    )
+    client.post("/chart/view/", {"view": "list"})
+    assert 'data-view="list"' in client.get("/").content.decode()
+    rows += timed_gets(size, client, [(with_cards(client, "list view: GET / as admin", "/"), "/")])
+    client.post("/chart/view/", {"view": "chart"})
+    return rows
+
+
+def with_cards(client, name: str, url: str) -> str:
+    """``name`` with the number of cards the chart at ``url`` shows."""
+    cards = re.search(r'data-cards="(\d+)"', client.get(url).content.decode()).group(1)
+    return f"{name}: {cards} cards"
 
 
 def dashboard_rows(size: int, client) -> list[tuple]:

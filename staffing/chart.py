@@ -8,7 +8,8 @@ open findings of the shown cards from one query.
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
 
 from roles.models import Role
 from staffing import layout
@@ -392,6 +393,7 @@ class Frame:
     cards: int = 0
     levels: int = 0  # levels shown below the top cards
     closed: int = 0  # cards shown whose teams are not
+    places: dict = field(default_factory=dict)  # id → (left, top, stacked), chart view only
 
 
 def _walk(nodes: list[Node], depth: int = 0):
@@ -422,6 +424,7 @@ def frame(nodes: list[Node], view: str) -> Frame:
         return Frame(view, **shape)
     arranged = layout.arrange(nodes, PAD, PAD)
     _relative(nodes, 0, 0)
+    shape["places"] = {n.position.pk: (round(n.left), round(n.top), n.stacked) for n in every}
     lines = "".join(f"M{x1:g} {y1:g}L{x2:g} {y2:g}" for x1, y1, x2, y2 in arranged.lines)
     return Frame(
         view,
@@ -430,3 +433,38 @@ def frame(nodes: list[Node], view: str) -> Frame:
         lines=lines,
         **shape,
     )
+
+
+def _placed(frame: Frame) -> dict:
+    return {
+        "places": frame.places,
+        "width": frame.width,
+        "height": frame.height,
+        "lines": frame.lines,
+        "open": frame.open_ids,
+        "cards": frame.cards,
+    }
+
+
+def chart_response(request, context: dict, page: str, extra=None):
+    """A chart page (live, a draft, a past day) or, for the chart view's script, a part of
+    it: ``?partial=chart`` the whole chart; ``?partial=team&team=<id>`` only the cards of
+    that team, just opened, with the new places of every card (so the page moves the cards
+    it has instead of receiving them all again); ``?partial=places`` only the places (a team
+    closed). ``extra``: what the whole page adds to ``context`` (a function: only called for
+    the whole page)."""
+    partial = request.GET.get("partial")
+    if partial == "chart":
+        return render(request, "staffing/_chart_tree.html", context)
+    if partial in ("team", "places") and context["frame"].view == ChartPreference.View.CHART:
+        placed = _placed(context["frame"])
+        if partial == "places":
+            return JsonResponse(placed)
+        team = request.GET.get("team", "")
+        found = next((n for n, _ in _walk(context["nodes"]) if str(n.position.pk) == team), None)
+        return render(
+            request,
+            "staffing/_chart_team.html",
+            {**context, "team": found.children if found else [], "placed": placed},
+        )
+    return render(request, page, {**context, **(extra() if extra else {})})

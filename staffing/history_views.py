@@ -16,7 +16,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from staffing import history
-from staffing.chart import Node, assemble, frame, parse_state, pick_shown, view_for
+from staffing.chart import (
+    Node,
+    assemble,
+    chart_response,
+    frame,
+    parse_state,
+    pick_shown,
+    view_for,
+)
 from staffing.models import Position
 from staffing.scope import Scope, request_scope
 
@@ -214,22 +222,16 @@ def past_chart(request, day: str):
             else ": your position did not exist yet, or was not in the history."
         ),
     }
-    if request.GET.get("partial") == "chart":
-        return render(request, "staffing/_chart_tree.html", context)
-    return render(
+    return chart_response(
         request,
+        context,
         "staffing/past_chart.html",
-        {
-            **context,
+        lambda: {
             "today": timezone.localdate(),
-            "root": root,
             "breadcrumb": breadcrumb,
             "total": len(visible),
             "history_start": start,
             "before_history": start is None or when < timezone.localdate(start),
-            "prefix": base,
-            "page_url": base,
-            "past": True,
         },
     )
 

@@ -327,20 +327,17 @@ def scenario_page(request, pk: int):
     context.update(_draft_tree(request, scenario, root_raw=request.GET.get("root"),
                                focus_raw=request.GET.get("focus"), opened=opened,
                                level=level))  # fmt: skip
-    if request.GET.get("partial") == "chart":
-        return render(request, "staffing/_chart_tree.html", context)
-    removed = scenario.positions.filter(removed=True)
-    return render(
-        request,
-        "staffing/scenarios/draft.html",
-        {
-            **context,
+
+    def page() -> dict:
+        removed = scenario.positions.filter(removed=True)
+        return {
             "removed_count": removed.count(),
             "removed": list(removed.order_by("base_title")[:50]),
             "tiers": Tier.objects.all(),
             "copies": ScenarioForm(user=request.user, scope=request_scope(request)),
-        },
-    )
+        }
+
+    return chart.chart_response(request, context, "staffing/scenarios/draft.html", page)
 
 
 def _draft_row(scenario: Scenario, raw) -> ScenarioPosition:

@@ -71,8 +71,8 @@ def _chart_context(
 def org_chart(request):
     """The chart: the viewer's scope (or ``?root=``) with its first levels open, and with
     ``?focus=`` the path down to one card opened and that card highlighted. ``?open=``
-    (the teams to show open) or ``?level=`` (open to that depth) redraw it; with
-    ``?partial=chart`` only the chart comes back (what the chart view asks for).
+    (the teams to show open) or ``?level=`` (open to that depth) redraw it; ``?partial=``
+    asks for a part of it (see :func:`staffing.chart.chart_response`).
 
     A fixed number of queries whatever the size of the organization.
     """
@@ -85,9 +85,9 @@ def org_chart(request):
     context = _chart_context(
         request, request.GET.get("root"), request.GET.get("focus"), opened=opened, level=level
     )
-    if request.GET.get("partial") == "chart":
-        return render(request, "staffing/_chart_tree.html", context)
-    return render(request, "staffing/chart.html", {**context, "tiers": Tier.objects.all()})
+    return chart.chart_response(
+        request, context, "staffing/chart.html", lambda: {"tiers": Tier.objects.all()}
+    )
 
 
 @login_required

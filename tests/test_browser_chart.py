@@ -101,6 +101,20 @@ def test_zoom_pan_fit_and_levels_with_the_mouse_and_the_keyboard(page, live_serv
         assert inside(focused.bounding_box(), port.bounding_box())
     page.keyboard.press("0")
     assert inside(page.locator(".chart-canvas").bounding_box(), port.bounding_box())
+
+    # opening a team brings only its cards: the cards on screen stay and move
+    items = tree.get_by_role("treeitem")
+    closed, other = items.nth(1), items.nth(2)
+    other_id = other.get_attribute("id")
+    page.evaluate(f"window.kept = document.getElementById('{other_id}')")
+    closed.locator(":scope > .pcard .toggle").click()
+    expect(closed).to_have_attribute("aria-expanded", "true")
+    expect(closed.locator(':scope > [role="group"] > [role="treeitem"]').first).to_be_attached()
+    assert page.evaluate(f"window.kept === document.getElementById('{other_id}')")
+    closed.locator(":scope > .pcard .toggle").click()  # and closing takes them away again
+    expect(closed).to_have_attribute("aria-expanded", "false")
+    expect(closed.locator('[role="treeitem"]')).to_have_count(0)
+    expect(tree.get_by_role("treeitem")).to_have_count(4)
     page.get_by_label("Levels open").select_option("0")  # collapse all: the top card alone
     expect(tree.get_by_role("treeitem")).to_have_count(1)
     expect(first).to_have_attribute("aria-expanded", "false")

@@ -3,6 +3,7 @@ to have open, expanding to a level, the view remembered per user, the holder's p
 query counts that do not follow the size of the organization."""
 
 import datetime
+import json
 import re
 from html.parser import HTMLParser
 
@@ -219,3 +220,38 @@ def test_drafts_and_past_days_take_the_same_chart_state(api_org: Org):
     past = user.get(f"/past/{day}/?level=0&partial=chart").content.decode()
     assert shown(past) == {director.pk}
     assert user.get(f"/past/{day}/?open=zz").status_code == 400
+
+
+def test_opening_a_team_sends_its_cards_and_every_cards_new_place(api_org: Org):
+    manager_a, lead_a = api_org.positions["manager_a"], api_org.positions["lead_a"]
+    client = log_in("manager", holds=manager_a)
+    url = f"/?open={manager_a.pk},{lead_a.pk}&partial=team&team={lead_a.pk}"
+    html = client.get(url).content.decode()
+    agents = set(Position.objects.filter(parent=lead_a).values_list("pk", flat=True))
+    assert shown(html) == agents  # only the team just opened
+    data = json.loads(re.search(r'<script id="chart-places"[^>]*>(.*?)</script>', html).group(1))
+    assert set(map(int, data["places"])) == {manager_a.pk, lead_a.pk} | agents
+    whole = client.get(f"/?open={manager_a.pk},{lead_a.pk}&partial=chart").content.decode()
+    for pk, left, top in re.findall(
+        r'id="pos-(\d+)".*?style="left: (-?\d+)px; top: (-?\d+)px"', whole
+    ):
+        assert data["places"][pk][:2] == [int(left), int(top)]  # where the whole chart puts it
+    assert data["open"] == f"{manager_a.pk},{lead_a.pk}" and data["cards"] == 2 + len(agents)
+    assert data["width"] > 0 and data["lines"].startswith("M")
+    # closing: the places alone, as JSON
+    closed = client.get(f"/?open={manager_a.pk}&partial=places").json()
+    assert set(map(int, closed["places"])) == {manager_a.pk, lead_a.pk}
+    assert closed["open"] == str(manager_a.pk)
+    # in flat queries, and nothing outside the viewer's part
+    before = queries(client, url)
+    make_team(lead_a, 15)
+    assert queries(client, url) == before
+    outside = api_org.positions["lead_b"]
+    assert (
+        shown(
+            client.get(
+                f"/?open={manager_a.pk},{outside.pk}&partial=team&team={outside.pk}"
+            ).content.decode()
+        )
+        == set()
+    )

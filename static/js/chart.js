@@ -174,14 +174,16 @@
   // --- the chart drawn again: a team opened or closed, a level, after a change -----------
   const openIds = () => (chart().dataset.open || "").split(",").filter(Boolean);
 
-  function redraw(params, anchorItem) {
+  function chartUrl(params) {
     const frame = chart();
     const url = new URL(frame.dataset.page || "/", window.location.href);
-    const here = new URLSearchParams(window.location.search);
     if (frame.dataset.root) url.searchParams.set("root", frame.dataset.root);
-    for (const key of ["as_of"]) if (here.get(key)) url.searchParams.set(key, here.get(key));
     for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
-    url.searchParams.set("partial", "chart");
+    return url;
+  }
+
+  function redraw(params, anchorItem) {
+    const url = chartUrl({ ...params, partial: "chart" });
     if (anchorItem && view) {
       const at = placeOf(anchorItem);
       anchor = { id: anchorItem.id, x: at.x, y: at.y };
@@ -191,16 +193,82 @@
   }
   let focusAfter = null;
 
+  // The chart view opens a team by asking for that team's cards and the new place of every
+  // card, and moves the cards it has; it closes one by dropping its cards and asking for the
+  // places alone. Anything unexpected: the whole chart again.
+  let moving = null;  // the request under way, so that a second click waits its turn
+
+  function applyPlaces(placed, anchorItem) {
+    const before = anchorItem && view ? placeOf(anchorItem) : null;
+    for (const [id, [left, top, stacked]] of Object.entries(placed.places)) {
+      const item = document.getElementById(`pos-${id}`);
+      if (!item) continue;
+      item.style.left = `${left}px`;
+      item.style.top = `${top}px`;
+      cardOf(item).classList.toggle("leads-column", Boolean(stacked));
+    }
+    const box = canvas(), lines = chart().querySelector(".chart-lines");
+    box.style.width = `${placed.width}px`;
+    box.style.height = `${placed.height}px`;
+    lines.setAttribute("width", placed.width);
+    lines.setAttribute("height", placed.height);
+    lines.querySelector("path").setAttribute("d", placed.lines);
+    chart().dataset.open = placed.open;
+    chart().dataset.cards = placed.cards;
+    if (before) {
+      const after = placeOf(anchorItem);
+      view.x += before.x - after.x;
+      view.y += before.y - after.y;
+      paint();
+    }
+    paintColours();
+  }
+
+  async function moveCards(item, open, ids) {
+    if (moving) await moving.catch(() => null);
+    const params = { open: ids.join(","), partial: open ? "team" : "places" };
+    if (open) params.team = item.dataset.id;
+    const list = group(item);
+    const ask = fetch(chartUrl(params), { headers: { "HX-Request": "true" }, credentials: "same-origin" });
+    moving = ask;
+    try {
+      const answer = await ask;
+      if (!answer.ok) throw new Error(String(answer.status));
+      if (open) {
+        const part = document.createElement("template");
+        part.innerHTML = await answer.text();
+        const data = part.content.getElementById("chart-places");
+        const placed = JSON.parse(data.textContent);
+        data.remove();
+        list.replaceChildren(part.content);
+        list.hidden = false;
+        item.setAttribute("aria-expanded", "true");
+        htmx.process(list);
+        applyPlaces(placed, item);
+      } else {
+        applyPlaces(await answer.json(), item);
+      }
+      focusItem(item);
+    } catch (error) {
+      redraw({ open: ids.join(",") }, item);  // the whole chart, as it should be now
+    } finally {
+      if (moving === ask) moving = null;
+    }
+  }
+
   function setExpanded(item, open) {
     if (!item || !item.hasAttribute("aria-expanded")) return;
     if (isChartView()) {
       const ids = new Set(openIds());
       if (open) ids.add(item.dataset.id);
-      else {  // closing a team closes the teams inside it too
+      else {  // closing a team closes the teams inside it too; their cards go at once
         item.querySelectorAll('[aria-expanded="true"]').forEach((inner) => ids.delete(inner.dataset.id));
         ids.delete(item.dataset.id);
+        const list = group(item);
+        if (list) { list.replaceChildren(); list.hidden = true; }
+        item.setAttribute("aria-expanded", "false");
       }
-      redraw({ open: Array.from(ids).join(",") }, item);
+      moveCards(item, open, Array.from(ids));
       return;
     }
     const children = group(item);

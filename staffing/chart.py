@@ -179,6 +179,7 @@ def build(
     focus: Position | None = None,
     opened: set[int] | None = None,
     level: int | None = None,
+    shape_only: bool = False,
 ) -> list[Node]:
     """The cards under ``roots`` to EXPANDED_LEVELS, plus the path down to ``focus`` with
     the siblings along it. Three queries, five with a focus (levels, cards, path, cards
@@ -190,7 +191,7 @@ def build(
     if not roots:
         return []
     if opened is not None:
-        return _build_opened(scope, roots, opened, focus)
+        return _build_opened(scope, roots, opened, focus, shape_only=shape_only)
     if level is None:
         depth = opened_depth(scope, roots)
     else:
@@ -230,19 +231,32 @@ def _within(roots: list[Position]) -> Q:
     return within
 
 
+SHAPE_FIELDS = ("id", "parent_id", "tree_id", "lft", "rght", "level")  # what placing needs
+
+
 def _build_opened(
-    scope: Scope, roots: list[Position], opened: set[int], focus: Position | None
+    scope: Scope,
+    roots: list[Position],
+    opened: set[int],
+    focus: Position | None,
+    *,
+    shape_only: bool = False,
 ) -> list[Node]:
     """The roots and the reports of the ``opened`` teams among them; with a focus, the
     path down to it opened too. Four queries (roots, reports, findings, dotted lines), six
-    with a focus."""
+    with a focus. ``shape_only``: the tree alone, for placing the cards (two queries, no
+    figures: nothing of these cards is drawn)."""
     path_ids = _path_ids(focus) if focus is not None else []
     teams = (set(opened) | set(path_ids[:-1])) if focus is not None else set(opened)
     root_ids = [root.pk for root in roots]
-    positions = list(with_card_figures(visible(scope).filter(pk__in=root_ids)))
+
+    def cards(queryset):
+        return queryset.only(*SHAPE_FIELDS) if shape_only else with_card_figures(queryset)
+
+    positions = list(cards(visible(scope).filter(pk__in=root_ids)))
     if teams:
         below = visible(scope).filter(_within(roots), parent_id__in=teams)
-        positions += [p for p in with_card_figures(below) if p.pk not in root_ids]
+        positions += [p for p in cards(below) if p.pk not in root_ids]
     # a team asked for under a closed one is not shown: keep what hangs from the roots
     by_parent: dict[int | None, list[Position]] = {}
     for p in positions:
@@ -253,6 +267,9 @@ def _build_opened(
         shown.append(p)
         reach += by_parent.get(p.pk, []) if p.pk in teams else []
     shown.sort(key=lambda p: (p.tree_id, p.lft))
+    if shape_only:
+        top = assemble({p.pk: Node(p) for p in shown}, set(root_ids))
+        return [node for node in top if node.position.pk in root_ids] or top
     return _cards(scope, roots, shown, path_ids)
 
 
@@ -462,9 +479,14 @@ def chart_response(request, context: dict, page: str, extra=None):
             return JsonResponse(placed)
         team = request.GET.get("team", "")
         found = next((n for n, _ in _walk(context["nodes"]) if str(n.position.pk) == team), None)
+        cards = found.children if found else []
+        if found and context.get("shape_only"):  # the team's own cards, with their figures
+            cards = children_of(context["scope"], found.position)
+            for node in cards:
+                at = context["frame"].places.get(node.position.pk)
+                if at:
+                    node.left, node.top, node.stacked = at
         return render(
-            request,
-            "staffing/_chart_team.html",
-            {**context, "team": found.children if found else [], "placed": placed},
+            request, "staffing/_chart_team.html", {**context, "team": cards, "placed": placed}
         )
     return render(request, page, {**context, **(extra() if extra else {})})

@@ -40,7 +40,13 @@ def posted_open(request) -> set[int] | None:
 
 
 def _chart_context(
-    request, root_raw, focus_raw, *, opened: set[int] | None = None, level: int | None = None
+    request,
+    root_raw,
+    focus_raw,
+    *,
+    opened: set[int] | None = None,
+    level: int | None = None,
+    shape_only: bool = False,
 ) -> dict:
     scope = request_scope(request)
     root = _visible_position(request, root_raw)
@@ -53,8 +59,12 @@ def _chart_context(
         root = None  # the card is outside the chosen root: show it from the top of the scope
     roots = chart.roots_for(scope, root)
     top = roots[0] if len(roots) == 1 else None
-    nodes = chart.build(scope, roots, focus=focus, opened=opened, level=level)
+    shape_only = shape_only and opened is not None
+    nodes = chart.build(
+        scope, roots, focus=focus, opened=opened, level=level, shape_only=shape_only
+    )
     return {
+        "shape_only": shape_only,
         "scope": scope,
         "nodes": nodes,
         "frame": chart.frame(nodes, chart.view_for(request.user)),
@@ -83,7 +93,13 @@ def org_chart(request):
     except ValueError as bad:
         return HttpResponseBadRequest(str(bad))
     context = _chart_context(
-        request, request.GET.get("root"), request.GET.get("focus"), opened=opened, level=level
+        request,
+        request.GET.get("root"),
+        request.GET.get("focus"),
+        opened=opened,
+        level=level,
+        # a team opened or closed in the chart view: only the places of the cards it has
+        shape_only=request.GET.get("partial") in ("team", "places"),
     )
     return chart.chart_response(
         request, context, "staffing/chart.html", lambda: {"tiers": Tier.objects.all()}

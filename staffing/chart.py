@@ -12,10 +12,11 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import render
 
 from roles.models import Role
+from roles.selectors import roles_with_reports
 from staffing import layout
 from staffing.models import ChartPreference, DottedLine, Location, Person, Position
 from staffing.scope import Scope
-from staffing.selectors import open_finding_messages, with_card_figures
+from staffing.selectors import open_finding_messages, placeable_for, with_card_figures
 
 EXPANDED_LEVELS = 2  # below the root, shown at once; deeper levels load when expanded
 CARD_BUDGET = 150  # fewer levels open at once when they would hold more cards than this
@@ -317,8 +318,9 @@ def breadcrumb(scope: Scope, position: Position) -> list[Position]:
 
 def search(scope: Scope, text: str, *, moving: Position | None = None) -> list[Position]:
     """Positions whose title, role, holder or location matches ``text`` (one query). With
-    ``moving``: only those it could be moved under (in the viewer's editing scope, outside
-    its own team, not its present manager)."""
+    ``moving``: only those it could be moved under (:func:`staffing.selectors.placeable_for`:
+    in the viewer's editing scope, outside its own team, not its present manager, of a role
+    that takes reports; two queries)."""
     text = text.strip()
     if len(text) < 2:
         return []
@@ -339,12 +341,8 @@ def search(scope: Scope, text: str, *, moving: Position | None = None) -> list[P
         )
     )
     found = visible(scope).filter(pk__in=ids)
-    if moving is not None:
-        found = (
-            scope.filter_placeable(found)
-            .exclude(tree_id=moving.tree_id, lft__gte=moving.lft, lft__lt=moving.rght)
-            .exclude(pk=moving.parent_id or 0)
-        )
+    if moving is not None:  # never under a position that takes no reports (an agent's)
+        found = placeable_for(scope, moving, found, roles=roles_with_reports())
     return list(
         found.select_related("role", "holder", "location").order_by("level", "title")[:SEARCH_LIMIT]
     )

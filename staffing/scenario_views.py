@@ -25,7 +25,6 @@ from staffing.scope import request_scope
 from staffing.views import (
     CAPACITY_DEFAULTS,
     capacity_input,
-    chart_state,
     done_status,
     posted_open,
     refusal_messages,
@@ -320,7 +319,7 @@ def scenario_page(request, pk: int):
     until it is applied); any other scenario read only."""
     scenario = _scenario(request, pk)
     try:
-        opened, level = chart_state(request)
+        opened, level = chart.parse_state(request.GET)
     except ValueError as bad:
         return HttpResponseBadRequest(str(bad))
     context = _draft_context(request, scenario)

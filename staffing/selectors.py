@@ -186,6 +186,18 @@ def with_card_figures(queryset):
 NEARBY = 8  # move suggestions shown before anything is typed
 
 
+def placeable_for(scope, moving: Position, positions, *, roles: list[int]):
+    """Those of ``positions`` that ``moving`` may be put under: in the viewer's editing
+    scope, outside its own team, not its present manager, and of one of ``roles`` (the
+    search: any role that takes reports; the suggestions: those that take ``moving``'s)."""
+    return (
+        scope.filter_placeable(positions)
+        .exclude(tree_id=moving.tree_id, lft__gte=moving.lft, lft__lt=moving.rght)
+        .exclude(pk=moving.parent_id or 0)
+        .filter(role_id__in=roles)
+    )
+
+
 def move_candidates(scope, moving: Position, *, limit: int = NEARBY) -> list[Position]:
     """Where ``moving`` most likely goes, before anything is typed: the peers of its manager
     (those of the manager's own role first), its manager's manager, then its own peers. Only
@@ -197,12 +209,11 @@ def move_candidates(scope, moving: Position, *, limit: int = NEARBY) -> list[Pos
         return []
     grand = manager["parent_id"]
     peers_of_manager = Q(parent_id=grand) | Q(pk=grand) if grand else Q(parent__isnull=True)
+    near = scope.filter_visible(Position.objects.all()).filter(
+        peers_of_manager | Q(parent_id=moving.parent_id)
+    )
     found = (
-        scope.filter_placeable(scope.filter_visible(Position.objects.all()))
-        .filter(peers_of_manager | Q(parent_id=moving.parent_id))
-        .exclude(tree_id=moving.tree_id, lft__gte=moving.lft, lft__lt=moving.rght)
-        .exclude(pk=moving.parent_id)
-        .filter(role_id__in=roles_that_take(moving.role))
+        placeable_for(scope, moving, near, roles=roles_that_take(moving.role))
         .select_related("role", "holder", "location")
         .order_by("title", "pk")[: limit * 5]
     )

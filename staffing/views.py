@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from orgdesign.audit import collecting
 from roles.models import Role
-from roles.selectors import roles_with_reports
 from staffing import capacity, chart, export, forms, history_views, selectors, services, spans, undo
 from staffing.models import Finding, Position
 from staffing.scope import request_scope
@@ -24,10 +23,6 @@ from tiers.models import Tier
 
 def _visible_position(request, raw) -> Position | None:
     return chart.visible_position(request_scope(request), raw)
-
-
-def chart_state(request) -> tuple[set[int] | None, int | None]:
-    return chart.parse_state(request.GET)
 
 
 def posted_open(request) -> set[int] | None:
@@ -89,7 +84,7 @@ def org_chart(request):
     if "as_of" in request.GET:
         return history_views.chart_as_of(request)
     try:
-        opened, level = chart_state(request)
+        opened, level = chart.parse_state(request.GET)
     except ValueError as bad:
         return HttpResponseBadRequest(str(bad))
     context = _chart_context(
@@ -145,9 +140,6 @@ def chart_search(request):
     nearby = None
     if moving is not None and len(text.strip()) < 2:  # nothing typed (or typed away)
         nearby = selectors.move_candidates(request_scope(request), moving)
-    elif moving is not None:  # never under a position that takes no reports (an agent's)
-        takes = set(roles_with_reports())
-        results = [p for p in results if p.role_id in takes]
     return render(
         request,
         "staffing/_chart_search.html",

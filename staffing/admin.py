@@ -9,7 +9,7 @@ from mptt.admin import MPTTModelAdmin
 
 from orgdesign.admin import HistoryAdmin
 from orgdesign.forms import dry_run
-from staffing import services, spans
+from staffing import services
 from staffing.models import (
     Assignment,
     DottedLine,
@@ -22,6 +22,7 @@ from staffing.models import (
 )
 from staffing.scope import scope_for
 from staffing.selectors import placeable_people, visible_people
+from staffing.spans import marks
 
 
 @admin.register(Location)
@@ -429,7 +430,7 @@ class FindingAdmin(admin.ModelAdmin):
             "position_id", "position__parent_id"
         ):
             ids.update(x for x in (pk, parent) if x is not None)
-        outcome = spans.recompute(ids)
+        outcome = marks.recompute(ids)
         self.message_user(request, outcome.summary(), messages.SUCCESS)
 
 

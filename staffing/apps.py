@@ -8,8 +8,12 @@ class StaffingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from staffing import signals
+        from staffing import signals, tasks
         from staffing.groups import ensure_groups
+        from staffing.spans import marks
 
         signals.connect()
+        # the services ask for background jobs by name; the tasks that run them are handed
+        # over here, so no service imports the tasks (which call the services)
+        marks.RECOMPUTE.provide(tasks.recompute_pending_spans)
         post_migrate.connect(ensure_groups, dispatch_uid="staffing.ensure_groups")

@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from orgdesign.audit import acting, bulk_record
 from roles.models import Role
-from staffing import spans
 from staffing.models import (
     Assignment,
     DottedLine,
@@ -28,6 +27,7 @@ from staffing.models import (
     Promotion,
 )
 from staffing.scope import GROUP_DIRECTOR, GROUP_HR, GROUP_MANAGER
+from staffing.spans import marks
 from staffing.tree import bulk_create_tree, tree_transaction
 from tiers.models import Squad, Tier
 
@@ -619,7 +619,7 @@ def seed(org: str | None = None, positions: int | None = None) -> Counter:
         raise DemoError("Choose --org synapse, --org fte85 or --positions N.")
     with acting(None, "seed_demo"):
         result = write_plan(plan)
-    result["open span-of-control findings"] = spans.recompute().open_now
+    result["open span-of-control findings"] = marks.recompute().open_now
     for username in ("admin", GROUP_HR):
         ensure_demo_user(username)
     for username in (GROUP_DIRECTOR, GROUP_MANAGER):

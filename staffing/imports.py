@@ -92,9 +92,9 @@ from orgdesign.audit import acting, bulk_record
 from orgdesign.rest import FORMULA_STARTS
 from orgdesign.words import a_or_an
 from roles.models import Role
-from staffing import spans
 from staffing.models import Assignment, ImportJob, Location, Person, Position
 from staffing.scope import scope_for
+from staffing.spans import marks
 from staffing.tree import compute_layout, next_tree_id, tree_transaction
 from tiers.models import Squad
 
@@ -1277,7 +1277,7 @@ def _write_positions(planned, stored, parents, emptied, current, today, progress
                 seen.add(node)
                 node = chain.get(node)
         marked |= seen
-    spans.mark(marked)
+    marks.mark(marked)
     progress("Finishing", 95)
 
 

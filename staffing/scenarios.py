@@ -23,7 +23,7 @@ from django.utils import timezone
 from orgdesign.audit import audited
 from roles.models import Role
 from roles.selectors import with_report_rules
-from staffing import services, spans
+from staffing import services
 from staffing.models import (
     Location,
     Person,
@@ -34,6 +34,7 @@ from staffing.models import (
 )
 from staffing.scope import scope_for
 from staffing.selectors import no_such_person, placeable_people
+from staffing.spans import engine
 from staffing.tree import tree_transaction
 from tiers.models import Squad
 
@@ -627,10 +628,10 @@ class Shape:
             self.team_all[pk] = sum(1 + self.team_all[k] for k in kids)
             self.team_filled[pk] = sum(int(nodes[k][2]) + self.team_filled[k] for k in kids)
 
-    def judge(self, only=None, *, rules=None, role_names=None) -> list[spans.Computed]:
+    def judge(self, only=None, *, rules=None, role_names=None) -> list[engine.Computed]:
         """Span findings as the live engine judges them: of ``only`` (every node by default)
         as managers, and of their direct reports that their rule does not allow."""
-        rules = spans.load_rules() if rules is None else rules
+        rules = engine.load_rules() if rules is None else rules
         if role_names is None:
             role_names = dict(Role.objects.values_list("pk", "name"))
         nodes, children = self.nodes, self.children
@@ -641,14 +642,14 @@ class Shape:
             if rule is None:
                 continue
             kids = children.get(pk, ())
-            measured = spans.Measured(
+            measured = engine.Measured(
                 pk, title, filled, len(kids), sum(int(nodes[k][2]) for k in kids),
                 self.team_all[pk], self.team_filled[pk],
             )  # fmt: skip
-            found += spans.judge(measured, rule)
+            found += engine.judge(measured, rule)
             if rule.allowed:
                 found += [
-                    spans.misplaced_finding(
+                    engine.misplaced_finding(
                         k, nodes[k][3], role_names.get(nodes[k][1]), title, rule
                     )
                     for k in kids
@@ -680,7 +681,7 @@ def _findings_delta(rows) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]
         if not r.removed
     }
     loaded = {
-        "rules": spans.load_rules(),
+        "rules": engine.load_rules(),
         "role_names": dict(Role.objects.values_list("pk", "name")),
     }
     before, after = _judge_tree(base, **loaded), _judge_tree(draft, **loaded)

@@ -18,7 +18,6 @@ from orgdesign.audit import audited, bulk_record
 from orgdesign.words import a_or_an
 from roles.models import PromotionPath, Role
 from roles.selectors import with_report_rules
-from staffing import spans
 from staffing.models import (
     Assignment,
     ChartPreference,
@@ -31,6 +30,7 @@ from staffing.models import (
 )
 from staffing.scope import require_edit, require_place_under, scope_for
 from staffing.selectors import no_such_person, placeable_people
+from staffing.spans import marks
 from staffing.tree import tree_transaction
 from tiers.models import Squad
 
@@ -101,7 +101,7 @@ def position_create(
         )
         position.full_clean()
         position.save()
-        spans.mark(spans.lineage(position))
+        marks.mark(marks.lineage(position))
     return position
 
 
@@ -146,7 +146,7 @@ def position_update(*, actor, position: Position, **changes: Any) -> Position:
             )
             _end_assignment(current, today)
             _start_assignment(position.holder, position, today, note="Role or squad changed")
-        spans.mark(spans.lineage(position))
+        marks.mark(marks.lineage(position))
     return position
 
 
@@ -185,14 +185,14 @@ def position_move(
             raise _refuse("parent", refusal, "report_not_allowed")
         if position.parent_id == (new_parent.pk if new_parent else None):
             return position
-        before = spans.lineage(position)
+        before = marks.lineage(position)
         if new_parent is None:
             position.move_to(None)
         else:
             position.move_to(new_parent, where)
         Position.objects.filter(pk=position.pk).update(updated_at=timezone.now())
         position.refresh_from_db()
-        spans.mark([*before, *spans.lineage(position)])
+        marks.mark([*before, *marks.lineage(position)])
     return position
 
 
@@ -229,8 +229,8 @@ def position_delete(
         position = _fresh(position)
         if position.holder_id:
             _vacate(position, _today(), note="Position deleted")
-        above = spans.lineage(_fresh(position.parent_id))
-        spans.forget(position)
+        above = marks.lineage(_fresh(position.parent_id))
+        marks.forget(position)
         # the assignments keep their title but lose the position (SET_NULL, which Django
         # does in SQL): written here instead, so that the history records it too
         held = list(Assignment.objects.filter(position=position))
@@ -239,7 +239,7 @@ def position_delete(
         Assignment.objects.bulk_update(held, ["position"])
         bulk_record(Assignment, held, kind="~")
         position.delete()
-        spans.mark(above)
+        marks.mark(above)
 
 
 # --- people in positions -------------------------------------------------------------------------
@@ -336,14 +336,14 @@ def person_assign(
             previous = _fresh(previous)
             require_edit(actor, previous)
             _vacate(previous, start_date, note="Moved to another position")
-            spans.mark(spans.lineage(previous))
+            marks.mark(marks.lineage(previous))
         elif latest is not None and latest.end_date is None:
             _end_assignment(latest, start_date)
         position.holder = person
         position.status = Position.Status.FILLED
         position.full_clean()
         position.save(update_fields=["holder", "status", "updated_at"])
-        spans.mark(spans.lineage(position))
+        marks.mark(marks.lineage(position))
         return _start_assignment(person, position, start_date, note=note)
 
 
@@ -358,7 +358,7 @@ def position_vacate(
         if not position.holder_id:
             raise _refuse("position", f"{position.label} is already vacant.", "vacant")
         _vacate(position, end_date or _today(), note=note)
-        spans.mark(spans.lineage(position))
+        marks.mark(marks.lineage(position))
     return position
 
 
@@ -513,7 +513,7 @@ def promotion_apply(
             for old in assignment:
                 _end_assignment(old, effective, note="Promoted")
             _start_assignment(person, current, effective, note=f"Promoted from {from_role}")
-            spans.mark(spans.lineage(current))
+            marks.mark(marks.lineage(current))
         else:
             target = _fresh(position)
             if target.role_id != to_role.pk:

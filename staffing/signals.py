@@ -8,13 +8,13 @@ of that role is marked for a recompute, in the same transaction as the change.
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from roles.models import SpanRule
-from staffing import spans
 from staffing.models import Position
+from staffing.spans import marks
 
 
 def _mark_role(role_id: int | None) -> None:
     if role_id is not None:
-        spans.mark(Position.objects.filter(role_id=role_id).values_list("pk", flat=True))
+        marks.mark(Position.objects.filter(role_id=role_id).values_list("pk", flat=True))
 
 
 def rule_saved(sender, instance: SpanRule, raw: bool = False, **kwargs) -> None:

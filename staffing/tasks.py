@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError
 
-from staffing import spans
+from staffing.spans import marks
 from staffing.tree import tree_check
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ RETRY = {
 
 
 def _recompute_marked(what: str) -> dict:
-    outcome = spans.recompute_pending()
+    outcome = marks.recompute_pending()
     if outcome.pending:
         logger.info("%s: %s", what, outcome.summary())
     return outcome.as_dict()
@@ -65,7 +65,7 @@ def sweep_spans() -> dict:
 @shared_task(**RETRY)
 def recompute_all_spans() -> dict:
     """Nightly (beat) and after rule changes: judge the whole organization."""
-    outcome = spans.recompute()
+    outcome = marks.recompute()
     logger.info("Span findings: %s", outcome.summary())
     return outcome.as_dict()
 

@@ -15,9 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from orgdesign.audit import collecting
 from roles.models import Role
-from staffing import capacity, chart, export, forms, history_views, selectors, services, spans, undo
+from staffing import capacity, chart, export, forms, history_views, selectors, services, undo
 from staffing.models import Finding, Position
 from staffing.scope import request_scope
+from staffing.spans import engine
 from tiers.models import Tier
 
 
@@ -238,7 +239,7 @@ def _warnings(position: Position | None, *, left: int | None = None) -> list[str
     ids.discard(None)
     if not ids:
         return []
-    found, _ = spans.evaluate(ids)
+    found, _ = engine.evaluate(ids)
     order = {severity: n for n, severity in enumerate(Finding.SEVERITY_ORDER)}
     found = sorted(found.values(), key=lambda f: (order.get(f.severity, len(order)), f.kind))
     names = {

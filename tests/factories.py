@@ -17,8 +17,9 @@ from rest_framework.test import APIClient
 
 from metrics.models import KPI
 from roles.models import Role
-from staffing import demo, services, spans
+from staffing import demo, services
 from staffing.models import Location, Person, Position
+from staffing.spans import marks
 from tiers.models import Squad, Tier
 
 
@@ -202,7 +203,7 @@ class Org:
         for n in range(teams):
             lead = make_position(f"Grown Lead {n}", "team-lead", self.positions["manager_a"])
             make_team(lead, size)
-        spans.recompute()
+        marks.recompute()
 
 
 def build_api_org() -> Org:
@@ -218,7 +219,7 @@ def build_api_org() -> Org:
     other = make_position("Other Director", "director")
     other_lead = make_position("Other Lead", "team-lead", other)
     theirs = make_team(other_lead, 2)[0]
-    spans.recompute()
+    marks.recompute()
     positions = {p.title: p for p in Position.objects.all()}
     named = {
         "director": positions["Director"],
@@ -263,7 +264,7 @@ def build_findings_org() -> dict[str, Position]:
     west = make_position("West Lead", "team-lead", director, holder=None)
     make_team(west, 12)
     stray = make_position("Stray Manager", "advocate-manager", west, holder=None)
-    spans.recompute()
+    marks.recompute()
     for position in (director, east, west, stray):
         position.refresh_from_db()
     return {"director": director, "east": east, "west": west, "stray": stray}
@@ -302,4 +303,4 @@ def seed_synapse():
 def seed_fte85():
     """The 85-person demo organization of seed 003, findings computed."""
     demo.seed(org="fte85")
-    spans.recompute()
+    marks.recompute()

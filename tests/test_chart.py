@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from staffing import spans
 from staffing.models import Person, Position
+from staffing.spans import marks
 from tests.factories import Org, UserFactory, log_in, make_position, make_team, session_client
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +74,7 @@ def test_focus_here_re_roots_the_chart_with_a_breadcrumb(api_org: Org):
 
 
 def test_cards_show_counts_vacancies_and_findings_with_the_reason(api_org: Org):
-    spans.recompute()
+    marks.recompute()
     admin = session_client(UserFactory(is_superuser=True))
     html = admin.get("/").content.decode()
     assert 'title="3 direct reports, 3 in the team below">3 in team<' in html  # Lead A

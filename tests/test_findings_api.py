@@ -6,8 +6,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from staffing import services, spans
+from staffing import services
 from staffing.models import Finding
+from staffing.spans import marks
 from tests.factories import log_in, make_position, make_team
 
 K = Finding.Kind
@@ -90,7 +91,7 @@ def test_position_and_subtree_filters(findings_org):
 def test_resolved_findings_stay_readable(findings_org):
     admin = log_in(superuser=True)
     services.position_delete(actor=None, position=findings_org["stray"], reports="refuse")
-    spans.recompute()
+    marks.recompute()
     resolved = admin.get(URL, {"status": "resolved"}).json()["results"]
     assert len(resolved) == 4  # too few reports, team too small, vacant, misplaced
     assert {(r["position_title"], r["position"], r["is_open"]) for r in resolved} == {
@@ -153,6 +154,6 @@ def test_the_list_runs_a_fixed_number_of_queries(findings_org):
     for n in range(5):
         lead = make_position(f"Extra Lead {n}", "team-lead", findings_org["director"], holder=None)
         make_team(lead, 2, holder=None)
-    spans.recompute()
+    marks.recompute()
     assert Finding.objects.open().count() > 15
     assert queries() == few

@@ -202,7 +202,7 @@ def test_a_or_an(phrase, said):
 
 
 def test_a_finding_names_an_advocate_manager_properly():
-    from staffing.spans import Basis, Measured, Rule, judge, misplaced_finding
+    from staffing.spans.engine import Basis, Measured, Rule, judge, misplaced_finding
 
     rule = Rule(1, 1, "Advocate Manager", 2, 10, 16, 25, Basis.ALL, frozenset(), ("Team Lead",))
     (direct, team) = judge(Measured(1, "Manager", True, 1, 1, 1, 1), rule)

@@ -16,8 +16,8 @@ from metrics import readiness, services
 from metrics.models import PerformanceObservation
 from roles.models import PromotionPath, Role
 from staffing import services as staffing_services
-from staffing import spans
 from staffing.models import Assignment, CriterionSignoff, Position, Promotion
+from staffing.spans import marks
 from tests.factories import (
     PersonFactory,
     UserFactory,
@@ -56,7 +56,7 @@ def team(framework):
     lead = make_position("Lead", "team-lead", manager, start=D(2024, 1, 1))
     associates = make_team(lead, 3, role="associate-advocate", start=D(2026, 7, 1))
     advocate = make_position("Advocate", "advocate", lead, start=D(2025, 1, 1))
-    spans.recompute()
+    marks.recompute()
     return {"manager": manager, "lead": lead, "associates": associates, "advocate": advocate}
 
 

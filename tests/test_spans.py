@@ -17,8 +17,9 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from roles.models import Role, SpanRule
-from staffing import demo, services, spans
+from staffing import demo, services
 from staffing.models import Finding, PendingSpanCheck, Position, SpanJobRequest
+from staffing.spans import engine, marks
 from staffing.tasks import sweep_spans
 from tests.conftest import subprocess_database_url
 from tests.factories import PersonFactory, make_position, make_team
@@ -55,7 +56,7 @@ def team_lead(parent, agents: int, *, holder=True, vacant_agents: int = 0, title
 def test_too_many_direct_reports(director):
     lead = team_lead(director, 12)
     wide = team_lead(director, 16, title="Wide Team Lead")
-    spans.recompute()
+    marks.recompute()
     f = open_findings(lead)[K.TOO_MANY_DIRECT]
     assert (f.measured, f.measured_all, f.measured_filled) == (12, 12, 12)
     assert (f.allowed_min, f.allowed_max, f.basis, f.severity) == (6, 10, "all", S.WARNING)
@@ -67,7 +68,7 @@ def test_too_many_direct_reports(director):
 
 def test_too_few_direct_reports(director):
     lead = team_lead(director, 4)
-    spans.recompute()
+    marks.recompute()
     f = open_findings(lead)[K.TOO_FEW_DIRECT]
     assert (f.measured, f.allowed_min, f.allowed_max, f.severity) == (4, 6, 10, S.WARNING)
     assert set(open_findings(lead)) == {K.TOO_FEW_DIRECT}
@@ -80,7 +81,7 @@ def test_whole_team_too_large_and_too_small(director):
     small = make_position("Small Manager", "advocate-manager", director)
     for n in range(2):
         team_lead(small, 6, title=f"Small lead {n}")
-    spans.recompute()
+    marks.recompute()
     large = open_findings(big)[K.TEAM_TOO_LARGE]
     assert (large.measured, large.allowed_min, large.allowed_max) == (33, 16, 25)
     assert large.severity == S.WARNING  # 8 over 25 is 32 %
@@ -97,7 +98,7 @@ def test_a_role_reporting_where_the_rules_do_not_allow_it(director):
         for m in range(2):
             team_lead(manager, 8, title=f"Lead {n}.{m}")
     stray = make_position("Stray associate", "associate-advocate", senior)
-    spans.recompute()
+    marks.recompute()
     f = open_findings(stray)[K.REPORT_NOT_ALLOWED]
     assert f.severity == S.WARNING
     assert f.rule.role.code == "senior-advocate-manager"
@@ -111,14 +112,14 @@ def test_an_empty_allowed_list_means_any_role_may_report(director):
     senior = make_position("Senior Manager", "senior-advocate-manager", director)
     stray = make_position("Stray associate", "associate-advocate", senior)
     rule.allowed_reports.clear()
-    spans.recompute()
+    marks.recompute()
     assert K.REPORT_NOT_ALLOWED not in open_findings(stray)
 
 
 def test_a_vacant_manager_position(director):
     leaderless = team_lead(director, 7, holder=None)
     new_team = team_lead(director, 0, holder=None, title="Planned lead")
-    spans.recompute()
+    marks.recompute()
     f = open_findings(leaderless)[K.MANAGER_VACANT]
     assert (f.severity, f.measured) == (S.WARNING, 7)
     assert "nobody leading them" in f.message
@@ -129,7 +130,7 @@ def test_a_vacant_manager_position(director):
 
 def test_a_team_lead_whose_agents_are_all_vacancies(director):
     lead = team_lead(director, 0, vacant_agents=7)
-    spans.recompute()
+    marks.recompute()
     f = open_findings(lead)[K.NO_FILLED_REPORTS]
     assert (f.measured, f.measured_all, f.measured_filled, f.basis) == (0, 7, 0, "filled")
     assert f.message == "All 7 direct reports are vacancies: nobody is in the team yet."
@@ -139,12 +140,12 @@ def test_a_team_lead_whose_agents_are_all_vacancies(director):
 def test_a_rule_counting_filled_positions_only(director):
     SpanRule.objects.filter(role__code="team-lead").update(counts=SpanRule.Counts.FILLED)
     lead = team_lead(director, 5, vacant_agents=3)
-    spans.recompute()
+    marks.recompute()
     f = open_findings(lead)[K.TOO_FEW_DIRECT]
     assert (f.basis, f.measured, f.measured_all, f.measured_filled) == ("filled", 5, 8, 5)
     assert "(filled positions only)" in f.message
     SpanRule.objects.filter(role__code="team-lead").update(counts=SpanRule.Counts.ALL)
-    spans.recompute()
+    marks.recompute()
     assert K.TOO_FEW_DIRECT not in open_findings(lead)  # 8 positions in all
 
 
@@ -153,7 +154,7 @@ def test_filled_team_size_counts_every_level_below(director):
     manager = make_position("Manager", "advocate-manager", director)
     team_lead(manager, 6, vacant_agents=2, title="Lead A")
     team_lead(manager, 6, vacant_agents=2, holder=None, title="Lead B")
-    spans.recompute()
+    marks.recompute()
     f = open_findings(manager)[K.TEAM_TOO_SMALL]
     assert (f.measured_all, f.measured_filled, f.measured) == (18, 13, 13)
 
@@ -163,20 +164,20 @@ def test_filled_team_size_counts_every_level_below(director):
 
 def test_findings_are_resolved_not_deleted_and_come_back_as_new_rows(director):
     lead = team_lead(director, 12)
-    spans.recompute()
+    marks.recompute()
     first = open_findings(lead)[K.TOO_MANY_DIRECT]
     other = make_position("Other lead", "team-lead", director)
     agents = list(lead.get_children()[:3])
     for agent in agents:
         services.position_move(actor=None, position=agent, new_parent=other)
-    outcome = spans.recompute_pending()
+    outcome = marks.recompute_pending()
     assert lead.pk in outcome.pending and outcome.resolved >= 1
     first.refresh_from_db()
     assert first.resolved_at is not None and first.resolved_at >= first.first_seen
     assert K.TOO_MANY_DIRECT not in open_findings(lead)
     for agent in agents:
         services.position_move(actor=None, position=agent, new_parent=lead)
-    spans.recompute_pending()
+    marks.recompute_pending()
     again = open_findings(lead)[K.TOO_MANY_DIRECT]
     assert again.pk != first.pk and again.first_seen > first.first_seen
     assert Finding.objects.filter(position=lead, kind=K.TOO_MANY_DIRECT).count() == 2
@@ -184,11 +185,11 @@ def test_findings_are_resolved_not_deleted_and_come_back_as_new_rows(director):
 
 def test_a_changed_figure_updates_the_open_finding_in_place(director):
     lead = team_lead(director, 12)
-    spans.recompute()
+    marks.recompute()
     time.sleep(0.01)  # updated_at must move on a clock with coarse resolution
     before = open_findings(lead)[K.TOO_MANY_DIRECT]
     make_team(lead, 1)
-    spans.recompute_pending()
+    marks.recompute_pending()
     after = open_findings(lead)[K.TOO_MANY_DIRECT]
     assert after.pk == before.pk and after.first_seen == before.first_seen
     assert after.measured == 13 and after.updated_at > before.updated_at
@@ -197,10 +198,10 @@ def test_a_changed_figure_updates_the_open_finding_in_place(director):
 def test_recomputing_twice_changes_nothing(director):
     team_lead(director, 12)
     team_lead(director, 0, vacant_agents=3, holder=None, title="Empty lead")
-    first = spans.recompute()
+    first = marks.recompute()
     assert first.opened >= 4
     stamp = list(Finding.objects.values_list("pk", "updated_at", "resolved_at").order_by("pk"))
-    second = spans.recompute()
+    second = marks.recompute()
     assert (second.opened, second.updated, second.resolved) == (0, 0, 0)
     after = list(Finding.objects.values_list("pk", "updated_at", "resolved_at").order_by("pk"))
     assert after == stamp
@@ -208,13 +209,13 @@ def test_recomputing_twice_changes_nothing(director):
 
 def test_deleting_a_position_resolves_its_findings_and_keeps_them(director):
     lead = team_lead(director, 3)
-    spans.recompute()
+    marks.recompute()
     finding = open_findings(lead)[K.TOO_FEW_DIRECT]
     services.position_delete(actor=None, position=lead, reports="move_up")
     finding.refresh_from_db()
     assert finding.position is None and finding.resolved_at is not None
     assert finding.position_title == "Team Lead"
-    spans.recompute_pending()
+    marks.recompute_pending()
     assert not Finding.objects.open().filter(position=None).exists()
 
 
@@ -271,7 +272,7 @@ def test_the_job_runs_after_commit_in_process_without_a_broker(
     director, django_capture_on_commit_callbacks
 ):
     lead = team_lead(director, 10)
-    spans.recompute()
+    marks.recompute()
     with django_capture_on_commit_callbacks(execute=True):
         make_position("Eleventh", "advocate", lead)
         assert K.TOO_MANY_DIRECT not in open_findings(lead)  # nothing before commit
@@ -284,14 +285,14 @@ def test_a_burst_of_edits_requests_one_job(settings, monkeypatch):
     monkeypatch.setattr(
         "staffing.tasks.recompute_pending_spans.apply_async", lambda **kw: sent.append(kw)
     )
-    assert spans.request_job() is True
-    assert [spans.request_job() for _ in range(5)] == [False] * 5
+    assert marks.request_job() is True
+    assert [marks.request_job() for _ in range(5)] == [False] * 5
     assert sent == [{"countdown": settings.SPANS_DEBOUNCE_SECONDS}]
-    spans.recompute_pending()  # the job starts: the next edit asks again
-    assert spans.request_job() is True and len(sent) == 2
+    marks.recompute_pending()  # the job starts: the next edit asks again
+    assert marks.request_job() is True and len(sent) == 2
     stale = datetime.timedelta(seconds=settings.SPANS_REQUEST_STALE_SECONDS + 1)
     SpanJobRequest.objects.update(requested_at=SpanJobRequest.objects.get().requested_at - stale)
-    assert spans.request_job() is True and len(sent) == 3  # a lost request is replaced
+    assert marks.request_job() is True and len(sent) == 3  # a lost request is replaced
 
 
 def test_a_failing_publish_is_logged_and_leaves_the_marks(director, monkeypatch, caplog):
@@ -302,7 +303,7 @@ def test_a_failing_publish_is_logged_and_leaves_the_marks(director, monkeypatch,
 
     monkeypatch.setattr("staffing.tasks.recompute_pending_spans.apply_async", down)
     make_position("Agent", "advocate", director)
-    assert spans.request_job() is False
+    assert marks.request_job() is False
     assert "stay marked" in caplog.text
     assert SpanJobRequest.objects.get().requested_at is None  # the next edit tries again
     assert PendingSpanCheck.objects.exists()
@@ -310,17 +311,17 @@ def test_a_failing_publish_is_logged_and_leaves_the_marks(director, monkeypatch,
 
 def test_rule_changes_mark_the_positions_of_that_role(director):
     lead = team_lead(director, 8)
-    spans.recompute()
+    marks.recompute()
     PendingSpanCheck.objects.all().delete()
     rule = SpanRule.objects.get(role__code="team-lead")
     rule.max_direct = 7
     rule.save()
     assert set(PendingSpanCheck.objects.values_list("position_id", flat=True)) == {lead.pk}
-    spans.recompute_pending()
+    marks.recompute_pending()
     assert open_findings(lead)[K.TOO_MANY_DIRECT].allowed_max == 7
     PendingSpanCheck.objects.all().delete()
     rule.allowed_reports.remove(Role.objects.get(code="advocate"))
-    spans.recompute_pending()
+    marks.recompute_pending()
     assert Finding.objects.open().filter(kind=K.REPORT_NOT_ALLOWED).count() == 8
 
 
@@ -330,17 +331,17 @@ def test_a_marked_report_keeps_its_finding_when_its_parent_is_not_marked(directo
     (judged by the team lead's rule) must stay open."""
     lead = team_lead(director, 6)
     stray = make_position("Stray manager", "advocate-manager", lead)
-    spans.recompute()
+    marks.recompute()
     assert K.REPORT_NOT_ALLOWED in open_findings(stray)
     rule = SpanRule.objects.get(role__code="advocate-manager")
     rule.min_direct, rule.max_direct = 1, 1
     rule.save()  # marks the advocate-manager positions, not the team lead above
     assert lead.pk not in PendingSpanCheck.objects.values_list("position_id", flat=True)
-    spans.recompute_pending()
+    marks.recompute_pending()
     assert open_findings(stray)[K.REPORT_NOT_ALLOWED].rule.role.code == "team-lead"
     # and once it moves to where it may report, the same partial scope resolves it
     services.position_move(actor=None, position=stray, new_parent=director)
-    spans.recompute_pending()
+    marks.recompute_pending()
     assert K.REPORT_NOT_ALLOWED not in open_findings(stray)
 
 
@@ -356,11 +357,11 @@ def queries_of(fn) -> int:
 def test_whole_org_recompute_runs_a_fixed_number_of_queries(framework):
     demo.seed(positions=300)
     Finding.objects.all().delete()
-    small = queries_of(spans.recompute)
+    small = queries_of(marks.recompute)
     demo.clear_organization()
     demo.seed(positions=1500)
     Finding.objects.all().delete()
-    large = queries_of(spans.recompute)
+    large = queries_of(marks.recompute)
     assert Finding.objects.open().count() > 20
     assert small == large
     assert large <= 12
@@ -368,8 +369,8 @@ def test_whole_org_recompute_runs_a_fixed_number_of_queries(framework):
 
 def test_the_prefilter_drops_no_finding(framework):
     demo.seed(positions=800)
-    with_prefilter, checked = spans.evaluate()
-    without, checked_all = spans.evaluate(prefilter=False)
+    with_prefilter, checked = engine.evaluate()
+    without, checked_all = engine.evaluate(prefilter=False)
     assert with_prefilter == without and checked == checked_all > 100
 
 
@@ -384,9 +385,9 @@ def test_incremental_recompute_agrees_with_a_full_one(framework):
     for position in positions[6:]:
         if position.holder_id:
             services.position_vacate(actor=None, position=position)
-    spans.recompute_pending()
+    marks.recompute_pending()
     stored = {(f.position_id, f.kind): (f.measured, f.message) for f in Finding.objects.open()}
-    fresh, _ = spans.evaluate()
+    fresh, _ = engine.evaluate()
     assert stored == {key: (c.measured, c.message) for key, c in fresh.items()}
 
 
@@ -403,7 +404,7 @@ def test_recompute_spans_command_prints_a_summary(director, capsys):
 
 def test_check_tree_repair_recomputes_findings(director):
     lead = team_lead(director, 6)
-    spans.recompute()
+    marks.recompute()
     Position.objects.filter(pk=lead.pk).update(rght=lead.rght + 40)  # damage: a huge team
     call_command("check_tree", "--repair")
     assert not Finding.objects.open().filter(kind=K.TEAM_TOO_LARGE).exists()
@@ -427,10 +428,10 @@ def test_edits_succeed_quickly_while_the_broker_is_down_and_the_sweep_catches_up
     # the set-up sends no job: one sent now would run after its debounce delay, and on a
     # busy machine that is in the middle of the edits below, checking what they marked
     with monkeypatch.context() as held:
-        held.setattr(spans, "request_job", lambda: False)
+        held.setattr(marks, "request_job", lambda: False)
         director = make_position("Director", "director")
         lead = team_lead(director, 9)
-    spans.recompute()
+    marks.recompute()
     PendingSpanCheck.objects.all().delete()
     SpanJobRequest.objects.all().delete()  # so that the first edit sends the job
     env = {
@@ -464,7 +465,7 @@ def test_edits_succeed_quickly_while_the_broker_is_down_and_the_sweep_catches_up
         time.sleep(0.2)
     assert not PendingSpanCheck.objects.exists(), "the worker did not sweep"
     assert open_findings(lead)[K.TOO_MANY_DIRECT].measured == 12
-    fresh, _ = spans.evaluate()
+    fresh, _ = engine.evaluate()
     assert {(f.position_id, f.kind) for f in Finding.objects.open()} == set(fresh)
 
 
@@ -475,7 +476,7 @@ def test_a_real_worker_consumes_the_job_sent_on_commit(framework, worker, settin
     settings.SPANS_DEBOUNCE_SECONDS = 0.2
     director = make_position("Director", "director")
     lead = team_lead(director, 10)
-    spans.recompute_pending()
+    marks.recompute_pending()
     with transaction.atomic():
         make_position("Eleventh", "advocate", lead)
     assert SpanJobRequest.objects.get().requested_at is not None  # a job was sent

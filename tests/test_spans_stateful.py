@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from roles.models import Role, SpanRule
-from staffing import services, spans
+from staffing import services
 from staffing.models import Finding, PendingSpanCheck, Position
+from staffing.spans import engine, marks
 from staffing.tree import tree_check
 from tests.conftest import scaled
 from tests.factories import PersonFactory
@@ -42,7 +43,7 @@ ROLES = [
     "senior-advocate",
     "tools-developer",  # allowed under none of the support managers above
 ]
-COMPARED = spans.COMPARED  # every field the engine keeps up to date
+COMPARED = marks.COMPARED  # every field the engine keeps up to date
 
 index = st.integers(min_value=0, max_value=10_000)
 SEEN: set[str] = set()  # the finding kinds the walk has produced
@@ -56,7 +57,7 @@ def stored_open() -> dict[tuple[int, str], dict]:
 
 
 def from_scratch() -> dict[tuple[int, str], dict]:
-    computed, _ = spans.evaluate(None)
+    computed, _ = engine.evaluate(None)
     return {key: {name: asdict(c)[name] for name in COMPARED} for key, c in computed.items()}
 
 
@@ -178,7 +179,7 @@ class SpanEngine(RuleBasedStateMachine):
 
     @invariant()
     def findings_equal_a_full_recompute(self):
-        spans.recompute_pending()
+        marks.recompute_pending()
         assert not PendingSpanCheck.objects.exists()
         findings = stored_open()
         assert findings == from_scratch()

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from staffing import demo, spans
+from staffing import demo
 from staffing.models import Finding, Position
+from staffing.spans import engine, marks
 from staffing.tree import tree_check
 from tests.conftest import scaled, subprocess_database_url
 
@@ -60,8 +61,8 @@ def test_concurrent_moves_keep_the_tree_valid(framework):
     assert report.ok, f"{len(report.wrong)} wrong, {len(report.unreachable)} unreachable"
     assert Position.objects.count() == before
     assert Position.objects.filter(parent=None).count() == 1
-    spans.recompute_pending()
-    fresh, _ = spans.evaluate()
+    marks.recompute_pending()
+    fresh, _ = engine.evaluate()
     stored = {(f.position_id, f.kind): f.message for f in Finding.objects.open()}
     assert stored == {key: c.message for key, c in fresh.items()}
 

@@ -15,9 +15,10 @@ from django.contrib.auth import get_user_model
 from django.db import connection, reset_queries, transaction
 from django.test.utils import CaptureQueriesContext
 
-from staffing import demo, services, spans
+from staffing import demo, services
 from staffing.models import Finding, PendingSpanCheck, Position
 from staffing.services import position_move
+from staffing.spans import engine, marks
 from staffing.tree import tree_check
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "1000,10000,100000").split(",")]
@@ -49,23 +50,23 @@ def uncapped_query_log():
 @contextmanager
 def job_held_back():
     """Edits mark positions but send no job (in-process, it would run at once)."""
-    original = spans.request_job
-    spans.request_job = lambda: False
+    original = marks.request_job
+    marks.request_job = lambda: False
     try:
         yield
     finally:
-        spans.request_job = original
+        marks.request_job = original
 
 
-def naive_recompute() -> spans.Outcome:
+def naive_recompute() -> marks.Outcome:
     """What the engine replaces: a loop asking the database about each manager in turn."""
-    rules = spans.load_rules()
+    rules = engine.load_rules()
     computed = {}
     for position in Position.objects.filter(role_id__in=list(rules)):
         rule = rules[position.role_id]
         children = Position.objects.filter(parent=position)
         team = position.get_descendants()
-        measured = spans.Measured(
+        measured = engine.Measured(
             position.pk,
             position.title,
             position.holder_id is not None,
@@ -74,16 +75,16 @@ def naive_recompute() -> spans.Outcome:
             team.count(),
             team.filter(holder__isnull=False).count(),
         )
-        for finding in spans.judge(measured, rule):
+        for finding in engine.judge(measured, rule):
             computed[finding.key] = finding
         if rule.allowed:
             for child in children.exclude(role_id__in=rule.allowed).select_related("role"):
-                finding = spans.misplaced_finding(
+                finding = engine.misplaced_finding(
                     child.pk, child.title, child.role.name, position.title, rule
                 )
                 computed[finding.key] = finding
     with transaction.atomic():
-        return spans.reconcile(computed, None)
+        return marks.reconcile(computed, None)
 
 
 def floor_query():
@@ -98,12 +99,12 @@ def span_rows(size: int) -> list[tuple]:
     """Whole-org span recompute: the engine, a naive loop, and the floor, side by side."""
     rows = []
     Finding.objects.all().delete()
-    outcome, engine_ms, engine_q = measure(spans.recompute)
+    outcome, engine_ms, engine_q = measure(marks.recompute)
     written = outcome.opened
     rows.append(
         (size, f"spans: engine, from scratch ({written} findings written)", engine_ms, engine_q)
     )
-    _, steady_ms, steady_q = measure(spans.recompute)
+    _, steady_ms, steady_q = measure(marks.recompute)
     rows.append((size, "spans: engine, nothing changed", steady_ms, steady_q))
     stored = sorted(Finding.objects.open().values_list("position_id", "kind", "message"))
 
@@ -133,13 +134,13 @@ def span_rows(size: int) -> list[tuple]:
     )
 
     Finding.objects.all().delete()
-    spans.recompute()
+    marks.recompute()
     lead = Position.objects.filter(role__code="team-lead").order_by("lft").first()
     target = Position.objects.filter(role__code="advocate-manager").order_by("-lft").first()
     with job_held_back():
         services.position_move(actor=None, position=lead, new_parent=target)
     assert PendingSpanCheck.objects.exists()
-    _, ms, q = measure(spans.recompute_pending)
+    _, ms, q = measure(marks.recompute_pending)
     rows.append((size, "spans: job after a team move (old and new ancestors)", ms, q))
     return rows
 

@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from staffing import spans
+from staffing.spans import marks
 from staffing.tree import tree_check, tree_repair
 
 
@@ -37,7 +37,7 @@ class Command(BaseCommand):
         if repair and report.repaired:
             self.stdout.write(self.style.SUCCESS(f"Repaired {report.repaired} position(s)."))
             # Team sizes come from lft/rght, so findings judged on the damaged tree were wrong.
-            self.stdout.write(spans.recompute().summary())
+            self.stdout.write(marks.recompute().summary())
         if report.unreachable or (report.wrong and not repair):
             raise CommandError(
                 f"The tree is damaged: {len(report.wrong)} position(s) with wrong tree fields, "

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from staffing import spans
 from staffing.models import Finding
+from staffing.spans import marks
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, pending: bool, **options):
-        outcome = spans.recompute_pending() if pending else spans.recompute()
+        outcome = marks.recompute_pending() if pending else marks.recompute()
         if pending and not outcome.pending:
             self.stdout.write("No position was waiting for a recompute.")
             return

@@ -20,10 +20,9 @@ from orgdesign.rest import csv_cell
 from roles.models import PromotionPath, Role
 from staffing import history
 from staffing import services as staffing_services
-from staffing.chart import visible_position
 from staffing.models import Person, Position, Promotion
 from staffing.scope import request_scope
-from staffing.selectors import visible_people
+from staffing.selectors import visible_people, visible_position
 
 PAGE_SIZE = 100
 CSV_COLUMNS = [

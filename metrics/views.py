@@ -25,9 +25,9 @@ from django.views.decorators.http import require_GET, require_POST
 from metrics import charts, dashboard, services
 from orgdesign import days
 from orgdesign.rest import csv_cell
-from staffing.chart import visible_position
 from staffing.models import Position
 from staffing.scope import request_scope
+from staffing.selectors import visible_position
 from tiers.models import Tier
 
 

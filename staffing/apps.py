@@ -10,10 +10,13 @@ class StaffingConfig(AppConfig):
     def ready(self) -> None:
         from staffing import signals, tasks
         from staffing.groups import ensure_groups
+        from staffing.interchange import jobs
         from staffing.spans import marks
 
         signals.connect()
         # the services ask for background jobs by name; the tasks that run them are handed
         # over here, so no service imports the tasks (which call the services)
         marks.RECOMPUTE.provide(tasks.recompute_pending_spans)
+        jobs.CHECK.provide(tasks.check_import)
+        jobs.RUN.provide(tasks.import_org)
         post_migrate.connect(ensure_groups, dispatch_uid="staffing.ensure_groups")

@@ -8,7 +8,7 @@ open findings of the shown cards from one query.
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import render
 
 from roles.models import Role
@@ -16,7 +16,12 @@ from roles.selectors import roles_with_reports
 from staffing import layout
 from staffing.models import ChartPreference, DottedLine, Location, Person, Position
 from staffing.scope import Scope
-from staffing.selectors import open_finding_messages, placeable_for, with_card_figures
+from staffing.selectors import (
+    open_finding_messages,
+    placeable_for,
+    visible,
+    with_card_figures,
+)
 
 EXPANDED_LEVELS = 2  # below the root, shown at once; deeper levels load when expanded
 CARD_BUDGET = 150  # fewer levels open at once when they would hold more cards than this
@@ -78,22 +83,6 @@ def dotted_lines(position_ids) -> dict[int, list[tuple[str, str]]]:
     for line in lines.order_by("manager__title"):
         found.setdefault(line.position_id, []).append((line.manager.title, line.purpose))
     return found
-
-
-def visible(scope: Scope):
-    return scope.filter_visible(Position.objects.all())
-
-
-def visible_position(scope: Scope, raw) -> Position | None:
-    """The position with id ``raw`` if ``scope`` can see it; None for no id; 404 otherwise."""
-    if raw in (None, ""):
-        return None
-    if not str(raw).isdigit():
-        raise Http404("No such position.")
-    position = visible(scope).filter(pk=raw).first()
-    if position is None:
-        raise Http404("No such position in the part of the organization you can see.")
-    return position
 
 
 def roots_for(scope: Scope, root: Position | None) -> list[Position]:

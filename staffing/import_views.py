@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from staffing import imports
+from staffing.interchange import columns, csvfile, jobs, rows
 from staffing.models import ImportJob
 
 
@@ -27,9 +27,9 @@ class UploadForm(forms.Form):
 def _context(job: ImportJob | None = None, **extra) -> dict:
     context = {
         "limit_mb": settings.IMPORT_MAX_BYTES // (1024 * 1024),
-        "position_columns": imports.POSITION_COLUMNS,
-        "people_columns": imports.PEOPLE_COLUMNS,
-        "location_columns": imports.LOCATION_COLUMNS,
+        "position_columns": columns.POSITION_COLUMNS,
+        "people_columns": columns.PEOPLE_COLUMNS,
+        "location_columns": columns.LOCATION_COLUMNS,
         "job": job,
         **extra,
     }
@@ -37,7 +37,7 @@ def _context(job: ImportJob | None = None, **extra) -> dict:
         total = max(job.problem_count, len(job.problems))
         context["problem_total"], context["problems_more"] = total, total - len(job.problems)
         context["summary"] = [
-            (imports.SUMMARY_LABELS.get(key, key), n) for key, n in job.summary.items()
+            (columns.SUMMARY_LABELS.get(key, key), n) for key, n in job.summary.items()
         ]
     return context
 
@@ -45,7 +45,7 @@ def _context(job: ImportJob | None = None, **extra) -> dict:
 @login_required
 def import_page(request):
     """The upload form and the latest imports; a posted file is checked (a dry run)."""
-    imports.require_importer(request.user)
+    rows.require_importer(request.user)
     form = UploadForm(request.POST or None, request.FILES or None)
     problems: list = []
     status = 200
@@ -53,18 +53,18 @@ def import_page(request):
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                problems = imports.check_upload(
+                problems = csvfile.check_upload(
                     name=upload.name, size=upload.size, content_type=upload.content_type or ""
                 )
                 if not problems:
-                    job = imports.import_job_check(
+                    job = jobs.import_job_check(
                         actor=request.user,
                         filename=upload.name,
                         data=upload.read(),
                         content_type=upload.content_type or "",
                     )
                     return redirect("import-job", pk=job.pk)
-            except imports.ImportRefused as refused:
+            except csvfile.ImportRefused as refused:
                 problems = refused.problems
         status = 400
     recent = ImportJob.objects.select_related("created_by").defer("content")[:10]
@@ -76,7 +76,7 @@ def import_page(request):
 @require_GET
 def import_job_page(request, pk: int):
     """The report of a checked file, and its import's progress or outcome."""
-    imports.require_importer(request.user)
+    rows.require_importer(request.user)
     job = get_object_or_404(ImportJob.objects.defer("content"), pk=pk)
     return render(request, "staffing/import_job.html", _context(job))
 
@@ -85,7 +85,7 @@ def import_job_page(request, pk: int):
 @require_GET
 def import_job_progress(request, pk: int):
     """The progress fragment the job page polls (htmx) until the import ends."""
-    imports.require_importer(request.user)
+    rows.require_importer(request.user)
     job = get_object_or_404(ImportJob.objects.defer("content"), pk=pk)
     response = render(request, "staffing/_import_progress.html", _context(job))
     if not job.in_progress and request.htmx:
@@ -97,10 +97,10 @@ def import_job_progress(request, pk: int):
 @require_POST
 def import_job_apply(request, pk: int):
     """Import the checked file: queued as a Celery job, in-process without a broker."""
-    imports.require_importer(request.user)
+    rows.require_importer(request.user)
     job = get_object_or_404(ImportJob.objects.defer("content"), pk=pk)
     try:
-        imports.import_job_start(actor=request.user, job=job)
+        jobs.import_job_start(actor=request.user, job=job)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("import-job", pk=job.pk)

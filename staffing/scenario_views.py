@@ -73,7 +73,7 @@ class ScenarioForm(django_forms.Form):
         self.fields["based_on"].queryset = scenarios.visible_scenarios(user, scope).exclude(
             status=Scenario.Status.DISCARDED
         )
-        self.fields["root"].queryset = chart.visible(scope)
+        self.fields["root"].queryset = selectors.visible(scope)
 
 
 @login_required
@@ -718,7 +718,7 @@ def scenario_apply_page(request, pk: int):
     summary = ", ".join(f"{n} {what}" for what, n in sorted(done.items())) or "no changes"
     messages.success(request, f"Applied “{scenario}” to the live organization: {summary}.")
     url = reverse("home")
-    if scenario.root_id and chart.visible(request_scope(request)).filter(pk=scenario.root_id):
+    if scenario.root_id and selectors.visible(request_scope(request)).filter(pk=scenario.root_id):
         url += f"?root={scenario.root_id}"
     return redirect(url)
 

@@ -6,11 +6,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.utils import timezone
 
 from roles.models import Role
 from roles.selectors import roles_that_take
 from staffing.models import Assignment, Finding, Location, Person, Position
+from staffing.scope import Scope
 from tiers.models import Squad
 
 DAYS_PER_MONTH = Decimal("30.436875")  # 365.2425 / 12
@@ -285,3 +287,22 @@ def no_such_person(pk) -> str:
     """What every entry point says of a person id it cannot place: the same words for one
     that does not exist and for one the caller may not see."""
     return f"No person with id {pk} that you can see."
+
+
+# --- what a user can see ------------------------------------------------------------------
+
+
+def visible(scope: Scope):
+    return scope.filter_visible(Position.objects.all())
+
+
+def visible_position(scope: Scope, raw) -> Position | None:
+    """The position with id ``raw`` if ``scope`` can see it; None for no id; 404 otherwise."""
+    if raw in (None, ""):
+        return None
+    if not str(raw).isdigit():
+        raise Http404("No such position.")
+    position = visible(scope).filter(pk=raw).first()
+    if position is None:
+        raise Http404("No such position in the part of the organization you can see.")
+    return position

@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError
 
+from staffing.interchange import jobs
 from staffing.spans import marks
 from staffing.tree import tree_check
 
@@ -73,17 +74,13 @@ def recompute_all_spans() -> dict:
 @shared_task(acks_late=True)
 def import_org(job_id: int) -> str:
     """Import a checked CSV file (an ImportJob), writing its progress for the page."""
-    from staffing.imports import import_job_run
-
-    return import_job_run(job_id=job_id).status
+    return jobs.import_job_run(job_id=job_id).status
 
 
 @shared_task(**RETRY)
 def check_import(job_id: int) -> str:
     """Check a large uploaded CSV file (an ImportJob), writing its progress for the page."""
-    from staffing.imports import import_job_check_run
-
-    return import_job_check_run(job_id=job_id).status
+    return jobs.import_job_check_run(job_id=job_id).status
 
 
 @shared_task(**RETRY)
@@ -91,11 +88,9 @@ def sweep_imports() -> int:
     """Every minute (beat): hand import jobs to a worker again that are still waiting (the
     broker was down when Import was pressed or a file uploaded) or were left running by a
     worker that died."""
-    from staffing.imports import jobs_waiting, send_job
-
-    waiting = jobs_waiting()
+    waiting = jobs.jobs_waiting()
     for job_id in waiting:
-        send_job(job_id)
+        jobs.send_job(job_id)
     if waiting:
         logger.info("Import jobs sent again: %s", waiting)
     return len(waiting)

@@ -15,15 +15,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from orgdesign.audit import collecting
 from roles.models import Role
-from staffing import capacity, chart, export, forms, history_views, selectors, services, undo
+from staffing import capacity, chart, forms, history_views, selectors, services, undo
+from staffing.interchange import export
 from staffing.models import Finding, Position
 from staffing.scope import request_scope
 from staffing.spans import engine
+from staffing.web import picture
 from tiers.models import Tier
 
 
 def _visible_position(request, raw) -> Position | None:
-    return chart.visible_position(request_scope(request), raw)
+    return selectors.visible_position(request_scope(request), raw)
 
 
 def posted_open(request) -> set[int] | None:
@@ -197,10 +199,10 @@ def chart_export(request, fmt: str, pk: int | None = None):
     if fmt == "csv":
         response = StreamingHttpResponse(export.csv_rows(scope, roots), content_type=EXPORTS[fmt])
     else:
-        drawn = export.picture(
+        drawn = picture.picture(
             scope, roots, depth=int(raw_depth) if raw_depth else None, png=fmt == "png"
         )
-        body = export.png(drawn) if fmt == "png" else export.svg(drawn)
+        body = picture.png(drawn) if fmt == "png" else picture.svg(drawn)
         response = HttpResponse(body, content_type=EXPORTS[fmt])
         response["X-Cards-Shown"] = f"{drawn.shown} of {drawn.total}"
         response["Content-Security-Policy"] = settings.PICTURE_CSP  # a picture runs nothing
@@ -268,7 +270,7 @@ def _form_for(action: str, request, position: Position):
     if action == "edit":
         return forms.EditForm(data, position=position)
     if action == "move":
-        return forms.MoveForm(data, visible=chart.visible(scope))
+        return forms.MoveForm(data, visible=selectors.visible(scope))
     if action == "fill":
         return forms.FillForm(data, people=selectors.placeable_people(scope))
     if action == "vacate":

@@ -10,10 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
-from staffing import export
+from staffing.interchange import export
 from staffing.layout import CARD_H, INDENT
 from staffing.models import DottedLine, Position
 from staffing.scope import SYSTEM
+from staffing.web import picture
 from tests.factories import Org, UserFactory, log_in, make_position, session_client
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +109,7 @@ def test_the_svg_draws_the_team_with_agents_stacked_under_their_lead(api_org: Or
 def test_a_big_team_is_drawn_to_the_levels_that_fit_and_says_so(api_org: Org, monkeypatch):
     director = api_org.positions["director"]
     admin = session_client(UserFactory(is_superuser=True))
-    monkeypatch.setattr(export, "IMAGE_CARD_LIMIT", 6)
+    monkeypatch.setattr(picture, "IMAGE_CARD_LIMIT", 6)
     response = admin.get(f"/chart/{director.pk}/export.svg")
     assert set(svg_cards(response)) == {"Director", "Manager A", "Manager B", "Lead A", "Lead B"}
     assert response["X-Cards-Shown"] == "5 of 11"
@@ -123,7 +124,7 @@ def test_the_png_is_a_picture_of_the_same_layout(api_org: Org, monkeypatch):
     response = admin.get(f"/chart/{director.pk}/export.png")
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
     image = Image.open(io.BytesIO(response.content))
-    layout = export.picture(SYSTEM, [director])
+    layout = picture.picture(SYSTEM, [director])
     assert image.size == (layout.width, layout.height)
     # the tier bar of the top card is drawn in the tier's colour
     top = next(box for box in layout.boxes if box.position.pk == director.pk)
@@ -131,7 +132,7 @@ def test_the_png_is_a_picture_of_the_same_layout(api_org: Org, monkeypatch):
     expected = tuple(int(colour[i : i + 2], 16) for i in (0, 2, 4))
     assert image.convert("RGB").getpixel((int(top.x) + 2, int(top.y) + 40)) == expected
     # a picture too big for a PNG leaves out levels rather than eat the server's memory
-    monkeypatch.setattr(export, "PNG_PIXEL_LIMIT", layout.width * (CARD_H * 3))
+    monkeypatch.setattr(picture, "PNG_PIXEL_LIMIT", layout.width * (CARD_H * 3))
     smaller = admin.get(f"/chart/{director.pk}/export.png")
     assert int(smaller["X-Cards-Shown"].split()[0]) < 11
 

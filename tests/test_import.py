@@ -13,7 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from staffing import demo, imports
+from staffing import demo
+from staffing.interchange import columns, csvfile, jobs, rows, write
 from staffing.models import Assignment, ImportJob, Location, PendingSpanCheck, Person, Position
 from staffing.tree import tree_check
 from tests.conftest import scaled
@@ -21,7 +22,7 @@ from tests.factories import LocationFactory, Org, PersonFactory, UserFactory, se
 
 pytestmark = pytest.mark.django_db
 
-COLUMNS = list(imports.POSITION_COLUMNS)
+COLUMNS = list(columns.POSITION_COLUMNS)
 
 
 def csv_text(rows: list[dict], columns: list[str] | None = None) -> str:
@@ -69,8 +70,8 @@ def admin_user():
     return UserFactory(is_superuser=True, is_staff=True)
 
 
-def run(text: str, *, dry_run: bool = False, actor=None) -> imports.ImportResult:
-    return imports.import_run(actor=actor, text=text, dry_run=dry_run)
+def run(text: str, *, dry_run: bool = False, actor=None) -> rows.ImportResult:
+    return write.import_run(actor=actor, text=text, dry_run=dry_run)
 
 
 def export_text(client) -> str:
@@ -349,15 +350,15 @@ def test_a_bad_file_is_refused_with_the_problem_by_row_and_column_and_nothing_wr
     ],
 )
 def test_a_file_that_is_not_utf8_text_is_refused_before_it_is_read(data, words):
-    with pytest.raises(imports.ImportRefused) as refused:
-        imports.decode(data)
+    with pytest.raises(csvfile.ImportRefused) as refused:
+        csvfile.decode(data)
     assert words in refused.value.problems[0].message
 
 
 def test_a_latin1_file_names_the_row_of_the_bad_byte():
     data = "position_id,title\nHR-1,Team\nHR-2,Équipe\n".encode("latin-1")
-    with pytest.raises(imports.ImportRefused) as refused:
-        imports.decode(data)
+    with pytest.raises(csvfile.ImportRefused) as refused:
+        csvfile.decode(data)
     assert refused.value.problems[0].row == 3
 
 
@@ -371,9 +372,9 @@ def test_a_latin1_file_names_the_row_of_the_bad_byte():
 )
 def test_uploads_are_limited_in_size_and_type(name, size, content_type, words, settings):
     settings.IMPORT_MAX_BYTES = 20 * 1024 * 1024
-    problems = imports.check_upload(name=name, size=size, content_type=content_type)
+    problems = csvfile.check_upload(name=name, size=size, content_type=content_type)
     assert problems and words in problems[0].message
-    assert not imports.check_upload(
+    assert not csvfile.check_upload(
         name="org.csv", size=100, content_type="application/vnd.ms-excel"
     )
 
@@ -561,11 +562,11 @@ def test_the_job_checks_again_and_refuses_when_the_organization_changed(framewor
     admin = admin_user()
     rows = base_rows()
     rows[3].update(status="", employee_id="LATE-1", given_name="Lee", family_name="Late")
-    job = imports.import_job_check(actor=admin, filename="org.csv", data=csv_text(rows).encode())
+    job = jobs.import_job_check(actor=admin, filename="org.csv", data=csv_text(rows).encode())
     assert job.status == "checked"
     PersonFactory(employee_id="LATE-1", is_active=False)  # meanwhile
     ImportJob.objects.filter(pk=job.pk).update(status="queued", started_by=admin)
-    job = imports.import_job_run(job_id=job.pk)
+    job = jobs.import_job_run(job_id=job.pk)
     assert job.status == "refused" and "changed since" in job.message
     assert not Position.objects.exists()
 
@@ -638,12 +639,12 @@ def test_progress_is_seen_by_others_while_the_import_transaction_is_open(framewo
     from django.db import connections
 
     admin = admin_user()
-    job = imports.import_job_check(actor=admin, filename="big.csv", data=large_file(1500).encode())
+    job = jobs.import_job_check(actor=admin, filename="big.csv", data=large_file(1500).encode())
     ImportJob.objects.filter(pk=job.pk).update(status="queued", started_by=admin)
     seen = []
     main = connections["default"]
     reader = type(main)(dict(main.settings_dict), alias="test-reader")
-    original = imports._ProgressWriter.__call__
+    original = jobs._ProgressWriter.__call__
 
     def watch(self, phase, percent):
         original(self, phase, percent)
@@ -655,9 +656,9 @@ def test_progress_is_seen_by_others_while_the_import_transaction_is_open(framewo
                 )
                 seen.append(cursor.fetchone())
 
-    monkeypatch.setattr(imports._ProgressWriter, "__call__", watch)
+    monkeypatch.setattr(jobs._ProgressWriter, "__call__", watch)
     try:
-        done = imports.import_job_run(job_id=job.pk)
+        done = jobs.import_job_run(job_id=job.pk)
     finally:
         reader.close()
     assert done.status == "done", done.message
@@ -750,34 +751,34 @@ def test_the_import_runs_as_the_user_who_pressed_import(
     framework, django_capture_on_commit_callbacks
 ):
     uploader, starter = admin_user(), admin_user()
-    job = imports.import_job_check(
+    job = jobs.import_job_check(
         actor=uploader, filename="org.csv", data=csv_text(base_rows()).encode()
     )
     with django_capture_on_commit_callbacks(execute=True):
-        imports.import_job_start(actor=starter, job=job)  # in-process: no broker in tests
+        jobs.import_job_start(actor=starter, job=job)  # in-process: no broker in tests
     job.refresh_from_db()
     assert job.status == "done" and job.started_by == starter, job.message
     users = set(Position.history.values_list("history_user_id", flat=True))
     assert users == {starter.pk}
 
-    gone = imports.import_job_check(
+    gone = jobs.import_job_check(
         actor=uploader, filename="org.csv", data=csv_text(base_rows()).encode()
     )
     ImportJob.objects.filter(pk=gone.pk).update(status="queued", started_by=None)
-    failed = imports.import_job_run(job_id=gone.pk)
+    failed = jobs.import_job_run(job_id=gone.pk)
     assert failed.status == "failed" and "no longer exists" in failed.message
 
 
 def test_a_job_left_running_by_a_dead_worker_is_taken_over(framework):
     admin = admin_user()
-    job = imports.import_job_check(
+    job = jobs.import_job_check(
         actor=admin, filename="org.csv", data=csv_text(base_rows()).encode()
     )
     ImportJob.objects.filter(pk=job.pk).update(status="running", started_by=admin)
-    done = imports.import_job_run(job_id=job.pk)  # a redelivery: nobody holds the job's lock
+    done = jobs.import_job_run(job_id=job.pk)  # a redelivery: nobody holds the job's lock
     assert done.status == "done", done.message
     assert Position.objects.filter(external_id__startswith="HR-").count() == 4
-    again = imports.import_job_run(job_id=job.pk)  # a repeated delivery of a finished job
+    again = jobs.import_job_run(job_id=job.pk)  # a repeated delivery of a finished job
     assert again.status == "done" and Position.objects.count() == 4
 
 
@@ -787,7 +788,7 @@ def test_a_job_that_a_live_worker_runs_is_left_to_it(framework):
     from django.db import connections
 
     admin = admin_user()
-    job = imports.import_job_check(
+    job = jobs.import_job_check(
         actor=admin, filename="org.csv", data=csv_text(base_rows()).encode()
     )
     ImportJob.objects.filter(pk=job.pk).update(status="running", started_by=admin)
@@ -795,10 +796,10 @@ def test_a_job_that_a_live_worker_runs_is_left_to_it(framework):
     other = type(main)(dict(main.settings_dict), alias="other-worker")
     try:
         with other.cursor() as cursor:  # another worker holds the job
-            cursor.execute("SELECT pg_advisory_lock(%s)", [imports.JOB_LOCK_BASE + job.pk])
+            cursor.execute("SELECT pg_advisory_lock(%s)", [jobs.JOB_LOCK_BASE + job.pk])
             cursor.execute("SELECT pg_backend_pid()")
             (pid,) = cursor.fetchone()
-        left = imports.import_job_run(job_id=job.pk)
+        left = jobs.import_job_run(job_id=job.pk)
         assert left.status == "running" and not Position.objects.exists()
     finally:
         other.close()  # that worker dies: its lock goes with its connection
@@ -806,7 +807,7 @@ def test_a_job_that_a_live_worker_runs_is_left_to_it(framework):
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and still_running(pid):
         time.sleep(0.02)
-    assert imports.import_job_run(job_id=job.pk).status == "done"
+    assert jobs.import_job_run(job_id=job.pk).status == "done"
 
 
 def still_running(pid: int) -> bool:
@@ -823,7 +824,7 @@ def test_with_the_broker_down_a_job_waits_and_the_sweep_sends_it(
     from staffing import tasks
 
     admin = admin_user()
-    job = imports.import_job_check(
+    job = jobs.import_job_check(
         actor=admin, filename="org.csv", data=csv_text(base_rows()).encode()
     )
 
@@ -832,7 +833,7 @@ def test_with_the_broker_down_a_job_waits_and_the_sweep_sends_it(
 
     with monkeypatch.context() as patch, django_capture_on_commit_callbacks(execute=True):
         patch.setattr(tasks.import_org, "apply_async", refused)
-        imports.import_job_start(actor=admin, job=job)
+        jobs.import_job_start(actor=admin, job=job)
     job.refresh_from_db()
     assert job.status == "queued" and "does not answer" in job.phase
     assert not Position.objects.exists()
@@ -864,7 +865,7 @@ def test_a_large_file_is_checked_in_a_job_and_the_request_stays_short(
     job.refresh_from_db()
     assert job.status == "checked" and job.rows == 4 and job.kind == "positions"
     assert "Import</button>" in client.get(f"/import/{job.pk}/").content.decode()
-    again = imports.import_job_check_run(job_id=job.pk)  # a repeated delivery does nothing
+    again = jobs.import_job_check_run(job_id=job.pk)  # a repeated delivery does nothing
     assert again.status == "checked"
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from orgdesign.celery import app
-from staffing import imports, services
+from staffing import services
+from staffing.interchange import jobs
 from staffing.models import Finding, ImportJob, Position
 from tests.conftest import missing, stop_process, subprocess_database_url
 from tests.factories import UserFactory, make_position, make_team
@@ -113,11 +114,11 @@ def test_the_worker_lives_through_a_broker_outage_mid_import_and_catches_up(
     manager = make_position("Manager", "advocate-manager")
     lead = make_position("Lead", "team-lead", manager)
     make_team(lead, 7)
-    job = imports.import_job_check(
+    job = jobs.import_job_check(
         actor=admin, filename="big.csv", data=large_file(4_000).encode(), content_type="text/csv"
     )
     if job.status == ImportJob.Status.CHECKING:
-        job = imports.import_job_check_run(job_id=job.pk)
+        job = jobs.import_job_check_run(job_id=job.pk)
     assert job.status == ImportJob.Status.CHECKED, job.problems[:3]
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportJob.Status.QUEUED, started_by=admin

@@ -214,20 +214,20 @@ def test_foundation_benchmarks(framework, client):
 def import_rows(size: int, client) -> list[tuple]:
     """CSV import: the whole organization's export read back (a dry run that finds nothing to
     change), then a new 10,000-row file checked and imported beside it."""
-    from staffing import imports
+    from staffing.interchange import write
     from tests.test_import import large_file
 
     client.force_login(get_user_model().objects.get(username="admin"))
     exported = b"".join(client.get("/chart/export.csv").streaming_content).decode()
     result, ms, queries = measure(
-        lambda: imports.import_run(actor=None, text=exported, dry_run=True)
+        lambda: write.import_run(actor=None, text=exported, dry_run=True)
     )
     assert result.ok and result.summary()["unchanged"] == size, result.summary()
     rows = [(size, "import: the whole org's CSV export, dry run (no change)", ms, queries)]
     text = large_file(10_000)
     for dry_run, name in ((True, "dry run"), (False, "import")):
         result, ms, queries = measure(
-            lambda dry_run=dry_run: imports.import_run(actor=None, text=text, dry_run=dry_run)
+            lambda dry_run=dry_run: write.import_run(actor=None, text=text, dry_run=dry_run)
         )
         assert result.ok and result.counts["positions_created"] == 10_000
         rows.append((size, f"import: a new 10,000-row positions file, {name}", ms, queries))

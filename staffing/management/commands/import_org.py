@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from staffing import imports
+from staffing.interchange import csvfile, rows, write
 
 
 class Command(BaseCommand):
@@ -31,11 +31,11 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
         started = time.perf_counter()
         try:
-            text = imports.decode(data)
-        except imports.ImportRefused as refused:
-            result = imports.ImportResult(problems=refused.problems)
+            text = csvfile.decode(data)
+        except csvfile.ImportRefused as refused:
+            result = rows.ImportResult(problems=refused.problems)
         else:
-            result = imports.import_run(actor=None, text=text, dry_run=dry_run)
+            result = write.import_run(actor=None, text=text, dry_run=dry_run)
         elapsed = time.perf_counter() - started
         if not result.ok:
             for problem in result.problems:

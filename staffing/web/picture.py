@@ -1,5 +1,4 @@
-"""Exports of a part of the org chart: every position below a card as CSV (streamed, so
-100,000 rows never sit in memory), and a picture of its top levels as SVG or PNG.
+"""A picture of a part of the org chart, its top levels, as SVG or PNG.
 
 Both pictures come from the layout of the chart on screen (:mod:`staffing.layout`): cards of
 a fixed size, a manager centred over the teams below, and a team whose members have nobody
@@ -10,151 +9,25 @@ A fixed number of queries whatever the size of the organization: positions per l
 choose how deep a picture can go), the positions, and their dotted lines.
 """
 
-import csv
 import datetime
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from io import BytesIO
 from xml.sax.saxutils import escape, quoteattr
 
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.utils.text import slugify
+from django.db.models import Count, Q
 
-from orgdesign.rest import csv_cell
-from staffing.chart import visible
-from staffing.imports import DB_ID_PREFIX, EXPORT_ONLY, POSITION_COLUMNS
+from staffing.interchange.export import dotted_managers, subtree
 from staffing.layout import CARD_H, CARD_W, arrange
-from staffing.models import Assignment, DottedLine, Position
+from staffing.models import Position
 from staffing.scope import Scope
-from staffing.selectors import with_card_figures
+from staffing.selectors import visible, with_card_figures
 
 IMAGE_CARD_LIMIT = 400  # cards in one picture: deeper levels are left out beyond this
 PNG_PIXEL_LIMIT = 16_000_000  # a PNG bigger than this leaves out levels too (about 48 MB)
 BADGE_TOP = 62  # the findings badge sits at the right of the counts line
 MARGIN, HEADER = 20, 46
 LINE = 14
-
-# The first columns are what ``staffing.imports`` reads back (the file round-trips); the
-# rest describe the chart and are ignored by the import. ``position_id`` and ``manager_id``
-# are external ids, or ``#`` and the database id for a position without one.
-CSV_COLUMNS = [*POSITION_COLUMNS, *EXPORT_ONLY]
-
-
-def position_key(pk: int | None, external_id: str | None) -> str:
-    """The id the CSV gives a position: its external id, else ``#`` and its database id."""
-    if pk is None:
-        return ""
-    return external_id or f"{DB_ID_PREFIX}{pk}"
-
-
-def subtree(scope: Scope, roots: list[Position]):
-    """The visible positions under ``roots`` (roots included)."""
-    within = Q()
-    for root in roots:
-        within |= Q(tree_id=root.tree_id, lft__gte=root.lft, lft__lt=root.rght)
-    return visible(scope).filter(within)
-
-
-def filename(roots: list[Position], extension: str) -> str:
-    name = slugify(roots[0].title) if len(roots) == 1 else "organization"
-    return f"{name or 'team'}-{datetime.date.today().isoformat()}.{extension}"
-
-
-def _dotted_managers(queryset) -> dict[int, list[tuple[int, str]]]:
-    """Each position's dotted-line managers as (id, title), one query."""
-    found: dict[int, list[tuple[int, str]]] = {}
-    lines = DottedLine.objects.filter(position__in=queryset.values("pk")).select_related("manager")
-    for line in lines.order_by("manager__title"):
-        found.setdefault(line.position_id, []).append((line.manager_id, line.manager.title))
-    return found
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def csv_rows(scope: Scope, roots: list[Position]) -> Iterator[str]:
-    """The CSV of every visible position under ``roots``, a line at a time, top down; formula
-    cells escaped. Two queries (dotted lines, then the positions through a cursor, as plain
-    values: building 100,000 model instances would take most of the time)."""
-    positions = subtree(scope, roots)
-    dotted = _dotted_managers(positions)
-    base = {root.tree_id: root.level for root in roots}
-    status = dict(Position.Status.choices)
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_COLUMNS)
-    started = Assignment.objects.filter(position=OuterRef("pk"), end_date__isnull=True).values(
-        "start_date"
-    )[:1]
-    values = (
-        with_card_figures(positions)
-        .annotate(start_date=Subquery(started))
-        .order_by("tree_id", "lft")
-        .values_list(
-            "pk",
-            "external_id",
-            "title",
-            "role__name",
-            "role__tier__name",
-            "status",
-            "holder__employee_id",
-            "holder__given_name",
-            "holder__family_name",
-            "holder__email",
-            "holder__hire_date",
-            "start_date",
-            "location__name",
-            "squad__name",
-            "parent_id",
-            "parent__external_id",
-            "parent__title",
-            "tree_id",
-            "level",
-            "lft",
-            "rght",
-            "direct_reports",
-            "open_findings",
-        )
-    )
-    for row in values.iterator(chunk_size=2000):
-        pk, external_id, title, role, tier, state = row[:6]
-        employee_id, given, family, email, hired, start = row[6:12]
-        location, squad, parent_id, parent_external_id, parent = row[12:17]
-        tree_id, level, lft, rght, direct, findings = row[17:]
-        holder = f"{given} {family}".strip() if given is not None else ""
-        yield writer.writerow(
-            [
-                csv_cell(value)
-                for value in (
-                    position_key(pk, external_id),
-                    title,
-                    role,
-                    status.get(state, state),
-                    position_key(parent_id, parent_external_id),
-                    location,
-                    squad,
-                    employee_id,
-                    given,
-                    family,
-                    email,
-                    hired.isoformat() if hired else "",
-                    start.isoformat() if start and employee_id else "",
-                    tier,
-                    holder,
-                    parent,
-                    level - base.get(tree_id, 0),
-                    direct,
-                    (rght - lft - 1) // 2,
-                    findings,
-                    [manager for _, manager in dotted.get(pk, [])],
-                )
-            ]
-        )
-
-
-# -- pictures ---------------------------------------------------------------------------
 
 
 @dataclass
@@ -279,7 +152,7 @@ def picture(
             level__lte=base[root.tree_id] + depth,
         )
     positions = list(with_card_figures(visible(scope).filter(within)).order_by("tree_id", "lft"))
-    dotted = _dotted_managers(Position.objects.filter(pk__in=[p.pk for p in positions]))
+    dotted = dotted_managers(Position.objects.filter(pk__in=[p.pk for p in positions]))
     while True:
         drawn = _layout(roots, positions, dotted, depth, deepest, total)
         if not png or depth == 0 or drawn.width * drawn.height <= PNG_PIXEL_LIMIT:

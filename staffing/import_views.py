@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from staffing.interchange import columns, csvfile, jobs, rows
+from staffing.interchange import checks, columns, csvfile, jobs
 from staffing.models import ImportJob
 
 
@@ -45,7 +45,7 @@ def _context(job: ImportJob | None = None, **extra) -> dict:
 @login_required
 def import_page(request):
     """The upload form and the latest imports; a posted file is checked (a dry run)."""
-    rows.require_importer(request.user)
+    checks.require_importer(request.user)
     form = UploadForm(request.POST or None, request.FILES or None)
     problems: list = []
     status = 200
@@ -76,7 +76,7 @@ def import_page(request):
 @require_GET
 def import_job_page(request, pk: int):
     """The report of a checked file, and its import's progress or outcome."""
-    rows.require_importer(request.user)
+    checks.require_importer(request.user)
     job = get_object_or_404(ImportJob.objects.defer("content"), pk=pk)
     return render(request, "staffing/import_job.html", _context(job))
 
@@ -85,7 +85,7 @@ def import_job_page(request, pk: int):
 @require_GET
 def import_job_progress(request, pk: int):
     """The progress fragment the job page polls (htmx) until the import ends."""
-    rows.require_importer(request.user)
+    checks.require_importer(request.user)
     job = get_object_or_404(ImportJob.objects.defer("content"), pk=pk)
     response = render(request, "staffing/_import_progress.html", _context(job))
     if not job.in_progress and request.htmx:
@@ -97,7 +97,7 @@ def import_job_progress(request, pk: int):
 @require_POST
 def import_job_apply(request, pk: int):
     """Import the checked file: queued as a Celery job, in-process without a broker."""
-    rows.require_importer(request.user)
+    checks.require_importer(request.user)
     job = get_object_or_404(ImportJob.objects.defer("content"), pk=pk)
     try:
         jobs.import_job_start(actor=request.user, job=job)

@@ -19,8 +19,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from roles.models import Role
 from roles.selectors import roles_that_take, roles_with_reports
-from staffing import capacity, chart, forms, scenarios, selectors
+from staffing import capacity, chart, forms, selectors
 from staffing.models import Finding, Location, Person, Position, Scenario, ScenarioPosition
+from staffing.scenarios import apply, compare, drafts, from_plan, read
 from staffing.scope import request_scope
 from staffing.views import (
     CAPACITY_DEFAULTS,
@@ -37,7 +38,7 @@ LISTED = 500  # rows of each kind of change shown on the comparison page
 
 
 def _scenario(request, pk: int) -> Scenario:
-    found = scenarios.visible_scenarios(request.user, request_scope(request))
+    found = read.visible_scenarios(request.user, request_scope(request))
     return get_object_or_404(found, pk=pk)
 
 
@@ -70,7 +71,7 @@ class ScenarioForm(django_forms.Form):
 
     def __init__(self, *args, user, scope, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["based_on"].queryset = scenarios.visible_scenarios(user, scope).exclude(
+        self.fields["based_on"].queryset = read.visible_scenarios(user, scope).exclude(
             status=Scenario.Status.DISCARDED
         )
         self.fields["root"].queryset = selectors.visible(scope)
@@ -90,7 +91,7 @@ def scenario_list(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                scenario = scenarios.scenario_create(
+                scenario = drafts.scenario_create(
                     actor=request.user, name=data["name"], description=data["description"],
                     root=data["root"], based_on=data["based_on"],
                 )  # fmt: skip
@@ -100,7 +101,7 @@ def scenario_list(request):
             else:
                 messages.success(request, f"Drafted “{scenario}”: changes here stay in the draft.")
                 return redirect("scenario", pk=scenario.pk)
-    rows = scenarios.visible_scenarios(request.user, scope).annotate(
+    rows = read.visible_scenarios(request.user, scope).annotate(
         position_count=Count("positions", filter=Q(positions__removed=False))
     )
     status = request.GET.get("status", "")
@@ -139,7 +140,7 @@ def scenario_from_plan_page(request):
         return redirect(back)
     name = (request.POST.get("name") or "").strip() or f"Capacity plan: {plan.total} people"
     try:
-        scenario, notes = scenarios.scenario_from_plan(
+        scenario, notes = from_plan.scenario_from_plan(
             actor=request.user, name=name, wanted=plan.by_role
         )
     except ValidationError as refusal:
@@ -171,12 +172,12 @@ class DraftNode(chart.Node):
 
 @dataclass
 class DraftTree:
-    shape: scenarios.Shape
+    shape: read.Shape
     sources: dict[int, tuple[int | None, int | None]]
 
     @classmethod
     def load(cls, scenario: Scenario) -> "DraftTree":
-        return cls(*scenarios.draft_shape(scenario))
+        return cls(*read.draft_shape(scenario))
 
     def path(self, pk: int) -> list[int]:
         """``pk`` and its managers up to the top, top first."""
@@ -229,8 +230,8 @@ def _nodes(request, scenario: Scenario, tree: DraftTree, ids: list[int]) -> dict
             if tree.moved(row.pk, scenario):
                 marks.append("moved")
             changed = [
-                name for name in scenarios.FIELDS
-                if name != "status" and scenarios._now(row, name) != scenarios._base(row, name)
+                name for name in read.FIELDS
+                if name != "status" and read.draft_value(row, name) != read.base_value(row, name)
             ]  # fmt: skip
             if changed:
                 marks.append("changed: " + ", ".join(changed))
@@ -240,7 +241,7 @@ def _nodes(request, scenario: Scenario, tree: DraftTree, ids: list[int]) -> dict
                 [f for f in found.get(row.pk, []) if f.position_id == row.pk],
                 key=lambda f: SEVERITY_ORDER.get(f.severity, 2),
             ),
-            editable=editable and scenarios.may_change(scope, row),
+            editable=editable and read.may_change(scope, row),
             can_add=editable and row.role.may_have_reports,
             child_count=row.direct_reports,
             marks=marks,
@@ -389,10 +390,10 @@ def draft_search(request, pk: int):
         if moving is None:
             results = list(found[: chart.SEARCH_LIMIT])
         else:  # not into its own team: walk up from each match (a few rows, a few levels)
-            parents = scenarios.draft_parents(scenario)
+            parents = read.draft_parents(scenario)
             results = [
                 r for r in found[: chart.SEARCH_LIMIT * 5]
-                if not scenarios.in_team(parents, r.pk, moving.pk)
+                if not read.in_team(parents, r.pk, moving.pk)
             ]  # fmt: skip
             results = results[: chart.SEARCH_LIMIT]
     return render(
@@ -413,7 +414,7 @@ def _draft_nearby(scenario: Scenario, row: ScenarioPosition) -> list[ScenarioPos
     """Where a draft card most likely goes, as on the live chart (selectors.move_candidates):
     its manager's peers, its manager's manager, its own peers; never into its own team, not
     its present manager, only positions whose role may have its role as a report."""
-    parents = scenarios.draft_parents(scenario)
+    parents = read.draft_parents(scenario)
     if row.parent_id is None:
         return []
     grand = parents.get(row.parent_id)
@@ -426,7 +427,7 @@ def _draft_nearby(scenario: Scenario, row: ScenarioPosition) -> list[ScenarioPos
         .select_related("role", "holder", "location")
         .order_by("title", "pk")[: selectors.NEARBY * 5]
     )
-    found = [r for r in found if not scenarios.in_team(parents, r.pk, row.pk)]
+    found = [r for r in found if not read.in_team(parents, r.pk, row.pk)]
     manager_role = row.parent.role_id
     return selectors.nearest_first(found, row.parent_id, grand, manager_role)[: selectors.NEARBY]
 
@@ -463,9 +464,7 @@ def _draft_form(action: str, request, scenario: Scenario, row: ScenarioPosition)
     if action == "move":
         return forms.MoveForm(data, visible=scenario.positions.filter(removed=False))
     if action == "fill":
-        return DraftFillForm(
-            data, people=scenarios.placeable_in_draft(request_scope(request), scenario)
-        )
+        return DraftFillForm(data, people=read.placeable_in_draft(request_scope(request), scenario))
     if action == "vacate":
         return django_forms.Form(data)
     return forms.DeleteForm(data)
@@ -475,21 +474,21 @@ def _draft_apply(action, user, scenario, row, data) -> ScenarioPosition | None:
     """Call the scenario service; returns the card to show afterwards."""
     common = {"actor": user, "scenario": scenario}
     if action == "add":
-        return scenarios.draft_add(
+        return drafts.draft_add(
             **common, parent=row, title=data["title"], role=data["role"],
             squad=data.get("squad"), location=data.get("location"),
             status=data.get("status") or Position.Status.OPEN,
         )  # fmt: skip
     if action == "edit":
         changes = {k: v for k, v in data.items() if k != "status" or v}
-        return scenarios.draft_update(**common, position=row, **changes)
+        return drafts.draft_update(**common, position=row, **changes)
     if action == "move":
         target = None if data.get("to_top") else data["new_parent"]
-        return scenarios.draft_move(**common, position=row, new_parent=target)
+        return drafts.draft_move(**common, position=row, new_parent=target)
     if action in ("fill", "vacate"):
         person = data["person"] if action == "fill" else None
-        return scenarios.draft_update(**common, position=row, holder=person)
-    scenarios.draft_remove(**common, position=row, reports=data["reports"])
+        return drafts.draft_update(**common, position=row, holder=person)
+    drafts.draft_remove(**common, position=row, reports=data["reports"])
     return None
 
 
@@ -509,7 +508,7 @@ def draft_edit(request, pk: int, row: int, action: str):
             if scenario.status != Scenario.Status.DRAFT
             else f"“{scenario}” is someone else's draft."
         )
-    if action != "add" and not scenarios.may_change(request_scope(request), position):
+    if action != "add" and not read.may_change(request_scope(request), position):
         raise PermissionDenied(f"{position.title} is your own position; it is changed from above.")
     form = _draft_form(action, request, scenario, position)
     label = position.label
@@ -566,7 +565,7 @@ def draft_restore_page(request, pk: int, row: int):
     """Bring a removed position back into the draft, then show it."""
     scenario = _scenario(request, pk)
     try:
-        restored = scenarios.draft_restore(actor=request.user, scenario=scenario, position=row)
+        restored = drafts.draft_restore(actor=request.user, scenario=scenario, position=row)
     except ValidationError as refusal:  # someone else's draft: PermissionDenied, a 403
         for message in refusal.messages:
             messages.error(request, message)
@@ -578,15 +577,15 @@ def draft_restore_page(request, pk: int, row: int):
 # --- comparing, applying, closing -------------------------------------------------------------
 
 
-def _value_names(changes: list[scenarios.Change]) -> dict[str, dict]:
+def _value_names(changes: list[compare.Change]) -> dict[str, dict]:
     """Names for the ids in the changed fields (a query per kind of field that changed)."""
     wanted: dict[str, set] = {"role": set(), "squad": set(), "location": set(), "holder": set()}
     for change in changes:
         for name in change.fields:
             if name in wanted:
                 wanted[name] |= {
-                    scenarios._now(change.row, name),
-                    scenarios._base(change.row, name),
+                    read.draft_value(change.row, name),
+                    read.base_value(change.row, name),
                 }
     models = {"role": Role, "squad": Squad, "location": Location}
     names = {
@@ -609,12 +608,12 @@ def _shown(value, names: dict | None) -> str:
 
 
 def _comparison(scenario: Scenario) -> dict:
-    rows, found, conflicts = scenarios.compare(scenario)
+    rows, found, conflicts = compare.compare(scenario)
     by_id = {r.pk: r for r in rows}
     base_rows = {r.source_id: r for r in rows if r.source_id is not None}
     names = _value_names(found.changed[:LISTED])
     # the positions named, as "Title (Holder)": their holders' names in one query
-    labels = scenarios.Labels()
+    labels = read.Labels()
     shown_moves = found.moved[:LISTED]
     labels.want(*shown_moves, *(by_id[r.parent_id] for r in shown_moves if r.parent_id))
     labels.want(*(base_rows[r.base_parent] for r in shown_moves if r.base_parent in base_rows),
@@ -629,8 +628,8 @@ def _comparison(scenario: Scenario) -> dict:
             "fields": [
                 (
                     name,
-                    _shown(scenarios._base(c.row, name), names.get(name)),
-                    _shown(scenarios._now(c.row, name), names.get(name)),
+                    _shown(read.base_value(c.row, name), names.get(name)),
+                    _shown(read.draft_value(c.row, name), names.get(name)),
                 )
                 for name in c.fields
             ],
@@ -702,7 +701,7 @@ def scenario_apply_page(request, pk: int):
     comparison again with the conflicts or the reason."""
     scenario = _scenario(request, pk)
     try:
-        done = scenarios.scenario_apply(actor=request.user, scenario=scenario)
+        done = apply.scenario_apply(actor=request.user, scenario=scenario)
     except PermissionDenied as refusal:
         return _diff_response(request, scenario, errors=[str(refusal)], status=403)
     except ValidationError as refusal:
@@ -732,7 +731,7 @@ def scenario_close_page(request, pk: int, verb: str):
         raise Http404("Discard or archive.")
     scenario = _scenario(request, pk)
     try:
-        scenarios.scenario_close(actor=request.user, scenario=scenario, status=states[verb])
+        drafts.scenario_close(actor=request.user, scenario=scenario, status=states[verb])
     except ValidationError as refusal:
         for message in refusal.messages:
             messages.error(request, message)

@@ -37,7 +37,7 @@ from tiers.models import Squad
 UPDATABLE_FIELDS = ("title", "role", "squad", "location", "status", "external_id")
 
 
-def _refuse(field: str, message: str, code: str = "invalid") -> ValidationError:
+def field_error(field: str, message: str, code: str = "invalid") -> ValidationError:
     """A field error that keeps its code (a plain dict of messages would drop it)."""
     return ValidationError({field: ValidationError(message, code=code)})
 
@@ -89,7 +89,7 @@ def position_create(
             manager = with_report_rules(Role.objects.filter(pk=parent.role_id)).get()
             if not manager.allows_report(role):
                 refusal = manager.report_refusal(parent.label, role)
-                raise _refuse("role", refusal, "report_not_allowed")
+                raise field_error("role", refusal, "report_not_allowed")
         position = Position(
             parent=parent,
             title=title,
@@ -170,11 +170,11 @@ def position_move(
         require_place_under(actor, new_parent)
         if new_parent is not None:
             if new_parent.pk == position.pk:
-                raise _refuse("parent", f"{position.label} cannot report to itself.", "cycle")
+                raise field_error("parent", f"{position.label} cannot report to itself.", "cycle")
             if new_parent.tree_id == position.tree_id and (
                 position.lft < new_parent.lft < position.rght
             ):
-                raise _refuse(
+                raise field_error(
                     "parent",
                     f"{new_parent.label} is in {position.label}'s own team; "
                     "moving there would make a reporting loop.",
@@ -182,7 +182,7 @@ def position_move(
                 )
         if actor is not None and new_parent is not None and not new_parent.role.may_have_reports:
             refusal = new_parent.role.report_refusal(new_parent.label)
-            raise _refuse("parent", refusal, "report_not_allowed")
+            raise field_error("parent", refusal, "report_not_allowed")
         if position.parent_id == (new_parent.pk if new_parent else None):
             return position
         before = marks.lineage(position)
@@ -211,14 +211,14 @@ def position_delete(
         if children and reports == "refuse":
             names = ", ".join(child.label for child in children[:5])
             more = f" and {len(children) - 5} more" if len(children) > 5 else ""
-            raise _refuse(
+            raise field_error(
                 "reports",
                 f"{position.label} has {len(children)} direct report(s) "
                 f"({names}{more}). Move them first, or choose to move them up.",
                 "has_reports",
             )
         if children and position.parent_id is None:
-            raise _refuse(
+            raise field_error(
                 "reports",
                 f"{position.label} is at the top; its reports have nowhere to go.",
                 "has_reports",
@@ -318,7 +318,7 @@ def person_assign(
         if position.holder_id == person.pk:
             raise ValidationError({"person": f"{person} already holds {position.title}."})
         if position.holder_id:
-            raise _refuse(
+            raise field_error(
                 "position",
                 f"{position.label} is already filled; vacate it first.",
                 "filled",
@@ -356,7 +356,7 @@ def position_vacate(
         position = _fresh(position)
         require_edit(actor, position)
         if not position.holder_id:
-            raise _refuse("position", f"{position.label} is already vacant.", "vacant")
+            raise field_error("position", f"{position.label} is already vacant.", "vacant")
         _vacate(position, end_date or _today(), note=note)
         marks.mark(marks.lineage(position))
     return position
@@ -551,7 +551,7 @@ def promotion_apply(
 def chart_view_remember(*, user, view: str) -> str:
     """Keeps how ``user`` likes the org chart drawn ("chart" or "list")."""
     if view not in ChartPreference.View.values:
-        raise _refuse("view", "Choose the chart or the list.")
+        raise field_error("view", "Choose the chart or the list.")
     with transaction.atomic():
         ChartPreference.objects.update_or_create(user=user, defaults={"view": view})
     return view

@@ -12,8 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from roles.models import Role
-from staffing import scenarios, services
+from staffing import services
 from staffing.models import Person, Position, Scenario
+from staffing.scenarios import drafts
 from tests.factories import Org, UserFactory, log_in, make_position, make_team, session_client
 
 pytestmark = pytest.mark.django_db
@@ -140,12 +141,10 @@ def test_nothing_moves_under_a_position_without_reports(api_org: Org, admin):
     assert f"{other.label} is a Customer Advocate position" in refused.content.decode()
     assert Position.objects.get(pk=agent.pk).parent_id == api_org.positions["lead_a"].pk
     user = UserFactory(is_superuser=True)
-    scenario = scenarios.scenario_create(
-        actor=user, name="Flat", root=api_org.positions["director"]
-    )
+    scenario = drafts.scenario_create(actor=user, name="Flat", root=api_org.positions["director"])
     rows = [scenario.positions.get(source=p) for p in (agent, other)]
     with pytest.raises(ValidationError, match="has no direct reports"):
-        scenarios.draft_move(actor=user, scenario=scenario, position=rows[0], new_parent=rows[1])
+        drafts.draft_move(actor=user, scenario=scenario, position=rows[0], new_parent=rows[1])
     found = admin.get(
         f"/scenarios/{scenario.pk}/search/?q=agent&pick=new_parent&moving={rows[0].pk}"
     )
@@ -240,7 +239,7 @@ def test_drafts_apply_the_same_rules_and_names(api_org: Org, roles):
     director = api_org.positions["director"]
     user = UserFactory(is_superuser=True)
     client = session_client(user)
-    scenario = scenarios.scenario_create(actor=user, name="Next", root=director)
+    scenario = drafts.scenario_create(actor=user, name="Next", root=director)
     row = lambda p: scenario.positions.get(source=p)  # noqa: E731
     agent, lead_a, lead_b = row(api_org.mine), row(api_org.positions["lead_a"]), None
     lead_b = row(api_org.positions["lead_b"])
@@ -249,7 +248,7 @@ def test_drafts_apply_the_same_rules_and_names(api_org: Org, roles):
     assert f"{base}{agent.pk}/move/" in children and f"{base}{agent.pk}/add/" not in children
     assert "has no direct reports" in client.get(f"{base}{agent.pk}/add/").content.decode()
     with pytest.raises(ValidationError):
-        scenarios.draft_add(actor=user, scenario=scenario, parent=lead_a, title="Boss",
+        drafts.draft_add(actor=user, scenario=scenario, parent=lead_a, title="Boss",
                             role=roles["director"])  # fmt: skip
     dialog = client.get(f"{base}{agent.pk}/move/").content.decode()
     assert heading(dialog) == f"Draft: move {agent.label} and its team"

@@ -12,8 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from staffing import chart, scenarios
+from staffing import chart
 from staffing.models import ChartPreference, Position
+from staffing.scenarios import drafts
 from tests.factories import Org, UserFactory, log_in, make_position, make_team, session_client
 
 pytestmark = pytest.mark.django_db
@@ -209,7 +210,7 @@ def test_a_card_names_the_role_only_where_the_title_does_not(api_org: Org):
 def test_drafts_and_past_days_take_the_same_chart_state(api_org: Org):
     director = api_org.positions["director"]
     user = log_in("director", holds=director)
-    scenario = scenarios.scenario_create(actor=user.user, name="Plan")
+    scenario = drafts.scenario_create(actor=user.user, name="Plan")
     row = scenario.positions.get(source=director)
     html = user.get(f"/scenarios/{scenario.pk}/?open=&partial=chart").content.decode()
     assert shown(html) == {row.pk} and '<svg class="chart-lines"' in html

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from staffing import scenarios
 from staffing.models import Assignment, Person, Position
+from staffing.scenarios import drafts
 from tests.factories import Org, PersonFactory, UserFactory, session_client
 
 pytestmark = pytest.mark.django_db
@@ -93,7 +93,7 @@ def test_the_people_a_manager_may_place_still_go_in(api_org: Org, manager, vacan
 
 
 def test_a_draft_answers_a_person_outside_like_no_person(api_org: Org, manager, vacancy):
-    draft = scenarios.scenario_create(actor=manager, name="Mine")
+    draft = drafts.scenario_create(actor=manager, name="Mine")
     row = draft.positions.get(source=vacancy)
     client = session_client(manager)
     theirs = api_org.theirs.holder_id

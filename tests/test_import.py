@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from staffing import demo
-from staffing.interchange import columns, csvfile, jobs, rows, write
+from staffing.interchange import checks, columns, csvfile, jobs, write
 from staffing.models import Assignment, ImportJob, Location, PendingSpanCheck, Person, Position
 from staffing.tree import tree_check
 from tests.conftest import scaled
@@ -70,7 +70,7 @@ def admin_user():
     return UserFactory(is_superuser=True, is_staff=True)
 
 
-def run(text: str, *, dry_run: bool = False, actor=None) -> rows.ImportResult:
+def run(text: str, *, dry_run: bool = False, actor=None) -> checks.ImportResult:
     return write.import_run(actor=actor, text=text, dry_run=dry_run)
 
 

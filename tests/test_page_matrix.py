@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from metrics.models import HeadcountSnapshot, KPIObservation
 from roles.models import PromotionPath
-from staffing import scenarios
 from staffing.models import CriterionSignoff, ImportJob, Position, Promotion, Scenario
 from staffing.scenario_views import DRAFT_ACTIONS
+from staffing.scenarios import drafts
 from staffing.views import ACTIONS
 from tests.factories import Org, UserFactory, session_client
 
@@ -153,7 +153,7 @@ def world(api_org: Org):
         "admin": session_client(UserFactory(is_superuser=True, is_staff=True)),
     }
     clients["anonymous"].logout()
-    scenario = scenarios.scenario_create(actor=director, name="The director's draft")
+    scenario = drafts.scenario_create(actor=director, name="The director's draft")
     path = PromotionPath.objects.filter(from_role=api_org.mine.role).exclude(criteria="").first()
     values = {
         "signoff": {"path": path.pk, "criterion": path.criteria_items[0], "signed": "yes"},

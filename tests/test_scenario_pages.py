@@ -10,8 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from roles.models import Role
-from staffing import scenarios, services
+from staffing import services
 from staffing.models import Person, Position, Scenario, ScenarioPosition
+from staffing.scenarios import compare, drafts
 from tests.factories import Org, PersonFactory, UserFactory, session_client
 
 pytestmark = pytest.mark.django_db
@@ -162,7 +163,7 @@ def test_apply_refused_with_the_conflicts_changes_nothing(api_org: Org):
 
 def test_who_sees_and_changes_which_scenario(api_org: Org):
     director = holder_user(api_org.positions["director"], "director")
-    scenario = scenarios.scenario_create(actor=director, name="Mine")
+    scenario = drafts.scenario_create(actor=director, name="Mine")
     lead_a = row(scenario, api_org.positions["lead_a"])
     other = session_client(holder_user(api_org.positions["other"], "director"))
     assert other.get(f"/scenarios/{scenario.pk}/").status_code == 404
@@ -251,7 +252,7 @@ def test_a_removed_position_can_be_restored_into_the_draft(api_org: Org):
     agent.refresh_from_db()
     assert not agent.removed and agent.parent == row(scenario, api_org.positions["lead_a"])
     assert agent.holder_id is None and agent.status == Position.Status.OPEN
-    assert scenarios.diff(scenario).removed == []
+    assert compare.diff(scenario).removed == []
     again = client.post(f"/scenarios/{scenario.pk}/removed/{agent.pk}/restore/", follow=True)
     assert "No removed position" in again.content.decode()
 
@@ -273,15 +274,15 @@ def test_the_comparison_names_each_position_with_its_holder(api_org: Org):
             html = admin.get(f"/scenarios/{scenario.pk}/diff/").content.decode()
         return html, len(captured)
 
-    scenarios.draft_move(actor=admin.user, scenario=scenario, position=agents[0], new_parent=lead_b)
+    drafts.draft_move(actor=admin.user, scenario=scenario, position=agents[0], new_parent=lead_b)
     html, first = compared()
     moved = Position.objects.select_related("holder").get(pk=agents[0].source_id)
     assert f'<th scope="row">{moved.label}</th>' in html
     assert f"<td>{api_org.positions['lead_a'].label}</td>" in html
     for agent in agents[1:]:
-        scenarios.draft_move(actor=admin.user, scenario=scenario, position=agent, new_parent=lead_b)
-        scenarios.draft_update(actor=admin.user, scenario=scenario, position=agent, title="Chat")
-    scenarios.draft_remove(actor=admin.user, scenario=scenario, position=vacancy)
+        drafts.draft_move(actor=admin.user, scenario=scenario, position=agent, new_parent=lead_b)
+        drafts.draft_update(actor=admin.user, scenario=scenario, position=agent, title="Chat")
+    drafts.draft_remove(actor=admin.user, scenario=scenario, position=vacancy)
     html, more = compared()
     assert more == first
     assert '<th scope="row">Open B (vacant)</th>' in html  # removed

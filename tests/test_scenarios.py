@@ -8,8 +8,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from roles.models import Role
-from staffing import scenarios, services
+from staffing import services
 from staffing.models import Person, Position, Scenario, ScenarioPosition
+from staffing.scenarios import apply, compare, drafts, from_plan
 from staffing.tree import tree_check
 from tests.factories import Org, PersonFactory, UserFactory
 
@@ -28,7 +29,7 @@ def manager_user(org: Org):
 
 def test_a_draft_copies_the_part_of_the_org_and_leaves_live_alone(api_org: Org):
     director = manager_user(api_org)
-    scenario = scenarios.scenario_create(actor=director, name="Merge the two teams")
+    scenario = drafts.scenario_create(actor=director, name="Merge the two teams")
     live = Position.objects.subtree_of(api_org.positions["director"])
     assert scenario.root == api_org.positions["director"]
     assert scenario.positions.count() == live.count()
@@ -37,32 +38,32 @@ def test_a_draft_copies_the_part_of_the_org_and_leaves_live_alone(api_org: Org):
     assert (lead_a.base_title, lead_a.base_role) == ("Lead A", lead_a.role_id)
     before = list(live.values_list("pk", "parent_id", "title"))
     lead_b = draft_of(scenario, api_org.positions["lead_b"])
-    scenarios.draft_move(actor=director, scenario=scenario, position=lead_b,
+    drafts.draft_move(actor=director, scenario=scenario, position=lead_b,
                          new_parent=draft_of(scenario, api_org.positions["manager_a"]))  # fmt: skip
-    scenarios.draft_update(actor=director, scenario=scenario, position=lead_a, title="Lead A1")
+    drafts.draft_update(actor=director, scenario=scenario, position=lead_a, title="Lead A1")
     assert list(live.values_list("pk", "parent_id", "title")) == before
     with pytest.raises(PermissionDenied):
-        scenarios.scenario_create(actor=UserFactory(), name="Nothing to draft")
+        drafts.scenario_create(actor=UserFactory(), name="Nothing to draft")
 
 
 def test_the_diff_lists_changes_headcount_and_findings(api_org: Org):
     director = manager_user(api_org)
-    scenario = scenarios.scenario_create(actor=director, name="Reshape")
+    scenario = drafts.scenario_create(actor=director, name="Reshape")
     d = lambda name: draft_of(scenario, api_org.positions[name])  # noqa: E731
     advocate = Role.objects.get(code="advocate")
-    added = scenarios.draft_add(
+    added = drafts.draft_add(
         actor=director, scenario=scenario, parent=d("lead_a"), title="New agent", role=advocate
     )
-    scenarios.draft_move(
+    drafts.draft_move(
         actor=director, scenario=scenario, position=d("lead_b"), new_parent=d("manager_a")
     )
-    scenarios.draft_update(
+    drafts.draft_update(
         actor=director, scenario=scenario, position=d("lead_a"), title="Lead A, phones"
     )
-    scenarios.draft_remove(
+    drafts.draft_remove(
         actor=director, scenario=scenario, position=d("manager_b"), reports="move_up"
     )
-    result = scenarios.diff(scenario)
+    result = compare.diff(scenario)
     assert [r.title for r in result.added] == ["New agent"]
     assert [r.title for r in result.removed] == ["Manager B"]
     assert {r.title for r in result.moved} == {"Lead B"}
@@ -77,20 +78,20 @@ def test_the_diff_lists_changes_headcount_and_findings(api_org: Org):
 
 def test_apply_replays_the_draft_through_the_services(api_org: Org):
     director = manager_user(api_org)
-    scenario = scenarios.scenario_create(actor=director, name="Reshape")
+    scenario = drafts.scenario_create(actor=director, name="Reshape")
     d = lambda name: draft_of(scenario, api_org.positions[name])  # noqa: E731
     advocate = Role.objects.get(code="advocate")
-    new = scenarios.draft_add(
+    new = drafts.draft_add(
         actor=director, scenario=scenario, parent=d("lead_a"), title="New agent", role=advocate
     )
     newcomer = PersonFactory()
-    scenarios.draft_update(actor=director, scenario=scenario, position=new, holder=newcomer)
-    scenarios.draft_move(
+    drafts.draft_update(actor=director, scenario=scenario, position=new, holder=newcomer)
+    drafts.draft_move(
         actor=director, scenario=scenario, position=d("lead_b"), new_parent=d("manager_a")
     )
-    scenarios.draft_remove(actor=director, scenario=scenario, position=d("manager_b"))
-    scenarios.draft_update(actor=director, scenario=scenario, position=d("lead_a"), title="L A")
-    summary = scenarios.scenario_apply(actor=director, scenario=scenario)
+    drafts.draft_remove(actor=director, scenario=scenario, position=d("manager_b"))
+    drafts.draft_update(actor=director, scenario=scenario, position=d("lead_a"), title="L A")
+    summary = apply.scenario_apply(actor=director, scenario=scenario)
     assert summary == {"added": 1, "moved": 1, "changed": 1, "filled": 1, "removed": 1}
     lead_b = Position.objects.get(pk=api_org.positions["lead_b"].pk)
     assert lead_b.parent_id == api_org.positions["manager_a"].pk
@@ -102,17 +103,17 @@ def test_apply_replays_the_draft_through_the_services(api_org: Org):
     assert tree_check().ok
     scenario.refresh_from_db()
     assert scenario.status == "applied" and scenario.applied_by == director
-    assert scenarios.diff(scenario).added  # an applied scenario stays readable
+    assert compare.diff(scenario).added  # an applied scenario stays readable
     with pytest.raises(ValidationError):
-        scenarios.draft_update(actor=director, scenario=scenario, position=new, title="x")
+        drafts.draft_update(actor=director, scenario=scenario, position=new, title="x")
 
 
 def test_live_changes_in_the_same_places_are_conflicts_and_nothing_is_applied(api_org: Org):
     director = manager_user(api_org)
-    scenario = scenarios.scenario_create(actor=director, name="Rename")
+    scenario = drafts.scenario_create(actor=director, name="Rename")
     d = lambda name: draft_of(scenario, api_org.positions[name])  # noqa: E731
-    scenarios.draft_update(actor=director, scenario=scenario, position=d("lead_a"), title="X")
-    scenarios.draft_move(
+    drafts.draft_update(actor=director, scenario=scenario, position=d("lead_a"), title="X")
+    drafts.draft_move(
         actor=director, scenario=scenario, position=d("lead_b"), new_parent=d("manager_a")
     )
     # meanwhile, in the live tree: Lead A is renamed and Lead B has moved
@@ -121,7 +122,7 @@ def test_live_changes_in_the_same_places_are_conflicts_and_nothing_is_applied(ap
         actor=None, position=api_org.positions["lead_b"], new_parent=api_org.positions["director"]
     )
     with pytest.raises(ValidationError) as refused:
-        scenarios.scenario_apply(actor=director, scenario=scenario)
+        apply.scenario_apply(actor=director, scenario=scenario)
     found = refused.value.message_dict["conflicts"]
     assert any(f"{api_org.positions['lead_a'].label}: its title" in text for text in found)
     assert any(f"{api_org.positions['lead_b'].label}: its manager" in text for text in found)
@@ -130,23 +131,23 @@ def test_live_changes_in_the_same_places_are_conflicts_and_nothing_is_applied(ap
     assert Scenario.objects.get(pk=scenario.pk).status == "draft"
     # an unrelated live change is not a conflict
     services.position_update(actor=None, position=api_org.mine, title="Renamed agent")
-    assert all("Renamed" not in text for text in scenarios.conflicts(scenario))
+    assert all("Renamed" not in text for text in apply.conflicts(scenario))
 
 
 def test_a_failure_half_way_leaves_live_untouched(api_org: Org):
     director = manager_user(api_org)
-    scenario = scenarios.scenario_create(actor=director, name="Hire and fill")
+    scenario = drafts.scenario_create(actor=director, name="Hire and fill")
     d = lambda name: draft_of(scenario, api_org.positions[name])  # noqa: E731
     advocate = Role.objects.get(code="advocate")
-    new = scenarios.draft_add(
+    new = drafts.draft_add(
         actor=director, scenario=scenario, parent=d("lead_a"), title="New agent", role=advocate
     )
     person = PersonFactory()
-    scenarios.draft_update(actor=director, scenario=scenario, position=new, holder=person)
+    drafts.draft_update(actor=director, scenario=scenario, position=new, holder=person)
     before = Position.objects.count()
     Person.objects.filter(pk=person.pk).update(is_active=False)  # leaves before it is applied
     with pytest.raises(ValidationError):
-        scenarios.scenario_apply(actor=director, scenario=scenario)
+        apply.scenario_apply(actor=director, scenario=scenario)
     assert Position.objects.count() == before  # the added position was rolled back too
     assert not Position.objects.filter(title="New agent").exists()
     assert tree_check().ok
@@ -154,22 +155,22 @@ def test_a_failure_half_way_leaves_live_untouched(api_org: Org):
 
 def test_drafts_refuse_loops_strangers_and_removal_of_a_manager_with_reports(api_org: Org):
     director = manager_user(api_org)
-    scenario = scenarios.scenario_create(actor=director, name="Loops")
+    scenario = drafts.scenario_create(actor=director, name="Loops")
     d = lambda name: draft_of(scenario, api_org.positions[name])  # noqa: E731
     with pytest.raises(ValidationError) as loop:
-        scenarios.draft_move(
+        drafts.draft_move(
             actor=director, scenario=scenario, position=d("manager_a"), new_parent=d("lead_a")
         )
     assert "reporting loop" in str(loop.value)
     with pytest.raises(ValidationError):
-        scenarios.draft_remove(actor=director, scenario=scenario, position=d("lead_a"))
+        drafts.draft_remove(actor=director, scenario=scenario, position=d("lead_a"))
     stranger = UserFactory(groups=["manager"])
     with pytest.raises(PermissionDenied):
-        scenarios.draft_update(actor=stranger, scenario=scenario, position=d("lead_a"), title="x")
-    copy = scenarios.scenario_create(actor=director, name="Copy", based_on=scenario)
+        drafts.draft_update(actor=stranger, scenario=scenario, position=d("lead_a"), title="x")
+    copy = drafts.scenario_create(actor=director, name="Copy", based_on=scenario)
     assert copy.positions.count() == scenario.positions.count()
     assert draft_of(copy, api_org.positions["lead_a"]).parent.scenario == copy
-    scenarios.scenario_close(actor=director, scenario=scenario, status="discarded")
+    drafts.scenario_close(actor=director, scenario=scenario, status="discarded")
     assert Scenario.objects.get(pk=scenario.pk).status == "discarded"
 
 
@@ -245,10 +246,10 @@ def test_a_plan_becomes_a_draft_with_positions_under_managers_with_room(api_org:
     tree = api_org.positions["director"].tree_id
     live_advocates = Position.objects.filter(tree_id=tree, role__code="advocate")
     have = live_advocates.count()
-    scenario, notes = scenarios.scenario_from_plan(
+    scenario, notes = from_plan.scenario_from_plan(
         actor=director, name="From the plan", wanted={"advocate": have + 6, "team-lead": 3}
     )
-    found = scenarios.diff(scenario)
+    found = compare.diff(scenario)
     added = list(
         ScenarioPosition.objects.filter(pk__in=[r.pk for r in found.added]).select_related(
             "role", "parent__role"
@@ -261,14 +262,14 @@ def test_a_plan_becomes_a_draft_with_positions_under_managers_with_room(api_org:
     # agents go to the team leads with the fewest reports, the new lead included
     under = Counter(r.parent_id for r in added if r.role.code == "advocate")
     assert under[new_lead.pk] >= 1 and notes == []
-    fewer, _ = scenarios.scenario_from_plan(
+    fewer, _ = from_plan.scenario_from_plan(
         actor=director, name="Fewer", wanted={"advocate": have - 1}
     )
-    gone = scenarios.diff(fewer).removed
+    gone = compare.diff(fewer).removed
     assert len(gone) == 1 and gone[0].holder_id is None and gone[0].base_holder is None
     with pytest.raises(ValidationError):
-        scenarios.scenario_from_plan(actor=director, name="Bad", wanted={"wizard": 1})
-    assert scenarios.scenario_apply(actor=director, scenario=scenario)["added"] == 7
+        from_plan.scenario_from_plan(actor=director, name="Bad", wanted={"wizard": 1})
+    assert apply.scenario_apply(actor=director, scenario=scenario)["added"] == 7
     assert live_advocates.count() == have + 6 and tree_check().ok
 
 
@@ -294,28 +295,28 @@ def test_a_draft_from_a_plan_over_the_api(api_org: Org):
 
 def test_a_draft_that_only_changes_a_vacancy_status_applies(api_org: Org):
     director = manager_user(api_org)
-    scenario = scenarios.scenario_create(actor=director, name="Plan the hire")
+    scenario = drafts.scenario_create(actor=director, name="Plan the hire")
     vacancy = scenario.positions.get(title="Open B")
-    scenarios.draft_update(actor=director, scenario=scenario, position=vacancy, status="planned")
-    assert scenarios.scenario_apply(actor=director, scenario=scenario) == {"changed": 1}
+    drafts.draft_update(actor=director, scenario=scenario, position=vacancy, status="planned")
+    assert apply.scenario_apply(actor=director, scenario=scenario) == {"changed": 1}
     assert Position.objects.get(title="Open B").status == Position.Status.PLANNED
 
 
 def test_a_position_deleted_live_is_a_conflict_not_an_addition(api_org: Org):
     director = manager_user(api_org)
-    scenario = scenarios.scenario_create(actor=director, name="Before the deletion")
+    scenario = drafts.scenario_create(actor=director, name="Before the deletion")
     d = lambda name: draft_of(scenario, api_org.positions[name])  # noqa: E731
-    scenarios.draft_move(
+    drafts.draft_move(
         actor=director, scenario=scenario, position=d("lead_a"), new_parent=d("manager_b")
     )
     agent = scenario.positions.get(source=api_org.mine)
-    scenarios.draft_update(actor=director, scenario=scenario, position=agent, title="Agent A0")
+    drafts.draft_update(actor=director, scenario=scenario, position=agent, title="Agent A0")
     services.position_delete(actor=None, position=api_org.mine, reports="refuse")
     services.position_delete(actor=None, position=api_org.positions["manager_b"],
                              reports="move_up")  # fmt: skip
-    result = scenarios.diff(scenario)
+    result = compare.diff(scenario)
     assert result.added == []  # the copies of deleted positions are not taken for new ones
-    found = scenarios.conflicts(scenario)
+    found = apply.conflicts(scenario)
     mine, manager_b, lead_a = (
         api_org.mine.label,
         api_org.positions["manager_b"].label,
@@ -325,62 +326,62 @@ def test_a_position_deleted_live_is_a_conflict_not_an_addition(api_org: Org):
     assert f"{manager_b}, under which the draft moves {lead_a}, has been deleted." in found
     before = sorted(Position.objects.values_list("pk", "parent_id", "title"))
     with pytest.raises(ValidationError):
-        scenarios.scenario_apply(actor=director, scenario=scenario)
+        apply.scenario_apply(actor=director, scenario=scenario)
     assert sorted(Position.objects.values_list("pk", "parent_id", "title")) == before
 
 
 def test_removing_an_added_manager_keeps_the_removals_below_it(api_org: Org):
     director = manager_user(api_org)
-    scenario = scenarios.scenario_create(actor=director, name="Try a team")
+    scenario = drafts.scenario_create(actor=director, name="Try a team")
     d = lambda name: draft_of(scenario, api_org.positions[name])  # noqa: E731
     lead = Role.objects.get(code="team-lead")
-    new = scenarios.draft_add(actor=director, scenario=scenario, parent=d("manager_a"),
+    new = drafts.draft_add(actor=director, scenario=scenario, parent=d("manager_a"),
                               title="New lead", role=lead)  # fmt: skip
     agent = scenario.positions.get(source=api_org.mine)
-    scenarios.draft_move(actor=director, scenario=scenario, position=agent, new_parent=new)
-    scenarios.draft_remove(actor=director, scenario=scenario, position=agent)
-    scenarios.draft_remove(actor=director, scenario=scenario, position=new)
+    drafts.draft_move(actor=director, scenario=scenario, position=agent, new_parent=new)
+    drafts.draft_remove(actor=director, scenario=scenario, position=agent)
+    drafts.draft_remove(actor=director, scenario=scenario, position=new)
     agent.refresh_from_db()
     assert agent.removed and agent.parent == d("manager_a")
-    assert [r.title for r in scenarios.diff(scenario).removed] == ["Agent 0"]
+    assert [r.title for r in compare.diff(scenario).removed] == ["Agent 0"]
 
 
 def test_a_draft_keeps_the_live_rules_on_who_goes_where(api_org: Org):
     director = manager_user(api_org)
-    scenario = scenarios.scenario_create(actor=director, name="Scoped")
+    scenario = drafts.scenario_create(actor=director, name="Scoped")
     d = lambda name: draft_of(scenario, api_org.positions[name])  # noqa: E731
     me = Person.objects.get(pk=api_org.positions["director"].holder_id)
     outsider = Person.objects.get(pk=api_org.theirs.holder_id)
     with pytest.raises(PermissionDenied):  # their own position
-        scenarios.draft_update(actor=director, scenario=scenario, position=d("lead_b"), holder=me)
+        drafts.draft_update(actor=director, scenario=scenario, position=d("lead_b"), holder=me)
     with pytest.raises(ValidationError) as unseen:  # someone outside: as if nobody
-        scenarios.draft_update(
+        drafts.draft_update(
             actor=director, scenario=scenario, position=d("lead_b"), holder=outsider
         )
     assert unseen.value.message_dict == {
         "holder": [f"No person with id {outsider.pk} that you can see."]
     }
     newcomer = PersonFactory()
-    scenarios.draft_update(actor=director, scenario=scenario, position=d("lead_b"), holder=newcomer)
+    drafts.draft_update(actor=director, scenario=scenario, position=d("lead_b"), holder=newcomer)
     with pytest.raises(PermissionDenied):
-        scenarios.draft_move(actor=director, scenario=scenario, position=d("lead_a"),
+        drafts.draft_move(actor=director, scenario=scenario, position=d("lead_a"),
                              new_parent=None)  # fmt: skip
     with pytest.raises(PermissionDenied):
-        scenarios.draft_add(actor=director, scenario=scenario, parent=None, title="Top",
+        drafts.draft_add(actor=director, scenario=scenario, parent=None, title="Top",
                             role=Role.objects.get(code="director"))  # fmt: skip
     with pytest.raises(PermissionDenied):  # HR reads; it does not draft
-        scenarios.scenario_create(actor=UserFactory(groups=["hr"]), name="HR",
+        drafts.scenario_create(actor=UserFactory(groups=["hr"]), name="HR",
                                   root=api_org.positions["director"])  # fmt: skip
 
 
 def test_a_removed_top_position_is_restored_at_the_top(api_org: Org):
     admin = UserFactory(is_superuser=True)
-    scenario = scenarios.scenario_create(actor=admin, name="Whole")
+    scenario = drafts.scenario_create(actor=admin, name="Whole")
     other = draft_of(scenario, api_org.positions["other"])
     lead = draft_of(scenario, api_org.positions["other_lead"])
     new_parent = draft_of(scenario, api_org.positions["director"])
-    scenarios.draft_move(actor=admin, scenario=scenario, position=lead, new_parent=new_parent)
-    scenarios.draft_remove(actor=admin, scenario=scenario, position=other)
-    restored = scenarios.draft_restore(actor=admin, scenario=scenario, position=other)
+    drafts.draft_move(actor=admin, scenario=scenario, position=lead, new_parent=new_parent)
+    drafts.draft_remove(actor=admin, scenario=scenario, position=other)
+    restored = drafts.draft_restore(actor=admin, scenario=scenario, position=other)
     assert restored.parent_id is None
-    assert other.pk not in {r.pk for r in scenarios.diff(scenario).moved}
+    assert other.pk not in {r.pk for r in compare.diff(scenario).moved}

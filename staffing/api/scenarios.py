@@ -14,9 +14,10 @@ from rest_framework.response import Response
 
 from orgdesign.rest import BriefRelatedField
 from roles.models import Role
-from staffing import capacity, scenarios
+from staffing import capacity
 from staffing.api.serializers import VisiblePositionField
 from staffing.models import Location, Person, Position, Scenario, ScenarioPosition
+from staffing.scenarios import apply, compare, drafts, from_plan, read
 from staffing.scope import request_scope
 from staffing.selectors import span_limits
 from tiers.models import Squad
@@ -74,7 +75,7 @@ class DraftPositionSerializer(serializers.ModelSerializer):
     )
     holder = BriefRelatedField(
         "person-detail", name="full_name", queryset=Person.objects.all(), allow_null=True,
-        required=False, scoped=lambda context: scenarios.placeable_in_draft(
+        required=False, scoped=lambda context: read.placeable_in_draft(
             request_scope(context["request"]), context["scenario"]
         ) if "scenario" in context else Person.objects.none(),
     )  # fmt: skip
@@ -109,7 +110,7 @@ class DiffSerializer(serializers.Serializer):
 
 
 def diff_data(scenario: Scenario) -> dict:
-    _rows, found, conflicts = scenarios.compare(scenario)
+    _rows, found, conflicts = compare.compare(scenario)
     brief = lambda r: {"id": r.pk, "source": r.source_id, "title": r.title}  # noqa: E731
     return {
         "added": [brief(r) for r in found.added],
@@ -142,7 +143,7 @@ class ScenarioViewSet(
     queryset = Scenario.objects.none()
 
     def get_queryset(self):
-        rows = scenarios.visible_scenarios(self.request.user, request_scope(self.request))
+        rows = read.visible_scenarios(self.request.user, request_scope(self.request))
         rows = rows.annotate(position_count=Count("positions", filter=Q(positions__removed=False)))
         return rows.order_by("-updated_at", "-pk")
 
@@ -153,7 +154,7 @@ class ScenarioViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        scenario = scenarios.scenario_create(
+        scenario = drafts.scenario_create(
             actor=request.user,
             name=data["name"],
             description=data.get("description", ""),
@@ -180,7 +181,7 @@ class ScenarioViewSet(
             plan = capacity.plan(data["plan"], span_limits=span_limits())
         except capacity.CapacityError as bad:
             return Response({f"plan.{bad.field}": [bad.message]}, status=400)
-        scenario, notes = scenarios.scenario_from_plan(
+        scenario, notes = from_plan.scenario_from_plan(
             actor=request.user, name=data["name"], wanted=plan.by_role, root=data.get("root")
         )
         fresh = self.get_queryset().get(pk=scenario.pk)
@@ -196,19 +197,19 @@ class ScenarioViewSet(
                    request=None, responses=ScenarioSerializer)  # fmt: skip
     @action(detail=True, methods=["post"])
     def apply(self, request, pk=None):
-        scenarios.scenario_apply(actor=request.user, scenario=self._scenario())
+        apply.scenario_apply(actor=request.user, scenario=self._scenario())
         return Response(self.get_serializer(self._scenario()).data)
 
     @extend_schema(summary="Discard a draft", request=None, responses=ScenarioSerializer)
     @action(detail=True, methods=["post"])
     def discard(self, request, pk=None):
-        scenarios.scenario_close(actor=request.user, scenario=self._scenario(), status="discarded")
+        drafts.scenario_close(actor=request.user, scenario=self._scenario(), status="discarded")
         return Response(self.get_serializer(self._scenario()).data)
 
     @extend_schema(summary="Archive a scenario", request=None, responses=ScenarioSerializer)
     @action(detail=True, methods=["post"])
     def archive(self, request, pk=None):
-        scenarios.scenario_close(actor=request.user, scenario=self._scenario(), status="archived")
+        drafts.scenario_close(actor=request.user, scenario=self._scenario(), status="archived")
         return Response(self.get_serializer(self._scenario()).data)
 
     # --- the draft's positions ----------------------------------------------------------
@@ -246,7 +247,7 @@ class ScenarioViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         parent = data.get("parent_id")
-        row = scenarios.draft_add(
+        row = drafts.draft_add(
             actor=request.user, scenario=scenario,
             parent=self._row(scenario, parent) if parent else None, title=data["title"],
             role=data["role"], squad=data.get("squad"), location=data.get("location"),
@@ -268,7 +269,7 @@ class ScenarioViewSet(
         scenario = self._scenario()
         row = self._row(scenario, position_id)
         if request.method == "DELETE":
-            scenarios.draft_remove(
+            drafts.draft_remove(
                 actor=request.user, scenario=scenario, position=row,
                 reports=request.query_params.get("reports", "refuse"),
             )  # fmt: skip
@@ -284,12 +285,12 @@ class ScenarioViewSet(
         }
         with transaction.atomic():  # fields and manager together, or neither
             if changes:
-                row = scenarios.draft_update(
+                row = drafts.draft_update(
                     actor=request.user, scenario=scenario, position=row, **changes
                 )
             if "parent_id" in serializer.validated_data:
                 parent = serializer.validated_data["parent_id"]
-                row = scenarios.draft_move(
+                row = drafts.draft_move(
                     actor=request.user, scenario=scenario, position=row,
                     new_parent=self._row(scenario, parent) if parent else None,
                 )  # fmt: skip
@@ -301,7 +302,7 @@ class ScenarioViewSet(
     )  # fmt: skip
     @action(detail=True, methods=["post"], url_path=r"positions/(?P<position_id>\d+)/restore")
     def restore(self, request, pk=None, position_id=None):
-        row = scenarios.draft_restore(
+        row = drafts.draft_restore(
             actor=request.user, scenario=self._scenario(), position=int(position_id)
         )
         return Response(DraftPositionSerializer(row, context={"request": request}).data)

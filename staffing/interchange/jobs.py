@@ -18,8 +18,8 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from orgdesign.kernel.jobs import Job
+from staffing.interchange.checks import ImportResult, require_importer
 from staffing.interchange.csvfile import ImportRefused, check_upload, decode, refuse_too_many_lines
-from staffing.interchange.rows import ImportResult, require_importer
 from staffing.interchange.write import import_run
 from staffing.models import ImportJob
 

@@ -9,9 +9,7 @@ from django.db.models import Max
 
 from orgdesign.words import a_or_an
 from roles.models import Role
-from staffing.interchange.columns import DB_ID_PREFIX
-from staffing.interchange.csvfile import Table
-from staffing.interchange.rows import (
+from staffing.interchange.checks import (
     Checker,
     ImportResult,
     Lookup,
@@ -20,6 +18,8 @@ from staffing.interchange.rows import (
     Progress,
     person_values,
 )
+from staffing.interchange.columns import DB_ID_PREFIX
+from staffing.interchange.csvfile import Table
 from staffing.models import Assignment, Location, Position
 from tiers.models import Squad
 

@@ -18,10 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orgdesign.audit import acting, bulk_record
-from staffing.interchange.columns import BATCH, REASON
-from staffing.interchange.csvfile import ImportRefused, read_table
-from staffing.interchange.plan import Checked, Planned, check_positions, db_key
-from staffing.interchange.rows import (
+from staffing.interchange.checks import (
     ImportResult,
     Progress,
     locations_file,
@@ -30,6 +27,9 @@ from staffing.interchange.rows import (
     require_importer,
     write_people,
 )
+from staffing.interchange.columns import BATCH, REASON
+from staffing.interchange.csvfile import ImportRefused, read_table
+from staffing.interchange.plan import Checked, Planned, check_positions, db_key
 from staffing.models import Assignment, Position
 from staffing.spans import marks
 from staffing.tree import compute_layout, next_tree_id, tree_transaction

@@ -219,9 +219,7 @@ def import_rows(size: int, client) -> list[tuple]:
 
     client.force_login(get_user_model().objects.get(username="admin"))
     exported = b"".join(client.get("/chart/export.csv").streaming_content).decode()
-    result, ms, queries = measure(
-        lambda: write.import_run(actor=None, text=exported, dry_run=True)
-    )
+    result, ms, queries = measure(lambda: write.import_run(actor=None, text=exported, dry_run=True))
     assert result.ok and result.summary()["unchanged"] == size, result.summary()
     rows = [(size, "import: the whole org's CSV export, dry run (no change)", ms, queries)]
     text = large_file(10_000)
@@ -383,14 +381,15 @@ def scenario_rows(size: int, client) -> list[tuple]:
     """A scenario of the whole organization: draft it (copy every position), edit it (move a
     team lead's team to another manager), diff it, see it in the pages, apply it. Then a
     director's part drafted and compared from the pages."""
-    from staffing import scenarios
+
+    from staffing.scenarios import apply, compare, drafts
 
     admin = get_user_model().objects.get(username="admin")
     client.force_login(admin)
     rows = []
     director = Position.objects.filter(role__code="director").order_by("lft").first()
     part, ms, queries = measure(
-        lambda: scenarios.scenario_create(actor=admin, name="Part", root=director)
+        lambda: drafts.scenario_create(actor=admin, name="Part", root=director)
     )
     rows.append((size, f"scenario: draft a director's part ({part.positions.count()})", ms,
                  queries))  # fmt: skip
@@ -399,7 +398,7 @@ def scenario_rows(size: int, client) -> list[tuple]:
         ("scenario page: a director's part against live", f"/scenarios/{part.pk}/diff/"),
     ])  # fmt: skip
     scenario, ms, queries = measure(
-        lambda: scenarios.scenario_create(actor=admin, name="Bench", root=None)
+        lambda: drafts.scenario_create(actor=admin, name="Bench", root=None)
     )
     rows.append((size, "scenario: draft the whole org (copy)", ms, queries))
     lead = scenario.positions.filter(role__code="team-lead").order_by("-pk").first()
@@ -409,15 +408,15 @@ def scenario_rows(size: int, client) -> list[tuple]:
         .order_by("pk")
         .first()
     )
-    scenarios.draft_move(actor=admin, scenario=scenario, position=lead, new_parent=manager)
-    found, ms, queries = measure(lambda: scenarios.diff(scenario))
+    drafts.draft_move(actor=admin, scenario=scenario, position=lead, new_parent=manager)
+    found, ms, queries = measure(lambda: compare.diff(scenario))
     assert [r.pk for r in found.moved] == [lead.pk]
     rows.append((size, "scenario: diff (changes, headcount, findings)", ms, queries))
     rows += timed_gets(size, client, [
         ("scenario page: the whole org in the editor", f"/scenarios/{scenario.pk}/"),
         ("scenario page: the whole org against live", f"/scenarios/{scenario.pk}/diff/"),
     ])  # fmt: skip
-    summary, ms, queries = measure(lambda: scenarios.scenario_apply(actor=admin, scenario=scenario))
+    summary, ms, queries = measure(lambda: apply.scenario_apply(actor=admin, scenario=scenario))
     assert summary == {"moved": 1}, summary
     rows.append((size, "scenario: apply (conflict check + one team move)", ms, queries))
     assert tree_check().ok

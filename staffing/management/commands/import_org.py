@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from staffing.interchange import csvfile, rows, write
+from staffing.interchange import checks, csvfile, write
 
 
 class Command(BaseCommand):
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         try:
             text = csvfile.decode(data)
         except csvfile.ImportRefused as refused:
-            result = rows.ImportResult(problems=refused.problems)
+            result = checks.ImportResult(problems=refused.problems)
         else:
             result = write.import_run(actor=None, text=text, dry_run=dry_run)
         elapsed = time.perf_counter() - started

@@ -18,8 +18,8 @@ from django.views.decorators.http import require_GET, require_POST
 from metrics import readiness, services
 from orgdesign.rest import csv_cell
 from roles.models import PromotionPath, Role
-from staffing import history
 from staffing import services as staffing_services
+from staffing.history import feeds
 from staffing.models import Person, Position, Promotion
 from staffing.scope import request_scope
 from staffing.selectors import visible_people, visible_position
@@ -288,8 +288,8 @@ def position_about(request, pk: int):
     scope = request_scope(request)
     position = visible_position(scope, str(pk))
     judged = readiness.readiness(Position.objects.filter(pk=position.pk))
-    changes, more = history.change_feed(
-        scope, history.FeedQuery(position_id=position.pk), limit=ABOUT_HISTORY
+    changes, more = feeds.change_feed(
+        scope, feeds.FeedQuery(position_id=position.pk), limit=ABOUT_HISTORY
     )
     return render(
         request,

@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from staffing import history
 from staffing.chart import (
     Node,
     assemble,
@@ -25,6 +24,7 @@ from staffing.chart import (
     pick_shown,
     view_for,
 )
+from staffing.history import feeds, past
 from staffing.models import Position
 from staffing.scope import Scope, request_scope
 
@@ -35,7 +35,7 @@ class FeedForm(forms.Form):
     kind = forms.MultipleChoiceField(
         label="What",
         required=False,
-        choices=[(code, kind.label) for code, kind in history.KINDS.items()],
+        choices=[(code, kind.label) for code, kind in feeds.KINDS.items()],
         widget=forms.CheckboxSelectMultiple,
     )
     user = forms.CharField(label="Changed by (user name)", required=False, max_length=150)
@@ -50,7 +50,7 @@ class FeedForm(forms.Form):
         for name in ("since", "until"):
             if data.get(name):
                 try:
-                    history.check_day(data[name], name=name)
+                    past.check_day(data[name], name=name)
                 except ValidationError as error:
                     self.add_error(name, error.message_dict[name][0])
                     data[name] = None
@@ -83,14 +83,14 @@ def _feed_page(request, *, position_id: int | None = None) -> dict:
         }
     data = form.cleaned_data if form.is_bound else {}
     number = data.get("page") or 1
-    query = history.FeedQuery(
+    query = feeds.FeedQuery(
         position_id=position_id,
         kinds=tuple(data.get("kind") or ()),
         since=data.get("since"),
         until=data.get("until"),
         user_id=data.get("user_id"),
     )
-    changes, more = history.change_feed(
+    changes, more = feeds.change_feed(
         request_scope(request), query, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )
     params = request.GET.copy()
@@ -139,20 +139,20 @@ def position_history(request, pk: int):
 # --- the chart on a date ----------------------------------------------------------------------
 
 
-def _past(request, day: str) -> tuple[datetime.date, Scope, history.PastOrg, set[int]]:
+def _past(request, day: str) -> tuple[datetime.date, Scope, past.PastOrg, set[int]]:
     """The day asked for (a 404 for one that is not a day, or in the future), the viewer's
     scope, the tree of that day and the ids of it the viewer sees."""
     try:
-        when = history.parse_day(day)
+        when = past.parse_day(day)
     except ValidationError as error:
         raise Http404(error.message_dict["as_of"][0]) from None
     scope = request_scope(request)
-    org = history.past_org(when)
-    return when, scope, org, {p.pk for p in history.visible_past(scope, org)}
+    org = past.past_org(when)
+    return when, scope, org, {p.pk for p in past.visible_past(scope, org)}
 
 
 def _past_tree(
-    org: history.PastOrg,
+    org: past.PastOrg,
     roots: list,
     visible: set[int],
     *,
@@ -168,7 +168,7 @@ def _past_tree(
         level=level,
     )
     shown = [org.positions[pk] for pk in org.order if pk in ids] if ids else []
-    history.attach(shown, org)
+    past.attach(shown, org)
     return assemble({p.pk: Node(p) for p in shown}, {root.pk for root in roots})
 
 
@@ -202,7 +202,7 @@ def past_chart(request, day: str):
             breadcrumb.insert(0, above)
             above = org.positions.get(above.parent_id)
     base = reverse("past-chart", kwargs={"day": when.isoformat()})
-    start = history.history_start()
+    start = past.history_start()
     nodes = _past_tree(org, roots, visible, opened=opened, level=level)
     context = {
         "scope": scope,
@@ -244,7 +244,7 @@ def past_children(request, day: str, pk: int):
     if pk not in visible:
         raise Http404(f"No such position in what you can see on {when.isoformat()}.")
     children = [org.positions[c] for c in org.children.get(pk, []) if c in visible]
-    history.attach(children, org)
+    past.attach(children, org)
     base = reverse("past-chart", kwargs={"day": when.isoformat()})
     return render(
         request,
@@ -259,7 +259,7 @@ def chart_as_of(request):
     date that is not one, or in the future, back to the chart with the reason."""
     raw = request.GET.get("as_of", "").strip()
     try:
-        day = history.parse_day(raw)
+        day = past.parse_day(raw)
     except ValidationError as error:
         messages.error(request, error.message_dict["as_of"][0])
         return redirect("home")

@@ -15,7 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from orgdesign.audit import collecting
 from roles.models import Role
-from staffing import capacity, chart, forms, history_views, selectors, services, undo
+from staffing import capacity, chart, forms, history_views, selectors, services
+from staffing.history import undo
 from staffing.interchange import export
 from staffing.models import Finding, Position
 from staffing.scope import request_scope

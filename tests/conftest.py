@@ -228,7 +228,7 @@ SESSION_ACTORS = ("admin", "director", "manager")
 def _no_past_from_another_test():
     """Past trees are cached per process by day and the newest history row; a rolled-back
     test can leave the same key behind with other rows."""
-    from staffing.history import forget_past
+    from staffing.history.past import forget_past
 
     forget_past()
 

@@ -168,7 +168,7 @@ def test_make_demo_brings_every_feature_to_life(framework):
     from metrics.models import HeadcountSnapshot
     from metrics.services import headcount_snapshot_take
     from metrics.tasks import snapshot_scopes
-    from staffing.history import past_org
+    from staffing.history.past import past_org
 
     out = StringIO()
     call_command("seed_demo", org="synapse", stdout=out)

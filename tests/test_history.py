@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from orgdesign.audit import acting
 from roles.models import PromotionPath, Role, SpanRule
-from staffing import demo, history, services
+from staffing import demo, services
+from staffing.history import feeds
 from staffing.models import Assignment, Person, Position
 from staffing.scope import SYSTEM
 from staffing.tree import bulk_create_tree, tree_transaction
@@ -333,7 +334,7 @@ def test_a_catalogue_change_lists_many_to_many_members(framework, admin_user):
     newcomer = Role.objects.exclude(pk__in=rule.allowed_reports.all()).order_by("pk").first()
     with acting(admin_user, "admin edit"):
         rule.allowed_reports.add(newcomer)
-    changes, _ = history.change_feed(SYSTEM, history.FeedQuery(kinds=("span_rule",)), limit=1)
+    changes, _ = feeds.change_feed(SYSTEM, feeds.FeedQuery(kinds=("span_rule",)), limit=1)
     (change,) = changes
     assert change.who == admin_user.username and change.label == "Span rule of Team Lead"
     (members,) = [c for c in change.changes if c.field == "allowed reports"]

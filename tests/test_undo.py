@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from roles.models import Role
-from staffing import history, services, undo
+from staffing import services
+from staffing.history import feeds, undo
 from staffing.models import Assignment, Person, Position
 from staffing.scope import SYSTEM
 from tests.factories import Org, PersonFactory, UserFactory, log_in, make_position, session_client
@@ -114,7 +115,7 @@ def test_each_change_is_undone_through_the_services_and_recorded(api_org: Org, m
         "undo position_create", "undo position_update", "undo position_move",
         "undo position_vacate", "undo person_assign",
     }  # fmt: skip
-    feed, _ = history.change_feed(SYSTEM, history.FeedQuery(position_id=mine.pk), limit=3)
+    feed, _ = feeds.change_feed(SYSTEM, feeds.FeedQuery(position_id=mine.pk), limit=3)
     assert feed[0].reason_label == "Undo of: vacancy filled"
 
 

@@ -13,7 +13,7 @@ from rest_framework.utils.urls import replace_query_param
 
 from orgdesign.rest import ID_MAX, id_field
 from roles.models import Role
-from staffing import history
+from staffing.history import feeds, past
 from staffing.models import Location, Position
 from staffing.scope import Scope, request_scope
 from tiers.models import Squad, Tier
@@ -56,7 +56,7 @@ class PastQuery(serializers.Serializer):
 
     def validate_as_of(self, raw: str):
         try:
-            return history.parse_day(raw)
+            return past.parse_day(raw)
         except DjangoValidationError as error:
             raise serializers.ValidationError(error.message_dict["as_of"]) from None
 
@@ -72,13 +72,13 @@ class PastQuery(serializers.Serializer):
         return attrs
 
 
-def past_positions(scope: Scope, params) -> tuple[list, history.PastOrg]:
+def past_positions(scope: Scope, params) -> tuple[list, past.PastOrg]:
     """The positions ``scope`` saw on the query's day, filtered as the query says."""
     query = PastQuery(data=params)
     query.is_valid(raise_exception=True)
     q = query.validated_data
-    org = history.past_org(q["as_of"])
-    rows = history.visible_past(scope, org)
+    org = past.past_org(q["as_of"])
+    rows = past.visible_past(scope, org)
     seen = {p.pk for p in rows}
     for name in ("parent", "subtree_of"):
         if name in q and q[name] not in seen:
@@ -120,7 +120,7 @@ class PastPositionsMixin:
         rows, org = past_positions(request_scope(request), request.query_params)
         page = self.paginate_queryset(rows)
         shown = rows if page is None else page
-        history.attach(shown, org)
+        past.attach(shown, org)
         data = self.get_serializer(shown, many=True).data
         return Response(data) if page is None else self.get_paginated_response(data)
 
@@ -164,7 +164,7 @@ class ChangePageSerializer(serializers.Serializer):
 
 class FeedQuerySerializer(serializers.Serializer):
     kind = serializers.ListField(
-        child=serializers.ChoiceField(choices=list(history.KINDS)), required=False
+        child=serializers.ChoiceField(choices=list(feeds.KINDS)), required=False
     )
     position = id_field(required=False, help_text="Changes of one position.")
     user = serializers.IntegerField(
@@ -182,7 +182,7 @@ class FeedQuerySerializer(serializers.Serializer):
         for name in ("since", "until"):
             if attrs.get(name):
                 try:
-                    history.check_day(attrs[name], name=name)
+                    past.check_day(attrs[name], name=name)
                 except DjangoValidationError as error:
                     raise serializers.ValidationError(error.message_dict) from None
         if attrs.get("since") and attrs.get("until") and attrs["since"] > attrs["until"]:
@@ -194,7 +194,7 @@ def feed_response(request, scope: Scope, *, position_id: int | None = None) -> R
     params = FeedQuerySerializer(data=request.query_params)
     params.is_valid(raise_exception=True)
     p = params.validated_data
-    query = history.FeedQuery(
+    query = feeds.FeedQuery(
         position_id=position_id if position_id is not None else p.get("position"),
         kinds=tuple(p.get("kind") or ()),
         since=p.get("since"),
@@ -211,7 +211,7 @@ def feed_response(request, scope: Scope, *, position_id: int | None = None) -> R
         raise ValidationError({"position": [f"No position with id {query.position_id} "
                                                 "that you can see."]})  # fmt: skip
     size, number = p["page_size"], p["page"]
-    changes, more = history.change_feed(scope, query, offset=(number - 1) * size, limit=size)
+    changes, more = feeds.change_feed(scope, query, offset=(number - 1) * size, limit=size)
     url = request.build_absolute_uri()
     return Response(
         {

@@ -24,7 +24,8 @@ from django.utils import timezone
 
 from orgdesign.audit import acting
 from roles.models import Role
-from staffing import history, services
+from staffing import services
+from staffing.history import feeds
 from staffing.models import Assignment, Location, Person, Position, position_label
 from staffing.tree import tree_transaction
 from tiers.models import Squad
@@ -92,8 +93,8 @@ def _unchanged_since(position: Position, row, *, what: str) -> None:
     newest = _newest(position.pk)
     if newest != row.history_id:
         later = Position.history.filter(history_id=newest).select_related("history_user").first()
-        how = history.REASONS.get(later.history_change_reason or "", "changed") if later else ""
-        who = history._user_name(later.history_user) if later else "someone"
+        how = feeds.REASONS.get(later.history_change_reason or "", "changed") if later else ""
+        who = feeds.user_name(later.history_user) if later else "someone"
         raise _refuse(f"{position.label} has changed since {what} ({how.lower()}, by {who}).")
 
 

@@ -11,10 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from staffing.interchange import export
-from staffing.layout import CARD_H, INDENT
 from staffing.models import DottedLine, Position
 from staffing.scope import SYSTEM
 from staffing.web import picture
+from staffing.web.layout import CARD_H, INDENT
 from tests.factories import Org, UserFactory, log_in, make_position, session_client
 
 pytestmark = pytest.mark.django_db

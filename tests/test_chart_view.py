@@ -12,9 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from staffing import chart
 from staffing.models import ChartPreference, Position
 from staffing.scenarios import drafts
+from staffing.web import chart
 from tests.factories import Org, UserFactory, log_in, make_position, make_team, session_client
 
 pytestmark = pytest.mark.django_db

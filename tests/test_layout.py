@@ -4,7 +4,7 @@ reporting line running through a card."""
 
 from dataclasses import dataclass, field
 
-from staffing.layout import CARD_H, CARD_W, INDENT, arrange
+from staffing.web.layout import CARD_H, CARD_W, INDENT, arrange
 
 
 @dataclass

@@ -11,9 +11,9 @@ from django.utils import timezone
 from metrics.models import HeadcountSnapshot, KPIObservation
 from roles.models import PromotionPath
 from staffing.models import CriterionSignoff, ImportJob, Position, Promotion, Scenario
-from staffing.scenario_views import DRAFT_ACTIONS
 from staffing.scenarios import drafts
-from staffing.views import ACTIONS
+from staffing.web.dialogs import ACTIONS
+from staffing.web.editor import DRAFT_ACTIONS
 from tests.factories import Org, UserFactory, session_client
 
 pytestmark = pytest.mark.django_db

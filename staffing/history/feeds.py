@@ -88,7 +88,7 @@ class Change:
 
     @property
     def reason_label(self) -> str:
-        if self.reason.startswith("undo "):  # see staffing.undo
+        if self.reason.startswith("undo "):  # see staffing.history.undo
             undone = self.reason.removeprefix("undo ")
             return f"Undo of: {REASONS.get(undone, undone).lower()}"
         return REASONS.get(self.reason, self.reason)
@@ -330,5 +330,3 @@ def _change(kind: Kind, row, before, names: _Names, m2m: dict) -> Change:
         changes=fields,
         position_id=position_id,
     )
-
-

@@ -266,6 +266,3 @@ def attach(positions: list[PastPosition], org: PastOrg) -> None:
     )
     for past in positions:
         past.open_findings = findings.get(past.pk, 0)
-
-
-

@@ -1,6 +1,6 @@
 """A picture of a part of the org chart, its top levels, as SVG or PNG.
 
-Both pictures come from the layout of the chart on screen (:mod:`staffing.layout`): cards of
+Both pictures come from the layout of the chart on screen (:mod:`staffing.web.layout`): cards of
 a fixed size, a manager centred over the teams below, and a team whose members have nobody
 below them stacked as a column under its lead. The tier shows as a coloured
 bar *and* by name, findings as a labelled count: nothing is told by colour alone.
@@ -18,10 +18,10 @@ from xml.sax.saxutils import escape, quoteattr
 from django.db.models import Count, Q
 
 from staffing.interchange.export import dotted_managers, subtree
-from staffing.layout import CARD_H, CARD_W, arrange
 from staffing.models import Position
 from staffing.scope import Scope
 from staffing.selectors import visible, with_card_figures
+from staffing.web.layout import CARD_H, CARD_W, arrange
 
 IMAGE_CARD_LIMIT = 400  # cards in one picture: deeper levels are left out beyond this
 PNG_PIXEL_LIMIT = 16_000_000  # a PNG bigger than this leaves out levels too (about 48 MB)

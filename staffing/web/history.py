@@ -15,7 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from staffing.chart import (
+from staffing.history import feeds, past
+from staffing.models import Position
+from staffing.scope import Scope, request_scope
+from staffing.web.chart import (
     Node,
     assemble,
     chart_response,
@@ -24,9 +27,6 @@ from staffing.chart import (
     pick_shown,
     view_for,
 )
-from staffing.history import feeds, past
-from staffing.models import Position
-from staffing.scope import Scope, request_scope
 
 PAGE_SIZE = 50
 

@@ -13,15 +13,16 @@ from django.shortcuts import render
 
 from roles.models import Role
 from roles.selectors import roles_with_reports
-from staffing import layout
 from staffing.models import ChartPreference, DottedLine, Location, Person, Position
-from staffing.scope import Scope
+from staffing.scope import Scope, request_scope
 from staffing.selectors import (
     open_finding_messages,
     placeable_for,
     visible,
+    visible_position,
     with_card_figures,
 )
+from staffing.web import layout
 
 EXPANDED_LEVELS = 2  # below the root, shown at once; deeper levels load when expanded
 CARD_BUDGET = 150  # fewer levels open at once when they would hold more cards than this
@@ -41,7 +42,7 @@ class Node:
     editable: bool = False  # the viewer may change, move, fill, vacate or delete it
     can_add: bool = False  # the viewer may add a position under it
     dotted: list = field(default_factory=list)  # dotted-line managers: (title, purpose)
-    x: float = 0  # where the chart view draws it (staffing.layout)
+    x: float = 0  # where the chart view draws it (staffing.web.layout)
     y: float = 0
     stacked: bool = False  # its reports are drawn as a column under it
     column: float | None = None  # a mixed team: where its column of members is
@@ -413,7 +414,7 @@ def _relative(nodes: list[Node], x: float, y: float) -> None:
 
 
 def frame(nodes: list[Node], view: str) -> Frame:
-    """Places ``nodes`` for the chart view (staffing.layout, as the exports are); for the
+    """Places ``nodes`` for the chart view (staffing.web.layout, as the exports are); for the
     list view only which teams are open."""
     walked = list(_walk(nodes))
     every = [node for node, _ in walked]
@@ -477,3 +478,54 @@ def chart_response(request, context: dict, page: str, extra=None):
             request, "staffing/_chart_team.html", {**context, "team": cards, "placed": placed}
         )
     return render(request, page, {**context, **(extra() if extra else {})})
+
+
+# --- a request's chart ------------------------------------------------------------------------
+
+
+def visible_from(request, raw) -> Position | None:
+    return visible_position(request_scope(request), raw)
+
+
+def posted_open(request) -> set[int] | None:
+    """The teams the chart had open when a change was sent (None if it did not say, or said
+    it wrongly: the chart then opens as it does at first)."""
+    try:
+        return parse_open(request.POST.get("open"))
+    except ValueError:
+        return None
+
+
+def chart_context(
+    request,
+    root_raw,
+    focus_raw,
+    *,
+    opened: set[int] | None = None,
+    level: int | None = None,
+    shape_only: bool = False,
+) -> dict:
+    scope = request_scope(request)
+    root = visible_from(request, root_raw)
+    focus = visible_from(request, focus_raw)
+    if (
+        focus is not None
+        and root is not None
+        and not (root.tree_id == focus.tree_id and root.lft <= focus.lft < root.rght)
+    ):
+        root = None  # the card is outside the chosen root: show it from the top of the scope
+    roots = roots_for(scope, root)
+    top = roots[0] if len(roots) == 1 else None
+    shape_only = shape_only and opened is not None
+    nodes = build(scope, roots, focus=focus, opened=opened, level=level, shape_only=shape_only)
+    return {
+        "shape_only": shape_only,
+        "scope": scope,
+        "nodes": nodes,
+        "frame": frame(nodes, view_for(request.user)),
+        "root": root,
+        "focus": focus,
+        "breadcrumb": breadcrumb(scope, top) if top is not None else [],
+        "top": top,
+        "level": level,
+    }

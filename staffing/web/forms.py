@@ -7,7 +7,9 @@ from django import forms
 
 from roles.models import Role
 from roles.selectors import roles_allowed_under
-from staffing.models import Location, Person, Position
+from staffing import selectors
+from staffing.models import Location, Person, Position, Scenario
+from staffing.scenarios import read
 from tiers.models import Squad
 
 
@@ -134,3 +136,27 @@ class DeleteForm(forms.Form):
         initial="refuse",
         widget=forms.RadioSelect,
     )
+
+
+class ScenarioForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    description = forms.CharField(required=False, widget=forms.Textarea(
+        attrs={"rows": 2}))  # fmt: skip
+    based_on = forms.ModelChoiceField(
+        queryset=Scenario.objects.none(),
+        required=False,
+        empty_label="the live organization",
+        label="Start from",
+    )
+    root = forms.ModelChoiceField(
+        queryset=Position.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": "Choose a position you can see."},
+    )
+
+    def __init__(self, *args, user, scope, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["based_on"].queryset = read.visible_scenarios(user, scope).exclude(
+            status=Scenario.Status.DISCARDED
+        )
+        self.fields["root"].queryset = selectors.visible(scope)

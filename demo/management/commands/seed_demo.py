@@ -5,14 +5,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from demo.metrics import seed_kpis, seed_performance, seed_signoffs, seed_snapshots
-from demo.organizations import (
-    DEMO_PASSWORD,
-    DemoError,
-    backdate_history,
-    clear_organization,
-    demo_past,
-    seed,
-)
+from demo.organizations import DEMO_PASSWORD, clear_organization, seed
+from demo.past import backdate_history, demo_past
+from demo.plans import DemoError
 from staffing.models import Position
 
 

@@ -7,6 +7,7 @@ COPY tiers tiers
 COPY roles roles
 COPY staffing staffing
 COPY metrics metrics
+COPY demo demo
 RUN pip install --no-cache-dir .
 COPY . .
 RUN useradd --create-home orgdesign && chown -R orgdesign /app

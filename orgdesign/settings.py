@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "roles",
     "staffing",
     "metrics",
+    "demo",
     "orgdesign",
 ]
 

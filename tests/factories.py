@@ -15,9 +15,10 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from demo import organizations
 from metrics.models import KPI
 from roles.models import Role
-from staffing import demo, services
+from staffing import services
 from staffing.models import Location, Person, Position
 from staffing.spans import marks
 from tiers.models import Squad, Tier
@@ -297,10 +298,10 @@ def build_located_org() -> dict[str, Any]:
 
 def seed_synapse():
     """The demo organization of 101 positions (``manage.py seed_demo --org synapse``)."""
-    return demo.seed(org="synapse")
+    return organizations.seed(org="synapse")
 
 
 def seed_fte85():
     """The 85-person demo organization of seed 003, findings computed."""
-    demo.seed(org="fte85")
+    organizations.seed(org="fte85")
     marks.recompute()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from staffing import demo
+from demo import organizations
 from staffing.models import ImportJob, Person, Position
 from tests.conftest import FULL
 
@@ -37,7 +37,7 @@ def log_in(page, live_server, username: str) -> None:
     page.goto(f"{live_server.url}/")
     assert "/login/" in page.url
     page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(demo.DEMO_PASSWORD)
+    page.get_by_label("Password").fill(organizations.DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{live_server.url}/")
 
@@ -459,7 +459,7 @@ def test_an_admin_imports_a_large_file_and_watches_a_real_worker_run_it(
     page's progress bar follows it, then the page shows what was imported."""
     from tests.test_import import large_file
 
-    demo.ensure_demo_user("admin")
+    organizations.ensure_demo_user("admin")
     upload = tmp_path / "new-region.csv"
     upload.write_text(large_file(3_000), encoding="utf-8")
     log_in(page, live_server, "admin")

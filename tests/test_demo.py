@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import RequestFactory
 
-from staffing import demo
+from demo import organizations
 from staffing.models import Assignment, DottedLine, Location, Person, Position
 from staffing.scope import scope_for
 from staffing.tree import tree_check
@@ -22,7 +22,7 @@ def children_of(title: str) -> list[Position]:
 
 
 def test_fte85_has_the_seed_team_sizes_exactly(framework):
-    demo.seed(org="fte85")
+    organizations.seed(org="fte85")
     assert Position.objects.count() == 101
     assert Position.objects.filter(status="filled").count() == 85
     assert Position.objects.filter(status="planned").count() == 12
@@ -59,7 +59,7 @@ def test_fte85_has_the_seed_team_sizes_exactly(framework):
 
 
 def test_synapse_is_a_whole_support_organization(framework):
-    result = demo.seed(org="synapse")
+    result = organizations.seed(org="synapse")
     people = Person.objects.count()
     assert 240 <= people <= 270
     assert result["people"] == people
@@ -92,7 +92,7 @@ def models_f(name):
 
 
 def test_synapse_has_deliberate_span_rule_breaks(framework):
-    demo.seed(org="synapse")
+    organizations.seed(org="synapse")
     leads = Position.objects.filter(role__code="team-lead")
     sizes = sorted(lead.get_children().count() for lead in leads)
     assert sizes[0] < 6  # a team too small for a team lead
@@ -105,11 +105,11 @@ def test_synapse_has_deliberate_span_rule_breaks(framework):
 
 
 def test_demo_users_log_in_and_see_their_part(framework):
-    demo.seed(org="synapse")
+    organizations.seed(org="synapse")
 
     def log_in(name):  # as the login form does: with the request (login throttling needs it)
         return authenticate(RequestFactory().post("/login/"), username=name,
-                            password=demo.DEMO_PASSWORD)  # fmt: skip
+                            password=organizations.DEMO_PASSWORD)  # fmt: skip
 
     for name in ("admin", "director", "manager", "hr"):
         assert log_in(name) is not None
@@ -124,7 +124,7 @@ def test_demo_users_log_in_and_see_their_part(framework):
 
 @pytest.mark.parametrize("size", [1, 7, 250, 3000])
 def test_generated_org_has_exactly_n_positions_and_a_realistic_shape(framework, size):
-    demo.seed(positions=size)
+    organizations.seed(positions=size)
     assert Position.objects.count() == size
     assert tree_check().ok
     if size >= 3000:

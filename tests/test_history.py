@@ -10,9 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from demo import organizations
 from orgdesign.audit import acting
 from roles.models import PromotionPath, Role, SpanRule
-from staffing import demo, services
+from staffing import services
 from staffing.history import feeds
 from staffing.models import Assignment, Person, Position
 from staffing.scope import SYSTEM
@@ -109,7 +110,7 @@ def test_a_nested_service_keeps_the_outer_operation_name(api_org: Org, admin_use
 def test_bulk_paths_are_recorded(framework, admin_user):
     """seed_demo writes positions and assignments in bulk (no save() signals); the tree's
     bulk insert records them itself, and clearing the demo records the deletions."""
-    demo.seed(org="synapse")
+    organizations.seed(org="synapse")
     count = Position.objects.count()
     assert Position.history.filter(history_type="+", history_change_reason="seed_demo").count() == (
         count
@@ -128,7 +129,7 @@ def test_bulk_paths_are_recorded(framework, admin_user):
         (admin_user.pk, "bulk test")
     }
     assert {r.parent_id for r in rows} == {None, made[0].pk}
-    demo.clear_organization()
+    organizations.clear_organization()
     assert Position.history.filter(history_type="-").count() == count + 3
 
 

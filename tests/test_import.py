@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from staffing import demo
+from demo import organizations
 from staffing.interchange import checks, columns, csvfile, jobs, write
 from staffing.models import Assignment, ImportJob, Location, PendingSpanCheck, Person, Position
 from staffing.tree import tree_check
@@ -433,7 +433,7 @@ def test_the_export_recreates_the_same_tree_after_a_wipe(api_org: Org):
     admin = session_client(admin_user())
     text = export_text(admin)
     shape, people = tree_shape(), sorted(Person.objects.values_list("employee_id", "email"))
-    demo.clear_organization()
+    organizations.clear_organization()
     assert not Position.objects.exists()
     result = run(text)
     assert result.ok, result.problems

@@ -383,7 +383,7 @@ def test_hr_and_managers_read_readiness_over_the_api(team):
 def test_the_demo_manager_sees_a_mixed_readiness_list(framework):
     from django.core.management import call_command
 
-    from staffing import demo
+    from demo import organizations
 
     call_command("seed_demo", org="synapse")
     assert PerformanceObservation.objects.count() > 500
@@ -393,7 +393,7 @@ def test_the_demo_manager_sees_a_mixed_readiness_list(framework):
     statuses = {r["status"] for r in rows}
     assert {"Ready now", "Missing something"} <= statuses, statuses
     assert client.get("/readiness/").status_code == 200
-    assert demo.DEMO_PASSWORD
+    assert organizations.DEMO_PASSWORD
 
 
 def test_a_scope_too_large_to_list_asks_for_a_team(team, monkeypatch):

@@ -16,8 +16,9 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from demo import organizations
 from roles.models import Role, SpanRule
-from staffing import demo, services
+from staffing import services
 from staffing.models import Finding, PendingSpanCheck, Position, SpanJobRequest
 from staffing.spans import engine, marks
 from staffing.tasks import sweep_spans
@@ -355,11 +356,11 @@ def queries_of(fn) -> int:
 
 
 def test_whole_org_recompute_runs_a_fixed_number_of_queries(framework):
-    demo.seed(positions=300)
+    organizations.seed(positions=300)
     Finding.objects.all().delete()
     small = queries_of(marks.recompute)
-    demo.clear_organization()
-    demo.seed(positions=1500)
+    organizations.clear_organization()
+    organizations.seed(positions=1500)
     Finding.objects.all().delete()
     large = queries_of(marks.recompute)
     assert Finding.objects.open().count() > 20
@@ -368,14 +369,14 @@ def test_whole_org_recompute_runs_a_fixed_number_of_queries(framework):
 
 
 def test_the_prefilter_drops_no_finding(framework):
-    demo.seed(positions=800)
+    organizations.seed(positions=800)
     with_prefilter, checked = engine.evaluate()
     without, checked_all = engine.evaluate(prefilter=False)
     assert with_prefilter == without and checked == checked_all > 100
 
 
 def test_incremental_recompute_agrees_with_a_full_one(framework):
-    demo.seed(positions=600)
+    organizations.seed(positions=600)
     # every 37th position and every 5th lead, by id: spread over the org, the same each run
     positions = list(Position.objects.filter(level__gte=2).order_by("pk")[::37][:12])
     managers = list(Position.objects.filter(role__code="team-lead").order_by("pk")[::5][:6])

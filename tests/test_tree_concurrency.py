@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from staffing import demo
+from demo import organizations
 from staffing.models import Finding, Position
 from staffing.spans import engine, marks
 from staffing.tree import tree_check
@@ -32,7 +32,7 @@ OURS = (
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_moves_keep_the_tree_valid(framework):
-    demo.seed(positions=POSITIONS)
+    organizations.seed(positions=POSITIONS)
     before = Position.objects.count()
     # No broker: each mover runs the span recompute job in-process after each commit, so four
     # processes also race on the findings (serialized by the engine's own lock).

@@ -15,7 +15,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection, reset_queries, transaction
 from django.test.utils import CaptureQueriesContext
 
-from staffing import demo, services
+from demo import organizations
+from staffing import services
 from staffing.models import Finding, PendingSpanCheck, Position
 from staffing.services import position_move
 from staffing.spans import engine, marks
@@ -155,9 +156,9 @@ def test_foundation_benchmarks(framework, client):
     rows = []
     for size in SIZES:
         if Position.objects.exists():
-            demo.clear_organization()
+            organizations.clear_organization()
             vacuum()
-        _, ms, queries = measure(lambda size=size: demo.seed(positions=size))
+        _, ms, queries = measure(lambda size=size: organizations.seed(positions=size))
         rows.append((size, "seed_demo --positions (bulk)", ms, queries))
         vacuum()
 
@@ -176,7 +177,7 @@ def test_foundation_benchmarks(framework, client):
             .order_by("lft")
             .first()
         )
-        demo.link_demo_user("manager", manager.holder)
+        organizations.link_demo_user("manager", manager.holder)
         client.force_login(get_user_model().objects.get(username="manager"))
         response, ms, queries = measure(lambda: client.get("/"))
         assert response.status_code == 200
@@ -354,7 +355,7 @@ def timed_gets(size: int, client, requests: list[tuple[str, str]]) -> list[tuple
 def readiness_rows(size: int, client) -> list[tuple]:
     """Promotion readiness: a manager's team and one director's part, as pages and over the
     API, and the career ladder page. The demo org gets a CSAT per person first."""
-    from metrics.demo import seed_performance
+    from demo.metrics import seed_performance
 
     seed_performance()
     client.force_login(get_user_model().objects.get(username="admin"))

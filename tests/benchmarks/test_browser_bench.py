@@ -15,7 +15,7 @@ import statistics
 
 import pytest
 
-from staffing import demo
+from demo import organizations
 from staffing.models import Position
 from tests.benchmarks.test_bench import SIZES, vacuum
 from tests.test_browser import log_in
@@ -193,7 +193,7 @@ def test_chart_view_in_the_browser(framework, live_server, page):
     page.add_init_script(PROBE)
     rows = []
 
-    demo.seed(org="synapse")
+    organizations.seed(org="synapse")
     vacuum()
     log_in(page, live_server, "director")
     got = median_navigation(page, f"{live_server.url}/?level=6")
@@ -203,8 +203,8 @@ def test_chart_view_in_the_browser(framework, live_server, page):
     page.context.clear_cookies()
 
     for size in SIZES:
-        demo.clear_organization()
-        demo.seed(positions=size)
+        organizations.clear_organization()
+        organizations.seed(positions=size)
         assert Position.objects.count() == size
         vacuum()  # fresh planner statistics, as the server-side bench has them
         log_in(page, live_server, "admin")

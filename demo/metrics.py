@@ -1,5 +1,5 @@
-"""Demo data of the metrics app: monthly CSAT for the demo organization's people (so that
-promotion readiness has something to judge), a year of nightly headcount snapshots (so the
+"""The demo organization's metrics: monthly CSAT for its people (so that promotion
+readiness has something to judge), a year of nightly headcount snapshots (so the
 dashboard's trends draw) and KPI observations for recent periods. Demo data only; real
 values come from the admin, the uploads and the nightly task."""
 
@@ -86,7 +86,7 @@ SNAPSHOT_HOUR = 3  # when the nightly snapshot runs (CELERY_BEAT_SCHEDULE)
 
 def seed_snapshots(past: dict, *, now: datetime.datetime | None = None) -> int:
     """The nightly snapshots the task would have taken over the demo's past (``past``, from
-    :func:`staffing.demo.demo_past`): the whole organization and every scope the task
+    :func:`demo.past.demo_past`): the whole organization and every scope the task
     snapshots, each night from the day after history began, counted from the positions
     that existed then in the state they were in, through the same counting and the same
     snapshot fields as :func:`metrics.services.headcount_snapshot_take`. Returns the rows."""

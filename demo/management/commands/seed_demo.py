@@ -4,8 +4,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from metrics.demo import seed_kpis, seed_performance, seed_signoffs, seed_snapshots
-from staffing import demo
+from demo.metrics import seed_kpis, seed_performance, seed_signoffs, seed_snapshots
+from demo.organizations import DEMO_PASSWORD, clear_organization, seed
+from demo.past import backdate_history, demo_past
+from demo.plans import DemoError
 from staffing.models import Position
 
 
@@ -14,7 +16,7 @@ class Command(BaseCommand):
         "Load a demo organization: --org synapse (about 250 people, 8 locations), --org fte85 "
         "(the 85-FTE organization) or --positions N (a generated org of N positions). Also "
         f"creates the demo logins admin, director, manager and hr (password "
-        f"{demo.DEMO_PASSWORD}), and for the named orgs four months of CSAT per person, a year "
+        f"{DEMO_PASSWORD}), and for the named orgs four months of CSAT per person, a year "
         "of history and nightly headcount snapshots, and KPI values for recent periods."
     )
 
@@ -48,20 +50,18 @@ class Command(BaseCommand):
             )
         started = time.perf_counter()
         if present:
-            demo.clear_organization()
+            clear_organization()
         try:
-            result = demo.seed(org=org, positions=positions)
-        except demo.DemoError as error:
+            result = seed(org=org, positions=positions)
+        except DemoError as error:
             raise CommandError(str(error)) from error
         if org is not None:
             result["CSAT observations"] = seed_performance()
             result["criteria signed off"] = seed_signoffs()
             with transaction.atomic():
                 admin = get_user_model().objects.get(username="admin")
-                past = demo.demo_past()
-                result["history rows (a year, back-dated)"] = demo.backdate_history(
-                    past, actor=admin
-                )
+                past = demo_past()
+                result["history rows (a year, back-dated)"] = backdate_history(past, actor=admin)
                 result["nightly snapshots"] = seed_snapshots(past)
                 result["KPI observations"] = seed_kpis(actor=admin)
         elapsed = time.perf_counter() - started

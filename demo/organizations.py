@@ -1,0 +1,240 @@
+"""The demo organizations written to the database: a plan's people, positions, assignment
+history and dotted lines in a handful of bulk inserts under the tree lock (so even a
+100,000-position organization loads in well under a minute), the demo logins, and
+clearing the organization again.
+"""
+
+import datetime
+import random
+from collections import Counter
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from demo.plans import (
+    FAMILY,
+    FTE85_LOCATIONS,
+    GIVEN,
+    LOCATIONS,
+    DemoError,
+    Plan,
+    fte85_plan,
+    generated_plan,
+    synapse_plan,
+)
+from orgdesign.audit import acting, bulk_record
+from roles.models import Role
+from staffing.models import (
+    Assignment,
+    DottedLine,
+    Finding,
+    Location,
+    PendingSpanCheck,
+    Person,
+    Position,
+    Promotion,
+)
+from staffing.scope import GROUP_DIRECTOR, GROUP_HR, GROUP_MANAGER
+from staffing.spans import marks
+from staffing.tree import bulk_create_tree, tree_transaction
+from tiers.models import Squad, Tier
+
+DEMO_PASSWORD = "orgdesign-demo"
+
+
+def ensure_locations(specs=LOCATIONS) -> dict[str, Location]:
+    found = {}
+    for code, name, city, country, tz in specs:
+        found[code], _ = Location.objects.get_or_create(
+            code=code, defaults={"name": name, "city": city, "country": country, "timezone": tz}
+        )
+    return found
+
+
+def ensure_customer_success_role() -> None:
+    """Seed 003 has a customer success team, which the support framework does not define."""
+    tier, _ = Tier.objects.get_or_create(
+        code="cs",
+        defaults={
+            "name": "Customer success",
+            "kind": Tier.Kind.OTHER,
+            "rank": 6,
+            "staffed": True,
+            "colour": "#0891b2",
+            "description": "Account-facing work beside support: onboarding, adoption, "
+            "account health and expansion.",
+        },
+    )
+    Role.objects.get_or_create(
+        code="customer-success-manager",
+        defaults={
+            "name": "Customer Success Manager",
+            "tier": tier,
+            "track": Role.Track.SUCCESS,
+            "level": 1,
+            "summary": "Looks after a portfolio of accounts: adoption, health and growth.",
+        },
+    )
+
+
+def write_plan(plan: Plan, *, seed: int = 11, today: datetime.date | None = None) -> Counter:
+    """Write ``plan`` (people, positions, assignment history, dotted lines) in one transaction."""
+    today = today or timezone.localdate()
+    rng = random.Random(seed)
+    roles = {role.code: role for role in Role.objects.all()}
+    missing = sorted({node.role for node in plan.nodes} - roles.keys())
+    if missing:
+        raise DemoError(
+            f"Role(s) {', '.join(missing)} are not in the catalogue; run load_framework first."
+        )
+    squads = {squad.code: squad for squad in Squad.objects.all()}
+    locations = {loc.code: loc for loc in Location.objects.all()}
+    paths_in = {}
+    for role in roles.values():
+        for path in role.paths_in.all():
+            paths_in.setdefault(role.code, path)
+
+    with tree_transaction():
+        people: list[Person | None] = []
+        new_people = []
+        for n, node in enumerate(plan.nodes):
+            if node.status != Position.Status.FILLED:
+                people.append(None)
+                continue
+            given, family = rng.choice(GIVEN), rng.choice(FAMILY)
+            person = Person(
+                employee_id=f"E{n + 1:06d}",
+                given_name=given,
+                family_name=family,
+                email=f"{given}.{family}.{n + 1}@example.com".lower(),
+                location=locations.get(node.location),
+                hire_date=today - datetime.timedelta(days=rng.randint(120, 3000)),
+            )
+            people.append(person)
+            new_people.append(person)
+        Person.objects.bulk_create(new_people, batch_size=5000)
+
+        positions = [
+            Position(
+                title=node.title,
+                role=roles[node.role],
+                squad=squads.get(node.squad) if node.squad else None,
+                location=locations.get(node.location) if node.location else None,
+                status=node.status,
+                holder=people[n],
+            )
+            for n, node in enumerate(plan.nodes)
+        ]
+        bulk_create_tree(positions, [node.parent for node in plan.nodes])
+
+        assignments = []
+        for n, position in enumerate(positions):
+            person = people[n]
+            if person is None:
+                continue
+            start = max(person.hire_date, today - datetime.timedelta(days=rng.randint(30, 1100)))
+            path = paths_in.get(plan.nodes[n].role)
+            if path is not None and person.hire_date < start - datetime.timedelta(days=60):
+                earlier = start - datetime.timedelta(
+                    days=max(60, (path.min_months or 6) * 31 + rng.randint(0, 200))
+                )
+                assignments.append(
+                    Assignment(
+                        person=person,
+                        role=path.from_role,
+                        position_title=path.from_role.name,
+                        start_date=max(person.hire_date, earlier),
+                        end_date=start,
+                        note="Before promotion",
+                    )
+                )
+            assignments.append(
+                Assignment(
+                    person=person,
+                    position=position,
+                    position_title=position.title,
+                    role=position.role,
+                    squad=position.squad,
+                    start_date=start,
+                )
+            )
+        Assignment.objects.bulk_create(assignments, batch_size=5000)
+        bulk_record(Assignment, assignments)
+        DottedLine.objects.bulk_create(
+            [
+                DottedLine(position=positions[a], manager=positions[b], purpose=purpose)
+                for a, b, purpose in plan.dotted
+            ]
+        )
+        for n, node in enumerate(plan.nodes):
+            if node.user and people[n] is not None:
+                link_demo_user(node.user, people[n])
+    return Counter(
+        positions=len(positions),
+        people=len(new_people),
+        assignments=len(assignments),
+        dotted_lines=len(plan.dotted),
+    )
+
+
+def link_demo_user(username: str, person: Person) -> None:
+    user = ensure_demo_user(username)
+    Person.objects.filter(user=user).update(user=None)
+    person.user = user
+    person.save(update_fields=["user"])
+
+
+def ensure_demo_user(username: str):
+    """Create or reset a demo login; group membership follows the user name."""
+    User = get_user_model()
+    user, _ = User.objects.get_or_create(username=username)
+    user.is_superuser = user.is_staff = username == "admin"
+    if username in (GROUP_DIRECTOR, GROUP_MANAGER):
+        user.is_staff = True  # the admin shows them their own subtree
+    user.email = f"{username}@example.com"
+    user.set_password(DEMO_PASSWORD)
+    user.save()
+    if username in (GROUP_DIRECTOR, GROUP_MANAGER, GROUP_HR):
+        user.groups.add(Group.objects.get(name=username))
+    return user
+
+
+def clear_organization() -> None:
+    """Delete every position, person, assignment and dotted line (demo data only)."""
+    with tree_transaction(), acting(None, "seed_demo --reset"):
+        DottedLine.objects.all().delete()
+        Promotion.objects.all().delete()
+        Finding.objects.all().delete()
+        PendingSpanCheck.objects.all().delete()
+        Assignment.objects.all().delete()
+        Position.objects.update(holder=None, status=Position.Status.OPEN)
+        # Delete leaves upwards: the parent foreign key protects positions with reports.
+        Position.objects.update(parent=None)
+        Position.objects.all().delete()
+        Person.objects.all().delete()
+
+
+@transaction.atomic
+def seed(org: str | None = None, positions: int | None = None) -> Counter:
+    if org == "synapse":
+        ensure_locations()
+        plan = synapse_plan()
+    elif org == "fte85":
+        ensure_locations(FTE85_LOCATIONS)
+        ensure_customer_success_role()
+        plan = fte85_plan()
+    elif positions is not None:
+        ensure_locations()
+        plan = generated_plan(positions)
+    else:
+        raise DemoError("Choose --org synapse, --org fte85 or --positions N.")
+    with acting(None, "seed_demo"):
+        result = write_plan(plan)
+    result["open span-of-control findings"] = marks.recompute().open_now
+    for username in ("admin", GROUP_HR):
+        ensure_demo_user(username)
+    for username in (GROUP_DIRECTOR, GROUP_MANAGER):
+        ensure_demo_user(username)
+    return result

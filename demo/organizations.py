@@ -24,7 +24,7 @@ from demo.plans import (
     generated_plan,
     synapse_plan,
 )
-from orgdesign.audit import acting, bulk_record
+from orgdesign.kernel.audit import acting, bulk_record
 from roles.models import Role
 from staffing.models import (
     Assignment,

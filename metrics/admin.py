@@ -5,7 +5,7 @@ from django.forms.models import construct_instance
 
 from metrics import services
 from metrics.models import KPI, HeadcountSnapshot, KPIObservation, PerformanceObservation
-from orgdesign.forms import dry_run
+from orgdesign.kernel.forms import dry_run
 from staffing.scope import scope_for
 from staffing.selectors import visible_people
 

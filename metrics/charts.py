@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 
 from metrics.dashboard import Group, SpanFigures
-from orgdesign.textwidth import fit, text_width
+from orgdesign.kernel.textwidth import fit, text_width
 
 FONT = 12  # px, the charts' text (static/css/app.css sets the same on svg.chart)
 NOTE = 11  # px, notes and axis labels

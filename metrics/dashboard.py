@@ -19,7 +19,7 @@ from decimal import Decimal
 from django.db.models import Count, Q
 
 from metrics.models import KPI, HeadcountSnapshot, KPIObservation
-from orgdesign.words import a_or_an
+from orgdesign.kernel.words import a_or_an
 from roles.models import SpanRule
 from staffing import capacity
 from staffing.models import Finding, Position

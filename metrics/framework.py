@@ -4,7 +4,7 @@ from collections import Counter
 from decimal import Decimal as D
 
 from metrics.models import KPI
-from orgdesign.catalogue import upsert
+from orgdesign.kernel.catalogue import upsert
 
 U, B, C, P = KPI.Unit, KPI.Better, KPI.Comparison, KPI.Period
 

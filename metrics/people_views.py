@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from metrics import readiness, services
-from orgdesign.rest import csv_cell
+from orgdesign.kernel.rest import csv_cell
 from roles.models import PromotionPath, Role
 from staffing import services as staffing_services
 from staffing.history import feeds

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from metrics import framework as kpi_framework
 from metrics.models import KPI, HeadcountSnapshot, KPIObservation
-from orgdesign import days
-from orgdesign.audit import audited
+from orgdesign.kernel import days
+from orgdesign.kernel.audit import audited
 from roles import framework as role_framework
 from roles.models import Role
 from staffing import services as staffing_services

@@ -23,8 +23,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from metrics import charts, dashboard, services
-from orgdesign import days
-from orgdesign.rest import csv_cell
+from orgdesign.kernel import days
+from orgdesign.kernel.rest import csv_cell
 from staffing.models import Position
 from staffing.scope import request_scope
 from staffing.selectors import visible_position

@@ -9,6 +9,6 @@ class OrgdesignConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from orgdesign import catalogue_version
+        from orgdesign.kernel import catalogue_version
 
         catalogue_version.connect()

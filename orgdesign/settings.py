@@ -129,7 +129,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Failed logins are counted per user name and address, and per address across user names
 # (django-axes, in the database, so every web process sees the same count; see
-# orgdesign.auth.LoginAttempts): after AXES_FAILURE_LIMIT failures of one pair, or
+# orgdesign.kernel.auth.LoginAttempts): after AXES_FAILURE_LIMIT failures of one pair, or
 # AXES_ADDRESS_FAILURE_LIMIT from one address, that address is refused for
 # AXES_COOLOFF_MINUTES. The API's tokens are throttled separately (below).
 AUTHENTICATION_BACKENDS = [
@@ -141,18 +141,18 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
 AXES_ADDRESS_FAILURE_LIMIT = int(os.environ.get("AXES_ADDRESS_FAILURE_LIMIT", "20"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]  # LoginAttempts' order
-AXES_HANDLER = "orgdesign.auth.LoginAttempts"
+AXES_HANDLER = "orgdesign.kernel.auth.LoginAttempts"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_DISABLE_ACCESS_LOG = True  # failures are kept; successful logins are not recorded
 AXES_VERBOSE = False
-AXES_CLIENT_STR_CALLABLE = "orgdesign.auth.login_client_label"  # no names in the logs
+AXES_CLIENT_STR_CALLABLE = "orgdesign.kernel.auth.login_client_label"  # no names in the logs
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # else anyone could keep a user out
 # the client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies the address the
 # outermost one saw (counted from the right of X-Forwarded-For: the left part is the
 # client's to write)
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
-AXES_CLIENT_IP_CALLABLE = "orgdesign.auth.client_address"
+AXES_CLIENT_IP_CALLABLE = "orgdesign.kernel.auth.client_address"
 
 # Content-Security-Policy on every response (django-csp): scripts only from our own static
 # files (htmx and ours; no inline script, no eval), nothing framed or embedded. Inline style
@@ -210,19 +210,19 @@ if not DEBUG:
 REST_FRAMEWORK = {
     # Token first: its scheme is what a 401 answer names in WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "orgdesign.auth.TokenAuthentication",
+        "orgdesign.kernel.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["orgdesign.auth.ApiAccess"],
-    "DEFAULT_THROTTLE_CLASSES": ["orgdesign.auth.TokenRateThrottle"],
+    "DEFAULT_PERMISSION_CLASSES": ["orgdesign.kernel.auth.ApiAccess"],
+    "DEFAULT_THROTTLE_CLASSES": ["orgdesign.kernel.auth.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("API_TOKEN_RATE", "5000/hour")},
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "orgdesign.rest.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "orgdesign.kernel.rest.Pagination",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "EXCEPTION_HANDLER": "orgdesign.rest.exception_handler",
+    "EXCEPTION_HANDLER": "orgdesign.kernel.rest.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "orgdesign.schema.AutoSchema",
 }
 
@@ -337,7 +337,7 @@ LOGGING = {
 # Tests and deployments may give the worker its own queue.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 
-# The audit trail (django-simple-history; see orgdesign.audit). Reverting from the admin's
+# The audit trail (django-simple-history; see orgdesign.kernel.audit). Reverting from the admin's
 # history page would write positions past the tree services and their lock: it is off.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 SIMPLE_HISTORY_DATE_INDEX = "composite"  # (history_date, id): feeds and past trees by date

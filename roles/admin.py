@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from orgdesign.admin import HistoryAdmin
+from orgdesign.kernel.admin import HistoryAdmin
 from roles.models import PromotionPath, Role, Skill, SpanRule
 
 

@@ -7,7 +7,7 @@ come from shared/seeds/001 as tabled in DESIGN.md; all wording is our own.
 from collections import Counter
 from decimal import Decimal as D
 
-from orgdesign.catalogue import KEPT, upsert
+from orgdesign.kernel.catalogue import KEPT, upsert
 from roles.models import PromotionPath, Role, Skill, SpanRule
 from tiers.models import Tier
 

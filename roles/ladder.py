@@ -17,7 +17,7 @@ Two drawings of each ladder, the page shows the one that suits the screen:
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from orgdesign.textwidth import fit, text_width, wrap
+from orgdesign.kernel.textwidth import fit, text_width, wrap
 from roles.models import PromotionPath, Role
 from roles.selectors import CareerGraph
 

@@ -5,8 +5,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from orgdesign.audit import AuditedRecords
-from orgdesign.fields import ordered_range, percent_field
+from orgdesign.kernel.audit import AuditedRecords
+from orgdesign.kernel.fields import ordered_range, percent_field
 from tiers.models import Tier
 
 

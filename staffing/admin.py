@@ -7,8 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from mptt.admin import MPTTModelAdmin
 
-from orgdesign.admin import HistoryAdmin
-from orgdesign.forms import dry_run
+from orgdesign.kernel.admin import HistoryAdmin
+from orgdesign.kernel.forms import dry_run
 from staffing import services
 from staffing.models import (
     Assignment,

@@ -12,8 +12,8 @@ from django.db import models
 from django.db.models import F, Q
 from mptt.models import MPTTModel, TreeForeignKey
 
-from orgdesign.audit import AuditedRecords
-from orgdesign.words import a_or_an
+from orgdesign.kernel.audit import AuditedRecords
+from orgdesign.kernel.words import a_or_an
 from roles.models import Role
 from tiers.models import Squad
 

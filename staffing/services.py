@@ -14,8 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from orgdesign.audit import audited, bulk_record
-from orgdesign.words import a_or_an
+from orgdesign.kernel.audit import audited, bulk_record
+from orgdesign.kernel.words import a_or_an
 from roles.models import PromotionPath, Role
 from roles.selectors import with_report_rules
 from staffing.models import (

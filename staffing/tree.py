@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
-from orgdesign.audit import bulk_record
+from orgdesign.kernel.audit import bulk_record
 
 # One fixed key for the whole reporting tree ("orgtree" as a number).
 TREE_LOCK_KEY = 0x6F7267_74726565

@@ -13,7 +13,7 @@ import yaml
 from django.core.management import call_command
 from django.urls import get_resolver
 
-from orgdesign.auth import TokenRateThrottle
+from orgdesign.kernel.auth import TokenRateThrottle
 from tests.conftest import FULL
 from tests.factories import UserFactory, api_token
 

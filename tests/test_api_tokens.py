@@ -10,7 +10,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from orgdesign.auth import TokenRateThrottle
+from orgdesign.kernel.auth import TokenRateThrottle
 from orgdesign.models import ApiTokenInfo
 from tests.factories import UserFactory, api_token, with_token
 

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from demo import organizations
-from orgdesign.audit import acting
+from orgdesign.kernel.audit import acting
 from roles.models import PromotionPath, Role, SpanRule
 from staffing import services
 from staffing.history import feeds

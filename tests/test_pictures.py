@@ -12,8 +12,8 @@ import pytest
 from django.template.loader import render_to_string
 
 from metrics import charts, dashboard
-from orgdesign.textwidth import text_width, wrap
-from orgdesign.words import a_or_an
+from orgdesign.kernel.textwidth import text_width, wrap
+from orgdesign.kernel.words import a_or_an
 from roles.ladder import CONTENT_WIDTH, NARROW_WIDTH, layout, outline
 from roles.models import SpanRule
 from roles.selectors import career_graphs

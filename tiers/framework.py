@@ -3,7 +3,7 @@
 from collections import Counter
 from decimal import Decimal
 
-from orgdesign.catalogue import KEPT, upsert
+from orgdesign.kernel.catalogue import KEPT, upsert
 from tiers.models import Squad, Tier
 
 TIERS = [

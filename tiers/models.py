@@ -10,7 +10,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
-from orgdesign.fields import ordered_range, percent_field
+from orgdesign.kernel.fields import ordered_range, percent_field
 
 
 class Tier(models.Model):

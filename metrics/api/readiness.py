@@ -12,8 +12,8 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from metrics import readiness
-from orgdesign import days
-from orgdesign.rest import BriefRelatedField, Pagination, response_example
+from orgdesign.kernel import days
+from orgdesign.kernel.rest import BriefRelatedField, Pagination, response_example
 from staffing.api.filters import subtree_param
 from staffing.models import Position
 from staffing.scope import request_scope

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from metrics import services
 from metrics.models import KPI, KPIObservation
-from orgdesign.rest import (
+from orgdesign.kernel.rest import (
     FILTER_SEARCH_ORDER,
     BooleanFilter,
     CatalogueConditionalMixin,

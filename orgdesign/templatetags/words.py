@@ -1,6 +1,6 @@
 from django import template
 
-from orgdesign import words
+from orgdesign.kernel import words
 
 register = template.Library()
 

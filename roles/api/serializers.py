@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from orgdesign.rest import BriefRelatedField, lines_field
+from orgdesign.kernel.rest import BriefRelatedField, lines_field
 from roles.models import PromotionPath, Role, Skill, SpanRule
 
 

@@ -14,7 +14,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from orgdesign.rest import (
+from orgdesign.kernel.rest import (
     FILTER_SEARCH_ORDER,
     BooleanFilter,
     CatalogueConditionalMixin,

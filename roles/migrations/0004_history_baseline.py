@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from orgdesign.history_baseline import record_existing
+from orgdesign.kernel.history_baseline import record_existing
 
 
 def baseline(apps, schema_editor):

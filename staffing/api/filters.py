@@ -6,7 +6,7 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 
-from orgdesign.rest import BooleanFilter, IdFilter, IdsFilter
+from orgdesign.kernel.rest import BooleanFilter, IdFilter, IdsFilter
 from roles.models import Role
 from staffing.models import Finding, Location, Person, Position
 from staffing.scope import request_scope

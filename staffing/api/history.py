@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.utils.urls import replace_query_param
 
-from orgdesign.rest import ID_MAX, id_field
+from orgdesign.kernel.rest import ID_MAX, id_field
 from roles.models import Role
 from staffing.history import feeds, past
 from staffing.models import Location, Position

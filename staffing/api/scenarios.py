@@ -12,7 +12,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from orgdesign.rest import BriefRelatedField
+from orgdesign.kernel.rest import BriefRelatedField
 from roles.models import Role
 from staffing import capacity
 from staffing.api.serializers import VisiblePositionField

@@ -7,7 +7,7 @@ called by the viewsets with the request's user as the actor.
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from orgdesign.rest import BriefRelatedField
+from orgdesign.kernel.rest import BriefRelatedField
 from roles.models import Role
 from staffing.models import Finding, Location, Person, Position
 from staffing.scope import request_scope

@@ -20,7 +20,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from orgdesign.rest import FILTER_SEARCH_ORDER, CsvRenderer, response_example
+from orgdesign.kernel.rest import FILTER_SEARCH_ORDER, CsvRenderer, response_example
 from staffing import services
 from staffing.api.filters import (
     FindingFilter,

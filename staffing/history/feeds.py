@@ -1,4 +1,4 @@
-"""The feed of changes, read from the audit trail (see :mod:`orgdesign.audit`).
+"""The feed of changes, read from the audit trail (see :mod:`orgdesign.kernel.audit`).
 
 :func:`change_feed` lists changes to positions, assignments, roles, promotion paths and
 span rules, newest first, each with the fields that changed, in a fixed number of

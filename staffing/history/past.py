@@ -1,4 +1,4 @@
-"""The organization's past, read from the audit trail (see :mod:`orgdesign.audit`).
+"""The organization's past, read from the audit trail (see :mod:`orgdesign.kernel.audit`).
 
 :func:`past_org` rebuilds the reporting tree as it stood at the end of a day: the last
 historical row of every position up to then (one query), deletions left out, and the
@@ -18,7 +18,7 @@ from django.db.models.expressions import Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from orgdesign import days
+from orgdesign.kernel import days
 from roles.models import Role
 from staffing.models import Finding, Location, Person, Position
 from staffing.scope import Scope

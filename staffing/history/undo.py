@@ -1,6 +1,6 @@
 """Undo of one change made in the chart's editing dialogs (the status line's Undo button).
 
-What a change did is read from the history it wrote (see :mod:`orgdesign.audit`): the view
+What a change did is read from the history it wrote (see :mod:`orgdesign.kernel.audit`): the view
 collects the historical rows of the change while it runs and keeps their ids in the user's
 session (:func:`offer`), never anything the browser could alter. An undo reads those rows
 back, checks that the organization has not changed since in the same places, and reverts the
@@ -22,7 +22,7 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
-from orgdesign.audit import acting
+from orgdesign.kernel.audit import acting
 from roles.models import Role
 from staffing import services
 from staffing.history import feeds

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import EmailValidator, validate_slug
 
-from orgdesign import days
+from orgdesign.kernel import days
 from staffing.interchange.columns import (
     BATCH,
     CHANGES_KEPT,

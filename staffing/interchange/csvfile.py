@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from orgdesign.rest import FORMULA_STARTS
+from orgdesign.kernel.rest import FORMULA_STARTS
 from staffing.interchange.columns import KINDS
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from django.db.models import OuterRef, Q, Subquery
 from django.utils.text import slugify
 
-from orgdesign.rest import csv_cell
+from orgdesign.kernel.rest import csv_cell
 from staffing.interchange.columns import DB_ID_PREFIX, EXPORT_ONLY, POSITION_COLUMNS
 from staffing.models import Assignment, DottedLine, Position
 from staffing.scope import Scope

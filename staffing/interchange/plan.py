@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import Max
 
-from orgdesign.words import a_or_an
+from orgdesign.kernel.words import a_or_an
 from roles.models import Role
 from staffing.interchange.checks import (
     Checker,

@@ -17,7 +17,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from orgdesign.audit import acting, bulk_record
+from orgdesign.kernel.audit import acting, bulk_record
 from staffing.interchange.checks import (
     ImportResult,
     Progress,

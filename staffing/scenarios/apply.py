@@ -8,7 +8,7 @@ from collections import Counter
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from orgdesign.audit import audited
+from orgdesign.kernel.audit import audited
 from staffing import services
 from staffing.models import (
     Person,

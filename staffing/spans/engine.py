@@ -22,7 +22,7 @@ from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
-from orgdesign.words import a_or_an
+from orgdesign.kernel.words import a_or_an
 from roles.models import SpanRule
 from staffing.models import Finding, Position
 

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from orgdesign.audit import collecting
+from orgdesign.kernel.audit import collecting
 from staffing import selectors, services
 from staffing.history import undo
 from staffing.models import Finding, Position

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from orgdesign.rest import BriefRelatedField, lines_field
+from orgdesign.kernel.rest import BriefRelatedField, lines_field
 from tiers.models import Squad, Tier
 
 

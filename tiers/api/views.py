@@ -2,7 +2,7 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
-from orgdesign.rest import FILTER_SEARCH_ORDER, CatalogueConditionalMixin, response_example
+from orgdesign.kernel.rest import FILTER_SEARCH_ORDER, CatalogueConditionalMixin, response_example
 from tiers.api.serializers import SquadSerializer, TierSerializer
 from tiers.models import Squad, Tier
 

@@ -355,7 +355,7 @@ class CatalogueConditionalMixin:
         return self._conditional(super().retrieve, request, *args, **kwargs)
 
     def _conditional(self, handler, request, *args, **kwargs):
-        from orgdesign import catalogue_version
+        from orgdesign.kernel import catalogue_version
 
         version = catalogue_version.current()
         variant = f"{request.get_full_path()}|{request.accepted_renderer.format}"

@@ -86,7 +86,7 @@ class PersonAdmin(admin.ModelAdmin):
         scope = scope_for(request.user)
         if scope.sees_all:
             return queryset
-        visible = Position.objects.visible_to(request.user).values("holder_id")
+        visible = Position.objects.visible_to(scope_for(request.user)).values("holder_id")
         return queryset.filter(Q(pk__in=visible) | Q(position__isnull=True))
 
     def save_model(self, request, obj, form, change):
@@ -223,7 +223,7 @@ class PositionAdmin(HistoryAdmin, MPTTModelAdmin):
 
     def get_queryset(self, request):
         return (
-            Position.objects.visible_to(request.user)
+            Position.objects.visible_to(scope_for(request.user))
             .select_related("role__tier", "holder", "location", "squad")
             .annotate(direct_count=Count("children"))
             .order_by("tree_id", "lft")
@@ -400,7 +400,7 @@ class FindingAdmin(admin.ModelAdmin):
     actions = ["recompute_selected"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user).by_severity()
+        return super().get_queryset(request).visible_to(scope_for(request.user)).by_severity()
 
     @admin.display(description="measured")
     def measured_display(self, finding):

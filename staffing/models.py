@@ -96,15 +96,13 @@ class PositionQuerySet(models.QuerySet):
         lft = Q(lft__gte=root.lft) if include_self else Q(lft__gt=root.lft)
         return self.filter(lft, tree_id=root.tree_id, lft__lt=root.rght)
 
-    def visible_to(self, user) -> "PositionQuerySet":
-        from staffing.scope import scope_for
+    def visible_to(self, scope) -> "PositionQuerySet":
+        """The positions ``scope`` (a :class:`staffing.scope.Scope`) sees."""
+        return scope.filter_visible(self)
 
-        return scope_for(user).filter_visible(self)
-
-    def editable_by(self, user) -> "PositionQuerySet":
-        from staffing.scope import scope_for
-
-        return scope_for(user).filter_editable(self)
+    def editable_by(self, scope) -> "PositionQuerySet":
+        """The positions ``scope`` (a :class:`staffing.scope.Scope`) may change."""
+        return scope.filter_editable(self)
 
     def vacant(self) -> "PositionQuerySet":
         return self.filter(holder__isnull=True)
@@ -399,11 +397,8 @@ class FindingQuerySet(models.QuerySet):
         )
         return self.alias(severity_rank=rank).order_by("severity_rank", "-first_seen", "pk")
 
-    def visible_to(self, user) -> "FindingQuerySet":
-        """Findings on positions the user can see (findings of deleted positions: admins)."""
-        from staffing.scope import scope_for
-
-        scope = scope_for(user)
+    def visible_to(self, scope) -> "FindingQuerySet":
+        """Findings on positions ``scope`` sees (findings of deleted positions: admins)."""
         if scope.sees_all:
             return self
         return self.filter(position__in=scope.filter_visible(Position.objects.all()))

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from roles.models import PromotionPath, Role, SpanRule
 from staffing import services
 from staffing.models import Assignment, Position
+from staffing.scope import scope_for
 from staffing.selectors import tenure_days, tenure_months
 from staffing.tree import tree_check
 from tests.factories import PersonFactory, UserFactory, make_position
@@ -155,7 +156,7 @@ def test_a_manager_edits_only_below_their_own_position(small_org):
     person = lead_a.holder
     person.user = user
     person.save()
-    assert Position.objects.visible_to(user).count() == 4
+    assert Position.objects.visible_to(scope_for(user)).count() == 4
     services.position_update(actor=user, position=agents[0], title="Renamed")
     for forbidden in (lead_a, lead_b, boss):
         with pytest.raises(PermissionDenied):

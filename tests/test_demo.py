@@ -118,8 +118,8 @@ def test_demo_users_log_in_and_see_their_part(framework):
     assert scope_for(manager).root.title == "Advocate Manager, Madison"
     assert scope_for(hr).sees_all and not scope_for(hr).edits_all
     total = Position.objects.count()
-    assert Position.objects.visible_to(hr).count() == total
-    assert Position.objects.visible_to(manager).count() == 1 + 3 + 23
+    assert Position.objects.visible_to(scope_for(hr)).count() == total
+    assert Position.objects.visible_to(scope_for(manager)).count() == 1 + 3 + 23
 
 
 @pytest.mark.parametrize("size", [1, 7, 250, 3000])

@@ -48,7 +48,7 @@ from staffing.api.serializers import (
     PositionVacateSerializer,
 )
 from staffing.models import Finding, Location, Person, Position
-from staffing.scope import request_scope
+from staffing.scope import request_scope, scope_for
 from staffing.selectors import headcount, visible_people, with_card_figures
 
 WITH_CSV = [JSONRenderer, BrowsableAPIRenderer, CsvRenderer]
@@ -499,7 +499,7 @@ class FindingViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return (
-            Finding.objects.visible_to(self.request.user)
+            Finding.objects.visible_to(scope_for(self.request.user))
             .select_related("position", "rule__role")
             .by_severity()
         )

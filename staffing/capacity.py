@@ -260,6 +260,53 @@ def _number(data: dict, key: str, where: str, default=None, **limits) -> float:
     return float(value)
 
 
+# The plan the pages and the API start from (an example day of a three-tier organization);
+# every figure can be overridden. The page's fields show the same numbers as people type them
+# (:func:`as_fields`).
+DEFAULT_INPUT = {
+    "shift_hours": 8,
+    "channels": [
+        {"channel": "phone", "volume": 120, "open_hours": 10, "target_share": 0.8, "target_s": 20},
+        {"channel": "chat", "volume": 60, "open_hours": 10, "target_share": 0.8, "target_s": 60,
+         "concurrency": 2},
+        {"channel": "tickets", "volume": 400},
+    ],
+    "tiers": [
+        {"tier": "t1", "share": 0.75, "shrinkage": 0.35, "max_occupancy": 0.85,
+         "handle_s": {"phone": 420, "chat": 600, "tickets": 600}},
+        {"tier": "t2", "share": 0.18, "shrinkage": 0.3, "max_occupancy": 0.85,
+         "handle_s": {"tickets": 1800}},
+        {"tier": "t3", "share": 0.07, "shrinkage": 0.25, "max_occupancy": 0.85,
+         "handle_s": {"tickets": 7200}},
+    ],
+}  # fmt: skip
+PERCENT_KEYS = ("share", "shrinkage", "max_occupancy", "target_share")
+
+
+def _shown(value: float) -> str:
+    """A number as a person types it: 80, 7, 0.5 (no trailing .0)."""
+    return f"{value:g}"
+
+
+def as_fields(data: dict) -> dict[str, str]:
+    """A plan's input as the capacity page's fields: ``<channel>-<key>`` and ``<tier>-<key>``,
+    percentages in per cent and handling times in minutes."""
+    fields = {"shift_hours": _shown(data["shift_hours"])}
+    for row in data["channels"]:
+        for key, value in row.items():
+            if key != "channel":
+                scale = 100 if key in PERCENT_KEYS else 1
+                fields[f"{row['channel']}-{key}"] = _shown(value * scale)
+    for row in data["tiers"]:
+        for key, value in row.items():
+            if key == "handle_s":
+                for channel, seconds in value.items():
+                    fields[f"{row['tier']}-{channel}"] = _shown(seconds / 60)
+            elif key != "tier":
+                fields[f"{row['tier']}-{key}"] = _shown(value * 100)
+    return fields
+
+
 def parse(data: dict) -> tuple[float, list[Channel], list[TierDemand]]:
     """The plan's inputs from JSON-like data, every problem named by its path."""
     if not isinstance(data, dict):

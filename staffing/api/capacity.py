@@ -13,21 +13,7 @@ from roles.models import Role
 from staffing import capacity
 from staffing.selectors import span_limits
 
-EXAMPLE_INPUT = {
-    "shift_hours": 8,
-    "channels": [
-        {"channel": "phone", "volume": 120, "open_hours": 10, "target_share": 0.8, "target_s": 20},
-        {"channel": "chat", "volume": 60, "open_hours": 10, "target_share": 0.8, "target_s": 60,
-         "concurrency": 2},
-        {"channel": "tickets", "volume": 400},
-    ],
-    "tiers": [
-        {"tier": "t1", "share": 0.75, "shrinkage": 0.35, "max_occupancy": 0.85,
-         "handle_s": {"phone": 420, "chat": 600, "tickets": 600}},
-        {"tier": "t2", "share": 0.18, "shrinkage": 0.3, "handle_s": {"tickets": 1800}},
-        {"tier": "t3", "share": 0.07, "shrinkage": 0.25, "handle_s": {"tickets": 7200}},
-    ],
-}  # fmt: skip
+EXAMPLE_INPUT = capacity.DEFAULT_INPUT  # the same plan the /capacity/ page starts from
 
 
 class PlanSerializer(serializers.Serializer):

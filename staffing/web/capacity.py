@@ -9,18 +9,8 @@ from staffing import capacity, selectors
 from staffing.scope import request_scope
 from tiers.models import Tier
 
-CAPACITY_DEFAULTS = {
-    "shift_hours": "8",
-    "phone-volume": "120", "phone-open_hours": "10", "phone-target_share": "80",
-    "phone-target_s": "20",
-    "chat-volume": "60", "chat-open_hours": "10", "chat-target_share": "80", "chat-target_s": "60",
-    "chat-concurrency": "2",
-    "tickets-volume": "400",
-    "t1-share": "75", "t1-shrinkage": "35", "t1-max_occupancy": "85", "t1-phone": "7",
-    "t1-chat": "10", "t1-tickets": "10",
-    "t2-share": "18", "t2-shrinkage": "30", "t2-max_occupancy": "85", "t2-tickets": "30",
-    "t3-share": "7", "t3-shrinkage": "25", "t3-max_occupancy": "85", "t3-tickets": "120",
-}  # fmt: skip
+# the page starts from the plan the API documents (staffing.capacity.DEFAULT_INPUT)
+CAPACITY_DEFAULTS = capacity.as_fields(capacity.DEFAULT_INPUT)
 CAPACITY_TIERS = ("t1", "t2", "t3")
 # the page's inputs per channel (and which channels have them) and per tier
 CHANNEL_INPUTS = [
@@ -30,7 +20,7 @@ CHANNEL_INPUTS = [
     ("target_s", capacity.LIVE, "within (seconds)"),
     ("concurrency", ("chat",), "chats at once"),
 ]
-PERCENT_INPUTS = ("share", "shrinkage", "max_occupancy", "target_share")
+PERCENT_INPUTS = capacity.PERCENT_KEYS
 TIER_INPUTS = [
     ("share", "share of volume (%)"),
     ("shrinkage", "shrinkage (%)"),

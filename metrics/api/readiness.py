@@ -24,14 +24,14 @@ class CheckSerializer(serializers.Serializer):
     label = serializers.CharField()
     met = serializers.BooleanField(allow_null=True, help_text="null: does not apply.")
     detail = serializers.CharField()
-    ready_on = serializers.DateField(allow_null=True)
+    ready_on = days.DayField(allow_null=True)
 
 
 class PathReadinessSerializer(serializers.Serializer):
     path = serializers.IntegerField(source="path.pk")
     to_role = BriefRelatedField("role-detail", read_only=True)
     status = serializers.ChoiceField(choices=list(readiness.STATUS_LABELS))
-    ready_on = serializers.DateField(allow_null=True)
+    ready_on = days.DayField(allow_null=True)
     summary = serializers.CharField()
     checks = CheckSerializer(many=True)
 

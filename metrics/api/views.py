@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from metrics import services
 from metrics.models import KPI, KPIObservation
+from orgdesign.kernel import days
 from orgdesign.kernel.rest import (
     FILTER_SEARCH_ORDER,
     BooleanFilter,
@@ -26,7 +27,7 @@ from staffing.scope import request_scope
 BULK_LIMIT = 10_000
 
 
-class KPISerializer(serializers.ModelSerializer):
+class KPISerializer(days.StrictDaysSerializer):
     unit_display = serializers.CharField(source="get_unit_display", read_only=True)
     target_display = serializers.CharField(read_only=True)
 
@@ -82,7 +83,7 @@ class KPIViewSet(CatalogueConditionalMixin, viewsets.ReadOnlyModelViewSet):
 # --- observations ----------------------------------------------------------------------------
 
 
-class KPIObservationSerializer(serializers.ModelSerializer):
+class KPIObservationSerializer(days.StrictDaysSerializer):
     """One recorded value of a KPI for a team (``scope``: its top position) or, with no
     scope, for the whole organization, over a period."""
 
@@ -168,10 +169,10 @@ class KPIObservationFilter(django_filters.FilterSet):
     subtree_of = PositionChoiceFilter(
         method="filter_subtree", help_text="Values of this team and of every team below it."
     )
-    since = django_filters.DateFilter(
+    since = days.DayFilter(
         field_name="period_start", lookup_expr="gte", help_text="Periods starting on or after."
     )
-    until = django_filters.DateFilter(
+    until = days.DayFilter(
         field_name="period_end", lookup_expr="lte", help_text="Periods ending on or before."
     )
 

@@ -6,7 +6,11 @@ the range are checked here, before anything computes with the day."""
 import datetime
 import re
 
+import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
+from rest_framework import serializers
 
 EARLIEST = datetime.date(1900, 1, 1)
 LATEST = datetime.date(2100, 12, 31)
@@ -39,3 +43,47 @@ def parse_day(raw, *, name: str = "as_of", earliest=EARLIEST, latest=LATEST) -> 
         return read_day(raw, earliest=earliest, latest=latest)
     except BadDay as problem:
         raise ValidationError({name: str(problem)}) from None
+
+
+# --- the same reading for forms, filters and serializers ------------------------------------
+# Django's and DRF's date fields parse with ``date.fromisoformat`` (``20250101`` passes, and so
+# does ``2025-W01-1``); these take only what :func:`read_day` takes.
+
+
+class DayFormField(forms.DateField):
+    """A form field (and django-filter's) for a day written YYYY-MM-DD, 1900 to 2100."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime.date):
+            return value
+        try:
+            return read_day(value)
+        except BadDay as problem:
+            raise ValidationError(str(problem), code="invalid") from None
+
+
+class DayFilter(django_filters.DateFilter):
+    field_class = DayFormField
+
+
+class DayField(serializers.DateField):
+    """A serializer field for a day written YYYY-MM-DD, 1900 to 2100."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+            return value
+        try:
+            return read_day(value)
+        except BadDay as problem:
+            raise serializers.ValidationError(str(problem), code="invalid") from None
+
+
+class StrictDaysSerializer(serializers.ModelSerializer):
+    """A ModelSerializer whose model date fields read days as :class:`DayField` does."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateField: DayField,
+    }

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.utils.urls import replace_query_param
 
+from orgdesign.kernel import days
 from orgdesign.kernel.rest import ID_MAX, id_field
 from roles.models import Role
 from staffing.history import feeds, past
@@ -173,8 +174,8 @@ class FeedQuerySerializer(serializers.Serializer):
         max_value=ID_MAX,
         help_text="Changes made by this user id; 0 for the system (commands and jobs).",
     )
-    since = serializers.DateField(required=False, help_text="From this day on (YYYY-MM-DD).")
-    until = serializers.DateField(required=False, help_text="Up to the end of this day.")
+    since = days.DayField(required=False, help_text="From this day on (YYYY-MM-DD).")
+    until = days.DayField(required=False, help_text="Up to the end of this day.")
     page = serializers.IntegerField(required=False, min_value=1, max_value=100_000, default=1)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=500, default=50)
 

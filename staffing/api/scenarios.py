@@ -12,6 +12,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from orgdesign.kernel import days
 from orgdesign.kernel.rest import BriefRelatedField
 from roles.models import Role
 from staffing import capacity
@@ -23,7 +24,7 @@ from staffing.selectors import span_limits
 from tiers.models import Squad
 
 
-class ScenarioSerializer(serializers.ModelSerializer):
+class ScenarioSerializer(days.StrictDaysSerializer):
     root = VisiblePositionField(
         allow_null=True,
         required=False,
@@ -62,7 +63,7 @@ class ScenarioSerializer(serializers.ModelSerializer):
         extra_kwargs = {"url": {"view_name": "scenario-detail"}}
 
 
-class DraftPositionSerializer(serializers.ModelSerializer):
+class DraftPositionSerializer(days.StrictDaysSerializer):
     parent = serializers.IntegerField(
         source="parent_id", allow_null=True, required=False,
         help_text="The id of a position of the same draft; null: the top.",

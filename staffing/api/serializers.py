@@ -7,6 +7,7 @@ called by the viewsets with the request's user as the actor.
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from orgdesign.kernel import days
 from orgdesign.kernel.rest import BriefRelatedField
 from roles.models import Role
 from staffing.models import Finding, Location, Person, Position
@@ -28,14 +29,14 @@ class VisiblePositionField(BriefRelatedField):
         return request_scope(request).filter_visible(Position.objects.all())
 
 
-class LocationSerializer(serializers.ModelSerializer):
+class LocationSerializer(days.StrictDaysSerializer):
     class Meta:
         model = Location
         fields = ["id", "url", "code", "name", "city", "country", "timezone"]
         extra_kwargs = {"url": {"view_name": "location-detail"}}
 
 
-class PositionSerializer(serializers.ModelSerializer):
+class PositionSerializer(days.StrictDaysSerializer):
     """A position in the reporting tree, with its place and its team's size.
 
     ``role``, ``squad`` and ``location`` are written as ids and read as brief objects.
@@ -136,12 +137,12 @@ class PositionAssignSerializer(serializers.Serializer):
         scoped=lambda context: placeable_people(request_scope(context["request"])),
         help_text="Person id: someone in no position, or in one you may change.",
     )
-    start_date = serializers.DateField(required=False, help_text="Default: today.")
+    start_date = days.DayField(required=False, help_text="Default: today.")
     note = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
 class PositionVacateSerializer(serializers.Serializer):
-    end_date = serializers.DateField(required=False, help_text="Default: today.")
+    end_date = days.DayField(required=False, help_text="Default: today.")
     note = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
@@ -157,7 +158,7 @@ class PositionDeleteQuerySerializer(serializers.Serializer):
 PERSONAL_FIELDS = ("email", "hire_date")
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class PersonSerializer(days.StrictDaysSerializer):
     """A person and where they work now.
 
     ``email`` and ``hire_date`` are personal: they are shown to admins, HR, the person
@@ -171,7 +172,7 @@ class PersonSerializer(serializers.ModelSerializer):
     role = BriefRelatedField("role-detail", source="position.role", read_only=True, allow_null=True)
     full_name = serializers.CharField(read_only=True)
     email = serializers.EmailField(required=False, allow_blank=True)
-    hire_date = serializers.DateField(required=False, allow_null=True)
+    hire_date = days.DayField(required=False, allow_null=True)
 
     class Meta:
         model = Person
@@ -237,7 +238,7 @@ class HeadcountSerializer(serializers.Serializer):
     by_squad = HeadcountGroupSerializer(many=True)
 
 
-class FindingSerializer(serializers.ModelSerializer):
+class FindingSerializer(days.StrictDaysSerializer):
     position = BriefRelatedField("position-detail", name="title", read_only=True, allow_null=True)
     rule_role = serializers.CharField(source="rule.role.name", read_only=True, default=None)
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)

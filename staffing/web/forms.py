@@ -5,6 +5,7 @@ from collections import Counter
 
 from django import forms
 
+from orgdesign.kernel import days
 from roles.models import Role
 from roles.selectors import roles_allowed_under
 from staffing import selectors
@@ -115,7 +116,7 @@ class FillForm(forms.Form):
         queryset=Person.objects.none(),
         error_messages={"required": "Choose a person.", "invalid_choice": "Choose a person."},
     )
-    start_date = forms.DateField(required=False, help_text="Empty: today.")
+    start_date = days.DayFormField(required=False, help_text="Empty: today.")
 
     def __init__(self, data=None, *, people):
         super().__init__(data)
@@ -123,7 +124,7 @@ class FillForm(forms.Form):
 
 
 class VacateForm(forms.Form):
-    end_date = forms.DateField(required=False, help_text="Empty: today.")
+    end_date = days.DayFormField(required=False, help_text="Empty: today.")
     note = forms.CharField(max_length=200, required=False)
 
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from orgdesign.kernel import days
 from staffing.history import feeds, past
 from staffing.models import Position
 from staffing.scope import Scope, request_scope
@@ -39,8 +40,10 @@ class FeedForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     user = forms.CharField(label="Changed by (user name)", required=False, max_length=150)
-    since = forms.DateField(label="From", required=False, widget=forms.DateInput({"type": "date"}))
-    until = forms.DateField(label="To", required=False, widget=forms.DateInput({"type": "date"}))
+    since = days.DayFormField(
+        label="From", required=False, widget=forms.DateInput({"type": "date"})
+    )
+    until = days.DayFormField(label="To", required=False, widget=forms.DateInput({"type": "date"}))
     page = forms.IntegerField(
         required=False, min_value=1, max_value=100_000, widget=forms.HiddenInput
     )

@@ -49,6 +49,8 @@ bench: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/import_graph.py
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -8,12 +8,12 @@ narrow it to a position inside it); anyone else gets 403.
 
 import csv
 import datetime
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, partial
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from metrics import charts, dashboard, services
-from orgdesign.kernel import days
+from orgdesign.kernel import csvfile, days
 from orgdesign.kernel.rest import csv_cell
 from staffing.models import Position
 from staffing.scope import request_scope
@@ -309,6 +309,35 @@ def snapshot_take(request):
 
 
 UPLOAD_LIMIT = 2 * 1024 * 1024  # bytes
+OBSERVATION_FILE = {
+    "observations": (
+        services.OBSERVATION_COLUMNS,
+        ("kpi", "period_start", "period_end", "value"),
+        (),
+    )
+}
+
+
+def _observation_rows(upload) -> list[dict[str, str]]:
+    """The rows of an uploaded KPI file, read by the one CSV intake the organization's import
+    uses (size, type, encoding, header); ImportRefused says what is wrong, by row."""
+    problems = csvfile.check_upload(
+        name=upload.name,
+        size=upload.size,
+        limit=UPLOAD_LIMIT,
+        content_type=upload.content_type or "",
+        too_big="Split it into smaller files.",
+    )
+    if problems:
+        raise csvfile.ImportRefused(problems)
+    table = csvfile.read_table(
+        csvfile.decode(upload.read()),
+        kinds=OBSERVATION_FILE,
+        kind_of=lambda header: "observations",
+        unknown_kind="",
+        max_rows=settings.IMPORT_MAX_ROWS,
+    )
+    return [cells for _number, cells in table.rows]
 
 
 @login_required
@@ -320,29 +349,15 @@ def kpi_upload(request):
     context: dict = {"columns": services.OBSERVATION_COLUMNS, "limit": UPLOAD_LIMIT // 1024}
     if request.method == "POST":
         upload = request.FILES.get("file")
-        problem = None
+        problem, rows = None, []
         if upload is None:
             problem = "Choose a CSV file."
-        elif upload.size > UPLOAD_LIMIT:
-            problem = f"The file is larger than {UPLOAD_LIMIT // 1024} KB."
-        elif not upload.name.lower().endswith((".csv", ".txt")):
-            problem = "Upload a .csv file."
-        rows = []
-        if problem is None:
+        else:
             try:
-                text = upload.read().decode("utf-8-sig")
-            except UnicodeDecodeError:
-                problem = "The file is not UTF-8 text; save it as “CSV UTF-8”."
-            else:
-                reader = csv.DictReader(io.StringIO(text))
-                missing = [c for c in ("kpi", "period_start", "period_end", "value")
-                           if c not in (reader.fieldnames or [])]  # fmt: skip
-                if missing:
-                    problem = f"The header lacks {', '.join(missing)}."
-                else:
-                    rows = list(reader)
-                    if not rows:
-                        problem = "The file has a header but no rows."
+                rows = _observation_rows(upload)
+            except csvfile.ImportRefused as refused:
+                context["problems"] = refused.problems  # the file itself: no row was read
+                return render(request, "metrics/kpi_upload.html", context, status=400)
         if problem is None:
             try:
                 created, replaced = services.kpi_observations_import(

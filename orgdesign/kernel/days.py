@@ -29,7 +29,7 @@ def read_day(raw, *, earliest=EARLIEST, latest=LATEST) -> datetime.date:
             raise ValueError(text)
         day = datetime.date.fromisoformat(text)
     except ValueError:
-        raise BadDay(f"“{text[:40]}” is not a date; write it as YYYY-MM-DD.") from None
+        raise BadDay(f"“{text[:40]}” is not a date: write it in the format YYYY-MM-DD.") from None
     if day < earliest:
         raise BadDay(f"Give a date from {earliest.isoformat()} on.")
     if day > latest:

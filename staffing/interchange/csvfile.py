@@ -1,236 +1,45 @@
-"""Reading an uploaded CSV file: its size and type, its encoding, its header and rows.
-
-Every problem is a :class:`Problem` (row, column, message), rows numbered as a spreadsheet
-shows them (the header is row 1); a file that cannot be read at all raises
-:class:`ImportRefused` with its problems.
-"""
-
-import csv
-import io
-from dataclasses import dataclass
+"""The organization's CSV files read through the kernel's one intake
+(:mod:`orgdesign.kernel.csvfile`): the limits set for them, and which kind of file a header
+makes (positions, people or locations)."""
 
 from django.conf import settings
 
-from orgdesign.kernel.rest import FORMULA_STARTS
+from orgdesign.kernel import csvfile
+from orgdesign.kernel.csvfile import ImportRefused, Problem, Table, decode
 from staffing.interchange.columns import KINDS
 
+__all__ = [
+    "ImportRefused",
+    "Problem",
+    "Table",
+    "check_upload",
+    "decode",
+    "read_table",
+    "refuse_too_many_lines",
+]
 
-@dataclass(frozen=True)
-class Problem:
-    row: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"row {self.row}" + (f", {self.column}" if self.column else "")
-        return f"{where}: {self.message}"
-
-
-class ImportRefused(Exception):
-    """The file was refused; ``problems`` says why, row by row."""
-
-    def __init__(self, problems: list[Problem]):
-        super().__init__(f"{len(problems)} problem(s)")
-        self.problems = problems
+UNKNOWN_KIND = (
+    "The header does not say what the file holds: a positions file has a position_id column, "
+    "a people file employee_id, a locations file code."
+)
 
 
 def check_upload(*, name: str, size: int, content_type: str = "") -> list[Problem]:
-    """The checks an uploaded file gets before it is read: its size and type."""
-    problems = []
-    limit = settings.IMPORT_MAX_BYTES
-    if size > limit:
-        problems.append(
-            Problem(
-                1,
-                "",
-                f"The file is {_megabytes(size)}; the largest file accepted is "
-                f"{_megabytes(limit)}. Split it, or import it with manage.py import_org.",
-            )
-        )
-    allowed_types = {
-        "",
-        "text/csv",
-        "text/plain",
-        "application/csv",
-        "text/comma-separated-values",
-        "application/vnd.ms-excel",  # what Windows browsers send for a .csv file
-        "application/octet-stream",
-    }
-    base_type = content_type.split(";")[0].strip().lower()
-    if not name.lower().endswith(".csv") or base_type not in allowed_types:
-        problems.append(
-            Problem(
-                1,
-                "",
-                f"“{name}” is not a CSV file. Upload a .csv file (in a spreadsheet: "
-                "Save as… CSV UTF-8).",
-            )
-        )
-    return problems
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
-
-
-def decode(data: bytes) -> str:
-    """The file's text; raises ImportRefused when it is empty, binary or not UTF-8."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ImportRefused(
-            [
-                Problem(
-                    1,
-                    "",
-                    "The file is UTF-16 text (a spreadsheet's “Unicode text”); save it as "
-                    "CSV UTF-8.",
-                )
-            ]
-        )
-    if data.startswith(b"PK\x03\x04"):
-        raise ImportRefused(
-            [
-                Problem(
-                    1, "", "This is a spreadsheet workbook (.xlsx), not CSV; save it as CSV UTF-8."
-                )
-            ]
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        row = data.count(b"\n", 0, error.start) + 1
-        raise ImportRefused(
-            [
-                Problem(
-                    row,
-                    "",
-                    f"The file is not UTF-8 text (byte {error.start + 1} is "
-                    f"0x{data[error.start]:02x}): it was probably saved as “CSV” in a "
-                    "legacy encoding. Save it as CSV UTF-8.",
-                )
-            ]
-        ) from None
-    if "\x00" in text:
-        raise ImportRefused([Problem(1, "", "The file holds binary data, not CSV text.")])
-    if not text.strip():
-        raise ImportRefused([Problem(1, "", "The file is empty.")])
-    return text
-
-
-def _unquote(cell: str) -> str:
-    """A cell's value: blanks trimmed, the export's formula quote taken off."""
-    cell = cell.strip()
-    if cell.startswith("'") and cell[1:2] and cell[1:2] in FORMULA_STARTS:
-        return cell[1:]
-    return cell
-
-
-@dataclass
-class Table:
-    kind: str
-    columns: list[str]  # as in the header, lower-cased
-    rows: list[tuple[int, dict[str, str]]]  # spreadsheet row number, cells by column
+    """An uploaded organization file's size (IMPORT_MAX_BYTES) and type."""
+    return csvfile.check_upload(
+        name=name,
+        size=size,
+        content_type=content_type,
+        limit=settings.IMPORT_MAX_BYTES,
+        too_big="Split it, or import it with manage.py import_org.",
+    )
 
 
 def refuse_too_many_lines(text: str) -> int:
-    """The file's lines; ImportRefused for more than IMPORT_MAX_ROWS rows could take, before
-    any of it is parsed (a file of blank lines costs nothing to refuse)."""
-    lines = text.count("\n") + 1
-    if lines > settings.IMPORT_MAX_ROWS + 2:  # the header, and a last line break
-        raise ImportRefused(
-            [
-                Problem(
-                    1,
-                    "",
-                    f"The file has {lines:,} lines; at most {settings.IMPORT_MAX_ROWS:,} rows "
-                    "are imported at once. Split it into smaller files.",
-                )
-            ]
-        )
-    return lines
+    return csvfile.refuse_too_many_lines(text, max_rows=settings.IMPORT_MAX_ROWS)
 
 
-def read_table(text: str) -> Table:
-    """The header and the rows of ``text``; raises ImportRefused on a file that is not a
-    readable table (bad header, a row of the wrong length, a quote left open)."""
-    problems: list[Problem] = []
-    refuse_too_many_lines(text)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    records: list[tuple[int, list[str]]] = []
-    number = 0
-    try:
-        for number, record in enumerate(reader, start=1):
-            records.append((number, record))
-    except csv.Error as error:
-        raise ImportRefused(
-            [
-                Problem(
-                    number + 1,
-                    "",
-                    f"The file cannot be read from here on ({error}): it may have been cut "
-                    "short, or a quote is left open.",
-                )
-            ]
-        ) from None
-    if not records:
-        raise ImportRefused([Problem(1, "", "The file is empty.")])
-    header = [cell.strip().lstrip("\ufeff").lower() for cell in records[0][1]]
-    kind = _kind_of(header)
-    if kind is None:
-        raise ImportRefused(
-            [
-                Problem(
-                    1,
-                    "",
-                    "The header does not say what the file holds: a positions file has a "
-                    "position_id column, a people file employee_id, a locations file code.",
-                )
-            ]
-        )
-    known, required, ignored = KINDS[kind]
-    seen: set[str] = set()
-    for column in header:
-        if not column:
-            problems.append(Problem(1, "", "A column of the header has no name."))
-        elif column in seen:
-            problems.append(Problem(1, column, f"The column {column} appears twice."))
-        elif column not in known and column not in ignored:
-            problems.append(
-                Problem(
-                    1,
-                    column,
-                    f"Unknown column “{column}” for a {kind} file; the columns are "
-                    f"{', '.join(known)}.",
-                )
-            )
-        seen.add(column)
-    for column in required:
-        if column not in seen:
-            problems.append(Problem(1, column, f"The column {column} is missing."))
-    rows: list[tuple[int, dict[str, str]]] = []
-    width = len(header)
-    for number, record in records[1:]:
-        if not any(cell.strip() for cell in record):
-            continue  # an empty line
-        if len(record) != width:
-            problems.append(
-                Problem(
-                    number,
-                    "",
-                    f"This row has {len(record)} cell{'s' if len(record) != 1 else ''} where "
-                    f"the header has {width}: the file may have been cut short, or a cell "
-                    "holds a comma without quotes.",
-                )
-            )
-            continue
-        rows.append((number, {c: _unquote(v) for c, v in zip(header, record, strict=True)}))
-    if not rows and not problems:
-        problems.append(Problem(2, "", "The file has a header but no rows."))
-    if problems:
-        raise ImportRefused(problems)
-    return Table(kind=kind, columns=header, rows=rows)
-
-
-def _kind_of(header: list[str]) -> str | None:
+def kind_of(header: list[str]) -> str | None:
     if "position_id" in header:
         return "positions"
     if "employee_id" in header:
@@ -238,3 +47,15 @@ def _kind_of(header: list[str]) -> str | None:
     if "code" in header:
         return "locations"
     return None
+
+
+def read_table(text: str) -> Table:
+    """A positions, people or locations file's header and rows (see the kernel's
+    :func:`~orgdesign.kernel.csvfile.read_table`)."""
+    return csvfile.read_table(
+        text,
+        kinds=KINDS,
+        kind_of=kind_of,
+        unknown_kind=UNKNOWN_KIND,
+        max_rows=settings.IMPORT_MAX_ROWS,
+    )

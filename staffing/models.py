@@ -15,6 +15,7 @@ from mptt.models import MPTTModel, TreeForeignKey
 from orgdesign.kernel.audit import AuditedRecords
 from orgdesign.kernel.words import a_or_an
 from roles.models import Role
+from staffing import loops
 from tiers.models import Squad
 
 
@@ -196,18 +197,14 @@ class Position(MPTTModel):
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.parent_id and self.pk:
-            if self.parent_id == self.pk:
-                errors["parent"] = "A position cannot report to itself."
-            else:
-                stored = Position.objects.filter(pk=self.pk).values("tree_id", "lft", "rght")
-                parent = Position.objects.filter(pk=self.parent_id).values("tree_id", "lft")
-                me, above = stored.first(), parent.first()
-                if (
-                    me
-                    and above
-                    and me["tree_id"] == above["tree_id"]
-                    and me["lft"] < above["lft"] < me["rght"]
-                ):
+
+            def place_of(pk: int):
+                return Position.objects.filter(pk=pk).values_list("tree_id", "lft", "rght").first()
+
+            if loops.would_loop_in_tree(self.pk, self.parent_id, place_of):
+                if self.parent_id == self.pk:
+                    errors["parent"] = "A position cannot report to itself."
+                else:
                     errors["parent"] = (
                         f"{self.label} cannot report to a position in its own team: "
                         "that would make a reporting loop."

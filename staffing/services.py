@@ -18,6 +18,7 @@ from orgdesign.kernel.audit import audited, bulk_record
 from orgdesign.kernel.words import a_or_an
 from roles.models import PromotionPath, Role
 from roles.selectors import with_report_rules
+from staffing import assignments, loops
 from staffing.models import (
     Assignment,
     ChartPreference,
@@ -139,13 +140,15 @@ def position_update(*, actor, position: Position, **changes: Any) -> Position:
             setattr(position, name, value)
         position.full_clean()
         position.save(update_fields=[*changes, "updated_at"])
-        if position.holder_id and before != (position.role_id, position.squad_id):
-            today = _today()
+        holder = position.holder_id
+        reshaped = before != (position.role_id, position.squad_id)
+        change = assignments.Change(position.pk, holder, holder, reshaped=reshaped)
+        for start in assignments.plan([change], today=_today()).starting:
             current = Assignment.objects.select_for_update().get(
                 position=position, end_date__isnull=True
             )
-            _end_assignment(current, today)
-            _start_assignment(position.holder, position, today, note="Role or squad changed")
+            _end_assignment(current, start.day)
+            _start_assignment(position.holder, position, start.day, note=start.note)
         marks.mark(marks.lineage(position))
     return position
 
@@ -168,18 +171,16 @@ def position_move(
         new_parent = _fresh(new_parent)
         require_edit(actor, position)
         require_place_under(actor, new_parent)
-        if new_parent is not None:
+        places = {p.pk: (p.tree_id, p.lft, p.rght) for p in (position, new_parent) if p}
+        if loops.would_loop_in_tree(position.pk, getattr(new_parent, "pk", None), places.get):
             if new_parent.pk == position.pk:
                 raise field_error("parent", f"{position.label} cannot report to itself.", "cycle")
-            if new_parent.tree_id == position.tree_id and (
-                position.lft < new_parent.lft < position.rght
-            ):
-                raise field_error(
-                    "parent",
-                    f"{new_parent.label} is in {position.label}'s own team; "
-                    "moving there would make a reporting loop.",
-                    "cycle",
-                )
+            raise field_error(
+                "parent",
+                f"{new_parent.label} is in {position.label}'s own team; "
+                "moving there would make a reporting loop.",
+                "cycle",
+            )
         if actor is not None and new_parent is not None and not new_parent.role.may_have_reports:
             refusal = new_parent.role.report_refusal(new_parent.label)
             raise field_error("parent", refusal, "report_not_allowed")
@@ -324,7 +325,8 @@ def person_assign(
                 "filled",
             )
         latest = person.assignments.order_by("-start_date").first()
-        if latest is not None and start_date < latest.start_date:
+        latest_start = latest.start_date if latest is not None else None
+        if assignments.start_problems(start_date, latest_start=latest_start):
             raise ValidationError(
                 {
                     "start_date": f"{person}'s latest assignment starts on "
@@ -332,19 +334,24 @@ def person_assign(
                 }
             )
         previous = Position.objects.filter(holder=person).first()
+        changes = [assignments.Change(position.pk, None, person.pk, day=start_date, note=note)]
+        if previous is not None:
+            changes.append(assignments.Change(previous.pk, person.pk, None, day=start_date))
+        moves = assignments.plan(changes, today=_today())
         if previous is not None:
             previous = _fresh(previous)
             require_edit(actor, previous)
-            _vacate(previous, start_date, note="Moved to another position")
+            _vacate(previous, moves.ending[person.pk], note="Moved to another position")
             marks.mark(marks.lineage(previous))
         elif latest is not None and latest.end_date is None:
-            _end_assignment(latest, start_date)
+            _end_assignment(latest, moves.ending[person.pk])
         position.holder = person
         position.status = Position.Status.FILLED
         position.full_clean()
         position.save(update_fields=["holder", "status", "updated_at"])
         marks.mark(marks.lineage(position))
-        return _start_assignment(person, position, start_date, note=note)
+        (start,) = moves.starting
+        return _start_assignment(person, position, start.day, note=start.note)
 
 
 @audited
@@ -357,7 +364,9 @@ def position_vacate(
         require_edit(actor, position)
         if not position.holder_id:
             raise field_error("position", f"{position.label} is already vacant.", "vacant")
-        _vacate(position, end_date or _today(), note=note)
+        leaving = assignments.Change(position.pk, position.holder_id, None, day=end_date)
+        moves = assignments.plan([leaving], today=_today())
+        _vacate(position, moves.ending[position.holder_id], note=note)
         marks.mark(marks.lineage(position))
     return position
 
@@ -369,7 +378,7 @@ def _vacate(position: Position, end_date: datetime.date, *, note: str = "") -> N
         .first()
     )
     if current is not None:
-        if end_date < current.start_date:
+        if assignments.ends_before_start(end_date, current.start_date):
             raise ValidationError(
                 {"end_date": f"The assignment started on {current.start_date.isoformat()}."}
             )
@@ -380,9 +389,7 @@ def _vacate(position: Position, end_date: datetime.date, *, note: str = "") -> N
 
 
 def _end_assignment(assignment: Assignment, end_date: datetime.date, *, note: str = "") -> None:
-    assignment.end_date = max(end_date, assignment.start_date)
-    if note and not assignment.note:
-        assignment.note = note
+    assignments.close(assignment, end_date, note=note)
     assignment.full_clean()
     assignment.save(update_fields=["end_date", "note"])
 
@@ -496,7 +503,7 @@ def promotion_apply(
             .values_list("start_date", flat=True)
             .first()
         )
-        if started is not None and effective < started:
+        if assignments.ends_before_start(effective, started):
             raise ValidationError(
                 {"effective": f"{person} started in the current role on {started.isoformat()}."}
             )

@@ -9,6 +9,7 @@ from django.db.models import Max
 
 from orgdesign.kernel.words import a_or_an
 from roles.models import Role
+from staffing import assignments, loops
 from staffing.interchange.checks import (
     Checker,
     ImportResult,
@@ -295,14 +296,23 @@ def check_positions(
             continue  # already in place
         start = plan.start or today
         since = latest.get(person.pk) if person.pk else None
-        if since is not None and start < since:
+        displaced = plan.stored.holder_id if plan.stored is not None else None
+        held_since = latest.get(displaced) if displaced and displaced != person.pk else None
+        problems = assignments.start_problems(
+            start,
+            latest_start=since,
+            same_day_refused=plan.start is not None,
+            displaced_since=held_since,
+            hire_date=person.hire_date,
+        )
+        if assignments.BEFORE_LATEST in problems:
             check.add(
                 plan.row,
                 "start_date",
                 f"{person.employee_id}'s latest assignment starts on {since.isoformat()}; "
                 f"the new one cannot start earlier ({start.isoformat()}).",
             )
-        elif since is not None and plan.start is not None and start == since:
+        if assignments.ON_LATEST in problems:
             # an edited export keeps the start of the post the person leaves
             check.add(
                 plan.row,
@@ -311,16 +321,14 @@ def check_positions(
                 f"{since.isoformat()}; give the day they start in this position (later), "
                 "or leave start_date blank for today.",
             )
-        displaced = plan.stored.holder_id if plan.stored is not None else None
-        held_since = latest.get(displaced) if displaced and displaced != person.pk else None
-        if held_since is not None and start < held_since:
+        if assignments.BEFORE_DISPLACED in problems:
             check.add(
                 plan.row,
                 "start_date",
                 f"The position's present holder started on {held_since.isoformat()}; "
                 f"the new one cannot start earlier ({start.isoformat()}).",
             )
-        if person.hire_date and start < person.hire_date:
+        if assignments.BEFORE_HIRE in problems:
             check.add(
                 plan.row,
                 "start_date",
@@ -393,26 +401,15 @@ def _check_loops(check: Checker, planned: list[Planned], parents, stored, by_nod
             return by_node[node].key
         return stored[node].key if node in stored else str(node)
 
-    state: dict[int, int] = {}  # 1: on the current walk, 2: reaches the top
-    for plan in planned:
-        walk: list[int] = []
-        node: int | None = plan.node
-        while node is not None and node not in state:
-            state[node] = 1
-            walk.append(node)
-            node = parents.get(node)
-        if node is not None and state[node] == 1:
-            loop = walk[walk.index(node) :]
-            names = [name(n) for n in loop]
-            shown = " → ".join(names[:8]) + (" → …" if len(names) > 8 else "")
-            for member in loop:
-                if member in by_node:
-                    other = by_node[member]
-                    check.add(
-                        other.row,
-                        "manager_id",
-                        f"A reporting loop: {shown} → {names[0]} (each reports to the next); "
-                        f"{other.key} would be in its own team.",
-                    )
-        for n in walk:
-            state[n] = 2
+    for loop in loops.find_loops(parents, [plan.node for plan in planned]):
+        names = [name(n) for n in loop]
+        shown = " → ".join(names[:8]) + (" → …" if len(names) > 8 else "")
+        for member in loop:
+            if member in by_node:
+                other = by_node[member]
+                check.add(
+                    other.row,
+                    "manager_id",
+                    f"A reporting loop: {shown} → {names[0]} (each reports to the next); "
+                    f"{other.key} would be in its own team.",
+                )

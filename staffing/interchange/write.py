@@ -12,12 +12,11 @@ written gets a historical row (reason ``org_import``, the importing user), and t
 positions and their managers are marked for a span-of-control recompute after commit.
 """
 
-import datetime
-
 from django.db import transaction
 from django.utils import timezone
 
 from orgdesign.kernel.audit import acting, bulk_record
+from staffing import assignments
 from staffing.interchange.checks import (
     ImportResult,
     Progress,
@@ -29,7 +28,7 @@ from staffing.interchange.checks import (
 )
 from staffing.interchange.columns import BATCH, REASON
 from staffing.interchange.csvfile import ImportRefused, read_table
-from staffing.interchange.plan import Checked, Planned, check_positions, db_key
+from staffing.interchange.plan import Checked, check_positions, db_key
 from staffing.models import Assignment, Position
 from staffing.spans import marks
 from staffing.tree import compute_layout, next_tree_id, tree_transaction
@@ -74,36 +73,27 @@ def _write_positions(checked: Checked, *, today, progress: Progress) -> None:
     for chunk in _chunks(freed, 900):
         Position.objects.filter(pk__in=chunk).update(holder=None, status=Position.Status.OPEN)
 
-    # assignments: a holder newly placed starts one (ending the one they had); a holder who
-    # stays while the role or squad changes starts another from today; a holder who leaves
-    # without a new position ends theirs today
-    starting: list[tuple[Planned, int, datetime.date, str]] = []  # plan, person, start, note
-    ending: dict[int, datetime.date] = {}  # person id → end date
+    # assignments (the rules of staffing.assignments): a holder newly placed starts one
+    # (ending the one they had); a holder who stays while the role or squad changes starts
+    # another from today; a holder who leaves without a new position ends theirs on the day
+    # the new holder starts (today when none)
+    changes = []
     for plan in planned:
         s, holder = plan.stored, holder_of.get(plan.node)
         before = s.holder_id if s else None
-        if holder is not None and holder != before:
-            start = plan.start or today
-            starting.append((plan, holder, start, "Imported"))
-            ending[holder] = start
-        elif s is not None and holder is not None:
-            role = plan.values.get("role_id", s.role_id)
-            squad = plan.values.get("squad_id", s.squad_id)
-            if (role, squad) != (s.role_id, s.squad_id):
-                starting.append((plan, holder, today, "Role or squad changed"))
-                ending[holder] = today
-    # a holder replaced without a position of their own leaves on the day the new one starts
-    new_start = {plan.node: start for plan, _holder, start, note in starting if note == "Imported"}
-    for s in stored.values():
-        if s.holder_id is not None and holder_of[s.id] != s.holder_id:
-            ending.setdefault(s.holder_id, new_start.get(s.id, today))
+        reshaped = s is not None and (
+            plan.values.get("role_id", s.role_id),
+            plan.values.get("squad_id", s.squad_id),
+        ) != (s.role_id, s.squad_id)
+        day = plan.start if holder is not None else None
+        changes.append(assignments.Change(plan.node, before, holder, reshaped, day, "Imported"))
+    changes += [assignments.Change(s.id, s.holder_id, None) for s in emptied]
+    moves = assignments.plan(changes, today=today)
     ended = []
-    for person_id, end in ending.items():
+    for person_id, end in moves.ending.items():
         assignment = current.get(person_id)
         if assignment is not None:
-            assignment.end_date = max(end, assignment.start_date)
-            assignment.note = assignment.note or "Ended by an import"
-            ended.append(assignment)
+            ended.append(assignments.close(assignment, end, note="Ended by an import"))
     Assignment.objects.bulk_update(ended, ["end_date", "note"], batch_size=BATCH)
     bulk_record(Assignment, ended, kind="~")
 
@@ -178,19 +168,20 @@ def _write_positions(checked: Checked, *, today, progress: Progress) -> None:
     progress("Recording assignments", 85)
 
     started = []
-    for plan, person_id, start, note in starting:
+    for start in moves.starting:
+        plan = plans[start.position]
         position = created.get(plan.node)
         values = plan.values
         s = plan.stored
         started.append(
             Assignment(
-                person_id=person_id,
+                person_id=start.person,
                 position_id=position.pk if position else plan.node,
                 position_title=values["title"],
                 role_id=values.get("role_id", s.role_id if s else None),
                 squad_id=values.get("squad_id", s.squad_id if s else None),
-                start_date=start,
-                note=note,
+                start_date=start.day,
+                note=start.note,
             )
         )
     Assignment.objects.bulk_create(started, batch_size=BATCH)

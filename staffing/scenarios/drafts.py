@@ -9,13 +9,14 @@ from django.db import connection, transaction
 
 from roles.models import Role
 from roles.selectors import with_report_rules
+from staffing import loops
 from staffing.models import (
     Person,
     Position,
     Scenario,
     ScenarioPosition,
 )
-from staffing.scenarios.read import EDITABLE, draft_parents, in_team, may_change, placeable_in_draft
+from staffing.scenarios.read import EDITABLE, draft_parents, may_change, placeable_in_draft
 from staffing.scope import scope_for
 from staffing.selectors import no_such_person
 from staffing.services import field_error
@@ -290,7 +291,7 @@ def draft_move(*, actor, scenario: Scenario, position, new_parent) -> ScenarioPo
         target = _draft_row(scenario, new_parent) if new_parent is not None else None
         if target is None:
             _require_top(actor)
-        if target is not None and in_team(draft_parents(scenario), target.pk, row.pk):
+        if target is not None and loops.would_loop(row.pk, target.pk, draft_parents(scenario)):
             raise field_error(
                 "parent",
                 f"{target.label} is in {row.label}'s own team; moving there would make "

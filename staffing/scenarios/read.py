@@ -75,15 +75,6 @@ def draft_parents(scenario: Scenario) -> dict[int, int | None]:
     return dict(scenario.positions.values_list("pk", "parent_id"))
 
 
-def in_team(parents: dict[int, int | None], pk: int | None, leader: int) -> bool:
-    """Whether draft row ``pk`` is ``leader`` or anywhere below it."""
-    while pk is not None:
-        if pk == leader:
-            return True
-        pk = parents.get(pk)
-    return False
-
-
 def placeable_in_draft(scope, scenario: Scenario):
     """The people a draft's author may name for a draft position: those they could place
     live (selectors.placeable_people) and those holding a draft position they may change.

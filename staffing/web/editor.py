@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from roles.selectors import roles_that_take, roles_with_reports
-from staffing import selectors
+from staffing import loops, selectors
 from staffing.models import Finding, Position, Scenario, ScenarioPosition
 from staffing.scenarios import drafts, read
 from staffing.scope import request_scope
@@ -272,7 +272,7 @@ def draft_search(request, pk: int):
             parents = read.draft_parents(scenario)
             results = [
                 r for r in found[: chart.SEARCH_LIMIT * 5]
-                if not read.in_team(parents, r.pk, moving.pk)
+                if not loops.would_loop(moving.pk, r.pk, parents)
             ]  # fmt: skip
             results = results[: chart.SEARCH_LIMIT]
     return render(
@@ -306,7 +306,7 @@ def _draft_nearby(scenario: Scenario, row: ScenarioPosition) -> list[ScenarioPos
         .select_related("role", "holder", "location")
         .order_by("title", "pk")[: selectors.NEARBY * 5]
     )
-    found = [r for r in found if not read.in_team(parents, r.pk, row.pk)]
+    found = [r for r in found if not loops.would_loop(row.pk, r.pk, parents)]
     manager_role = row.parent.role_id
     return selectors.nearest_first(found, row.parent_id, grand, manager_role)[: selectors.NEARBY]
 

@@ -235,4 +235,3 @@ def read_table(
     if problems:
         raise ImportRefused(problems)
     return Table(kind=kind, columns=header, rows=rows)
-

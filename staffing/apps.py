@@ -8,8 +8,7 @@ class StaffingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from staffing import signals, tasks
-        from staffing.groups import ensure_groups
+        from staffing import groups, signals, tasks
         from staffing.interchange import jobs
         from staffing.spans import marks
 
@@ -19,4 +18,5 @@ class StaffingConfig(AppConfig):
         marks.RECOMPUTE.provide(tasks.recompute_pending_spans)
         jobs.CHECK.provide(tasks.check_import)
         jobs.RUN.provide(tasks.import_org)
-        post_migrate.connect(ensure_groups, dispatch_uid="staffing.ensure_groups")
+        groups.grant_own()
+        post_migrate.connect(groups.ensure_groups, dispatch_uid="staffing.ensure_groups")

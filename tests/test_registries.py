@@ -3,6 +3,8 @@ kernel) names a higher one: the catalogue's tables, the groups' permissions and 
 from a lower app's page to a higher app's page."""
 
 import pytest
+from django.contrib.auth.models import Group
+from django.core.management.sql import emit_post_migrate_signal
 
 from metrics.models import KPI
 from orgdesign.kernel import catalogue_version
@@ -34,3 +36,58 @@ def test_a_kpi_change_bumps_the_catalogue_version(framework):
     kpi.save()
     assert catalogue_version.current().counter == before + 1
     assert client.get("/api/tiers/", HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+# --- the groups' permissions -----------------------------------------------------------------
+
+# Each group's permissions as staffing/groups.py's GROUP_PERMISSIONS gave them before the apps
+# granted their own (issue 23): the registry must give exactly these.
+VIEW_CATALOGUE = {
+    ("tiers", "view_tier"), ("tiers", "view_squad"),
+    ("roles", "view_role"), ("roles", "view_promotionpath"), ("roles", "view_spanrule"),
+    ("roles", "view_skill"), ("metrics", "view_kpi"),
+}  # fmt: skip
+SCOPED_ORGANIZATION = {
+    ("staffing", "view_position"), ("staffing", "add_position"),
+    ("staffing", "change_position"), ("staffing", "delete_position"),
+    ("staffing", "view_dottedline"), ("staffing", "add_dottedline"),
+    ("staffing", "change_dottedline"), ("staffing", "delete_dottedline"),
+    ("staffing", "view_person"), ("staffing", "add_person"), ("staffing", "change_person"),
+    ("staffing", "view_location"), ("staffing", "view_assignment"),
+    ("staffing", "view_promotion"),
+}  # fmt: skip
+VIEW_OBSERVATIONS = {
+    ("metrics", "view_kpiobservation"), ("metrics", "view_performanceobservation"),
+    ("metrics", "view_headcountsnapshot"),
+}  # fmt: skip
+EXPECTED_PERMISSIONS = {
+    "manager": VIEW_CATALOGUE | SCOPED_ORGANIZATION | VIEW_OBSERVATIONS,
+    "director": VIEW_CATALOGUE | SCOPED_ORGANIZATION | VIEW_OBSERVATIONS | {
+        ("metrics", "add_kpiobservation"), ("metrics", "change_kpiobservation"),
+        ("metrics", "add_performanceobservation"), ("metrics", "change_performanceobservation"),
+        ("metrics", "add_headcountsnapshot"), ("metrics", "change_headcountsnapshot"),
+    },
+    "hr": VIEW_CATALOGUE | VIEW_OBSERVATIONS | {
+        ("tiers", "add_tier"), ("tiers", "change_tier"),
+        ("tiers", "add_squad"), ("tiers", "change_squad"),
+        ("roles", "add_role"), ("roles", "change_role"),
+        ("roles", "add_promotionpath"), ("roles", "change_promotionpath"),
+        ("roles", "add_spanrule"), ("roles", "change_spanrule"),
+        ("roles", "add_skill"), ("roles", "change_skill"),
+        ("metrics", "add_kpi"), ("metrics", "change_kpi"),
+        ("staffing", "view_position"), ("staffing", "view_person"),
+        ("staffing", "view_dottedline"), ("staffing", "view_location"),
+        ("staffing", "view_assignment"), ("staffing", "view_promotion"),
+    },
+}  # fmt: skip
+
+
+def test_each_group_has_exactly_the_permissions_it_had():
+    assert [len(p) for p in EXPECTED_PERMISSIONS.values()] == [24, 30, 30]
+    Group.objects.filter(name__in=EXPECTED_PERMISSIONS).delete()
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")  # as migrate does
+    for name, expected in EXPECTED_PERMISSIONS.items():
+        perms = Group.objects.get(name=name).permissions.values_list(
+            "content_type__app_label", "codename"
+        )
+        assert set(perms) == expected, name

@@ -8,7 +8,7 @@ class MetricsConfig(AppConfig):
 
     def ready(self) -> None:
         from metrics.models import KPI, HeadcountSnapshot, KPIObservation, PerformanceObservation
-        from orgdesign.kernel import catalogue_version
+        from orgdesign.kernel import catalogue_version, links
         from staffing import groups
         from staffing.scope import GROUP_DIRECTOR, GROUP_HR, GROUP_MANAGER
 
@@ -22,3 +22,7 @@ class MetricsConfig(AppConfig):
         groups.grant(GROUP_DIRECTOR, observations, ["view", "add", "change"])
         groups.grant(GROUP_HR, [KPI], ["view", "add", "change"])
         groups.grant(GROUP_HR, observations, ["view"])
+
+        # the pages the lower apps' pages link to, when this app is installed
+        links.register("person", "person-page")
+        links.register("position-about", "position-about")

@@ -8,6 +8,7 @@ class StaffingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from orgdesign.kernel import links
         from staffing import groups, signals, tasks
         from staffing.interchange import jobs
         from staffing.spans import marks
@@ -19,4 +20,6 @@ class StaffingConfig(AppConfig):
         jobs.CHECK.provide(tasks.check_import)
         jobs.RUN.provide(tasks.import_org)
         groups.grant_own()
+        # the role page (roles, below staffing) lists who holds the role from here
+        links.register("role-holders", "role-holders")
         post_migrate.connect(groups.ensure_groups, dispatch_uid="staffing.ensure_groups")

@@ -2,12 +2,16 @@
 kernel) names a higher one: the catalogue's tables, the groups' permissions and the links
 from a lower app's page to a higher app's page."""
 
+import re
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.sql import emit_post_migrate_signal
 
 from metrics.models import KPI
-from orgdesign.kernel import catalogue_version
+from orgdesign.kernel import catalogue_version, links
 from tests.factories import UserFactory, session_client
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +95,54 @@ def test_each_group_has_exactly_the_permissions_it_had():
             "content_type__app_label", "codename"
         )
         assert set(perms) == expected, name
+
+
+# --- links from a lower app's page to a higher app's page -------------------------------------
+
+
+def test_the_higher_apps_provide_the_links():
+    assert links.registered() == {
+        "person": "person-page",
+        "position-about": "position-about",
+        "role-holders": "role-holders",
+    }
+
+
+def test_a_link_nobody_provides_is_left_out(monkeypatch, api_org):
+    client = session_client(UserFactory(is_superuser=True))
+    role = api_org.mine.role.code
+    holders = client.get(f"/chart/holders/{role}/").content.decode()
+    assert f'href="/people/{api_org.mine.holder_id}/"' in holders
+    assert f'hx-get="/chart/holders/{role}/"' in client.get(f"/roles/{role}/").content.decode()
+    monkeypatch.setattr(links, "_routes", {})
+    holders = client.get(f"/chart/holders/{role}/").content.decode()
+    assert api_org.mine.holder.full_name in holders and "/people/" not in holders
+    page = client.get(f"/roles/{role}/").content.decode()
+    assert "/chart/holders/" not in page and "Who holds it" not in page
+
+
+def url_names(*patterns) -> set[str]:
+    return {p.name for p in patterns if p.name}
+
+
+def test_no_lower_app_template_names_a_higher_apps_page():
+    from metrics.urls import people_urlpatterns
+    from metrics.urls import urlpatterns as metrics_urls
+    from roles.urls import urlpatterns as roles_urls
+    from staffing.urls import urlpatterns as staffing_urls
+
+    above = {
+        "tiers": url_names(*roles_urls, *staffing_urls, *metrics_urls, *people_urlpatterns),
+        "roles": url_names(*staffing_urls, *metrics_urls, *people_urlpatterns),
+        "staffing": url_names(*metrics_urls, *people_urlpatterns),
+    }
+    named = re.compile(r"""{%\s*url\s+['"]([\w:-]+)['"]|\|route:\s*['"]([\w:-]+)['"]""")
+    templates = Path(settings.BASE_DIR) / "templates"
+    wrong = []
+    for app, higher in above.items():
+        for path in sorted((templates / app).rglob("*.html")):
+            for match in named.finditer(path.read_text()):
+                name = match.group(1) or match.group(2)
+                if name in higher:
+                    wrong.append(f"{path.relative_to(templates)}: {name}")
+    assert not wrong

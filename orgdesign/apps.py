@@ -7,8 +7,3 @@ class OrgdesignConfig(AppConfig):
     name = "orgdesign"
     verbose_name = "API access"
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        from orgdesign.kernel import catalogue_version
-
-        catalogue_version.connect()

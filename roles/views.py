@@ -1,6 +1,7 @@
 """The career ladder at ``/roles/``: each track's ladder as a diagram and a table, and a page
 per role. Who holds a role is the organization's business: the role page loads that list
-from the staffing app (``role-holders``), filtered by the viewer's scope."""
+from the link ``role-holders`` when an app above provides it (staffing registers it in its
+``AppConfig.ready()``, see :mod:`orgdesign.kernel.links`), filtered by the viewer's scope."""
 
 from itertools import groupby
 

@@ -8,8 +8,8 @@ class StaffingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from staffing import signals, tasks
-        from staffing.groups import ensure_groups
+        from orgdesign.kernel import links
+        from staffing import groups, signals, tasks
         from staffing.interchange import jobs
         from staffing.spans import marks
 
@@ -19,4 +19,7 @@ class StaffingConfig(AppConfig):
         marks.RECOMPUTE.provide(tasks.recompute_pending_spans)
         jobs.CHECK.provide(tasks.check_import)
         jobs.RUN.provide(tasks.import_org)
-        post_migrate.connect(ensure_groups, dispatch_uid="staffing.ensure_groups")
+        groups.grant_own()
+        # the role page (roles, below staffing) lists who holds the role from here
+        links.register("role-holders", "role-holders")
+        post_migrate.connect(groups.ensure_groups, dispatch_uid="staffing.ensure_groups")

@@ -1,21 +1,20 @@
 """The catalogue's version: bumped by every change to a catalogue table, read by the API's
-conditional GET (ETag and Last-Modified) so an unchanged catalogue costs one query."""
+conditional GET (ETag and Last-Modified) so an unchanged catalogue costs one query.
 
-from django.apps import apps
+Which tables make up the catalogue is the apps' own knowledge: each app that owns catalogue
+tables tracks them from its ``AppConfig.ready()``::
+
+    # roles/apps.py, ready()
+    catalogue_version.track(Role, m2m=("skills",))
+
+This module names no app.
+"""
+
 from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
-CATALOGUE_MODELS = (
-    "tiers.Tier",
-    "tiers.Squad",
-    "roles.Role",
-    "roles.Skill",
-    "roles.PromotionPath",
-    "roles.SpanRule",
-    "metrics.KPI",
-)
-CATALOGUE_M2M = (("roles.Role", "skills"), ("roles.SpanRule", "allowed_reports"))
+_tracked: dict[str, tuple[str, ...]] = {}  # "app_label.Model" → its tracked m2m fields
 
 
 def current():
@@ -42,11 +41,19 @@ def bump(**kwargs) -> None:
         CatalogueVersion.objects.get_or_create(pk=1, defaults={"changed_at": now, "counter": 1})
 
 
-def connect() -> None:
-    for label in CATALOGUE_MODELS:
-        model = apps.get_model(label)
-        post_save.connect(bump, sender=model, dispatch_uid=f"catalogue-save-{label}")
-        post_delete.connect(bump, sender=model, dispatch_uid=f"catalogue-delete-{label}")
-    for label, field in CATALOGUE_M2M:
-        through = getattr(apps.get_model(label), field).through
+def track(model, *, m2m: tuple[str, ...] = ()) -> None:
+    """Make every save and delete of ``model`` (and every change of its many-to-many fields
+    named in ``m2m``) bump the catalogue's version. Called from the owning app's
+    ``AppConfig.ready()``; calling it again is harmless."""
+    label = model._meta.label
+    post_save.connect(bump, sender=model, dispatch_uid=f"catalogue-save-{label}")
+    post_delete.connect(bump, sender=model, dispatch_uid=f"catalogue-delete-{label}")
+    for field in m2m:
+        through = getattr(model, field).through
         m2m_changed.connect(bump, sender=through, dispatch_uid=f"catalogue-m2m-{label}.{field}")
+    _tracked[label] = tuple(dict.fromkeys((*_tracked.get(label, ()), *m2m)))
+
+
+def tracked() -> dict[str, tuple[str, ...]]:
+    """The tracked models (``"app_label.Model"``) and their tracked many-to-many fields."""
+    return dict(_tracked)

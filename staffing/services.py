@@ -420,11 +420,54 @@ def dotted_line_add(
     return line
 
 
+DOTTED_LINE_FIELDS = ("manager", "purpose")
+
+
+def _fresh_line(line: DottedLine | int) -> DottedLine:
+    """The dotted line as stored now, locked for this transaction."""
+    pk = line.pk if isinstance(line, DottedLine) else line
+    found = DottedLine.objects.select_for_update().filter(pk=pk).first()
+    if found is None:
+        raise ValidationError(f"Dotted line {pk} does not exist (it may have been removed).")
+    return found
+
+
 @audited
-def dotted_line_remove(*, actor, line: DottedLine) -> None:
+def dotted_line_update(*, actor, line: DottedLine | int, **changes: Any) -> DottedLine:
+    """Change where a dotted line leads (``manager``) or what it is for (``purpose``). Only
+    someone who may edit the line's position; its position never changes."""
+    unknown = sorted(set(changes) - set(DOTTED_LINE_FIELDS))
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed here: {', '.join(unknown)}.")
     with tree_transaction():
+        line = _fresh_line(line)
         require_edit(actor, _fresh(line.position_id))
-        DottedLine.objects.filter(pk=line.pk).delete()
+        if "manager" in changes:
+            changes["manager"] = _fresh(changes["manager"])
+        changes = {
+            name: value
+            for name, value in changes.items()
+            if getattr(line, "manager_id" if name == "manager" else name)
+            != getattr(value, "pk", value)
+        }
+        if not changes:
+            return line  # nothing to write, nothing to record
+        for name, value in changes.items():
+            setattr(line, name, value)
+        line.full_clean()
+        line.save(update_fields=list(changes))
+    return line
+
+
+@audited
+def dotted_line_remove(*, actor, line: DottedLine | int) -> None:
+    with tree_transaction():
+        line = _fresh_line(line)
+        require_edit(actor, _fresh(line.position_id))
+        line.delete()
+
+
+dotted_line_delete = dotted_line_remove  # the name the other services' verbs suggest
 
 
 # --- promotions and sign-offs ----------------------------------------------------------

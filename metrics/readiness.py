@@ -91,6 +91,18 @@ class PathReadiness:
             return f"Ready on {self.ready_on:%d %b %Y}"
         return "Missing: " + "; ".join(c.label.lower() for c in self.missing)
 
+    # what staffing.services.promotion_apply reads of the judgement it is given
+    @property
+    def ready(self) -> bool:
+        return self.status == READY
+
+    def record(self) -> list[dict]:
+        """The prerequisites as judged, to keep on the Promotion."""
+        return [
+            {"path": str(self.path), "status": self.status, **check.as_dict()}
+            for check in self.checks
+        ]
+
 
 @dataclass
 class PersonReadiness:
@@ -257,6 +269,18 @@ def person_readiness(
     """One person's readiness (None when they hold no position)."""
     found = readiness(Position.objects.filter(holder=person), as_of=as_of)
     return found[0] if found else None
+
+
+def promotion_readiness(
+    person: Person, to_role: Role, as_of: datetime.date
+) -> PathReadiness | None:
+    """``person``'s readiness for ``to_role`` on ``as_of`` (None when no path of their
+    current role leads there, or they hold no position): the judgement
+    :func:`staffing.services.promotion_apply` is given, and calls inside its transaction."""
+    judged = person_readiness(person, as_of=as_of)
+    if judged is None:
+        return None
+    return next((p for p in judged.paths if p.to_role.pk == to_role.pk), None)
 
 
 SORTS = {

@@ -17,7 +17,7 @@ from roles import framework as role_framework
 from roles.models import Role
 from staffing import services as staffing_services
 from staffing.models import Person, Position
-from staffing.scope import Scope, require_edit, scope_for
+from staffing.scope import Scope, scope_for
 from tiers import framework as tier_framework
 
 
@@ -320,9 +320,6 @@ def kpi_observations_import(
     return len(new), len(changed)
 
 
-OVERRIDE_MIN_LENGTH = 15
-
-
 @audited
 def person_promote(
     *,
@@ -335,44 +332,19 @@ def person_promote(
 ):
     """Promote ``person`` along a promotion path from their current role to ``to_role``.
 
-    The path's prerequisites are judged first (:mod:`metrics.readiness`); a promotion that
+    The change is :func:`staffing.services.promotion_apply` (in the person's own position,
+    or in ``position``, an open one of the new role), given this app's judgement of the
+    path's prerequisites (:func:`metrics.readiness.promotion_readiness`): a promotion that
     is not ready now needs ``override_reason``, a sentence saying why it goes ahead anyway.
-    The change itself is :func:`staffing.services.promotion_apply` (in the person's own
-    position, or in ``position``, an open one of the new role), in the same transaction.
     Returns the recorded Promotion."""
     from metrics import readiness
 
-    effective = effective or timezone.localdate()
-    with transaction.atomic():
-        judged = readiness.person_readiness(person, as_of=effective)
-        if judged is None:
-            raise ValidationError({"person": f"{person} holds no position to be promoted from."})
-        require_edit(actor, judged.position)
-        step = next((p for p in judged.paths if p.to_role.pk == to_role.pk), None)
-        if step is None:
-            raise ValidationError(
-                {"to_role": f"No promotion path leads from {judged.role} to {to_role}."}
-            )
-        reason = override_reason.strip()
-        if step.status != readiness.READY:
-            if len(reason) < OVERRIDE_MIN_LENGTH:
-                raise ValidationError(
-                    {
-                        "override_reason": f"{person} is not ready for {to_role} ({step.summary}"
-                        "). To promote anyway, write why in a sentence or more."
-                    }
-                )
-        else:
-            reason = ""
-        return staffing_services.promotion_apply(
-            actor=actor,
-            person=person,
-            to_role=to_role,
-            position=position,
-            effective=effective,
-            override_reason=reason,
-            prerequisites=[
-                {"path": str(step.path), "status": step.status, **check.as_dict()}
-                for check in step.checks
-            ],
-        )
+    return staffing_services.promotion_apply(
+        actor=actor,
+        person=person,
+        to_role=to_role,
+        position=position,
+        effective=effective or timezone.localdate(),
+        override_reason=override_reason,
+        readiness=readiness.promotion_readiness,
+    )

@@ -230,6 +230,11 @@ class PositionAdmin(HistoryAdmin, MPTTModelAdmin):
         )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
+        # only the model's own fields go onto the instance when the form is checked: status
+        # and holder are the form's, carried out by the services (apply_position_form); put
+        # on the instance too, a filled position's blank status (or a chosen holder on a
+        # vacancy's "open") failed the model's check and no filled position could be saved
+        kwargs["fields"] = PositionForm.Meta.fields
         form = super().get_form(request, obj, change, **kwargs)
         form.request_user = request.user
         return form
@@ -280,20 +285,24 @@ class PositionAdmin(HistoryAdmin, MPTTModelAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is not DottedLine:
             return super().save_formset(request, form, formset, change)
-        lines = formset.save(commit=False)
+        # the inline's rows are written by the dotted-line services only (scope, tree lock),
+        # never by the formset: save(commit=False) only sorts them into new, changed, deleted
+        formset.save(commit=False)
         for line in formset.deleted_objects:
-            services.dotted_line_remove(actor=request.user, line=line)
-        for line in lines:
-            if line.pk is None:
-                services.dotted_line_add(
-                    actor=request.user,
-                    position=form.instance,
-                    manager=line.manager,
-                    purpose=line.purpose,
-                )
-            else:
-                line.full_clean()
-                line.save(update_fields=["purpose", "manager"])
+            services.dotted_line_delete(actor=request.user, line=line)
+        for line, changed in formset.changed_objects:
+            services.dotted_line_update(
+                actor=request.user,
+                line=line.pk,
+                **{name: getattr(line, name) for name in changed if name in ("manager", "purpose")},
+            )
+        for line in formset.new_objects:
+            services.dotted_line_add(
+                actor=request.user,
+                position=form.instance,
+                manager=line.manager,
+                purpose=line.purpose,
+            )
         return None
 
     def delete_model(self, request, obj):

@@ -8,7 +8,8 @@ behalf the change is made (``None`` for commands and tasks); the scope rules of
 """
 
 import datetime
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, Literal, Protocol
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -427,11 +428,54 @@ def dotted_line_add(
     return line
 
 
+DOTTED_LINE_FIELDS = ("manager", "purpose")
+
+
+def _fresh_line(line: DottedLine | int) -> DottedLine:
+    """The dotted line as stored now, locked for this transaction."""
+    pk = line.pk if isinstance(line, DottedLine) else line
+    found = DottedLine.objects.select_for_update().filter(pk=pk).first()
+    if found is None:
+        raise ValidationError(f"Dotted line {pk} does not exist (it may have been removed).")
+    return found
+
+
 @audited
-def dotted_line_remove(*, actor, line: DottedLine) -> None:
+def dotted_line_update(*, actor, line: DottedLine | int, **changes: Any) -> DottedLine:
+    """Change where a dotted line leads (``manager``) or what it is for (``purpose``). Only
+    someone who may edit the line's position; its position never changes."""
+    unknown = sorted(set(changes) - set(DOTTED_LINE_FIELDS))
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed here: {', '.join(unknown)}.")
     with tree_transaction():
+        line = _fresh_line(line)
         require_edit(actor, _fresh(line.position_id))
-        DottedLine.objects.filter(pk=line.pk).delete()
+        if "manager" in changes:
+            changes["manager"] = _fresh(changes["manager"])
+        changes = {
+            name: value
+            for name, value in changes.items()
+            if getattr(line, "manager_id" if name == "manager" else name)
+            != getattr(value, "pk", value)
+        }
+        if not changes:
+            return line  # nothing to write, nothing to record
+        for name, value in changes.items():
+            setattr(line, name, value)
+        line.full_clean()
+        line.save(update_fields=list(changes))
+    return line
+
+
+@audited
+def dotted_line_remove(*, actor, line: DottedLine | int) -> None:
+    with tree_transaction():
+        line = _fresh_line(line)
+        require_edit(actor, _fresh(line.position_id))
+        line.delete()
+
+
+dotted_line_delete = dotted_line_remove  # the name the other services' verbs suggest
 
 
 # --- promotions and sign-offs ----------------------------------------------------------
@@ -475,22 +519,47 @@ def criterion_signoff(
     return signoff
 
 
+OVERRIDE_MIN_LENGTH = 15  # a promotion that is not ready goes ahead with a sentence why
+
+
+class PromotionReadiness(Protocol):
+    """A judgement of one promotion's prerequisites, made by the app that judges them
+    (``metrics.readiness.PathReadiness``): staffing reads it and never makes it."""
+
+    @property
+    def ready(self) -> bool: ...
+
+    @property
+    def summary(self) -> str: ...
+
+    def record(self) -> list[dict]: ...
+
+
+# (person, to_role, effective) -> the judgement, or None when no promotion path leads there
+PromotionJudge = Callable[[Person, Role, datetime.date], PromotionReadiness | None]
+
+
 @audited
 def promotion_apply(
     *,
     actor,
     person: Person,
     to_role: Role,
+    readiness: PromotionJudge,
     position: Position | None = None,
     effective: datetime.date | None = None,
     override_reason: str = "",
-    prerequisites: list | None = None,
 ) -> Promotion:
-    """Carry out a promotion whose prerequisites the caller has judged (use
-    ``metrics.services.person_promote``, which does): end the current assignment and start
-    one in ``to_role`` from ``effective``, either in the person's own position (its role
-    changes; a title that was the old role's name takes the new one) or in ``position``, an
-    open position of ``to_role``. Records who did it."""
+    """Promote ``person`` to ``to_role``: end the current assignment and start one in
+    ``to_role`` from ``effective``, either in the person's own position (its role changes;
+    a title that was the old role's name takes the new one) or in ``position``, an open
+    position of ``to_role``. Records who did it and the prerequisites as judged.
+
+    Staffing does not judge readiness: the caller passes ``readiness``, a function that
+    judges the person for ``to_role`` on ``effective`` (``metrics.services.person_promote``
+    passes ``metrics.readiness.promotion_readiness``); it is called inside this
+    transaction. No path (None) is refused; a promotion that is not ready is refused
+    unless ``override_reason`` says why in a sentence (OVERRIDE_MIN_LENGTH characters)."""
     effective = effective or _today()
     with tree_transaction():
         current = Position.objects.select_for_update().filter(holder=person).first()
@@ -498,6 +567,22 @@ def promotion_apply(
             raise ValidationError({"person": f"{person} holds no position to be promoted from."})
         require_edit(actor, current)
         from_role = current.role
+        judged = readiness(person, to_role, effective)
+        if judged is None:
+            raise ValidationError(
+                {"to_role": f"No promotion path leads from {from_role} to {to_role}."}
+            )
+        reason = override_reason.strip()
+        if judged.ready:
+            reason = ""  # nothing to override
+        elif len(reason) < OVERRIDE_MIN_LENGTH:
+            raise ValidationError(
+                {
+                    "override_reason": f"{person} is not ready for {to_role} ({judged.summary}"
+                    "). To promote anyway, write why in a sentence or more."
+                }
+            )
+        prerequisites = judged.record()
         started = (
             Assignment.objects.filter(person=person, end_date__isnull=True)
             .values_list("start_date", flat=True)
@@ -546,8 +631,8 @@ def promotion_apply(
             effective=effective,
             promoted_by=actor,
             promoted_by_name=_actor_name(actor),
-            override_reason=override_reason,
-            prerequisites=prerequisites or [],
+            override_reason=reason,
+            prerequisites=prerequisites,
         )
     return promotion
 

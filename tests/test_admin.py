@@ -3,9 +3,11 @@ their refusals (a reporting loop, a manager outside the editor's part of the tre
 the form and nothing is half-saved; a valid form saves through the same services."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from roles.models import Role
-from staffing.models import Position
+from staffing import services
+from staffing.models import DottedLine, Position
 from tests.factories import Org, log_in
 
 pytestmark = pytest.mark.django_db
@@ -60,3 +62,98 @@ def test_refusals_show_on_the_form_and_nothing_is_saved(api_org: Org):
     assert Position.objects.count() == before
     lead_a.refresh_from_db()
     assert lead_a.parent == api_org.positions["manager_a"]
+
+
+# --- dotted lines: the inline writes through the dotted-line services --------------------------
+
+
+def change_url(position: Position) -> str:
+    return f"/admin/staffing/position/{position.pk}/change/"
+
+
+def line_form(position: Position, line: DottedLine, **line_changes) -> dict:
+    """The position's change form as it comes, with its one dotted line as changed."""
+    row = {"manager": line.manager_id, "purpose": line.purpose, **line_changes}
+    return {
+        "title": position.title,
+        "role": position.role_id,
+        "parent": position.parent_id or "",
+        "squad": position.squad_id or "",
+        "location": position.location_id or "",
+        "external_id": position.external_id,
+        "status": "" if position.holder_id else position.status,
+        "holder": position.holder_id or "",
+        "dotted_out-TOTAL_FORMS": "1",
+        "dotted_out-INITIAL_FORMS": "1",
+        "dotted_out-0-id": line.pk,
+        "dotted_out-0-position": position.pk,
+        **{f"dotted_out-0-{name}": value for name, value in row.items() if name != "DELETE"},
+        **({"dotted_out-0-DELETE": "on"} if line_changes.get("DELETE") else {}),
+    }
+
+
+@pytest.fixture
+def spied(monkeypatch):
+    """The dotted-line services the admin calls, each call recorded with its arguments."""
+    calls: list[tuple[str, dict]] = []
+    for name in ("dotted_line_add", "dotted_line_update", "dotted_line_delete"):
+        real = getattr(services, name)
+
+        def spy(*, _real=real, _name=name, **kwargs):
+            calls.append((_name, kwargs))
+            return _real(**kwargs)
+
+        monkeypatch.setattr(services, name, spy)
+    return calls
+
+
+def test_an_existing_dotted_line_changed_in_the_admin_goes_through_the_service(api_org: Org, spied):
+    client = manager_client(api_org)  # Manager A edits the agent under Lead A
+    line = services.dotted_line_add(
+        actor=None, position=api_org.mine, manager=api_org.positions["manager_b"], purpose="Q1"
+    )
+    spied.clear()
+    lead_b = api_org.positions["lead_b"]
+    posted = client.post(
+        change_url(api_org.mine), line_form(api_org.mine, line, manager=lead_b.pk, purpose="Q2")
+    )
+    assert posted.status_code == 302, posted.content.decode()[:2000]
+    assert [(name, kw["actor"]) for name, kw in spied] == [("dotted_line_update", client.user)]
+    assert spied[0][1]["manager"] == lead_b and spied[0][1]["purpose"] == "Q2"
+    line.refresh_from_db()
+    assert (line.manager_id, line.purpose) == (lead_b.pk, "Q2")
+    mine = Position.objects.get(pk=api_org.mine.pk)  # a filled position saves, still filled
+    assert (mine.holder_id, mine.status) == (api_org.mine.holder_id, "filled")
+    deleted = client.post(change_url(api_org.mine), line_form(api_org.mine, line, DELETE=True))
+    assert deleted.status_code == 302, deleted.content.decode()[:2000]
+    assert spied[-1][0] == "dotted_line_delete" and spied[-1][1]["actor"] == client.user
+    assert not DottedLine.objects.filter(pk=line.pk).exists()
+
+
+def test_a_manager_changes_no_dotted_line_outside_their_part(api_org: Org, spied):
+    """As for the position itself: outside the manager's part the admin answers as for a
+    position that does not exist; their own position (changed from above) is a 403; and
+    the service refuses whoever calls it."""
+    client = manager_client(api_org)
+    director = api_org.positions["director"]
+    theirs = services.dotted_line_add(actor=None, position=api_org.theirs, manager=director)
+    own = api_org.positions["manager_a"]
+    above = services.dotted_line_add(actor=None, position=own, manager=api_org.positions["other"])
+    spied.clear()
+    hidden = client.post(
+        change_url(api_org.theirs), line_form(api_org.theirs, theirs, purpose="Mine now")
+    )
+    missing = client.post("/admin/staffing/position/999999999/change/", {})
+    assert (hidden.status_code, hidden.get("Location")) == (
+        missing.status_code,
+        missing.get("Location"),
+    )
+    refused = client.post(change_url(own), line_form(own, above, purpose="Mine now"))
+    assert refused.status_code == 403
+    assert spied == []
+    with pytest.raises(PermissionDenied):
+        services.dotted_line_update(actor=client.user, line=theirs, purpose="Mine now")
+    with pytest.raises(PermissionDenied):
+        services.dotted_line_delete(actor=client.user, line=above)
+    assert {line.purpose for line in DottedLine.objects.all()} == {""}
+    assert DottedLine.objects.count() == 2

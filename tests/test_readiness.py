@@ -260,6 +260,56 @@ def test_no_path_no_promotion_and_scope(team, api_org):
     assert not Promotion.objects.exists()
 
 
+class Judged:
+    """A judgement as the caller of promotion_apply passes it (metrics passes PathReadiness)."""
+
+    def __init__(self, ready: bool):
+        self.ready, self.summary = ready, "Ready now" if ready else "Missing: a course"
+
+    def record(self) -> list[dict]:
+        return [{"kind": "criterion", "label": "A course", "met": self.ready}]
+
+
+def test_promotion_apply_goes_by_the_judgement_it_is_given(team):
+    """Staffing judges no readiness: it calls the judgement the caller passes, inside its
+    transaction, and a not-ready one writes nothing unless overridden with a reason."""
+    associate = team["associates"][0]
+    person = associate.holder
+    path = PromotionPath.objects.get(from_role__code="associate-advocate", to_role__code="advocate")
+    csat(person, 10, 96)
+    sign_all(person, path)  # ready, as metrics judges it: the passed judgement still rules
+    assert step_to(judged(associate), "advocate").status == readiness.READY
+    asked = []
+
+    def not_ready(*args):
+        asked.append(args)
+        return Judged(ready=False)
+
+    before = list(Assignment.objects.order_by("pk").values_list("pk", "role_id", "end_date"))
+    with pytest.raises(ValidationError) as refused:
+        staffing_services.promotion_apply(
+            actor=None, person=person, to_role=path.to_role, readiness=not_ready, effective=TODAY
+        )
+    assert "not ready" in str(refused.value) and "override_reason" in refused.value.message_dict
+    assert asked == [(person, path.to_role, TODAY)]
+    with pytest.raises(ValidationError) as no_path:
+        staffing_services.promotion_apply(
+            actor=None, person=person, to_role=path.to_role, readiness=lambda *a: None
+        )
+    assert "to_role" in no_path.value.message_dict
+    assert not Promotion.objects.exists()
+    assert Position.objects.get(pk=associate.pk).role.code == "associate-advocate"
+    assert list(Assignment.objects.order_by("pk").values_list("pk", "role_id", "end_date")) == (
+        before
+    )
+    promotion = staffing_services.promotion_apply(
+        actor=None, person=person, to_role=path.to_role, readiness=not_ready, effective=TODAY,
+        override_reason="Covers the weekend queue alone and does it well.",
+    )  # fmt: skip
+    assert promotion.override_reason.startswith("Covers")
+    assert promotion.prerequisites == Judged(ready=False).record()
+
+
 def test_readiness_of_a_subtree_runs_a_fixed_number_of_queries(team):
     def count() -> int:
         with CaptureQueriesContext(connection) as captured:

@@ -385,3 +385,35 @@ def test_a_removed_top_position_is_restored_at_the_top(api_org: Org):
     restored = drafts.draft_restore(actor=admin, scenario=scenario, position=other)
     assert restored.parent_id is None
     assert other.pk not in {r.pk for r in compare.diff(scenario).moved}
+
+
+def test_a_draft_change_of_fields_and_manager_is_all_or_nothing(api_org: Org):
+    """One edit that renames and moves is one service, one transaction: when the move is
+    refused the rename is not kept either (the API's PATCH calls it once)."""
+    from tests.factories import session_client
+
+    director = manager_user(api_org)
+    scenario = drafts.scenario_create(actor=director, name="Both at once")
+    d = lambda name: draft_of(scenario, api_org.positions[name])  # noqa: E731
+    manager_a, lead_a = d("manager_a"), d("lead_a")
+    with pytest.raises(ValidationError, match="reporting loop"):
+        drafts.draft_change(
+            actor=director, scenario=scenario, position=manager_a, title="Manager A1",
+            new_parent=lead_a,
+        )  # fmt: skip
+    manager_a.refresh_from_db()
+    assert (manager_a.title, manager_a.parent) == ("Manager A", d("director"))
+    client = session_client(director)
+    url = f"/api/scenarios/{scenario.pk}/positions/{manager_a.pk}/"
+    loop = client.patch(url, {"title": "Manager A2", "parent": lead_a.pk}, format="json")
+    assert loop.status_code == 400 and "reporting loop" in str(loop.json())
+    manager_a.refresh_from_db()
+    assert (manager_a.title, manager_a.parent) == ("Manager A", d("director"))
+    both = client.patch(
+        f"/api/scenarios/{scenario.pk}/positions/{d('lead_b').pk}/",
+        {"title": "Lead B1", "parent": manager_a.pk},
+        format="json",
+    )
+    assert both.status_code == 200, both.content
+    lead_b = d("lead_b")
+    assert (lead_b.title, lead_b.parent) == ("Lead B1", manager_a)

@@ -4,7 +4,6 @@
 one). Every change goes through :mod:`staffing.scenarios`; its refusals answer 400, 403 or
 409 (a conflict with the live tree lists every conflict)."""
 
-from django.db import transaction
 from django.db.models import Count, Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -284,17 +283,11 @@ class ScenarioViewSet(
             for k, v in serializer.validated_data.items()
             if k in ("title", "role", "squad", "location", "status", "holder")
         }
-        with transaction.atomic():  # fields and manager together, or neither
-            if changes:
-                row = drafts.draft_update(
-                    actor=request.user, scenario=scenario, position=row, **changes
-                )
-            if "parent_id" in serializer.validated_data:
-                parent = serializer.validated_data["parent_id"]
-                row = drafts.draft_move(
-                    actor=request.user, scenario=scenario, position=row,
-                    new_parent=self._row(scenario, parent) if parent else None,
-                )  # fmt: skip
+        if "parent_id" in serializer.validated_data:
+            parent = serializer.validated_data["parent_id"]
+            changes["new_parent"] = self._row(scenario, parent) if parent else None
+        # fields and manager together, or neither
+        row = drafts.draft_change(actor=request.user, scenario=scenario, position=row, **changes)
         return Response(DraftPositionSerializer(row, context={"request": request}).data)
 
     @extend_schema(

@@ -307,6 +307,24 @@ def draft_move(*, actor, scenario: Scenario, position, new_parent) -> ScenarioPo
     return row
 
 
+KEEP = object()  # draft_change: the manager stays as it is
+
+
+def draft_change(
+    *, actor, scenario: Scenario, position, new_parent=KEEP, **changes
+) -> ScenarioPosition:
+    """One edit of a draft position that changes its fields (as :func:`draft_update`) and
+    its manager (as :func:`draft_move`; ``new_parent`` None: the top) together, in one
+    transaction: a refusal of either leaves the draft as it was."""
+    with transaction.atomic():
+        row = position
+        if changes:
+            row = draft_update(actor=actor, scenario=scenario, position=row, **changes)
+        if new_parent is not KEEP:
+            row = draft_move(actor=actor, scenario=scenario, position=row, new_parent=new_parent)
+    return row
+
+
 def draft_remove(*, actor, scenario: Scenario, position, reports: str = "refuse") -> None:
     """Remove a position from the draft; its direct reports move up to its manager
     (``reports="move_up"``) or, by default, the removal is refused while it has any."""

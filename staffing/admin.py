@@ -109,40 +109,6 @@ class PersonAdmin(admin.ModelAdmin):
         return False  # people leave by being vacated and deactivated; their history stays
 
 
-def apply_position_form(actor, position: Position | None, data: dict, changed: list[str]):
-    """Carry out what the position form asks for, through the services. Returns the position."""
-    holder = data.get("holder")
-    if position is None:
-        position = services.position_create(
-            actor=actor,
-            parent=data.get("parent"),
-            title=data["title"],
-            role=data["role"],
-            squad=data.get("squad"),
-            location=data.get("location"),
-            status=data.get("status") or Position.Status.OPEN,
-            external_id=data.get("external_id", ""),
-        )
-        if holder is not None:
-            services.person_assign(actor=actor, person=holder, position=position)
-        return position
-    if "parent" in changed:
-        services.position_move(actor=actor, position=position, new_parent=data.get("parent"))
-    if "holder" in changed:
-        if Position.objects.filter(pk=position.pk, holder__isnull=False).exists():
-            services.position_vacate(actor=actor, position=position)
-        if holder is not None:
-            services.person_assign(actor=actor, person=holder, position=position)
-    fields = [f for f in ("title", "role", "squad", "location", "external_id") if f in changed]
-    if holder is None and "status" in changed:
-        fields.append("status")
-    if fields:
-        services.position_update(
-            actor=actor, position=position, **{name: data[name] for name in fields}
-        )
-    return position
-
-
 class PositionForm(forms.ModelForm):
     status = forms.ChoiceField(
         choices=[(Position.Status.OPEN, "Open"), (Position.Status.PLANNED, "Planned")],
@@ -176,7 +142,12 @@ class PositionForm(forms.ModelForm):
         position = self.instance if self.instance.pk else None
         dry_run(
             self,
-            lambda: apply_position_form(self.request_user, position, cleaned, self.changed_data),
+            lambda: services.position_save(
+                actor=self.request_user,
+                position=position,
+                values=cleaned,
+                changed=self.changed_data,
+            ),
         )
         return cleaned
 
@@ -231,7 +202,7 @@ class PositionAdmin(HistoryAdmin, MPTTModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         # only the model's own fields go onto the instance when the form is checked: status
-        # and holder are the form's, carried out by the services (apply_position_form); put
+        # and holder are the form's, carried out by the services (services.position_save); put
         # on the instance too, a filled position's blank status (or a chosen holder on a
         # vacancy's "open") failed the model's check and no filled position could be saved
         kwargs["fields"] = PositionForm.Meta.fields
@@ -276,8 +247,11 @@ class PositionAdmin(HistoryAdmin, MPTTModelAdmin):
         return scope.sees_all if stored is None else scope.can_see(stored)
 
     def save_model(self, request, obj, form, change):
-        position = apply_position_form(
-            request.user, obj if change else None, form.cleaned_data, form.changed_data
+        position = services.position_save(
+            actor=request.user,
+            position=obj if change else None,
+            values=form.cleaned_data,
+            changed=form.changed_data,
         )
         obj.pk = position.pk
         obj.refresh_from_db()

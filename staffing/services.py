@@ -8,7 +8,7 @@ behalf the change is made (``None`` for commands and tasks); the scope rules of
 """
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal, Protocol
 
 from django.core.exceptions import ValidationError
@@ -242,6 +242,47 @@ def position_delete(
         bulk_record(Assignment, held, kind="~")
         position.delete()
         marks.mark(above)
+
+
+def position_save(
+    *, actor, position: Position | None, values: dict, changed: Iterable[str] = ()
+) -> Position:
+    """A position created, or changed, from a whole form (the admin's): its move, its holder
+    and its fields in one transaction under the tree lock, through the services above, so a
+    refusal of any part leaves nothing written. ``values`` are the form's cleaned values;
+    ``changed`` names the fields the form changed. Returns the position."""
+    changed = set(changed)
+    holder = values.get("holder")
+    with tree_transaction():
+        if position is None:
+            position = position_create(
+                actor=actor,
+                parent=values.get("parent"),
+                title=values["title"],
+                role=values["role"],
+                squad=values.get("squad"),
+                location=values.get("location"),
+                status=values.get("status") or Position.Status.OPEN,
+                external_id=values.get("external_id", ""),
+            )
+            if holder is not None:
+                person_assign(actor=actor, person=holder, position=position)
+            return position
+        if "parent" in changed:
+            position_move(actor=actor, position=position, new_parent=values.get("parent"))
+        if "holder" in changed:
+            if Position.objects.filter(pk=position.pk, holder__isnull=False).exists():
+                position_vacate(actor=actor, position=position)
+            if holder is not None:
+                person_assign(actor=actor, person=holder, position=position)
+        fields = [f for f in ("title", "role", "squad", "location", "external_id") if f in changed]
+        if holder is None and "status" in changed:
+            fields.append("status")
+        if fields:
+            position_update(
+                actor=actor, position=position, **{name: values[name] for name in fields}
+            )
+        return position
 
 
 # --- people in positions -------------------------------------------------------------------------

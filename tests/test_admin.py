@@ -157,3 +157,28 @@ def test_a_manager_changes_no_dotted_line_outside_their_part(api_org: Org, spied
         services.dotted_line_delete(actor=client.user, line=above)
     assert {line.purpose for line in DottedLine.objects.all()} == {""}
     assert DottedLine.objects.count() == 2
+
+
+def test_a_whole_form_is_one_change_a_later_refusal_undoes_the_move(api_org: Org):
+    """position_save runs the move, the holder and the fields in one transaction: when the
+    fields are refused after the move went through, the move is undone too."""
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("root-save", "r@example.com", "x")
+    agent = Position.objects.filter(parent=api_org.positions["lead_a"]).first()
+    before = (agent.parent_id, agent.title, agent.lft, agent.rght)
+    values = {"parent": api_org.positions["lead_b"], "title": "x" * 500}
+    with pytest.raises(Exception):  # noqa: B017 - the title's refusal, whatever its kind
+        services.position_save(
+            actor=admin, position=agent, values=values, changed=["parent", "title"]
+        )
+    agent.refresh_from_db()
+    assert (agent.parent_id, agent.title, agent.lft, agent.rght) == before
+    saved = services.position_save(
+        actor=admin,
+        position=agent,
+        values={**values, "title": "Moved"},
+        changed=["parent", "title"],
+    )
+    saved.refresh_from_db()
+    assert saved.parent == api_org.positions["lead_b"] and saved.title == "Moved"

@@ -310,7 +310,7 @@ def snapshot_take(request):
 
 UPLOAD_LIMIT = 2 * 1024 * 1024  # bytes
 OBSERVATION_FILE = {
-    "observations": (
+    "KPI": (
         services.OBSERVATION_COLUMNS,
         ("kpi", "period_start", "period_end", "value"),
         (),
@@ -333,7 +333,7 @@ def _observation_rows(upload) -> list[dict[str, str]]:
     table = csvfile.read_table(
         csvfile.decode(upload.read()),
         kinds=OBSERVATION_FILE,
-        kind_of=lambda header: "observations",
+        kind_of=lambda header: "KPI",
         unknown_kind="",
         max_rows=settings.IMPORT_MAX_ROWS,
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from orgdesign.kernel.rest import FORMULA_STARTS
+from orgdesign.kernel.words import a_or_an
 
 # a kind of file: its known columns, the required ones, and columns read and ignored
 Kind = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
@@ -203,7 +204,7 @@ def read_table(
                 Problem(
                     1,
                     column,
-                    f"Unknown column “{column}” for a {kind} file; the columns are "
+                    f"Unknown column “{column}” for {a_or_an(kind)} file; the columns are "
                     f"{', '.join(known)}.",
                 )
             )

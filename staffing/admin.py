@@ -54,6 +54,31 @@ class AssignmentInline(admin.TabularInline):
         return False
 
 
+def save_person(actor, person: Person | None, cleaned: dict, form) -> Person:
+    """What the person form asks for, through the one service of each case."""
+    if person is not None:
+        changes = {name: cleaned[name] for name in form.changed_data if name in cleaned}
+        return services.person_update(actor=actor, person=person, **changes)
+    values = {
+        name: cleaned[name] for name in form.fields if name != "is_active" and name in cleaned
+    }
+    return services.person_create(actor=actor, **values)
+
+
+class PersonForm(forms.ModelForm):
+    """The service runs in a rolled-back transaction when the form is checked, so its
+    refusals (deactivating someone who holds a position, a person outside the editor's part)
+    show on the form and nothing is saved; the admin then saves through the same service."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        person = self.instance if self.instance.pk else None
+        dry_run(self, lambda: save_person(self.request_user, person, cleaned, self))
+        return cleaned
+
+
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
     list_display = ("full_name", "employee_id", "current_position", "location", "is_active")
@@ -89,21 +114,14 @@ class PersonAdmin(admin.ModelAdmin):
         visible = Position.objects.visible_to(scope_for(request.user)).values("holder_id")
         return queryset.filter(Q(pk__in=visible) | Q(position__isnull=True))
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, form=PersonForm, **kwargs)
+        form.request_user = request.user
+        return form
+
     def save_model(self, request, obj, form, change):
-        try:
-            if change:
-                changes = {name: form.cleaned_data[name] for name in form.changed_data}
-                services.person_update(actor=request.user, person=obj, **changes)
-            else:
-                created = services.person_create(
-                    actor=request.user,
-                    **{
-                        name: form.cleaned_data[name] for name in self.fields if name != "is_active"
-                    },
-                )
-                obj.pk = created.pk
-        except (ValidationError, PermissionDenied) as error:
-            self.message_user(request, f"Not saved: {error}", messages.ERROR)
+        saved = save_person(request.user, obj if change else None, form.cleaned_data, form)
+        obj.pk = saved.pk
 
     def has_delete_permission(self, request, obj=None):
         return False  # people leave by being vacated and deactivated; their history stays

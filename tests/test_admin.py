@@ -182,3 +182,33 @@ def test_a_whole_form_is_one_change_a_later_refusal_undoes_the_move(api_org: Org
     )
     saved.refresh_from_db()
     assert saved.parent == api_org.positions["lead_b"] and saved.title == "Moved"
+
+
+def test_a_refused_person_change_shows_on_the_form_and_nothing_is_saved(api_org: Org):
+    """Deactivating someone who holds a position is refused by person_update: the admin's form
+    says so under the field and keeps the person as they were (it used to report success)."""
+    from staffing.models import Person
+
+    client = log_in(superuser=True)
+    holder = Person.objects.filter(position__isnull=False).first()
+    url = f"/admin/staffing/person/{holder.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200
+    data = {
+        "employee_id": holder.employee_id,
+        "given_name": holder.given_name,
+        "family_name": holder.family_name,
+        "email": holder.email,
+        "location": holder.location_id or "",
+        "hire_date": holder.hire_date.isoformat() if holder.hire_date else "",
+        "user": holder.user_id or "",
+        # is_active left out: unticked
+        "assignments-TOTAL_FORMS": "0",
+        "assignments-INITIAL_FORMS": "0",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 200, response.status_code
+    html = response.content.decode()
+    assert "vacate it before deactivating" in html and "successfully" not in html
+    holder.refresh_from_db()
+    assert holder.is_active

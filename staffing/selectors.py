@@ -289,6 +289,11 @@ def no_such_person(pk) -> str:
     return f"No person with id {pk} that you can see."
 
 
+def no_such_position(pk) -> str:
+    """The same words for a position id that does not exist and one the caller may not see."""
+    return f"No position with id {pk} that you can see."
+
+
 # --- what a user can see ------------------------------------------------------------------
 
 

@@ -31,7 +31,7 @@ from staffing.models import (
     Promotion,
 )
 from staffing.scope import require_edit, require_place_under, scope_for
-from staffing.selectors import no_such_person, placeable_people
+from staffing.selectors import no_such_person, no_such_position, placeable_people
 from staffing.spans import marks
 from staffing.tree import tree_transaction
 from tiers.models import Squad
@@ -461,8 +461,9 @@ def dotted_line_add(
     *, actor, position: Position, manager: Position, purpose: str = ""
 ) -> DottedLine:
     with tree_transaction():
-        position, manager = _fresh(position), _fresh(manager)
+        position = _fresh(position)
         require_edit(actor, position)
+        manager = _seen_manager(actor, manager)
         line = DottedLine(position=position, manager=manager, purpose=purpose)
         line.full_clean()
         line.save()
@@ -470,6 +471,17 @@ def dotted_line_add(
 
 
 DOTTED_LINE_FIELDS = ("manager", "purpose")
+
+
+def _seen_manager(actor, manager: Position | int) -> Position:
+    """The dotted-line manager as stored now, locked. A dotted line may lead across parts of
+    the organization, but only to a position the actor can see: any other is answered in
+    the same words as one that does not exist."""
+    pk = getattr(manager, "pk", manager)
+    found = Position.objects.select_for_update().filter(pk=pk).first()
+    if found is None or not scope_for(actor).can_see(found):
+        raise ValidationError({"manager": no_such_position(pk)})
+    return found
 
 
 def _fresh_line(line: DottedLine | int) -> DottedLine:
@@ -492,7 +504,7 @@ def dotted_line_update(*, actor, line: DottedLine | int, **changes: Any) -> Dott
         line = _fresh_line(line)
         require_edit(actor, _fresh(line.position_id))
         if "manager" in changes:
-            changes["manager"] = _fresh(changes["manager"])
+            changes["manager"] = _seen_manager(actor, changes["manager"])
         changes = {
             name: value
             for name, value in changes.items()

@@ -113,15 +113,19 @@ def test_an_existing_dotted_line_changed_in_the_admin_goes_through_the_service(a
         actor=None, position=api_org.mine, manager=api_org.positions["manager_b"], purpose="Q1"
     )
     spied.clear()
-    lead_b = api_org.positions["lead_b"]
+    own = api_org.positions["manager_a"]  # a position Manager A sees (their own)
     posted = client.post(
-        change_url(api_org.mine), line_form(api_org.mine, line, manager=lead_b.pk, purpose="Q2")
+        change_url(api_org.mine), line_form(api_org.mine, line, manager=own.pk, purpose="Q2")
     )
-    assert posted.status_code == 302, posted.content.decode()[:2000]
+    import re as _re
+
+    assert posted.status_code == 302, _re.findall(
+        r"errorlist[^>]*>(.*?)</ul>", posted.content.decode(), _re.S
+    )
     assert [(name, kw["actor"]) for name, kw in spied] == [("dotted_line_update", client.user)]
-    assert spied[0][1]["manager"] == lead_b and spied[0][1]["purpose"] == "Q2"
+    assert spied[0][1]["manager"] == own and spied[0][1]["purpose"] == "Q2"
     line.refresh_from_db()
-    assert (line.manager_id, line.purpose) == (lead_b.pk, "Q2")
+    assert (line.manager_id, line.purpose) == (own.pk, "Q2")
     mine = Position.objects.get(pk=api_org.mine.pk)  # a filled position saves, still filled
     assert (mine.holder_id, mine.status) == (api_org.mine.holder_id, "filled")
     deleted = client.post(change_url(api_org.mine), line_form(api_org.mine, line, DELETE=True))
@@ -212,3 +216,28 @@ def test_a_refused_person_change_shows_on_the_form_and_nothing_is_saved(api_org:
     assert "vacate it before deactivating" in html and "successfully" not in html
     holder.refresh_from_db()
     assert holder.is_active
+
+
+def test_a_dotted_line_leads_only_to_a_position_the_editor_can_see(api_org: Org):
+    """A manager cannot point a dotted line at a position outside what they see: the same
+    words as for a position that does not exist, and nothing written."""
+    from django.core.exceptions import ValidationError
+
+    from tests.factories import holder_user
+
+    user = holder_user(api_org.positions["manager_a"], "manager")
+    agent = Position.objects.filter(parent=api_org.positions["lead_a"]).first()
+    seen = api_org.positions["manager_a"]  # their own position: seen, not edited
+    unseen, missing = api_org.positions["lead_b"].pk, 10**9
+    answers = []
+    for target in (unseen, missing):
+        with pytest.raises(ValidationError) as refused:
+            services.dotted_line_add(actor=user, position=agent, manager=target, purpose="x")
+        answers.append(refused.value.message_dict["manager"][0].replace(str(target), "N"))
+    assert answers[0] == answers[1] == "No position with id N that you can see."
+    assert not DottedLine.objects.filter(position=agent).exists()
+    line = services.dotted_line_add(actor=user, position=agent, manager=seen, purpose="coach")
+    with pytest.raises(ValidationError):
+        services.dotted_line_update(actor=user, line=line, manager=unseen)
+    line.refresh_from_db()
+    assert line.manager == seen

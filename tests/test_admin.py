@@ -117,11 +117,7 @@ def test_an_existing_dotted_line_changed_in_the_admin_goes_through_the_service(a
     posted = client.post(
         change_url(api_org.mine), line_form(api_org.mine, line, manager=own.pk, purpose="Q2")
     )
-    import re as _re
-
-    assert posted.status_code == 302, _re.findall(
-        r"errorlist[^>]*>(.*?)</ul>", posted.content.decode(), _re.S
-    )
+    assert posted.status_code == 302, posted.content.decode()[:2000]
     assert [(name, kw["actor"]) for name, kw in spied] == [("dotted_line_update", client.user)]
     assert spied[0][1]["manager"] == own and spied[0][1]["purpose"] == "Q2"
     line.refresh_from_db()

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -292,6 +293,38 @@ def no_such_person(pk) -> str:
 def no_such_position(pk) -> str:
     """The same words for a position id that does not exist and one the caller may not see."""
     return f"No position with id {pk} that you can see."
+
+
+# --- above a position ---------------------------------------------------------------------
+
+
+def _chain_sql() -> str:
+    table = Position._meta.db_table
+    return (
+        f"WITH RECURSIVE chain(id, parent_id) AS ("
+        f"SELECT id, parent_id FROM {table} WHERE id = %s "
+        f"UNION ALL SELECT p.id, p.parent_id FROM {table} p JOIN chain c ON p.id = c.parent_id"
+        f") SELECT id FROM chain"
+    )
+
+
+def above(position: Position | int, *, include_self: bool = False) -> Q:
+    """A filter for the managers above ``position`` (and the position itself if asked), found
+    by walking the parent pointers in one recursive query: a primary-key lookup per level,
+    whatever the tree's size. (Reading them from the nested sets, ``lft <= x <= rght``,
+    scans every row to the left of the position in its tree.)"""
+    pk = getattr(position, "pk", position)
+    chain = Q(pk__in=RawSQL(_chain_sql(), [pk]))
+    return chain if include_self else chain & ~Q(pk=pk)
+
+
+def lineage_ids(position: Position | None) -> list[int]:
+    """The position and everyone above it, as ids (one query)."""
+    if position is None:
+        return []
+    return list(
+        Position.objects.filter(above(position, include_self=True)).values_list("pk", flat=True)
+    )
 
 
 # --- what a user can see ------------------------------------------------------------------

@@ -49,7 +49,7 @@ from staffing.api.serializers import (
 )
 from staffing.models import Finding, Location, Person, Position
 from staffing.scope import request_scope, scope_for
-from staffing.selectors import headcount, visible_people, with_card_figures
+from staffing.selectors import above, headcount, visible_people, with_card_figures
 
 WITH_CSV = [JSONRenderer, BrowsableAPIRenderer, CsvRenderer]
 
@@ -334,10 +334,8 @@ class PositionViewSet(PastPositionsMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def ancestors(self, request, pk=None):
         position = self.get_object()
-        above = self.get_queryset().filter(
-            tree_id=position.tree_id, lft__lt=position.lft, rght__gt=position.rght
-        )
-        return Response(self.get_serializer(above, many=True).data)
+        managers = self.get_queryset().filter(above(position))
+        return Response(self.get_serializer(managers, many=True).data)
 
     @extend_schema(
         summary="The changes of one position and of who held it, newest first",

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from orgdesign.kernel.jobs import Job
 from staffing.models import Finding, PendingSpanCheck, Position, SpanJobRequest
+from staffing.selectors import lineage_ids
 from staffing.spans.engine import Computed, Kind, evaluate
 
 logger = logging.getLogger(__name__)
@@ -170,13 +171,7 @@ def _take_marks() -> list[int]:
 
 def lineage(position: Position | None) -> list[int]:
     """The position and everyone above it: whose figures an edit at ``position`` changes."""
-    if position is None:
-        return []
-    return list(
-        Position.objects.filter(
-            tree_id=position.tree_id, lft__lte=position.lft, rght__gte=position.rght
-        ).values_list("pk", flat=True)
-    )
+    return lineage_ids(position)
 
 
 def mark(ids: Iterable[int]) -> None:

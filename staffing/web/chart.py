@@ -16,6 +16,8 @@ from roles.selectors import roles_with_reports
 from staffing.models import ChartPreference, DottedLine, Location, Person, Position
 from staffing.scope import Scope, request_scope
 from staffing.selectors import (
+    above,
+    lineage_ids,
     open_finding_messages,
     placeable_for,
     visible,
@@ -208,11 +210,7 @@ def build(
 
 
 def _path_ids(focus: Position) -> list[int]:
-    return list(
-        Position.objects.filter(
-            tree_id=focus.tree_id, lft__lte=focus.lft, rght__gte=focus.rght
-        ).values_list("pk", flat=True)
-    )
+    return lineage_ids(focus)
 
 
 def _within(roots: list[Position]) -> Q:
@@ -299,11 +297,7 @@ def children_of(scope: Scope, parent: Position) -> list[Node]:
 
 def breadcrumb(scope: Scope, position: Position) -> list[Position]:
     """The managers above ``position`` that the viewer can see, top first (one query)."""
-    return list(
-        visible(scope)
-        .filter(tree_id=position.tree_id, lft__lt=position.lft, rght__gt=position.rght)
-        .order_by("lft")
-    )
+    return list(visible(scope).filter(above(position)).order_by("lft"))
 
 
 def search(scope: Scope, text: str, *, moving: Position | None = None) -> list[Position]:

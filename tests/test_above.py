@@ -1,0 +1,54 @@
+"""The managers above a position are found by its parent pointers (one recursive query),
+not by the nested sets: the same answer as walking the parents, in one query, and still
+right when a team's nested-set fields are those of another tree (as a forest of bounded
+trees will have them below each tree's root)."""
+
+import pytest
+
+from staffing.models import Position
+from staffing.selectors import above, lineage_ids
+from staffing.spans import marks
+from tests.factories import make_position, make_team
+
+pytestmark = pytest.mark.django_db
+
+
+def walked(position: Position) -> list[int]:
+    chain, node = [], position
+    while node is not None:
+        chain.append(node.pk)
+        node = node.parent
+    return chain
+
+
+def test_every_position_s_managers_are_its_parents_walked(framework, django_assert_num_queries):
+    director = make_position("Director", "director")
+    manager = make_position("Manager", "advocate-manager", director)
+    leads = [make_position(f"Lead {n}", "team-lead", manager) for n in range(2)]
+    for lead in leads:
+        make_team(lead, 3)
+    for position in Position.objects.select_related("parent__parent__parent"):
+        with django_assert_num_queries(1):
+            found = lineage_ids(position)
+        assert sorted(found) == sorted(walked(position))
+        managers = set(Position.objects.filter(above(position)).values_list("pk", flat=True))
+        assert managers == set(walked(position)[1:])
+
+
+def test_the_chain_crosses_trees_where_the_nested_sets_do_not(framework):
+    director = make_position("Director", "director")
+    lead = make_position("Lead", "team-lead", director)
+    agents = make_team(lead, 2)
+    # the lead's team as the root of a tree of its own (tree fields only; the parent stays)
+    other = Position.objects.order_by("-tree_id").values_list("tree_id", flat=True)[0] + 1
+    Position.objects.filter(pk=lead.pk).update(tree_id=other, lft=1, rght=6, level=0)
+    for n, agent in enumerate(agents):
+        Position.objects.filter(pk=agent.pk).update(
+            tree_id=other, lft=2 + 2 * n, rght=3 + 2 * n, level=1
+        )
+    agent = Position.objects.get(pk=agents[0].pk)
+    assert sorted(marks.lineage(agent)) == sorted([agent.pk, lead.pk, director.pk])
+    assert set(Position.objects.filter(above(agent)).values_list("pk", flat=True)) == {
+        lead.pk,
+        director.pk,
+    }

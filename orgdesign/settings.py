@@ -293,7 +293,7 @@ CELERY_TIMEZONE = TIME_ZONE
 SPANS_DEBOUNCE_SECONDS = float(os.environ.get("SPANS_DEBOUNCE_SECONDS", "2"))
 SPANS_REQUEST_STALE_SECONDS = float(os.environ.get("SPANS_REQUEST_STALE_SECONDS", "300"))
 
-# Imports from CSV (staffing.imports): the largest file the page accepts, in bytes.
+# Imports from CSV (staffing.interchange): the largest file the page accepts, in bytes.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 # ... the most rows one file may hold, the problems kept for its report (the rest counted),
 # and the size up to which a file is checked during the upload (larger ones in a job).

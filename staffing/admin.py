@@ -468,7 +468,7 @@ class PromotionAdmin(admin.ModelAdmin):
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
     """Imports from CSV, read only: a file is checked and imported from the import page
-    (the "Import from CSV" button above the list), through staffing.imports."""
+    (the "Import from CSV" button above the list), through staffing.interchange."""
 
     list_display = ("filename", "kind", "rows", "status", "progress", "created_by", "created_at")
     list_filter = ("status", "kind")

@@ -617,7 +617,7 @@ class ScenarioPosition(models.Model):
 class ImportJob(models.Model):
     """A CSV file uploaded for import, kept as it was checked so that the import applies
     exactly that file; the job's status, progress and outcome are shown on its page.
-    Written only by :mod:`staffing.imports`."""
+    Written only by :mod:`staffing.interchange.jobs`."""
 
     class Status(models.TextChoices):
         CHECKING = "checking", "Checking the file"

@@ -1,4 +1,4 @@
-"""Importing an organization from CSV (staffing.imports): every bad file is refused with its
+"""Importing an organization from CSV (staffing.interchange): every bad file is refused with its
 problems by row and column and nothing written; a good one is imported whole, with history,
 assignments and a consistent tree; the chart's export round-trips; the page, the command and
 the Celery job share the one service."""

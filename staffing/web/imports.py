@@ -1,7 +1,7 @@
 """The import pages: upload a CSV file, read the dry run's report (every problem by row and
 column, or what would change), then import exactly the file that was checked, with a
 progress bar while the Celery job runs. Administrators who edit the whole organization
-only; the rules live in :mod:`staffing.imports`."""
+only; the rules live in :mod:`staffing.interchange`."""
 
 from django import forms
 from django.conf import settings

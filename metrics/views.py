@@ -327,6 +327,7 @@ def _observation_rows(upload) -> list[dict[str, str]]:
         limit=UPLOAD_LIMIT,
         content_type=upload.content_type or "",
         too_big="Split it into smaller files.",
+        extensions=(".csv", ".txt"),  # as the page has always taken them
     )
     if problems:
         raise csvfile.ImportRefused(problems)

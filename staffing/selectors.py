@@ -4,6 +4,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
@@ -298,13 +299,16 @@ def no_such_position(pk) -> str:
 # --- above a position ---------------------------------------------------------------------
 
 
-def _chain_sql() -> str:
+def _chain_sql(*, ordered: bool = False) -> str:
+    """The position and its managers, walked up its parent pointers; ``ordered``: top
+    first."""
     table = Position._meta.db_table
     return (
-        f"WITH RECURSIVE chain(id, parent_id) AS ("
-        f"SELECT id, parent_id FROM {table} WHERE id = %s "
-        f"UNION ALL SELECT p.id, p.parent_id FROM {table} p JOIN chain c ON p.id = c.parent_id"
-        f") SELECT id FROM chain"
+        f"WITH RECURSIVE chain(id, parent_id, depth) AS ("
+        f"SELECT id, parent_id, 0 FROM {table} WHERE id = %s "
+        f"UNION ALL SELECT p.id, p.parent_id, c.depth + 1 "
+        f"FROM {table} p JOIN chain c ON p.id = c.parent_id"
+        f") SELECT id FROM chain" + (" ORDER BY depth DESC" if ordered else "")
     )
 
 
@@ -312,19 +316,20 @@ def above(position: Position | int, *, include_self: bool = False) -> Q:
     """A filter for the managers above ``position`` (and the position itself if asked), found
     by walking the parent pointers in one recursive query: a primary-key lookup per level,
     whatever the tree's size. (Reading them from the nested sets, ``lft <= x <= rght``,
-    scans every row to the left of the position in its tree.)"""
+    scans every row to the left of the position in its tree.) Order the queryset yourself."""
     pk = getattr(position, "pk", position)
     chain = Q(pk__in=RawSQL(_chain_sql(), [pk]))
     return chain if include_self else chain & ~Q(pk=pk)
 
 
 def lineage_ids(position: Position | None) -> list[int]:
-    """The position and everyone above it, as ids (one query)."""
+    """The position and everyone above it, as ids, the top first and the position last
+    (one query)."""
     if position is None:
         return []
-    return list(
-        Position.objects.filter(above(position, include_self=True)).values_list("pk", flat=True)
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_chain_sql(ordered=True), [position.pk])
+        return [row[0] for row in cursor.fetchall()]
 
 
 # --- what a user can see ------------------------------------------------------------------

@@ -52,3 +52,24 @@ def test_the_chain_crosses_trees_where_the_nested_sets_do_not(framework):
         lead.pk,
         director.pk,
     }
+
+
+def test_the_path_runs_from_the_top_down_to_the_focus_after_a_move(framework):
+    """A team moved under a newer manager: the path still runs top first, and a chart that
+    has teams open still shows the card it was asked to focus on."""
+    from staffing import services
+    from staffing.scope import SYSTEM
+    from staffing.web import chart
+
+    director = make_position("Director", "director")
+    first = make_position("M1", "advocate-manager", director)
+    lead = make_position("Lead", "team-lead", first)
+    agent = make_position("Agent", "advocate", lead)
+    later = make_position("M2", "advocate-manager", director)  # a higher id than the lead's
+    services.position_move(actor=None, position=lead, new_parent=later)
+    agent.refresh_from_db()
+    assert lineage_ids(agent) == [director.pk, later.pk, lead.pk, agent.pk]
+    roots = chart.roots_for(SYSTEM, None)
+    nodes = chart.build(SYSTEM, roots, focus=agent, opened={director.pk}, level=None)
+    shown = [node.position.pk for node, _depth in chart._walk(nodes)]
+    assert agent.pk in shown and lead.pk in shown

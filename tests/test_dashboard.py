@@ -265,6 +265,11 @@ def test_kpi_upload_is_all_or_nothing_with_errors_by_row(api_org: Org):
         ).content.decode()
     )
     assert "lacks" in upload(client, "a,b\n1,2\n").content.decode()
+    as_text = SimpleUploadedFile("kpis.txt", again.encode(), "text/plain")
+    assert (
+        client.post("/dashboard/kpis/upload/", {"file": as_text, "replace": "on"}).status_code
+        == 302
+    )
     manager = log_in("manager", holds=api_org.positions["manager_a"])
     assert upload(manager, good).status_code == 403
 

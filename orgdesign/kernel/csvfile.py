@@ -39,10 +39,17 @@ class ImportRefused(Exception):
 
 
 def check_upload(
-    *, name: str, size: int, limit: int, content_type: str = "", too_big: str = "Split it."
+    *,
+    name: str,
+    size: int,
+    limit: int,
+    content_type: str = "",
+    too_big: str = "Split it.",
+    extensions: tuple[str, ...] = (".csv",),
 ) -> list[Problem]:
     """The checks an uploaded file gets before it is read: its size (at most ``limit``
-    bytes; ``too_big`` says what to do instead) and its type."""
+    bytes; ``too_big`` says what to do instead) and its type (its name ends with one of
+    ``extensions``)."""
     problems = []
     if size > limit:
         problems.append(
@@ -63,7 +70,7 @@ def check_upload(
         "application/octet-stream",
     }
     base_type = content_type.split(";")[0].strip().lower()
-    if not name.lower().endswith(".csv") or base_type not in allowed_types:
+    if not name.lower().endswith(extensions) or base_type not in allowed_types:
         problems.append(
             Problem(
                 1,

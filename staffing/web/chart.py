@@ -236,7 +236,7 @@ def _build_opened(
     with a focus. ``shape_only``: the tree alone, for placing the cards (two queries, no
     figures: nothing of these cards is drawn)."""
     path_ids = _path_ids(focus) if focus is not None else []
-    teams = (set(opened) | set(path_ids[:-1])) if focus is not None else set(opened)
+    teams = (set(opened) | (set(path_ids) - {focus.pk})) if focus is not None else set(opened)
     root_ids = [root.pk for root in roots]
 
     def cards(queryset):

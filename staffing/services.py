@@ -521,14 +521,11 @@ def dotted_line_update(*, actor, line: DottedLine | int, **changes: Any) -> Dott
 
 
 @audited
-def dotted_line_remove(*, actor, line: DottedLine | int) -> None:
+def dotted_line_delete(*, actor, line: DottedLine | int) -> None:
     with tree_transaction():
         line = _fresh_line(line)
         require_edit(actor, _fresh(line.position_id))
         line.delete()
-
-
-dotted_line_delete = dotted_line_remove  # the name the other services' verbs suggest
 
 
 # --- promotions and sign-offs ----------------------------------------------------------

@@ -200,17 +200,13 @@ def build(
     positions = list(with_card_figures(visible(scope).filter(top_levels)))
     path_ids: list[int] = []
     if focus is not None:
-        path_ids = _path_ids(focus)
+        path_ids = lineage_ids(focus)
         # the path and the siblings along it, in a query of its own: OR-ed with the range
         # above, PostgreSQL could use neither index
         shown = {p.pk for p in positions}
         along = visible(scope).filter(Q(parent_id__in=path_ids) | Q(pk__in=path_ids))
         positions += [p for p in with_card_figures(along) if p.pk not in shown]
     return _cards(scope, roots, positions, path_ids)
-
-
-def _path_ids(focus: Position) -> list[int]:
-    return lineage_ids(focus)
 
 
 def _within(roots: list[Position]) -> Q:
@@ -235,7 +231,7 @@ def _build_opened(
     path down to it opened too. Four queries (roots, reports, findings, dotted lines), six
     with a focus. ``shape_only``: the tree alone, for placing the cards (two queries, no
     figures: nothing of these cards is drawn)."""
-    path_ids = _path_ids(focus) if focus is not None else []
+    path_ids = lineage_ids(focus)
     teams = (set(opened) | (set(path_ids) - {focus.pk})) if focus is not None else set(opened)
     root_ids = [root.pk for root in roots]
 
@@ -472,6 +468,21 @@ def chart_response(request, context: dict, page: str, extra=None):
             request, "staffing/_chart_team.html", {**context, "team": cards, "placed": placed}
         )
     return render(request, page, {**context, **(extra() if extra else {})})
+
+
+def search_response(request, text: str, results, *, moving=None, nearby=None, **extra):
+    """The search fragment (``_chart_search.html``) of the live chart and of a draft alike:
+    the matches for ``text``, as links or, with ``?pick=``, as a dialog field's choices;
+    ``moving`` the card being moved and ``nearby`` the places near it."""
+    context = {
+        "results": results,
+        "q": text,
+        "pick": request.GET.get("pick"),
+        "moving": moving,
+        "nearby": nearby,
+        **extra,
+    }
+    return render(request, "staffing/_chart_search.html", context)
 
 
 # --- a request's chart ------------------------------------------------------------------------

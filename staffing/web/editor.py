@@ -275,17 +275,9 @@ def draft_search(request, pk: int):
                 if not loops.would_loop(moving.pk, r.pk, parents)
             ]  # fmt: skip
             results = results[: chart.SEARCH_LIMIT]
-    return render(
-        request,
-        "staffing/_chart_search.html",
-        {
-            "results": results,
-            "q": text,
-            "pick": request.GET.get("pick"),
-            "moving": moving,
-            "nearby": nearby,
-            "page_url": reverse("scenario", args=[scenario.pk]),
-        },
+    page_url = reverse("scenario", args=[scenario.pk])
+    return chart.search_response(
+        request, text, results, moving=moving, nearby=nearby, page_url=page_url
     )
 
 

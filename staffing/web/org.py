@@ -91,17 +91,7 @@ def chart_search(request):
     nearby = None
     if moving is not None and len(text.strip()) < 2:  # nothing typed (or typed away)
         nearby = selectors.move_candidates(request_scope(request), moving)
-    return render(
-        request,
-        "staffing/_chart_search.html",
-        {
-            "results": results,
-            "q": text,
-            "pick": request.GET.get("pick"),
-            "moving": moving,
-            "nearby": nearby,
-        },
-    )
+    return chart.search_response(request, text, results, moving=moving, nearby=nearby)
 
 
 @login_required

@@ -13,6 +13,7 @@ from metrics import framework as kpi_framework
 from metrics.models import KPI, HeadcountSnapshot, KPIObservation
 from orgdesign.kernel import days
 from orgdesign.kernel.audit import audited
+from orgdesign.kernel.csvfile import ImportRefused, Problem
 from roles import framework as role_framework
 from roles.models import Role
 from staffing import services as staffing_services
@@ -212,14 +213,6 @@ def snapshot_of(count, *, scope: Position | None, taken_at: datetime.datetime) -
     )
 
 
-class ImportRefused(Exception):
-    """An import that changed nothing, with every problem found: (row, column, message)."""
-
-    def __init__(self, problems: list[tuple[int, str, str]]):
-        super().__init__(f"{len(problems)} problem(s); nothing was imported.")
-        self.problems = problems
-
-
 OBSERVATION_COLUMNS = ("kpi", "period_start", "period_end", "value", "scope", "note")
 
 
@@ -306,7 +299,7 @@ def kpi_observations_import(
         for key in existing:
             problems.append((seen[key], "period_start", DUPLICATE_OBSERVATION + REPLACE_HINT))
     if problems:
-        raise ImportRefused(sorted(problems))
+        raise ImportRefused([Problem(*problem) for problem in sorted(problems)])
     with transaction.atomic():
         new = [o for o in ready if (o.kpi_id, o.scope_id, o.period_start) not in existing]
         KPIObservation.objects.bulk_create(new)

@@ -348,35 +348,25 @@ def kpi_upload(request):
     if not request.user.has_perm("metrics.add_kpiobservation"):
         raise PermissionDenied("Recording KPI observations needs the right to add them.")
     context: dict = {"columns": services.OBSERVATION_COLUMNS, "limit": UPLOAD_LIMIT // 1024}
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        problem, rows = None, []
-        if upload is None:
-            problem = "Choose a CSV file."
-        else:
-            try:
-                rows = _observation_rows(upload)
-            except csvfile.ImportRefused as refused:
-                context["problems"] = refused.problems  # the file itself: no row was read
-                return render(request, "metrics/kpi_upload.html", context, status=400)
-        if problem is None:
-            try:
-                created, replaced = services.kpi_observations_import(
-                    actor=request.user, rows=rows, replace=bool(request.POST.get("replace"))
-                )
-            except services.ImportRefused as refused:
-                context["problems"] = refused.problems
-                context["rows"] = len(rows)
-            else:
-                messages.success(
-                    request,
-                    f"Recorded {created} observation{'s' if created != 1 else ''}"
-                    + (f" and replaced {replaced}" if replaced else "")
-                    + ".",
-                )
-                return redirect("dashboard")
-        context["error"] = problem
-        status = 400
-    else:
-        status = 200
-    return render(request, "metrics/kpi_upload.html", context, status=status)
+    if request.method != "POST":
+        return render(request, "metrics/kpi_upload.html", context)
+    upload = request.FILES.get("file")
+    if upload is None:
+        context["error"] = "Choose a CSV file."
+        return render(request, "metrics/kpi_upload.html", context, status=400)
+    rows: list[dict[str, str]] = []
+    try:
+        rows = _observation_rows(upload)
+        created, replaced = services.kpi_observations_import(
+            actor=request.user, rows=rows, replace=bool(request.POST.get("replace"))
+        )
+    except csvfile.ImportRefused as refused:  # the file (no row read) or its rows
+        context["problems"], context["rows"] = refused.problems, len(rows)
+        return render(request, "metrics/kpi_upload.html", context, status=400)
+    messages.success(
+        request,
+        f"Recorded {created} observation{'s' if created != 1 else ''}"
+        + (f" and replaced {replaced}" if replaced else "")
+        + ".",
+    )
+    return redirect("dashboard")

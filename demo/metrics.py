@@ -101,14 +101,17 @@ def seed_snapshots(past: dict, *, now: datetime.datetime | None = None) -> int:
         )
     )
     scopes = [None, *Position.objects.filter(pk__in=snapshot_scopes()).order_by("pk")]
+
+    def within(scope, row) -> bool:
+        if row[5] != scope.tree_id:
+            return row[5] in trees[scope.pk]
+        return scope.lft <= row[6] and row[7] <= scope.rght
+
+    trees = {s.pk: {t for t, _ in s.trees_below()} for s in scopes if s is not None}
     members = {
         None: [row[:5] for row in rows],
         **{
-            scope.pk: [
-                row[:5]
-                for row in rows
-                if row[5] == scope.tree_id and scope.lft <= row[6] and row[7] <= scope.rght
-            ]
+            scope.pk: [row[:5] for row in rows if within(scope, row)]
             for scope in scopes
             if scope is not None
         },

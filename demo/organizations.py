@@ -211,7 +211,7 @@ def clear_organization() -> None:
         Assignment.objects.all().delete()
         Position.objects.update(holder=None, status=Position.Status.OPEN)
         # Delete leaves upwards: the parent foreign key protects positions with reports.
-        Position.objects.update(parent=None)
+        Position.objects.update(parent=None, tree_parent=None)
         Position.objects.all().delete()
         Person.objects.all().delete()
 

@@ -22,7 +22,7 @@ from metrics.models import KPI, HeadcountSnapshot, KPIObservation
 from orgdesign.kernel.words import a_or_an
 from roles.models import SpanRule
 from staffing import capacity
-from staffing.models import Finding, Position
+from staffing.models import Finding, Position, subtree_q, team_size_of
 from staffing.selectors import Group, Headcount
 from staffing.selectors import headcount as count_positions
 from tiers.models import Tier
@@ -269,7 +269,11 @@ def span_figures(root: Position | None) -> list[SpanFigures]:
     if not rules:
         return []
     positions = scope_positions(root)
-    managers = list(positions.filter(role_id__in=rules).values_list("pk", "role_id", "lft", "rght"))
+    managers = list(
+        positions.filter(role_id__in=rules).values_list(
+            "pk", "role_id", "tree_id", "lft", "rght", "trees_under"
+        )
+    )
     # every manager's reports lie inside the scope: one pass over it, grouped by manager
     per_parent = (
         positions.filter(parent__isnull=False)
@@ -281,10 +285,10 @@ def span_figures(root: Position | None) -> list[SpanFigures]:
     figures = {pk: SpanFigures(rule.role.name, rule.role.code, rule) for pk, rule in rules.items()}
     filled = {role_id: rule.counts == SpanRule.Counts.FILLED for role_id, rule in rules.items()}
     nothing = (0, 0)
-    for pk, role_id, lft, rght in managers:  # tens of thousands at 100k: kept lean
+    for pk, role_id, tree_id, lft, rght, under in managers:  # tens of thousands at 100k: lean
         row = figures[role_id]
         row.direct.append(counts.get(pk, nothing)[1 if filled[role_id] else 0])
-        row.team.append((rght - lft - 1) // 2)
+        row.team.append(team_size_of(pk, tree_id, lft, rght, under))
     used = [f for f in figures.values() if f.direct]
     return sorted(used, key=lambda f: (f.rule.role.level, f.role))
 
@@ -304,11 +308,7 @@ def findings(root: Position | None, *, worst: int = 10) -> FindingSummary:
     worst few (one query)."""
     open_ = Finding.objects.open()
     if root is not None:
-        open_ = open_.filter(
-            position__tree_id=root.tree_id,
-            position__lft__gte=root.lft,
-            position__lft__lt=root.rght,
-        )
+        open_ = open_.filter(subtree_q(root, prefix="position__"))
     table: dict[str, dict] = {}
     labels = dict(Finding.Kind.choices)
     for kind, severity, n in (

@@ -54,6 +54,10 @@ MANAGER_SKILLS = [
     "communication", "direction-setting", "motivating", "change-management", "feedback", "hiring",
 ]  # fmt: skip
 
+# Roles whose positions each head a division, the unit the reporting tree is stored in
+# (README, "The reporting tree"): a director leads up to 1,000 people.
+DIVISION_ROLES = ("director", "ops-director", "vp")
+
 # code, name, tier, track, level, csat, fields, skills
 ROLES = [
     ("associate-advocate", "Associate Customer Advocate", "t1", A, 1, D(90), {
@@ -286,6 +290,7 @@ def load(*, reset: bool, outcome: Counter) -> None:
             "external_hire_years_min": None,
             "external_hire_years_max": None,
             "external_hire_experience": "",
+            "heads_division": code in DIVISION_ROLES,
             **extra,
         }
         roles[code], new = upsert(Role, {"code": code}, values, reset=reset, outcome=outcome)

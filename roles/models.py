@@ -78,6 +78,12 @@ class Role(models.Model):
         help_text="Which classification the occupation code comes from.",
     )
     is_active = models.BooleanField(default=True, help_text="Inactive roles cannot be given out.")
+    heads_division = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Each position in this role heads a division: its part of the organization "
+        "is stored, locked and moved as one unit of the reporting tree (directors and above).",
+    )
 
     history = AuditedRecords(m2m_fields=["skills"])
 

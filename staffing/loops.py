@@ -13,7 +13,7 @@ not know is at the top.
 from collections.abc import Callable, Hashable, Iterable, Mapping
 
 ParentOf = Mapping | Callable[[Hashable], Hashable | None]
-Place = tuple[int, int, int]  # tree_id, lft, rght: a node's place in the stored nested sets
+Place = tuple[int, int, int, int]  # tree_id, lft, rght, trees_under: a node's stored place
 
 
 def _lookup(parent_of: ParentOf) -> Callable[[Hashable], Hashable | None]:
@@ -36,14 +36,20 @@ def would_loop(node: Hashable, new_parent: Hashable | None, parent_of: ParentOf)
 
 
 def would_loop_in_tree(
-    node: Hashable, new_parent: Hashable | None, place_of: Callable[[Hashable], Place | None]
+    node: Hashable,
+    new_parent: Hashable | None,
+    place_of: Callable[[Hashable], Place | None],
+    managers_of: Callable[[Hashable], Iterable[Hashable]] | None = None,
 ) -> bool:
-    """The same decision for live positions, read from the stored nested sets instead of a
-    walk: ``new_parent`` is ``node`` or lies strictly inside ``node``'s (lft, rght) range of
-    the same tree. ``place_of(id)`` gives a node's ``(tree_id, lft, rght)`` (None when it is
-    gone); it is not called when ``new_parent`` is None or ``node`` itself, and it is called
-    for ``node`` first, then for ``new_parent``. Valid while the nested sets match the parent
-    pointers, which the tree lock and ``check_tree`` keep so."""
+    """The same decision for live positions, read from the stored forest instead of a walk:
+    ``new_parent`` is ``node``, or lies strictly inside ``node``'s (lft, rght) range of the
+    same tree, or (when division heads report to ``node``: its ``trees_under``) has
+    ``node`` among its managers. ``place_of(id)`` gives a node's ``(tree_id, lft, rght,
+    trees_under)`` (None when it is gone); it is not called when ``new_parent`` is None or
+    ``node`` itself, and it is called for ``node`` first, then for ``new_parent``.
+    ``managers_of(id)`` lists a node and everyone above it (one query). Valid while the
+    stored forest matches the parent pointers, which the tree locks and ``check_tree``
+    keep so."""
     if new_parent is None:
         return False
     if new_parent == node:
@@ -51,7 +57,11 @@ def would_loop_in_tree(
     mine, above = place_of(node), place_of(new_parent)
     if mine is None or above is None:
         return False
-    return mine[0] == above[0] and mine[1] < above[1] < mine[2]
+    if mine[0] == above[0]:
+        return mine[1] < above[1] < mine[2]
+    if not mine[3] or managers_of is None:
+        return False
+    return node in managers_of(new_parent)
 
 
 def find_loops(parent_of: ParentOf, starts: Iterable[Hashable] | None = None) -> list[list]:

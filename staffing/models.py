@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.expressions import RawSQL
 from mptt.models import MPTTModel, TreeForeignKey
 
 from orgdesign.kernel.audit import AuditedRecords
@@ -92,10 +93,46 @@ def position_label(title: str, holder) -> str:
     return f"{title} ({name or 'vacant'})"
 
 
+def subtree_q(root: "Position", *, include_self: bool = True, prefix: str = "") -> Q:
+    """A filter for ``root``'s team (and ``root`` if asked): its range of its own tree, and
+    the whole trees of the division heads below it (one more query, only for a position
+    with division heads below it: a VP, or a manager a director reports to). ``prefix``
+    names the position from another model (``"position__"``)."""
+    lft = f"{prefix}lft__gte" if include_self else f"{prefix}lft__gt"
+    within = Q(**{f"{prefix}tree_id": root.tree_id, lft: root.lft, f"{prefix}lft__lt": root.rght})
+    trees = [tree_id for tree_id, _ in root.trees_below()]
+    if trees:
+        within |= Q(**{f"{prefix}tree_id__in": trees})
+    return within
+
+
+def chain_sql(*, ordered: bool = False) -> str:
+    """A position (the one parameter) and its managers, walked up the parent pointers in one
+    recursive query: a primary-key lookup per level, whatever the tree's size; ``ordered``:
+    top first."""
+    table = Position._meta.db_table
+    return (
+        f"WITH RECURSIVE chain(id, parent_id, depth) AS ("
+        f"SELECT id, parent_id, 0 FROM {table} WHERE id = %s "
+        f"UNION ALL SELECT p.id, p.parent_id, c.depth + 1 "
+        f"FROM {table} p JOIN chain c ON p.id = c.parent_id"
+        f") SELECT id FROM chain" + (" ORDER BY depth DESC" if ordered else "")
+    )
+
+
+def team_size_of(pk: int, tree_id: int, lft: int, rght: int, trees_under: int) -> int:
+    """A position's team size from its stored fields read as plain values (a query only when
+    division heads report to it)."""
+    inside = (rght - lft - 1) // 2
+    if not trees_under:
+        return inside
+    stored = Position(pk=pk, tree_id=tree_id, lft=lft, rght=rght, trees_under=trees_under)
+    return inside + sum(size for _, size in stored.trees_below())
+
+
 class PositionQuerySet(models.QuerySet):
     def subtree_of(self, root: "Position", *, include_self: bool = True) -> "PositionQuerySet":
-        lft = Q(lft__gte=root.lft) if include_self else Q(lft__gt=root.lft)
-        return self.filter(lft, tree_id=root.tree_id, lft__lt=root.rght)
+        return self.filter(subtree_q(root, include_self=include_self))
 
     def visible_to(self, scope) -> "PositionQuerySet":
         """The positions ``scope`` (a :class:`staffing.scope.Scope`) sees."""
@@ -125,6 +162,19 @@ class Position(MPTTModel):
         related_name="children",
         verbose_name="reports to",
     )
+    # The parent in the stored tree (django-mptt's): the reporting line, except at the head
+    # of a division, which roots its own tree (README, "The reporting tree").
+    tree_parent = TreeForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="tree_children",
+    )
+    # How many division heads report to this position at any depth: their trees are part of
+    # its team although they are not inside its lft/rght range.
+    trees_under = models.PositiveIntegerField(default=0, editable=False)
     squad = models.ForeignKey(
         Squad, null=True, blank=True, on_delete=models.PROTECT, related_name="positions"
     )
@@ -149,11 +199,22 @@ class Position(MPTTModel):
     objects = PositionQuerySet.as_manager()
 
     class MPTTMeta:
+        parent_attr = "tree_parent"
         order_insertion_by: list[str] = []
 
     # lft/rght/tree_id/level are derived from the parent pointers and rewritten for many
     # rows by every move: history keeps the parent only and rebuilds past trees from it
-    history = AuditedRecords(excluded_fields=["lft", "rght", "tree_id", "level", "updated_at"])
+    history = AuditedRecords(
+        excluded_fields=[
+            "lft",
+            "rght",
+            "tree_id",
+            "level",
+            "tree_parent",
+            "trees_under",
+            "updated_at",
+        ]
+    )
 
     class Meta:
         indexes = [
@@ -190,18 +251,91 @@ class Position(MPTTModel):
         return position_label(self.title, self.holder if self.holder_id else None)
 
     @property
+    def is_division_head(self) -> bool:
+        """Whether this position roots a tree of its own (README, "The reporting tree")."""
+        return self.tree_parent_id is None
+
+    def trees_below(self) -> list[tuple[int, int]]:
+        """``(tree_id, size)`` of every tree whose head reports to this position at any
+        depth: none (and no query) for most positions; one query per level of nested
+        divisions otherwise (one for a VP over directors). Cached on the instance."""
+        if not self.trees_under:
+            return []
+        key = (self.tree_id, self.lft, self.rght, self.trees_under)
+        cached = getattr(self, "_trees_below", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        found: list[tuple[int, int]] = []
+        ranges = [(self.tree_id, self.lft, self.rght)]
+        while ranges:
+            within = Q()
+            for tree_id, lft, rght in ranges:
+                within |= Q(parent__tree_id=tree_id, parent__lft__gte=lft, parent__lft__lt=rght)
+            heads = list(
+                Position.objects.filter(within, tree_parent__isnull=True, parent__isnull=False)
+                .order_by("tree_id")
+                .values_list("tree_id", "rght", "trees_under")
+            )
+            found += [(tree_id, (rght + 1) // 2) for tree_id, rght, _ in heads]
+            ranges = [(tree_id, 1, rght + 1) for tree_id, rght, under in heads if under]
+        self._trees_below = (key, found)
+        return found
+
+    def contains(self, other: "Position", *, include_self: bool = True) -> bool:
+        """Whether ``other`` is in this position's team (or is this position, if asked)."""
+        if other.tree_id != self.tree_id:
+            return other.tree_id in {tree_id for tree_id, _ in self.trees_below()}
+        if include_self:
+            return self.lft <= other.lft < self.rght
+        return self.lft < other.lft < self.rght
+
+    # django-mptt's readers, answered along the reporting line (across the forest's trees);
+    # get_descendant_count stays django-mptt's (its own tree: its writes rely on it), the
+    # whole team is team_size
+    def get_children(self) -> "PositionQuerySet":
+        return Position.objects.filter(parent=self).order_by("tree_id", "lft")
+
+    def get_descendants(self, include_self: bool = False) -> "PositionQuerySet":
+        return Position.objects.subtree_of(self, include_self=include_self).order_by(
+            "level", "tree_id", "lft"
+        )
+
+    def get_ancestors(self, ascending: bool = False, include_self: bool = False):
+        chain = Q(pk__in=RawSQL(chain_sql(), [self.pk]))
+        if not include_self:
+            chain &= ~Q(pk=self.pk)
+        return Position.objects.filter(chain).order_by("-level" if ascending else "level")
+
+    @property
+    def has_reports(self) -> bool:
+        return self.rght - self.lft > 1 or self.trees_under > 0
+
+    @property
     def team_size(self) -> int:
-        """Everyone below this position, at any depth (from the stored tree)."""
-        return (self.rght - self.lft - 1) // 2
+        """Everyone below this position, at any depth: its range of its own tree, plus the
+        trees of the division heads below it."""
+        inside = (self.rght - self.lft - 1) // 2
+        return inside + sum(size for _, size in self.trees_below())
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.parent_id and self.pk:
 
             def place_of(pk: int):
-                return Position.objects.filter(pk=pk).values_list("tree_id", "lft", "rght").first()
+                return (
+                    Position.objects.filter(pk=pk)
+                    .values_list("tree_id", "lft", "rght", "trees_under")
+                    .first()
+                )
 
-            if loops.would_loop_in_tree(self.pk, self.parent_id, place_of):
+            def managers_of(pk: int | None) -> list[int]:  # rare: division heads below
+                chain: list[int] = []
+                while pk is not None and pk not in chain:
+                    chain.append(pk)
+                    pk = Position.objects.filter(pk=pk).values_list("parent_id", flat=True).first()
+                return chain
+
+            if loops.would_loop_in_tree(self.pk, self.parent_id, place_of, managers_of):
                 if self.parent_id == self.pk:
                     errors["parent"] = "A position cannot report to itself."
                 else:

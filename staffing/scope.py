@@ -11,6 +11,7 @@ page and endpoint built on them inherits the same rules.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -37,10 +38,20 @@ class Scope:
             return "the whole organization (read only)"
         return "nothing"
 
+    @cached_property
+    def _trees_below(self) -> frozenset[int]:
+        """The trees of the division heads below the root (see staffing.tree): none for a
+        manager, the directors' for a VP (one query, once per scope)."""
+        if self.root is None:
+            return frozenset()
+        return frozenset(tree_id for tree_id, _ in self.root.trees_below())
+
     def _in_subtree(self, position, *, include_root: bool) -> bool:
         root = self.root
-        if root is None or position is None or position.tree_id != root.tree_id:
+        if root is None or position is None:
             return False
+        if position.tree_id != root.tree_id:
+            return position.tree_id in self._trees_below
         if include_root:
             return root.lft <= position.lft < root.rght
         return root.lft < position.lft < root.rght

@@ -13,7 +13,15 @@ from django.utils import timezone
 
 from roles.models import Role
 from roles.selectors import roles_that_take
-from staffing.models import Assignment, Finding, Location, Person, Position
+from staffing.models import (
+    Assignment,
+    Finding,
+    Location,
+    Person,
+    Position,
+    chain_sql,
+    subtree_q,
+)
 from staffing.scope import Scope
 from tiers.models import Squad
 
@@ -196,7 +204,7 @@ def placeable_for(scope, moving: Position, positions, *, roles: list[int]):
     search: any role that takes reports; the suggestions: those that take ``moving``'s)."""
     return (
         scope.filter_placeable(positions)
-        .exclude(tree_id=moving.tree_id, lft__gte=moving.lft, lft__lt=moving.rght)
+        .exclude(subtree_q(moving))
         .exclude(pk=moving.parent_id or 0)
         .filter(role_id__in=roles)
     )
@@ -299,36 +307,23 @@ def no_such_position(pk) -> str:
 # --- above a position ---------------------------------------------------------------------
 
 
-def _chain_sql(*, ordered: bool = False) -> str:
-    """The position and its managers, walked up its parent pointers; ``ordered``: top
-    first."""
-    table = Position._meta.db_table
-    return (
-        f"WITH RECURSIVE chain(id, parent_id, depth) AS ("
-        f"SELECT id, parent_id, 0 FROM {table} WHERE id = %s "
-        f"UNION ALL SELECT p.id, p.parent_id, c.depth + 1 "
-        f"FROM {table} p JOIN chain c ON p.id = c.parent_id"
-        f") SELECT id FROM chain" + (" ORDER BY depth DESC" if ordered else "")
-    )
-
-
 def above(position: Position | int, *, include_self: bool = False) -> Q:
     """A filter for the managers above ``position`` (and the position itself if asked), found
     by walking the parent pointers in one recursive query: a primary-key lookup per level,
     whatever the tree's size. (Reading them from the nested sets, ``lft <= x <= rght``,
     scans every row to the left of the position in its tree.) Order the queryset yourself."""
     pk = getattr(position, "pk", position)
-    chain = Q(pk__in=RawSQL(_chain_sql(), [pk]))
+    chain = Q(pk__in=RawSQL(chain_sql(), [pk]))
     return chain if include_self else chain & ~Q(pk=pk)
 
 
-def lineage_ids(position: Position | None) -> list[int]:
-    """The position and everyone above it, as ids, the top first and the position last
-    (one query)."""
+def lineage_ids(position: Position | int | None) -> list[int]:
+    """The position (an instance or an id) and everyone above it, as ids, the top first and
+    the position last (one query)."""
     if position is None:
         return []
     with connection.cursor() as cursor:
-        cursor.execute(_chain_sql(ordered=True), [position.pk])
+        cursor.execute(chain_sql(ordered=True), [getattr(position, "pk", position)])
         return [row[0] for row in cursor.fetchall()]
 
 

@@ -19,7 +19,7 @@ from orgdesign.kernel.audit import audited, bulk_record
 from orgdesign.kernel.words import a_or_an
 from roles.models import PromotionPath, Role
 from roles.selectors import with_report_rules
-from staffing import assignments, loops
+from staffing import assignments, forest, loops, tree
 from staffing.models import (
     Assignment,
     ChartPreference,
@@ -31,9 +31,9 @@ from staffing.models import (
     Promotion,
 )
 from staffing.scope import require_edit, require_place_under, scope_for
-from staffing.selectors import no_such_person, no_such_position, placeable_people
+from staffing.selectors import lineage_ids, no_such_person, no_such_position, placeable_people
 from staffing.spans import marks
-from staffing.tree import tree_transaction
+from staffing.tree import lock, retrying, tree_transaction
 from tiers.models import Squad
 
 UPDATABLE_FIELDS = ("title", "role", "squad", "location", "status", "external_id")
@@ -46,6 +46,14 @@ def field_error(field: str, message: str, code: str = "invalid") -> ValidationEr
 
 def _today() -> datetime.date:
     return timezone.localdate()
+
+
+def _lock_trees(*positions: Position | int | None, structural: bool = False) -> None:
+    """Lock what a write to ``positions`` (instances, ids or None) needs, read from the rows
+    as stored now: their trees, or the whole forest (``structural``; see staffing.tree).
+    Called again with the rows re-read under the locks, it checks they did not move."""
+    found = tree.places(getattr(p, "pk", p) for p in positions)
+    lock({place.tree_id for place in found.values()}, structural=structural)
 
 
 def _fresh(position: Position | int | None) -> Position | None:
@@ -63,6 +71,7 @@ def _fresh(position: Position | int | None) -> Position | None:
 
 
 @audited
+@retrying
 def position_create(
     *,
     actor,
@@ -84,8 +93,11 @@ def position_create(
     the span-of-control findings flag such a report afterwards, as they flag a move."""
     if status == Position.Status.FILLED:
         raise ValidationError({"status": "Create the position first, then assign a person."})
-    with tree_transaction():
+    structural = forest.heads_tree(role, parent)
+    with transaction.atomic():
+        _lock_trees(parent, structural=structural)
         parent = _fresh(parent)
+        _lock_trees(parent, structural=structural)
         require_place_under(actor, parent)
         if actor is not None and not any_report and parent is not None:
             manager = with_report_rules(Role.objects.filter(pk=parent.role_id)).get()
@@ -102,12 +114,27 @@ def position_create(
             external_id=external_id,
         )
         position.full_clean()
-        position.save()
+        forest.insert(position)
         marks.mark(marks.lineage(position))
     return position
 
 
+def _would_loop(position: Position, new_parent: Position | None) -> bool:
+    places = {p.pk: (p.tree_id, p.lft, p.rght, p.trees_under) for p in (position, new_parent) if p}
+    return loops.would_loop_in_tree(
+        position.pk, getattr(new_parent, "pk", None), places.get, lineage_ids
+    )
+
+
+def _heads_change(position: Position, role: Role) -> bool:
+    """Whether giving ``position`` ``role`` makes it a division head or stops it being one."""
+    if position.parent_id is None:
+        return False
+    return bool(role.heads_division) != (position.tree_parent_id is None)
+
+
 @audited
+@retrying
 def position_update(*, actor, position: Position, **changes: Any) -> Position:
     """Change a position's title, role, squad, location, status (open/planned) or external id.
 
@@ -117,8 +144,12 @@ def position_update(*, actor, position: Position, **changes: Any) -> Position:
     unknown = sorted(set(changes) - set(UPDATABLE_FIELDS))
     if unknown:
         raise ValidationError(f"These fields cannot be changed here: {', '.join(unknown)}.")
-    with tree_transaction():
+    with transaction.atomic():
+        rerooting = "role" in changes and _heads_change(position, changes["role"])
+        _lock_trees(position, structural=rerooting)
         position = _fresh(position)
+        rerooting = "role" in changes and _heads_change(position, changes["role"])
+        _lock_trees(position, structural=rerooting)
         require_edit(actor, position)
         new_status = changes.get("status", position.status)
         if new_status != position.status and Position.Status.FILLED in (
@@ -141,6 +172,8 @@ def position_update(*, actor, position: Position, **changes: Any) -> Position:
             setattr(position, name, value)
         position.full_clean()
         position.save(update_fields=[*changes, "updated_at"])
+        if rerooting:
+            forest.move(position, _fresh(position.parent_id))
         holder = position.holder_id
         reshaped = before != (position.role_id, position.squad_id)
         change = assignments.Change(position.pk, holder, holder, reshaped=reshaped)
@@ -155,6 +188,7 @@ def position_update(*, actor, position: Position, **changes: Any) -> Position:
 
 
 @audited
+@retrying
 def position_move(
     *,
     actor,
@@ -167,13 +201,15 @@ def position_move(
     A person (``actor``) moves nothing under a position whose role has no reports (an
     agent's): no finding would ever flag it. A role the new manager's span rule does not
     list is moved, and the findings flag it."""
-    with tree_transaction():
-        position = _fresh(position)
-        new_parent = _fresh(new_parent)
+    with transaction.atomic():
+        for _read in ("as passed", "under the locks"):
+            structural = forest.needs_forest(position, new_parent) if position.pk else True
+            _lock_trees(position, new_parent, structural=structural)
+            position = _fresh(position)
+            new_parent = _fresh(new_parent)
         require_edit(actor, position)
         require_place_under(actor, new_parent)
-        places = {p.pk: (p.tree_id, p.lft, p.rght) for p in (position, new_parent) if p}
-        if loops.would_loop_in_tree(position.pk, getattr(new_parent, "pk", None), places.get):
+        if _would_loop(position, new_parent):
             if new_parent.pk == position.pk:
                 raise field_error("parent", f"{position.label} cannot report to itself.", "cycle")
             raise field_error(
@@ -188,10 +224,7 @@ def position_move(
         if position.parent_id == (new_parent.pk if new_parent else None):
             return position
         before = marks.lineage(position)
-        if new_parent is None:
-            position.move_to(None)
-        else:
-            position.move_to(new_parent, where)
+        forest.move(position, new_parent, where)
         Position.objects.filter(pk=position.pk).update(updated_at=timezone.now())
         position.refresh_from_db()
         marks.mark([*before, *marks.lineage(position)])
@@ -199,6 +232,7 @@ def position_move(
 
 
 @audited
+@retrying
 def position_delete(
     *, actor, position: Position, reports: Literal["refuse", "move_up"] = "refuse"
 ) -> None:
@@ -206,10 +240,17 @@ def position_delete(
     default, the deletion is refused while it has any. A holder is vacated first."""
     if reports not in ("refuse", "move_up"):
         raise ValidationError({"reports": "Choose 'refuse' or 'move_up' for the direct reports."})
-    with tree_transaction():
-        position = _fresh(position)
+    with transaction.atomic():
+        for _read in ("as passed", "under the locks"):
+            structural = position.tree_parent_id is None or position.trees_under > 0
+            _lock_trees(position, structural=structural)
+            position = _fresh(position)
         require_edit(actor, position)
-        children = list(position.get_children().select_related("holder").order_by("lft"))
+        children = list(
+            Position.objects.filter(parent=position)
+            .select_related("holder", "role")
+            .order_by("tree_id", "lft")
+        )
         if children and reports == "refuse":
             names = ", ".join(child.label for child in children[:5])
             more = f" and {len(children) - 5} more" if len(children) > 5 else ""
@@ -226,8 +267,7 @@ def position_delete(
                 "has_reports",
             )
         for child in children:
-            child = _fresh(child)
-            child.move_to(_fresh(position.parent_id), "last-child")
+            forest.move(_fresh(child), _fresh(position.parent_id))
         position = _fresh(position)
         if position.holder_id:
             _vacate(position, _today(), note="Position deleted")
@@ -240,10 +280,11 @@ def position_delete(
             assignment.position = None
         Assignment.objects.bulk_update(held, ["position"])
         bulk_record(Assignment, held, kind="~")
-        position.delete()
+        forest.remove(position)
         marks.mark(above)
 
 
+@retrying
 def position_save(
     *, actor, position: Position | None, values: dict, changed: Iterable[str] = ()
 ) -> Position:
@@ -253,7 +294,16 @@ def position_save(
     ``changed`` names the fields the form changed. Returns the position."""
     changed = set(changed)
     holder = values.get("holder")
-    with tree_transaction():
+    parent = values.get("parent")
+    if position is None:
+        structural = forest.heads_tree(values["role"], parent)
+    else:
+        structural = ("parent" in changed and forest.needs_forest(position, parent)) or (
+            "role" in changed and _heads_change(position, values["role"])
+        )
+    with transaction.atomic():
+        held = Position.objects.filter(holder=holder).values_list("pk", flat=True).first()
+        _lock_trees(position, parent, held, structural=structural)
         if position is None:
             position = position_create(
                 actor=actor,
@@ -301,7 +351,8 @@ def person_create(
     user=None,
     is_active: bool = True,
 ) -> Person:
-    with tree_transaction():  # behind an import, which writes people too
+    with transaction.atomic():
+        lock()  # the forest shared: behind an import, which writes people too
         person = Person(
             is_active=is_active,
             employee_id=employee_id,
@@ -323,7 +374,8 @@ def person_update(*, actor, person: Person, **changes: Any) -> Person:
     unknown = sorted(set(changes) - allowed)
     if unknown:
         raise ValidationError(f"These fields cannot be changed here: {', '.join(unknown)}.")
-    with tree_transaction():  # behind an import, which writes people too
+    with transaction.atomic():
+        lock()  # the forest shared: behind an import, which writes people too
         person = Person.objects.select_for_update().get(pk=person.pk)
         held = Position.objects.filter(holder=person).first()
         if held is not None:
@@ -340,6 +392,7 @@ def person_update(*, actor, person: Person, **changes: Any) -> Person:
 
 
 @audited
+@retrying
 def person_assign(
     *,
     actor,
@@ -350,10 +403,13 @@ def person_assign(
 ) -> Assignment:
     """Put ``person`` into the vacant ``position``, ending whatever they held before."""
     start_date = start_date or _today()
-    with tree_transaction():
+    with transaction.atomic():
+        previous = Position.objects.filter(holder=person).values_list("pk", flat=True).first()
+        _lock_trees(position, previous)
         if not placeable_people(scope_for(actor)).filter(pk=person.pk).exists():
             raise ValidationError({"person": no_such_person(person.pk)})
         position = _fresh(position)
+        lock([position.tree_id])
         person = Person.objects.select_for_update().get(pk=person.pk)
         require_edit(actor, position)
         if not person.is_active:
@@ -376,6 +432,8 @@ def person_assign(
                 }
             )
         previous = Position.objects.filter(holder=person).first()
+        if previous is not None:
+            lock([previous.tree_id])
         changes = [assignments.Change(position.pk, None, person.pk, day=start_date, note=note)]
         if previous is not None:
             changes.append(assignments.Change(previous.pk, person.pk, None, day=start_date))
@@ -397,12 +455,15 @@ def person_assign(
 
 
 @audited
+@retrying
 def position_vacate(
     *, actor, position: Position, end_date: datetime.date | None = None, note: str = ""
 ) -> Position:
     """End the holder's time in ``position``; the position becomes an open vacancy."""
-    with tree_transaction():
+    with transaction.atomic():
+        _lock_trees(position)
         position = _fresh(position)
+        lock([position.tree_id])
         require_edit(actor, position)
         if not position.holder_id:
             raise field_error("position", f"{position.label} is already vacant.", "vacant")
@@ -644,11 +705,14 @@ def promotion_apply(
             )
         if position is None:
             target = current
+            rerooting = _heads_change(current, to_role)
             if current.title == from_role.name:
                 current.title = to_role.name
             current.role = to_role
             current.full_clean()
             current.save(update_fields=["role", "title", "updated_at"])
+            if rerooting:  # a director made: the team becomes a division (a tree) of its own
+                forest.move(current, _fresh(current.parent_id))
             assignment = Assignment.objects.select_for_update().filter(
                 position=current, end_date__isnull=True
             )

@@ -84,18 +84,30 @@ def test_find_loops_follows_managers_missing_from_the_map_to_the_top():
 
 
 def test_the_nested_set_shortcut_decides_as_the_walk_does():
-    """On a tree whose nested sets match its parents, would_loop_in_tree and would_loop agree
-    for every pair of nodes."""
+    """On a forest whose nested sets match its parents (division heads rooting trees of
+    their own, nested at any depth), would_loop_in_tree and would_loop agree for every pair
+    of nodes."""
     rng = random.Random(23)
-    for _ in range(20):
+
+    def managers_of(node):
+        chain = []
+        while node is not None:
+            chain.append(node)
+            node = parents.get(node)
+        return chain
+
+    for _ in range(30):
         parents = {1: None, 2: None}
         for node in range(3, 25):
             parents[node] = rng.choice([None, *range(1, node)])
-        layout = compute_layout((n, p, (n,)) for n, p in parents.items()).fields
-        place = {n: (t, lft, rght) for n, (t, lft, rght, _level) in layout.items()}
+        heads = set(rng.sample(range(3, 25), 6))
+        layout = compute_layout([(n, p, (n,)) for n, p in parents.items()], heads=heads).fields
+        assert sum(1 for place in layout.values() if place.tree_parent is None) > 2
+        place = {n: (p.tree_id, p.lft, p.rght, p.trees_under) for n, p in layout.items()}
         for node, target in itertools.product([*parents, 99], [*parents, None, 99]):
             walk = loops.would_loop(node, target, parents)
-            assert loops.would_loop_in_tree(node, target, place.get) == walk, (node, target)
+            found = loops.would_loop_in_tree(node, target, place.get, managers_of)
+            assert found == walk, (node, target)
 
 
 def test_the_nested_set_shortcut_reads_the_places_it_needs_only():
@@ -103,7 +115,7 @@ def test_the_nested_set_shortcut_reads_the_places_it_needs_only():
 
     def place_of(node):
         asked.append(node)
-        return {1: (1, 1, 8), 2: (1, 2, 5)}.get(node)
+        return {1: (1, 1, 8, 0), 2: (1, 2, 5, 0)}.get(node)
 
     assert loops.would_loop_in_tree(1, 1, place_of) and asked == []
     assert not loops.would_loop_in_tree(1, None, place_of) and asked == []

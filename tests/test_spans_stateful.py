@@ -5,6 +5,11 @@ delete, change a role or a title, change a span rule). After every step the pend
 as the worker would after commit, and then the findings it maintained incrementally must
 equal a from-scratch evaluation of the whole organization, no position may stay marked, and
 the tree must check clean. Each example runs in a savepoint that is rolled back afterwards.
+
+The organization is stored as a forest (staffing.tree): VPs and directors head trees of
+their own, so the walk moves teams within a tree, between trees, moves tree roots and teams
+with divisions below them ("above the split"), and makes and unmakes directors; after every
+step each position's team (scope, counts, depth) must be what its reporting lines say.
 """
 
 from dataclasses import asdict
@@ -35,6 +40,7 @@ SMALL_RULES = {
 }
 FILLED_ONLY = {"team-lead"}  # rules that count filled positions only
 ROLES = [
+    "vp",
     "director",
     "senior-advocate-manager",
     "advocate-manager",
@@ -47,6 +53,7 @@ COMPARED = marks.COMPARED  # every field the engine keeps up to date
 
 index = st.integers(min_value=0, max_value=10_000)
 SEEN: set[str] = set()  # the finding kinds the walk has produced
+MOVED: set[str] = set()  # the kinds of move the walk has made (see SpanEngine.move)
 
 
 def stored_open() -> dict[tuple[int, str], dict]:
@@ -123,7 +130,15 @@ class SpanEngine(RuleBasedStateMachine):
     def move(self, position, new_parent, to_top):
         moving = self.pick(position)
         target = None if to_top else self.pick(new_parent)
-        self.attempt(services.position_move, actor=None, position=moving, new_parent=target)
+        kinds = set()
+        if moving.tree_parent_id is None:
+            kinds.add("a tree root")
+        if moving.trees_under:
+            kinds.add("a team with divisions below")
+        if target is not None:
+            kinds.add("within a tree" if target.tree_id == moving.tree_id else "between trees")
+        if self.attempt(services.position_move, actor=None, position=moving, new_parent=target):
+            MOVED.update(kinds)
 
     @rule(position=index)
     def fill_vacancy(self, position):
@@ -190,6 +205,27 @@ class SpanEngine(RuleBasedStateMachine):
         report = tree_check()
         assert report.ok, report
 
+    @invariant()
+    def teams_are_what_the_reporting_lines_say(self):
+        parent_of = dict(Position.objects.values_list("pk", "parent_id"))
+        below: dict[int, set[int]] = {pk: set() for pk in parent_of}
+        depth: dict[int, int] = {}
+        for pk in parent_of:
+            node, chain = parent_of[pk], []
+            while node is not None:
+                below[node].add(pk)
+                chain.append(node)
+                node = parent_of[node]
+            depth[pk] = len(chain)
+        for position in Position.objects.all():
+            team = set(Position.objects.subtree_of(position, include_self=False).values_list(
+                "pk", flat=True
+            ))  # fmt: skip
+            assert team == below[position.pk], position
+            assert position.team_size == len(team)
+            assert position.level == depth[position.pk]
+            assert position.has_reports == bool(team)
+
 
 SpanEngine.TestCase.settings = settings(
     max_examples=scaled(15, 50),
@@ -209,7 +245,14 @@ def small_rules(framework):
 
 def test_incremental_findings_equal_a_full_recompute(small_rules):
     SEEN.clear()
+    MOVED.clear()
     SpanEngine.TestCase().runTest()
+    assert {
+        "a tree root",
+        "a team with divisions below",
+        "within a tree",
+        "between trees",
+    } == MOVED, MOVED
     # The walk must reach the findings it checks, or the equality above proves nothing.
     wanted = {
         Finding.Kind.TOO_FEW_DIRECT,

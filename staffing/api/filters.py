@@ -2,13 +2,12 @@
 what the caller can see: naming any other position is a 400, never a leak."""
 
 import django_filters
-from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 
 from orgdesign.kernel.rest import BooleanFilter, IdFilter, IdsFilter
 from roles.models import Role
-from staffing.models import Finding, Location, Person, Position
+from staffing.models import Finding, Location, Person, Position, subtree_q
 from staffing.scope import request_scope
 from tiers.models import Squad, Tier
 
@@ -21,11 +20,7 @@ def visible_positions(request):
 
 def in_subtree(queryset, prefix: str, root: Position):
     """Rows of ``queryset`` whose position (through ``prefix``) is ``root`` or below it."""
-    return queryset.filter(
-        Q(**{f"{prefix}tree_id": root.tree_id})
-        & Q(**{f"{prefix}lft__gte": root.lft})
-        & Q(**{f"{prefix}lft__lt": root.rght})
-    )
+    return queryset.filter(subtree_q(root, prefix=prefix))
 
 
 @extend_schema_field(OpenApiTypes.INT)

@@ -95,6 +95,8 @@ class PastPosition:
     def has_children(self) -> bool:
         return self.rght - self.lft > 1
 
+    has_reports = has_children  # a past tree is one tree per top position: no divisions
+
     def get_status_display(self) -> str:
         return dict(Position.Status.choices).get(self.status, self.status)
 
@@ -200,9 +202,9 @@ def _build_past_org(day: datetime.date) -> PastOrg:
         (p.pk, p.parent_id, (p.title.casefold(), p.pk)) for p in positions.values()
     )
     children: dict[int | None, list[int]] = defaultdict(list)
-    for pk, (tree_id, lft, rght, level) in layout.fields.items():
-        past = positions[pk]
-        past.tree_id, past.lft, past.rght, past.level = tree_id, lft, rght, level
+    for pk, place in layout.fields.items():  # one tree per top position: a past day's
+        past = positions[pk]  # tree is drawn in memory, never stored or locked
+        past.tree_id, past.lft, past.rght, past.level = place[:4]
     ordered = sorted(layout.fields, key=lambda pk: (positions[pk].tree_id, positions[pk].lft))
     for pk in ordered:
         past = positions[pk]

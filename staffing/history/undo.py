@@ -133,7 +133,7 @@ def undo_change(*, actor, record: dict) -> tuple[Position | None, str]:
 
 def _undo_add(actor, position, main, rows, record):
     _unchanged_since(position, main, what="it was added")
-    if position.get_children().exists():
+    if Position.objects.filter(parent=position).exists():
         raise _refuse(f"{position.label} has reports now; move them elsewhere first.")
     parent = position.parent
     label = position.label

@@ -14,7 +14,7 @@ from django.utils.text import slugify
 
 from orgdesign.kernel.rest import csv_cell
 from staffing.interchange.columns import DB_ID_PREFIX, EXPORT_ONLY, POSITION_COLUMNS
-from staffing.models import Assignment, DottedLine, Position
+from staffing.models import Assignment, DottedLine, Position, subtree_q, team_size_of
 from staffing.scope import Scope
 from staffing.selectors import visible, with_card_figures
 
@@ -35,7 +35,7 @@ def subtree(scope: Scope, roots: list[Position]):
     """The visible positions under ``roots`` (roots included)."""
     within = Q()
     for root in roots:
-        within |= Q(tree_id=root.tree_id, lft__gte=root.lft, lft__lt=root.rght)
+        within |= subtree_q(root)
     return visible(scope).filter(within)
 
 
@@ -64,7 +64,7 @@ def csv_rows(scope: Scope, roots: list[Position]) -> Iterator[str]:
     values: building 100,000 model instances would take most of the time)."""
     positions = subtree(scope, roots)
     dotted = dotted_managers(positions)
-    base = {root.tree_id: root.level for root in roots}
+    base = min((root.level for root in roots), default=0)
     status = dict(Position.Status.choices)
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_COLUMNS)
@@ -97,6 +97,7 @@ def csv_rows(scope: Scope, roots: list[Position]) -> Iterator[str]:
             "level",
             "lft",
             "rght",
+            "trees_under",
             "direct_reports",
             "open_findings",
         )
@@ -105,7 +106,8 @@ def csv_rows(scope: Scope, roots: list[Position]) -> Iterator[str]:
         pk, external_id, title, role, tier, state = row[:6]
         employee_id, given, family, email, hired, start = row[6:12]
         location, squad, parent_id, parent_external_id, parent = row[12:17]
-        tree_id, level, lft, rght, direct, findings = row[17:]
+        tree_id, level, lft, rght, under, direct, findings = row[17:]
+        team = team_size_of(pk, tree_id, lft, rght, under)
         holder = f"{given} {family}".strip() if given is not None else ""
         yield writer.writerow(
             [
@@ -127,9 +129,9 @@ def csv_rows(scope: Scope, roots: list[Position]) -> Iterator[str]:
                     tier,
                     holder,
                     parent,
-                    level - base.get(tree_id, 0),
+                    level - base,
                     direct,
-                    (rght - lft - 1) // 2,
+                    team,
                     findings,
                     [manager for _, manager in dotted.get(pk, [])],
                 )

@@ -38,6 +38,8 @@ STORED = (
     "lft",
     "rght",
     "level",
+    "tree_parent_id",
+    "trees_under",
 )
 
 
@@ -58,6 +60,15 @@ class Stored:
     lft: int
     rght: int
     level: int
+    tree_parent_id: int | None
+    trees_under: int
+
+    @property
+    def place(self) -> tuple:
+        """Its stored place in the forest, as staffing.tree.Place compares."""
+        return (
+            self.tree_id, self.lft, self.rght, self.level, self.tree_parent_id, self.trees_under
+        )  # fmt: skip
 
     @property
     def key(self) -> str:

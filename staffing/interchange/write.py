@@ -31,7 +31,22 @@ from staffing.interchange.csvfile import ImportRefused, read_table
 from staffing.interchange.plan import Checked, check_positions, db_key
 from staffing.models import Assignment, Position
 from staffing.spans import marks
-from staffing.tree import compute_layout, next_tree_id, tree_transaction
+from staffing.tree import (
+    PLACE_FIELDS_WRITTEN,
+    Place,
+    compute_layout,
+    division_role_ids,
+    tree_transaction,
+)
+
+
+def _place(position: Position, place: Place, resolve) -> Position:
+    """``position`` given its place in the forest (``resolve`` turns a new position's
+    stand-in id into its id)."""
+    position.tree_id, position.lft, position.rght, position.level = place[:4]
+    position.tree_parent_id = resolve(place.tree_parent)
+    position.trees_under = place.trees_under
+    return position
 
 
 def _write_positions(checked: Checked, *, today, progress: Progress) -> None:
@@ -47,17 +62,16 @@ def _write_positions(checked: Checked, *, today, progress: Progress) -> None:
     new_plans = [plan for plan in planned if plan.stored is None]
     rows = [(s.id, parents[s.id], (0, s.tree_id, s.lft)) for s in stored.values()]
     rows += [(plan.node, plan.parent, (1, plan.row, 0)) for plan in new_plans]
-    roots: dict[int, int] = {}
-    fresh = next_tree_id()
-    for node, parent, _ in rows:
-        if parent is None:
-            s = stored.get(node)
-            if s is not None and s.parent_id is None:
-                roots[node] = s.tree_id
-            else:
-                roots[node] = fresh
-                fresh += 1
-    layout = compute_layout(rows, roots).fields
+    # division heads root trees of their own (staffing.tree); a head that stays one keeps
+    # its tree's number, a new tree is numbered after every tree there is
+    divisions = division_role_ids()
+    role_of = {s.id: s.role_id for s in stored.values()}
+    role_of.update(
+        {plan.node: plan.values.get("role_id", role_of.get(plan.node)) for plan in planned}
+    )
+    heads = {node for node, role in role_of.items() if role in divisions}
+    roots = {s.id: s.tree_id for s in stored.values() if s.tree_parent_id is None}
+    layout = compute_layout(rows, roots, heads).fields
 
     # each position's holder at the end
     holder_of: dict[int, int | None] = {s.id: s.holder_id for s in stored.values()}
@@ -103,9 +117,9 @@ def _write_positions(checked: Checked, *, today, progress: Progress) -> None:
     def resolve(node: int | None) -> int | None:
         return created[node].pk if node is not None and node < 0 else node
 
-    new_plans.sort(key=lambda plan: layout[plan.node][3])
+    new_plans.sort(key=lambda plan: layout[plan.node].level)
     for plan in new_plans:
-        tree_id, lft, rght, level = layout[plan.node]
+        tree_id, lft, rght, level, _tree_parent, trees_under = layout[plan.node]
         created[plan.node] = Position(
             title=plan.values["title"],
             role_id=plan.values["role_id"],
@@ -118,11 +132,13 @@ def _write_positions(checked: Checked, *, today, progress: Progress) -> None:
             lft=lft,
             rght=rght,
             level=level,
+            trees_under=trees_under,
         )
-    for level in sorted({layout[plan.node][3] for plan in new_plans}):
-        batch = [plan for plan in new_plans if layout[plan.node][3] == level]
+    for level in sorted({layout[plan.node].level for plan in new_plans}):
+        batch = [plan for plan in new_plans if layout[plan.node].level == level]
         for plan in batch:
             created[plan.node].parent_id = resolve(plan.parent)
+            created[plan.node].tree_parent_id = resolve(layout[plan.node].tree_parent)
         Position.objects.bulk_create([created[plan.node] for plan in batch], batch_size=BATCH)
     progress("Writing positions", 75)
 
@@ -148,20 +164,19 @@ def _write_positions(checked: Checked, *, today, progress: Progress) -> None:
             position.holder_id = holder_of[position.pk]
             if position.holder_id is None and position.status == Position.Status.FILLED:
                 position.status = Position.Status.OPEN
-            position.tree_id, position.lft, position.rght, position.level = layout[position.pk]
+            _place(position, layout[position.pk], resolve)
             position.updated_at = now
             changed.append(position)
     fields = ["title", "role", "squad", "location", "status", "holder", "parent", "updated_at"]
-    tree_fields = ["tree_id", "lft", "rght", "level"]
+    tree_fields = PLACE_FIELDS_WRITTEN
     Position.objects.bulk_update(changed, [*fields, *tree_fields], batch_size=1000)
     # every other position whose place in the nested sets shifts
     written = {position.pk for position in changed}
     shifted = []
     for s in stored.values():
         place = layout[s.id]
-        if s.id not in written and place != (s.tree_id, s.lft, s.rght, s.level):
-            tree_id, lft, rght, level = place
-            shifted.append(Position(pk=s.id, tree_id=tree_id, lft=lft, rght=rght, level=level))
+        if s.id not in written and tuple(place) != s.place:
+            shifted.append(_place(Position(pk=s.id), place, resolve))
     Position.objects.bulk_update(shifted, tree_fields, batch_size=BATCH)
     bulk_record(Position, created.values(), kind="+")
     bulk_record(Position, changed, kind="~")

@@ -100,9 +100,9 @@ def _copy_live(scenario: Scenario, root: Position | None) -> None:
         where, params = "TRUE", []
         if root is not None:
             root = Position.objects.get(pk=root.pk)
-            where, params = "p.tree_id = %s AND p.lft >= %s AND p.lft < %s", [
-                root.tree_id, root.lft, root.rght,
-            ]  # fmt: skip
+            trees = [tree_id for tree_id, _ in root.trees_below()]  # divisions below
+            where = "(p.tree_id = %s AND p.lft >= %s AND p.lft < %s) OR p.tree_id = ANY(%s)"
+            params = [root.tree_id, root.lft, root.rght, trees]
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [draft])
             sequence = cursor.fetchone()[0]

@@ -205,7 +205,8 @@ WITH rules AS (
     GROUP BY r.id
 ),
 judged AS (
-    SELECT p.id, p.title, p.role_id, p.tree_id, p.lft, p.rght, p.holder_id IS NOT NULL AS filled,
+    SELECT p.id, p.title, p.role_id, p.tree_id, p.lft, p.rght, p.trees_under,
+           p.holder_id IS NOT NULL AS filled,
            r.min_direct, r.max_direct, r.min_team, r.max_team, r.allowed
     FROM {position} p JOIN rules r ON r.role_id = p.role_id
     WHERE TRUE {only_judged}
@@ -238,20 +239,21 @@ measured AS (
            (j.rght - j.lft - 1) / 2 AS team,
            coalesce(width_bucket(j.rght, f.a) - width_bucket(j.lft, f.a), 0) AS team_filled,
            coalesce(d.bad, '{{}}') AS bad,
-           j.min_direct, j.max_direct, j.min_team, j.max_team
+           j.min_direct, j.max_direct, j.min_team, j.max_team, j.trees_under
     FROM judged j
     LEFT JOIN direct d ON d.parent_id = j.id
     LEFT JOIN filled f ON f.tree_id = j.tree_id
 )
 -- one row at least, carrying how many positions were judged (id is NULL when none is shown)
-SELECT m.id, m.title, m.role_id, m.filled, m.n, m.nf, m.team, m.team_filled, m.bad, c.total
+SELECT m.id, m.title, m.role_id, m.filled, m.n, m.nf, m.team, m.team_filled, m.bad, c.total,
+       m.trees_under
 FROM (SELECT count(*) AS total FROM judged) c
 LEFT JOIN (SELECT * FROM measured {prefilter}) m ON TRUE
 """
 
 # Only positions that may have a finding travel to Python: a superset of what judge() flags
 # (any figure outside its limits on either basis, a vacancy, no filled report, a bad report).
-_PG_PREFILTER = """WHERE NOT filled OR nf = 0 OR cardinality(bad) > 0
+_PG_PREFILTER = """WHERE NOT filled OR nf = 0 OR cardinality(bad) > 0 OR trees_under > 0
    OR n < min_direct OR nf < min_direct OR n > max_direct OR nf > max_direct
    OR team < min_team OR team_filled < min_team OR team > max_team OR team_filled > max_team
 """
@@ -276,7 +278,29 @@ def _measure_postgresql(ids: list[int] | None, *, prefilter: bool) -> tuple[list
     with connection.cursor() as cursor:
         cursor.execute(sql, {"ids": ids})
         fetched = cursor.fetchall()
-    return [row[:9] for row in fetched if row[0] is not None], fetched[0][9]
+    rows = [row[:9] for row in fetched if row[0] is not None]
+    spanning = {row[0] for row in fetched if row[0] is not None and row[10]}
+    return _with_trees_below(rows, spanning), fetched[0][9]
+
+
+def _with_trees_below(rows: list[Row], spanning: set[int]) -> list[Row]:
+    """Add to the whole-team figures of the positions in ``spanning`` (those with division
+    heads below: staffing.tree) the trees of those heads, which their lft/rght range does
+    not hold. Two queries per such position (a VP's rule, if it had one)."""
+    if not spanning:
+        return rows
+    fixed = []
+    for row in rows:
+        if row[0] in spanning:
+            position = Position.objects.get(pk=row[0])
+            trees = position.trees_below()
+            filled = Position.objects.filter(
+                tree_id__in=[tree_id for tree_id, _ in trees], holder__isnull=False
+            ).count()
+            team = row[6] + sum(size for _, size in trees)
+            row = (*row[:6], team, row[7] + filled, row[8])
+        fixed.append(row)
+    return fixed
 
 
 def _measure_portable(rules: dict[int, Rule], ids: list[int] | None) -> tuple[list[Row], int]:
@@ -300,7 +324,7 @@ def _measure_portable(rules: dict[int, Rule], ids: list[int] | None) -> tuple[li
         groups = groups.filter(parent_id__in=ids)
     team_filled = Coalesce(Subquery(below, output_field=IntegerField()), 0)
     positions = judged.annotate(team_filled=team_filled).values_list(
-        "pk", "title", "role_id", "holder_id", "lft", "rght", "team_filled"
+        "pk", "title", "role_id", "holder_id", "lft", "rght", "team_filled", "trees_under"
     )
     direct: dict[int, list] = {}
     for parent, role, n, nf in (
@@ -310,7 +334,10 @@ def _measure_portable(rules: dict[int, Rule], ids: list[int] | None) -> tuple[li
     ):
         direct.setdefault(parent, []).append((role, n, nf))
     rows: list[Row] = []
-    for pk, title, role_id, holder_id, lft, rght, filled_below in positions:
+    spanning = set()
+    for pk, title, role_id, holder_id, lft, rght, filled_below, under in positions:
+        if under:
+            spanning.add(pk)
         allowed = rules[role_id].allowed
         children = direct.get(pk, ())
         rows.append(
@@ -326,7 +353,7 @@ def _measure_portable(rules: dict[int, Rule], ids: list[int] | None) -> tuple[li
                 [role for role, _, _ in children if allowed and role not in allowed],
             )
         )
-    return rows, len(rows)
+    return _with_trees_below(rows, spanning), len(rows)
 
 
 def evaluate(

@@ -13,7 +13,7 @@ from django.shortcuts import render
 
 from roles.models import Role
 from roles.selectors import roles_with_reports
-from staffing.models import ChartPreference, DottedLine, Location, Person, Position
+from staffing.models import ChartPreference, DottedLine, Location, Person, Position, subtree_q
 from staffing.scope import Scope, request_scope
 from staffing.selectors import (
     above,
@@ -53,7 +53,7 @@ class Node:
 
     @property
     def has_children(self) -> bool:
-        return self.position.rght - self.position.lft > 1
+        return self.position.has_reports
 
     @property
     def expanded(self) -> bool:
@@ -105,13 +105,7 @@ def opened_depth(
     positions per level."""
     within = Q()
     for root in roots:
-        within |= Q(
-            tree_id=root.tree_id,
-            level__gt=root.level,
-            level__lte=root.level + want,
-            lft__gt=root.lft,
-            lft__lt=root.rght,
-        )
+        within |= subtree_q(root, include_self=False) & Q(level__lte=root.level + want)
     per_level = dict(
         visible(scope).filter(within).order_by().values_list("level").annotate(n=Count("pk"))
     )
@@ -191,12 +185,7 @@ def build(
         depth = opened_depth(scope, roots, want=level, budget=CARD_LIMIT)
     top_levels = Q()
     for root in roots:
-        top_levels |= Q(
-            tree_id=root.tree_id,
-            level__lte=root.level + depth,
-            lft__gte=root.lft,
-            lft__lt=root.rght,
-        )
+        top_levels |= subtree_q(root) & Q(level__lte=root.level + depth)
     positions = list(with_card_figures(visible(scope).filter(top_levels)))
     path_ids: list[int] = []
     if focus is not None:
@@ -212,11 +201,12 @@ def build(
 def _within(roots: list[Position]) -> Q:
     within = Q()
     for root in roots:
-        within |= Q(tree_id=root.tree_id, lft__gte=root.lft, lft__lt=root.rght)
+        within |= subtree_q(root)
     return within
 
 
-SHAPE_FIELDS = ("id", "parent_id", "tree_id", "lft", "rght", "level")  # what placing needs
+# what placing needs
+SHAPE_FIELDS = ("id", "parent_id", "tree_id", "lft", "rght", "level", "trees_under")
 
 
 def _build_opened(
@@ -285,7 +275,8 @@ def assemble(nodes: dict[int, Node], root_ids: set[int]) -> list[Node]:
 
 def children_of(scope: Scope, parent: Position) -> list[Node]:
     """The direct reports of ``parent`` as cards (two queries)."""
-    positions = list(with_card_figures(visible(scope).filter(parent=parent)).order_by("lft"))
+    reports = visible(scope).filter(parent=parent).order_by("tree_id", "lft")
+    positions = list(with_card_figures(reports))
     findings = open_finding_messages(p.pk for p in positions)
     dotted = dotted_lines(p.pk for p in positions)
     return [card(scope, p, findings, dotted) for p in positions]
@@ -293,7 +284,7 @@ def children_of(scope: Scope, parent: Position) -> list[Node]:
 
 def breadcrumb(scope: Scope, position: Position) -> list[Position]:
     """The managers above ``position`` that the viewer can see, top first (one query)."""
-    return list(visible(scope).filter(above(position)).order_by("lft"))
+    return list(visible(scope).filter(above(position)).order_by("level"))
 
 
 def search(scope: Scope, text: str, *, moving: Position | None = None) -> list[Position]:
@@ -513,11 +504,7 @@ def chart_context(
     scope = request_scope(request)
     root = visible_from(request, root_raw)
     focus = visible_from(request, focus_raw)
-    if (
-        focus is not None
-        and root is not None
-        and not (root.tree_id == focus.tree_id and root.lft <= focus.lft < root.rght)
-    ):
+    if focus is not None and root is not None and not root.contains(focus):
         root = None  # the card is outside the chosen root: show it from the top of the scope
     roots = roots_for(scope, root)
     top = roots[0] if len(roots) == 1 else None

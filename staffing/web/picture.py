@@ -15,12 +15,12 @@ from functools import lru_cache
 from io import BytesIO
 from xml.sax.saxutils import escape, quoteattr
 
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from staffing.interchange.export import dotted_managers, subtree
 from staffing.models import Position
 from staffing.scope import Scope
-from staffing.selectors import visible, with_card_figures
+from staffing.selectors import with_card_figures
 from staffing.web.layout import CARD_H, CARD_W, arrange
 
 IMAGE_CARD_LIMIT = 400  # cards in one picture: deeper levels are left out beyond this
@@ -78,15 +78,9 @@ class Picture:
 
 def _levels(scope: Scope, roots: list[Position]) -> dict[int, int]:
     """Positions per level below the roots (0: the roots themselves). One query."""
-    base = {root.tree_id: root.level for root in roots}
-    counts: dict[int, int] = {}
-    per_level = (
-        subtree(scope, roots).order_by().values_list("tree_id", "level").annotate(n=Count("pk"))
-    )
-    for tree_id, level, n in per_level:
-        depth = level - base[tree_id]
-        counts[depth] = counts.get(depth, 0) + n
-    return counts
+    base = min(root.level for root in roots)
+    per_level = subtree(scope, roots).order_by().values_list("level").annotate(n=Count("pk"))
+    return {level - base: n for level, n in per_level}
 
 
 def _depth_within(levels: dict[int, int], limit: int) -> int:
@@ -142,23 +136,16 @@ def picture(
     total = sum(levels.values())
     fits = _depth_within(levels, IMAGE_CARD_LIMIT)
     depth = fits if depth is None else max(0, min(depth, fits))
-    base = {root.tree_id: root.level for root in roots}
-    within = Q()
-    for root in roots:
-        within |= Q(
-            tree_id=root.tree_id,
-            lft__gte=root.lft,
-            lft__lt=root.rght,
-            level__lte=base[root.tree_id] + depth,
-        )
-    positions = list(with_card_figures(visible(scope).filter(within)).order_by("tree_id", "lft"))
+    base = min(root.level for root in roots)
+    shown = subtree(scope, roots).filter(level__lte=base + depth)
+    positions = list(with_card_figures(shown).order_by("tree_id", "lft"))
     dotted = dotted_managers(Position.objects.filter(pk__in=[p.pk for p in positions]))
     while True:
         drawn = _layout(roots, positions, dotted, depth, deepest, total)
         if not png or depth == 0 or drawn.width * drawn.height <= PNG_PIXEL_LIMIT:
             return drawn
         depth -= 1
-        positions = [p for p in positions if p.level - base[p.tree_id] <= depth]
+        positions = [p for p in positions if p.level - base <= depth]
 
 
 def _card_lines(box: Box) -> list[str]:

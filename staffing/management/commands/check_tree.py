@@ -8,9 +8,10 @@ from staffing.tree import tree_check, tree_repair
 
 class Command(BaseCommand):
     help = (
-        "Compare the stored reporting tree (lft/rght/level/tree_id) with the one its parent "
-        "links imply; --repair rewrites what differs, under the tree lock. Exits 1 when the "
-        "tree is damaged and not repaired."
+        "Compare the stored reporting tree (one django-mptt tree per division: tree_id, "
+        "lft, rght, level, tree parent, division heads below) with the one the reporting "
+        "lines and the division heads' roles imply; --repair rewrites what differs, under "
+        "the forest lock. Exits 1 when the tree is damaged and not repaired."
     )
 
     def add_arguments(self, parser):
@@ -21,10 +22,13 @@ class Command(BaseCommand):
         started = time.perf_counter()
         report = tree_repair() if repair else tree_check()
         elapsed = time.perf_counter() - started
-        self.stdout.write(f"Checked {report.checked} positions in {elapsed:.2f} s.")
+        self.stdout.write(
+            f"Checked {report.checked} positions in {report.trees} trees in {elapsed:.2f} s."
+        )
         for pk, stored, expected in report.wrong[:show]:
             self.stdout.write(
-                f"  position {pk}: stored (tree, lft, rght, level) = {stored}, expected {expected}"
+                f"  position {pk}: stored {tuple(stored)}, expected {tuple(expected)} "
+                "(tree, lft, rght, level, tree parent, heads below)"
             )
         if len(report.wrong) > show:
             self.stdout.write(f"  … and {len(report.wrong) - show} more.")

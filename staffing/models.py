@@ -175,11 +175,25 @@ class Position(MPTTModel):
     # How many division heads report to this position at any depth: their trees are part of
     # its team although they are not inside its lft/rght range.
     trees_under = models.PositiveIntegerField(default=0, editable=False)
+    # declared here so that django-mptt adds no index of its own: (tree_id, lft) serves
+    tree_id = models.PositiveIntegerField(editable=False)
+    # no index of their own on squad and location: no page reads positions by them, and
+    # every index costs each row a move rewrites (README, "The reporting tree")
     squad = models.ForeignKey(
-        Squad, null=True, blank=True, on_delete=models.PROTECT, related_name="positions"
+        Squad,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="positions",
+        db_index=False,
     )
     location = models.ForeignKey(
-        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="positions"
+        Location,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="positions",
+        db_index=False,
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     holder = models.OneToOneField(
@@ -221,7 +235,10 @@ class Position(MPTTModel):
             models.Index(fields=["tree_id", "lft"], name="position_tree_lft"),
             # the chart's first levels: one tree, a few levels, a range of lft
             models.Index(fields=["tree_id", "level", "lft"], name="position_tree_level_lft"),
-            models.Index(fields=["status"], name="position_status"),
+            # the vacancies and plans (a few percent of the rows): counted by status
+            models.Index(
+                fields=["status"], name="position_unfilled", condition=~Q(status="filled")
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -49,11 +49,15 @@ class PositionFilter(django_filters.FilterSet):
     )
     level = django_filters.NumberFilter(help_text="Depth in the tree; 0 is the top.")
     level_max = django_filters.NumberFilter(field_name="level", lookup_expr="lte")
-    role = IdsFilter(queryset=Role.objects.all())
-    tier = IdsFilter(field_name="role__tier", queryset=Tier.objects.all())
-    location = IdsFilter(queryset=Location.objects.all())
-    squad = IdsFilter(queryset=Squad.objects.all())
-    status = django_filters.MultipleChoiceFilter(choices=Position.Status.choices)
+    # each a column of the position or of its one role: no row can match twice, so no
+    # DISTINCT (django-filter's default for these, which made ?role= a sort of every match)
+    role = IdsFilter(queryset=Role.objects.all(), distinct=False)
+    tier = IdsFilter(field_name="role__tier", queryset=Tier.objects.all(), distinct=False)
+    location = IdsFilter(queryset=Location.objects.all(), distinct=False)
+    squad = IdsFilter(queryset=Squad.objects.all(), distinct=False)
+    status = django_filters.MultipleChoiceFilter(
+        choices=Position.Status.choices, distinct=False
+    )
     vacant = BooleanFilter(
         field_name="holder", lookup_expr="isnull", help_text="true: positions nobody holds."
     )

@@ -14,17 +14,24 @@ reports, for the big tables:
   without it (``DROP INDEX`` inside a transaction that is rolled back), and the same for the
   foreign-key checks PostgreSQL runs when a referenced row is deleted;
 * what a team move costs (ms, WAL) with every index and without the unused ones (the move is
-  rolled back).
+  rolled back), and its WAL by relation (pg_walinspect, read through a temporary replication
+  slot that keeps the WAL until it is read; both need a superuser, else the cluster's WAL).
 
-PostgreSQL only, on a scratch database (the workload writes):
+PostgreSQL only, on a scratch database (the workload writes: five team moves, a position
+created and deleted, a scenario applied):
 
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/od_idx
     python manage.py migrate && python manage.py load_framework
     python manage.py seed_demo --positions 100000
+    psql … -c "VACUUM FULL ANALYZE"     # index sizes as after a fresh load
     python scripts/index_workload.py --out /tmp/index-report.md
 
+The first run seeds per-person CSAT and KPI observations (about 12 minutes at 100,000
+positions: the KPIs go through the upload service team by team) and runs VACUUM ANALYZE,
+as autovacuum would (a development cluster may have it off; the planner needs statistics).
 ``--skip plans,writecost`` leaves sections out; ``--only plans`` runs the plans alone (no
-stats reset, no workload). The report goes to stdout and to ``--out``.
+stats reset, no workload). The report goes to stdout and to ``--out``. Timings move with the
+machine's load; the plans' shapes, buffers and the WAL bytes do not.
 """
 
 from __future__ import annotations
@@ -592,7 +599,7 @@ def uses(sql: str) -> tuple[set[str], set[str]] | None:
     """Indexes a statement's plan reads, and tables it scans whole (EXPLAIN, not run)."""
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("EXPLAIN (FORMAT JSON) " + sql.replace("%", "%%"))
+            cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
             plan = cursor.fetchone()[0]
             transaction.set_rollback(True)
     except Exception:
@@ -662,7 +669,7 @@ def explain(sql: str, *, drop=(), setup=(), then=(), runs: int = 2) -> str:
             runs = 1  # a rolled-back UPDATE leaves index entries the next run would read
         for _ in range(runs):  # each in a savepoint: a DELETE deletes its row every time
             with transaction.atomic():
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql.replace("%", "%%"))
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
                 rows = [row[0] for row in cursor.fetchall()]
                 transaction.set_rollback(True)
         transaction.set_rollback(True)
@@ -1086,14 +1093,18 @@ def single_column_indexes(table: str = "staffing_position") -> dict[str, str]:
 # --- the write cost of the indexes ---------------------------------------------------------
 
 
-def write_cost(variants: list[tuple[str, list[str], list[str]]], repeat: int = 2) -> None:
+def write_cost(variants: list[tuple[str, list[str], list[str]]], repeat: int = 3) -> None:
     """A far team move through position_move with every index, and without some; rolled
-    back each time (vacuumed after), so every run moves the same team the same way."""
+    back each time (vacuumed after), so every run moves the same team the same way, each
+    after a CHECKPOINT (WAL then holds a full-page image of every page the move touches).
+    WAL is counted for this database's relations only (pg_walinspect): the cluster's other
+    databases write WAL at the same time."""
     a = Actors()
     say("## What a far team move costs, with and without indexes (rolled back)")
     say()
-    say("| indexes | ms (each run) | WAL MB | index size after (MB) |")
+    say("| indexes | ms (each run) | WAL MB of this database (each run) | index size after (MB) |")
     say("|---|---|---|---|")
+    breakdown: list = []
     for label, drop, then in variants:
         runs, wal = [], []
         for _ in range(repeat):
@@ -1102,6 +1113,8 @@ def write_cost(variants: list[tuple[str, list[str], list[str]]], repeat: int = 2
                     cursor.execute(constraint_of(name) or f"DROP INDEX {name}")
                 for statement in then:
                     cursor.execute(statement)
+                cursor.execute("CHECKPOINT")  # every run pays the same full-page images
+                slot = keep_wal(cursor)
                 cursor.execute("SELECT pg_current_wal_insert_lsn()")
                 lsn = cursor.fetchone()[0]
                 started = time.perf_counter()
@@ -1111,8 +1124,16 @@ def write_cost(variants: list[tuple[str, list[str], list[str]]], repeat: int = 2
                     new_parent=Position.objects.get(pk=a.manager_far.pk),
                 )
                 runs.append((time.perf_counter() - started) * 1000)
-                cursor.execute("SELECT pg_current_wal_insert_lsn() - %s::pg_lsn", [lsn])
-                wal.append(int(cursor.fetchone()[0]) / 1e6)
+                by_relation = wal_by_relation(lsn) if slot else []
+                if slot:
+                    cursor.execute("SELECT pg_drop_replication_slot(%s)", [slot])
+                if by_relation:
+                    wal.append(sum(row[2] for row in by_relation) / 1e6)
+                else:  # the whole cluster's WAL
+                    cursor.execute("SELECT pg_current_wal_insert_lsn() - %s::pg_lsn", [lsn])
+                    wal.append(int(cursor.fetchone()[0]) / 1e6)
+                if not drop and not then and not breakdown:
+                    breakdown = by_relation
                 cursor.execute(
                     "SELECT sum(pg_relation_size(indexrelid)) FROM pg_index "
                     "WHERE indrelid = 'staffing_position'::regclass"
@@ -1126,6 +1147,52 @@ def write_cost(variants: list[tuple[str, list[str], list[str]]], repeat: int = 2
             f"{', '.join(f'{w:.0f}' for w in wal)} | {size:.0f} |"
         )
     say()
+    if breakdown:
+        say("WAL of one far move with all 12 indexes, by relation (pg_walinspect):")
+        say()
+        say("| relation | WAL records | WAL MB | of which full-page images MB |")
+        say("|---|---|---|---|")
+        shown, rest = breakdown[:16], breakdown[16:]
+        for name, records, length, fpi in shown:
+            say(f"| {name} | {records:,} | {length / 1e6:.1f} | {fpi / 1e6:.1f} |")
+        if rest:
+            records, length, fpi = (sum(row[i] for row in rest) for i in (1, 2, 3))
+            say(f"| {len(rest)} others | {records:,} | {length / 1e6:.1f} | {fpi / 1e6:.1f} |")
+        say()
+
+
+def keep_wal(cursor) -> str | None:
+    """A temporary replication slot (dropped with the session at the latest) that keeps the
+    move's WAL until it is read: the checkpoints the move itself causes would recycle it.
+    None where slots or pg_walinspect are not available to this user."""
+    name = f"idx_workload_{os.getpid()}"
+    try:
+        with transaction.atomic():
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_walinspect")
+            cursor.execute("SELECT pg_create_physical_replication_slot(%s, true, true)", [name])
+    except Exception:  # no privilege: the whole cluster's WAL is reported instead
+        return None
+    return name
+
+
+def wal_by_relation(start) -> list[tuple]:
+    """This database's WAL since ``start``, by the relation each record touches first
+    (pg_walinspect, PostgreSQL 15)."""
+    with connection.cursor() as cursor:
+        time.sleep(1.5)  # the WAL writer flushes what the move wrote
+        cursor.execute(
+            "WITH r AS (SELECT regexp_match(block_ref, 'rel \\d+/(\\d+)/(\\d+)') AS rel, "
+            "record_length, fpi_length FROM pg_get_wal_records_info(%s::pg_lsn, "
+            "pg_current_wal_flush_lsn())) "
+            "SELECT coalesce(c.relname, r.rel[2]), count(*), sum(r.record_length), "
+            "sum(r.fpi_length) FROM r "
+            "LEFT JOIN pg_class c ON c.relfilenode = r.rel[2]::oid "
+            "WHERE r.rel[1]::oid = (SELECT oid FROM pg_database "
+            "WHERE datname = current_database()) "
+            "GROUP BY 1 ORDER BY 3 DESC",
+            [start],
+        )
+        return cursor.fetchall()
 
 
 # --- the report ----------------------------------------------------------------------------

@@ -56,6 +56,23 @@ def _lock_trees(*positions: Position | int | None, structural: bool = False) -> 
     lock({place.tree_id for place in found.values()}, structural=structural)
 
 
+def _fresh_pair(
+    position: Position | int, other: Position | int | None
+) -> tuple[Position, Position | None]:
+    """Two positions as stored now, locked, with their roles, in one query."""
+    pks = [getattr(p, "pk", p) for p in (position, other) if p is not None]
+    found = {
+        p.pk: p
+        for p in Position.objects.select_for_update(of=("self",))
+        .select_related("role")
+        .filter(pk__in=pks)
+    }
+    for pk in pks:
+        if pk not in found:
+            raise ValidationError(f"Position {pk} does not exist (it may have been deleted).")
+    return found[pks[0]], found[pks[1]] if len(pks) > 1 else None
+
+
 def _fresh(position: Position | int | None) -> Position | None:
     """The position as stored now, locked for this transaction."""
     if position is None:
@@ -202,11 +219,13 @@ def position_move(
     agent's): no finding would ever flag it. A role the new manager's span rule does not
     list is moved, and the findings flag it."""
     with transaction.atomic():
-        for _read in ("as passed", "under the locks"):
-            structural = forest.needs_forest(position, new_parent) if position.pk else True
-            _lock_trees(position, new_parent, structural=structural)
-            position = _fresh(position)
-            new_parent = _fresh(new_parent)
+        # the locks chosen from the rows as passed, then the rows re-read under them (if a
+        # concurrent change moved them, lock() takes what is missing or the write retries)
+        structural = forest.needs_forest(position, new_parent) if position.pk else True
+        _lock_trees(position, new_parent, structural=structural)
+        position, new_parent = _fresh_pair(position, new_parent)
+        trees = {position.tree_id, getattr(new_parent, "tree_id", position.tree_id)}
+        lock(trees, structural=forest.needs_forest(position, new_parent))
         require_edit(actor, position)
         require_place_under(actor, new_parent)
         if _would_loop(position, new_parent):
@@ -224,9 +243,8 @@ def position_move(
         if position.parent_id == (new_parent.pk if new_parent else None):
             return position
         before = marks.lineage(position)
+        position.updated_at = timezone.now()  # written by the move's one save
         forest.move(position, new_parent, where)
-        Position.objects.filter(pk=position.pk).update(updated_at=timezone.now())
-        position.refresh_from_db()
         marks.mark([*before, *marks.lineage(position)])
     return position
 

@@ -126,17 +126,23 @@ def lock(tree_ids: Iterable[int] = (), *, structural: bool = False) -> None:
             _advisory("pg_advisory_xact_lock(%s)", [TREE_LOCK_KEY])
         held.exclusive = True
         return
+    calls, params = [], []
     if not held.trees:
-        _advisory("pg_advisory_xact_lock_shared(%s)", [TREE_LOCK_KEY])
+        calls.append("pg_advisory_xact_lock_shared(%s)")
+        params.append(TREE_LOCK_KEY)
         held.trees.add(0)  # the forest, shared; 0 is below every tree id
     top = max(held.trees)
-    for tree_id in sorted(set(tree_ids) - held.trees):
-        if tree_id > top:
-            _advisory("pg_advisory_xact_lock(%s, %s)", [TREE_LOCK_CLASS, tree_id])
-        elif not _advisory("pg_try_advisory_xact_lock(%s, %s)", [TREE_LOCK_CLASS, tree_id]):
+    missing = sorted(set(tree_ids) - held.trees)
+    for tree_id in (t for t in missing if t > top):  # in order: wait for each
+        calls.append("pg_advisory_xact_lock(%s, %s)")
+        params += [TREE_LOCK_CLASS, tree_id]
+    if calls:  # one statement; PostgreSQL calls a select list's functions left to right
+        _advisory(", ".join(calls), params)
+    held.trees.update(t for t in missing if t > top)
+    for tree_id in (t for t in missing if t < top):  # out of order: only if free at once
+        if not _advisory("pg_try_advisory_xact_lock(%s, %s)", [TREE_LOCK_CLASS, tree_id]):
             raise conflict()
         held.trees.add(tree_id)
-        top = max(top, tree_id)
 
 
 def _advisory(call: str, params: list) -> bool:

@@ -55,9 +55,7 @@ class PositionFilter(django_filters.FilterSet):
     tier = IdsFilter(field_name="role__tier", queryset=Tier.objects.all(), distinct=False)
     location = IdsFilter(queryset=Location.objects.all(), distinct=False)
     squad = IdsFilter(queryset=Squad.objects.all(), distinct=False)
-    status = django_filters.MultipleChoiceFilter(
-        choices=Position.Status.choices, distinct=False
-    )
+    status = django_filters.MultipleChoiceFilter(choices=Position.Status.choices, distinct=False)
     vacant = BooleanFilter(
         field_name="holder", lookup_expr="isnull", help_text="true: positions nobody holds."
     )

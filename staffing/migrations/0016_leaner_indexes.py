@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('roles', '0005_forest'),
-        ('staffing', '0014_forest'),
+        ('staffing', '0015_forest_layout'),
         ('tiers', '0001_initial'),
     ]
 

@@ -1,7 +1,9 @@
 """Several processes moving teams at once leave the reporting tree valid (PostgreSQL).
 
-Without the advisory tree lock this scenario deadlocks or corrupts thousands of nodes most
-of the time (shared/MACHINE-NOTES.md); with it every move is serialized.
+Without the advisory tree locks this scenario deadlocks or corrupts thousands of nodes most
+of the time (shared/MACHINE-NOTES.md). The organization is a forest of divisions (a tree per
+director): the movers move teams within a tree and between trees, division heads, and teams
+with divisions below them, each write holding its trees' locks or the whole forest's.
 """
 
 import json
@@ -55,6 +57,8 @@ def test_concurrent_moves_keep_the_tree_valid(framework):
         results.append(json.loads(out.strip().splitlines()[-1]))
     errors = [error for result in results for error in result["errors"]]
     assert errors == [], errors[:5]
+    kinds = {kind for result in results for kind in result["kinds"]}
+    assert kinds == {"a tree root", "above the split", "between trees", "within a tree"}, kinds
     moved = sum(result["moved"] for result in results)
     assert moved > PROCESSES * MOVES_EACH // 2  # most random moves are legal
     report = tree_check()

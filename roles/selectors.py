@@ -10,24 +10,20 @@ from django.db.models import Prefetch, QuerySet
 from roles.models import PromotionPath, Role, Skill, SpanRule
 
 
+def roles_in_catalogue_order() -> QuerySet[Role]:
+    """Every role with its tier and span rule (one query), by track, level and name; what
+    hangs off them comes with :func:`roles_with_rules` or :func:`role_relations`."""
+    return Role.objects.select_related("tier", "span_rule").order_by("track", "level", "name")
+
+
 def roles_with_rules() -> QuerySet[Role]:
     """Every role with its tier, span rule, skills and paths, in a fixed number of queries."""
-    return (
-        Role.objects.select_related("tier", "span_rule")
-        .prefetch_related(
-            "skills",
-            "span_rule__allowed_reports",
-            Prefetch("paths_in", queryset=PromotionPath.objects.select_related("from_role")),
-            Prefetch("paths_out", queryset=PromotionPath.objects.select_related("to_role")),
-        )
-        .order_by("track", "level", "name")
+    return roles_in_catalogue_order().prefetch_related(
+        "skills",
+        "span_rule__allowed_reports",
+        Prefetch("paths_in", queryset=PromotionPath.objects.select_related("from_role")),
+        Prefetch("paths_out", queryset=PromotionPath.objects.select_related("to_role")),
     )
-
-
-def roles_in_catalogue_order() -> QuerySet[Role]:
-    """Every role with its tier and span rule (one query), in the order of
-    :func:`roles_with_rules`; what hangs off them comes from :func:`role_relations`."""
-    return Role.objects.select_related("tier", "span_rule").order_by("track", "level", "name")
 
 
 PATH_COLUMNS = (
@@ -68,9 +64,7 @@ def role_relations(roles: Sequence[Role]) -> RoleRelations:
     their span rule (:func:`roles_in_catalogue_order`): four queries at most, whatever the
     number of roles; none for the allowed reports when no role on the list has a span rule,
     none at all for no roles."""
-    found = RoleRelations(
-        defaultdict(list), defaultdict(list), defaultdict(list), defaultdict(list)
-    )
+    found = RoleRelations(*(defaultdict(list) for _ in range(4)))
     ids = [role.pk for role in roles]
     if not ids:
         return found
@@ -89,8 +83,10 @@ def role_relations(roles: Sequence[Role]) -> RoleRelations:
         ):
             found.allowed_reports[rule_id].append((role_id, name))
     # Paths into and out of the roles: two queries of the same shape as the prefetches of
-    # roles_with_rules (the same joins, filter and order), so that paths the order leaves
-    # tied (two steps to roles of the same level) come in the same order as before.
+    # roles_with_rules (the same joins, filter and order). Paths that Meta.ordering leaves
+    # tied (steps from one role to several roles of the same level) come in the order the
+    # database's plan gives; the same shape gets the same order as the prefetches (it
+    # differs between PostgreSQL and SQLite, and between a list and one role).
     paths = PromotionPath.objects.values_list(*PATH_COLUMNS, named=True)
     for path in paths.filter(to_role_id__in=ids):
         found.paths_in[path.to_role_id].append(path)

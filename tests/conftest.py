@@ -237,9 +237,9 @@ def _no_past_from_another_test():
 def _no_answers_from_another_test():
     """Catalogue answers are cached by the catalogue's version (orgdesign.kernel.rest), and
     a rolled-back test leaves the version where it found it, with other rows behind it."""
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    caches["catalogue"].clear()
 
 
 @pytest.fixture(autouse=True)

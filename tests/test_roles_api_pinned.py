@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from rest_framework import mixins
 from rest_framework.test import APIClient, APIRequestFactory, force_authenticate
 
@@ -306,7 +306,7 @@ def test_the_positions_do_not_count(api_org, django_assert_num_queries):
     with django_assert_num_queries(9):
         first = reader.get("/api/roles/").content
     api_org.grow()
-    cache.clear()
+    caches["catalogue"].clear()
     with django_assert_num_queries(9):
         assert reader.get("/api/roles/").content == first
 

@@ -374,7 +374,7 @@ class CatalogueConditionalMixin:
     same for every caller.
 
     A viewset that sets ``cache_answers = True`` also keeps what it answered (the data
-    before rendering, for 200 answers) in the process's cache under the same version, the
+    before rendering, for 200 answers) in the "catalogue" cache under the same version, the
     absolute URL and the format, and answers the same request from there until the
     catalogue changes: its output must depend on nothing but the catalogue's tables (those
     tracked by :mod:`orgdesign.kernel.catalogue_version`) and the URL. Who may ask is
@@ -416,8 +416,9 @@ class CatalogueConditionalMixin:
     def _kept(self, handler, request, version, *args, **kwargs):
         """The handler's answer, from the cache when this request was answered at this
         version of the catalogue."""
-        from django.core.cache import cache
+        from django.core.cache import caches
 
+        cache = caches["catalogue"]
         asked = f"{request.build_absolute_uri()}|{request.accepted_renderer.format}"
         digest = hashlib.sha256(asked.encode()).hexdigest()
         key = f"catalogue-answer:{version.counter}:{version.changed_at.timestamp():.0f}:{digest}"

@@ -375,3 +375,17 @@ def test_answers_are_kept_apart_by_host_and_format(catalogue, settings):
     as_csv = reader.get(url, HTTP_ACCEPT="text/csv")
     assert as_csv["Content-Type"].startswith("text/csv") and as_csv.content.startswith(b"id,")
     assert reader.get(url).json()["url"] == here
+
+
+def test_links_are_right_when_the_host_holds_the_stand_in_id(catalogue, settings):
+    """Links reverses each route once with a stand-in id; a host that happens to contain
+    it makes each link reversed on its own, with the same result."""
+    from orgdesign.kernel.rest import Links
+
+    host = f"h{Links.STAND_IN}.example.org"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, host]
+    reader = session_client(UserFactory(groups=["hr"]))
+    advocate = catalogue["advocate"]
+    role = reader.get(f"/api/roles/{advocate.pk}/", {"format": "json"}, HTTP_HOST=host).json()
+    assert role["url"] == f"http://{host}/api/roles/{advocate.pk}/?format=json"
+    assert role["tier"]["url"] == f"http://{host}/api/tiers/{advocate.tier_id}/?format=json"

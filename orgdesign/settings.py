@@ -226,6 +226,18 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "orgdesign.schema.AutoSchema",
 }
 
+# Caches, per process: "default" (the API tokens' rate counts) and "catalogue", the answers
+# of catalogue endpoints kept by the catalogue's version (orgdesign.kernel.rest), apart so
+# that many distinct catalogue URLs can push out nothing but each other.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "catalogue": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "catalogue-answers",
+        "OPTIONS": {"MAX_ENTRIES": 500},
+    },
+}
+
 # API tokens (django-rest-knox): stored as digests, no expiry unless given at creation.
 KNOX_TOKEN_MODEL = "knox.AuthToken"  # knox's own table (its migrations always create it)
 REST_KNOX = {

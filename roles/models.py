@@ -10,6 +10,11 @@ from orgdesign.kernel.fields import ordered_range, percent_field
 from tiers.models import Tier
 
 
+def text_lines(text: str) -> list[str]:
+    """A text kept one item per line (responsibilities, criteria), as its non-blank lines."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
 class Skill(models.Model):
     class Kind(models.TextChoices):
         SKILL = "skill", "Skill"
@@ -103,7 +108,7 @@ class Role(models.Model):
 
     @property
     def responsibility_items(self) -> list[str]:
-        return [line.strip() for line in self.responsibilities.splitlines() if line.strip()]
+        return text_lines(self.responsibilities)
 
     @property
     def is_manager(self) -> bool:
@@ -210,16 +215,20 @@ class PromotionPath(models.Model):
 
     @property
     def criteria_items(self) -> list[str]:
-        return [line.strip() for line in self.criteria.splitlines() if line.strip()]
+        return text_lines(self.criteria)
 
     @property
     def months_display(self) -> str:
-        low, high = self.min_months, self.max_months
+        return self.months_text(self.min_months, self.max_months, self.approximate)
+
+    @staticmethod
+    def months_text(low: int | None, high: int | None, approximate: bool) -> str:
+        """The time in the from-role before this step, in words ("about 9 months")."""
         if low is None and high is None:
             return "no minimum"
-        about = "about " if self.approximate else ""
+        about = "about " if approximate else ""
         if high is None:
-            return f"{about}{low}+ months" if not self.approximate else f"about {low} months"
+            return f"{about}{low}+ months" if not approximate else f"about {low} months"
         if low is None:
             return f"up to {high} months"
         return f"{about}{low}–{high} months"

@@ -1,25 +1,98 @@
 """Read queries over the role catalogue."""
 
+from collections import defaultdict
+from collections.abc import Sequence
 from copy import copy
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
 
-from roles.models import PromotionPath, Role
+from roles.models import PromotionPath, Role, Skill, SpanRule
+
+
+def roles_in_catalogue_order() -> QuerySet[Role]:
+    """Every role with its tier and span rule (one query), by track, level and name; what
+    hangs off them comes with :func:`roles_with_rules` or :func:`role_relations`."""
+    return Role.objects.select_related("tier", "span_rule").order_by("track", "level", "name")
 
 
 def roles_with_rules() -> QuerySet[Role]:
     """Every role with its tier, span rule, skills and paths, in a fixed number of queries."""
-    return (
-        Role.objects.select_related("tier", "span_rule")
-        .prefetch_related(
-            "skills",
-            "span_rule__allowed_reports",
-            Prefetch("paths_in", queryset=PromotionPath.objects.select_related("from_role")),
-            Prefetch("paths_out", queryset=PromotionPath.objects.select_related("to_role")),
-        )
-        .order_by("track", "level", "name")
+    return roles_in_catalogue_order().prefetch_related(
+        "skills",
+        "span_rule__allowed_reports",
+        Prefetch("paths_in", queryset=PromotionPath.objects.select_related("from_role")),
+        Prefetch("paths_out", queryset=PromotionPath.objects.select_related("to_role")),
     )
+
+
+PATH_COLUMNS = (
+    "id",
+    "from_role_id",
+    "from_role__name",
+    "to_role_id",
+    "to_role__name",
+    "min_months",
+    "max_months",
+    "approximate",
+    "criteria",
+    "external_hires_allowed",
+)
+
+
+@dataclass
+class RoleRelations:
+    """What hangs off some roles, as plain rows (no model instances), in the order the
+    models' own ``Meta.ordering`` gives their prefetches."""
+
+    skills: dict[int, list[tuple[int, str]]]  # role id → its skills as (id, name)
+    allowed_reports: dict[int, list[tuple[int, str]]]  # span rule id → roles as (id, name)
+    paths_in: dict[int, list]  # role id → paths into it, as rows of PATH_COLUMNS
+    paths_out: dict[int, list]  # role id → paths out of it
+
+
+def _related_order(prefix: str, model) -> list[str]:
+    """``model``'s default ordering, seen from a relation named ``prefix``."""
+    return [
+        f"-{prefix}__{name[1:]}" if name.startswith("-") else f"{prefix}__{name}"
+        for name in model._meta.ordering
+    ]
+
+
+def role_relations(roles: Sequence[Role]) -> RoleRelations:
+    """The skills, allowed reports and promotion paths (both ways) of ``roles``, which carry
+    their span rule (:func:`roles_in_catalogue_order`): four queries at most, whatever the
+    number of roles; none for the allowed reports when no role on the list has a span rule,
+    none at all for no roles."""
+    found = RoleRelations(*(defaultdict(list) for _ in range(4)))
+    ids = [role.pk for role in roles]
+    if not ids:
+        return found
+    for role_id, skill_id, name in (
+        Role.skills.through.objects.filter(role_id__in=ids)
+        .order_by(*_related_order("skill", Skill))
+        .values_list("role_id", "skill_id", "skill__name")
+    ):
+        found.skills[role_id].append((skill_id, name))
+    rules = [role.span_rule.pk for role in roles if getattr(role, "span_rule", None) is not None]
+    if rules:
+        for rule_id, role_id, name in (
+            SpanRule.allowed_reports.through.objects.filter(spanrule_id__in=rules)
+            .order_by(*_related_order("role", Role))
+            .values_list("spanrule_id", "role_id", "role__name")
+        ):
+            found.allowed_reports[rule_id].append((role_id, name))
+    # Paths into and out of the roles: two queries of the same shape as the prefetches of
+    # roles_with_rules (the same joins, filter and order). Paths that Meta.ordering leaves
+    # tied (steps from one role to several roles of the same level) come in the order the
+    # database's plan gives; the same shape gets the same order as the prefetches (it
+    # differs between PostgreSQL and SQLite, and between a list and one role).
+    paths = PromotionPath.objects.values_list(*PATH_COLUMNS, named=True)
+    for path in paths.filter(to_role_id__in=ids):
+        found.paths_in[path.to_role_id].append(path)
+    for path in paths.filter(from_role_id__in=ids):
+        found.paths_out[path.from_role_id].append(path)
+    return found
 
 
 @dataclass

@@ -8,6 +8,7 @@ Loaded as a pytest plugin (tests/conftest.py) for its fixtures.
 from collections.abc import Callable
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -18,6 +19,9 @@ ACTORS = ("admin", "director", "manager", "hr_token", "read_token", "anonymous")
 
 
 def count_queries(client: APIClient, url: str, params: dict | None = None) -> int:
+    """The queries of a GET answered afresh (a catalogue answer kept from an earlier
+    request is forgotten first: orgdesign.kernel.rest)."""
+    caches["catalogue"].clear()
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url, params or {})
     assert response.status_code == 200, response.content

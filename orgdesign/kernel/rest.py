@@ -188,6 +188,31 @@ class BriefRelatedField(serializers.RelatedField):
         return {}  # never list every related object (the browsable form would load them all)
 
 
+class Links:
+    """Absolute URLs of detail routes for one request, exactly as DRF's ``reverse`` writes
+    them (the request's scheme and host, a format suffix if given, a ``?format=`` of the
+    request carried over): each route is reversed once, with a stand-in id, and each URL is
+    that result with the id put in. For endpoints that build their output without a
+    serializer per row; ``links("role-detail", 5)``."""
+
+    STAND_IN = "7350918264"  # digits: a valid id for any route, found once in its URL
+
+    def __init__(self, request):
+        self.request = request
+        self.routes: dict[tuple[str, str | None], list[str]] = {}
+
+    def __call__(self, view_name: str, pk, format: str | None = None) -> str:
+        parts = self.routes.get((view_name, format))
+        if parts is None:
+            url = reverse(
+                view_name, kwargs={"pk": self.STAND_IN}, request=self.request, format=format
+            )
+            parts = self.routes[(view_name, format)] = url.split(self.STAND_IN)
+        if len(parts) != 2:  # the stand-in also appears elsewhere: reverse this one
+            return reverse(view_name, kwargs={"pk": pk}, request=self.request, format=format)
+        return f"{parts[0]}{pk}{parts[1]}"
+
+
 class BriefRelatedFieldExtension(OpenApiSerializerFieldExtension):
     """In the schema: an object with id, url and name when read; an integer id when written."""
 
@@ -346,7 +371,18 @@ class CatalogueConditionalMixin:
     """ETag and Last-Modified on a catalogue endpoint's GETs, and 304 without rendering when
     the client's copy is current. The validators come from the catalogue's version row (one
     query), the URL with its query string and the format, since the catalogue reads the
-    same for every caller."""
+    same for every caller.
+
+    A viewset that sets ``cache_answers = True`` also keeps what it answered (the data
+    before rendering, for 200 answers) in the "catalogue" cache under the same version, the
+    absolute URL and the format, and answers the same request from there until the
+    catalogue changes: its output must depend on nothing but the catalogue's tables (those
+    tracked by :mod:`orgdesign.kernel.catalogue_version`) and the URL. Who may ask is
+    checked before, as for any request. The browsable API's pages are not kept (their page
+    controls come from the paginator's run)."""
+
+    cache_answers = False
+    CACHE_SECONDS = 600  # also bounds how long a change made behind the version's back shows
 
     def list(self, request, *args, **kwargs):
         return self._conditional(super().list, request, *args, **kwargs)
@@ -367,11 +403,31 @@ class CatalogueConditionalMixin:
         )
         if not_modified is not None:
             return not_modified
-        response = handler(request, *args, **kwargs)
+        if self.cache_answers and request.accepted_renderer.format != "api":
+            response = self._kept(handler, request, version, *args, **kwargs)
+        else:
+            response = handler(request, *args, **kwargs)
         if response.status_code == 200:
             response["ETag"] = etag
             response["Last-Modified"] = http_date(last_modified)
             response["Cache-Control"] = "private, no-cache"  # revalidate, then reuse
+        return response
+
+    def _kept(self, handler, request, version, *args, **kwargs):
+        """The handler's answer, from the cache when this request was answered at this
+        version of the catalogue."""
+        from django.core.cache import caches
+
+        cache = caches["catalogue"]
+        asked = f"{request.build_absolute_uri()}|{request.accepted_renderer.format}"
+        digest = hashlib.sha256(asked.encode()).hexdigest()
+        key = f"catalogue-answer:{version.counter}:{version.changed_at.timestamp():.0f}:{digest}"
+        kept = cache.get(key)
+        if kept is not None:
+            return Response(kept)
+        response = handler(request, *args, **kwargs)
+        if response.status_code == 200:
+            cache.set(key, response.data, self.CACHE_SECONDS)
         return response
 
 

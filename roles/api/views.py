@@ -26,11 +26,12 @@ from roles.api.renderers import OccupationJsonLdRenderer
 from roles.api.serializers import (
     CareerPathSerializer,
     PromotionPathSerializer,
+    RoleRepresentation,
     RoleSerializer,
     SkillSerializer,
 )
 from roles.models import PromotionPath, Role, Skill
-from roles.selectors import CareerGraph, career_graphs, roles_with_rules
+from roles.selectors import CareerGraph, career_graphs, roles_in_catalogue_order
 
 
 class RoleFilter(django_filters.FilterSet):
@@ -96,8 +97,29 @@ ROLE_EXAMPLE = OpenApiExample(
     ),
     retrieve=extend_schema(summary="One role", examples=[ROLE_EXAMPLE]),
 )
-class RoleViewSet(CatalogueConditionalMixin, viewsets.ReadOnlyModelViewSet):
+class RoleReads(viewsets.ReadOnlyModelViewSet):
+    """The roles, listed and one by one, written by :class:`RoleRepresentation` (what
+    RoleSerializer shows, without a serializer per field per row); filters, search, order,
+    pages and 404s are the generic views' own. RoleSerializer remains the serializer_class:
+    the schema and the browsable API read it."""
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        if page is not None:
+            return self.get_paginated_response(self.represent(page))
+        return Response(self.represent(queryset))
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.represent([self.get_object()])[0])
+
+    def represent(self, roles):  # a list of dicts ("list" is the action here)
+        return RoleRepresentation(self.get_serializer_context()).many(roles)
+
+
+class RoleViewSet(CatalogueConditionalMixin, RoleReads):
     serializer_class = RoleSerializer
+    cache_answers = True  # the roles' output reads only catalogue tables
     filterset_class = RoleFilter
     filter_backends = FILTER_SEARCH_ORDER
     search_fields = ["name", "code", "summary"]
@@ -125,7 +147,7 @@ class RoleViewSet(CatalogueConditionalMixin, viewsets.ReadOnlyModelViewSet):
     csv_filename = "roles"
 
     def get_queryset(self):
-        return roles_with_rules().select_related("span_rule").distinct()
+        return roles_in_catalogue_order().distinct()
 
 
 @extend_schema_view(

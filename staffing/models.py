@@ -98,9 +98,12 @@ def subtree_q(root: "Position", *, include_self: bool = True, prefix: str = "") 
     the whole trees of the division heads below it (one more query, only for a position
     with division heads below it: a VP, or a manager a director reports to). ``prefix``
     names the position from another model (``"position__"``)."""
+    trees = [tree_id for tree_id, _ in root.trees_below()]
+    if root.lft == 1:  # a tree's root (a division head): whole trees, one index condition
+        within = Q(**{f"{prefix}tree_id__in": [root.tree_id, *trees]})
+        return within if include_self else within & ~Q(**{f"{prefix}pk": root.pk})
     lft = f"{prefix}lft__gte" if include_self else f"{prefix}lft__gt"
     within = Q(**{f"{prefix}tree_id": root.tree_id, lft: root.lft, f"{prefix}lft__lt": root.rght})
-    trees = [tree_id for tree_id, _ in root.trees_below()]
     if trees:
         within |= Q(**{f"{prefix}tree_id__in": trees})
     return within

@@ -221,57 +221,68 @@ def compute_layout(
     for kids in children.values():
         kids.sort()
 
-    # the roots in walk order, with their depth
-    roots: list[tuple[int, int]] = []
-    stack = [(node, 0) for _, node in reversed(tops)]
-    depth: dict[int, int] = {}
-    while stack:
-        node, level = stack.pop()
-        depth[node] = level
-        if parent_of[node] is None or node in heads:
-            roots.append((node, level))
-        stack.extend((child, level + 1) for _, child in reversed(children.get(node, ())))
-
-    numbers: dict[int, int] = {}
-    taken: set[int] = set()
-    for node, _ in roots:
-        kept = (root_tree_ids or {}).get(node)
-        if kept is not None and kept not in taken:
-            numbers[node] = kept
-            taken.add(kept)
-    fresh = max((root_tree_ids or {}).values(), default=0)  # new trees after every one given
-    for node, _ in roots:
-        if node not in numbers:
-            fresh += 1
-            numbers[node] = fresh
-    under: dict[int, int] = defaultdict(int)
-    fields: dict[int, Place] = {}
-    for root, _depth in roots:
-        tree_id = numbers[root]
-        counter = 1
-        lft = {root: counter}
-        counter += 1
-        walk = [(root, iter(children.get(root, ())))]
+    # one walk from the top: each node numbered in its own tree (a division head starts a
+    # tree of its own, counted from 1, while its manager's tree goes on counting)
+    roots: list[int] = []  # in walk order
+    counters: list[int] = []
+    entered: dict[int, tuple[int, int, int]] = {}  # node → (tree index, lft, depth)
+    found: dict[int, tuple] = {}
+    for _, top in tops:
+        walk = [(top, 0, iter(children.get(top, ())))]
+        roots.append(top)
+        counters.append(2)
+        entered[top] = (len(roots) - 1, 1, 0)
         while walk:
-            node, kids = walk[-1]
+            node, level, kids = walk[-1]
             nxt = next(kids, None)
+            tree, lft, _ = entered[node]
             if nxt is None:
-                tree_parent = None if node == root else parent_of[node]
-                fields[node] = (tree_id, lft[node], counter, depth[node], tree_parent)
-                counter += 1
+                rght = counters[tree]
+                counters[tree] = rght + 1
+                found[node] = (tree, lft, rght, level)
                 walk.pop()
-            elif nxt[1] in heads:
-                continue  # roots its own tree
+                continue
+            child = nxt[1]
+            if child in heads:
+                roots.append(child)
+                counters.append(2)
+                entered[child] = (len(roots) - 1, 1, level + 1)
             else:
-                child = nxt[1]
-                lft[child] = counter
-                counter += 1
-                walk.append((child, iter(children.get(child, ()))))
+                entered[child] = (tree, counters[tree], level + 1)
+                counters[tree] += 1
+            walk.append((child, level + 1, iter(children.get(child, ()))))
+
+    numbers: list[int] = [0] * len(roots)
+    taken: set[int] = set()
+    given = root_tree_ids or {}
+    for index, node in enumerate(roots):
+        kept = given.get(node)
+        if kept is not None and kept not in taken:
+            numbers[index] = kept
+            taken.add(kept)
+    fresh = max(given.values(), default=0)  # new trees after every one given
+    for index in range(len(roots)):
+        if not numbers[index]:
+            fresh += 1
+            numbers[index] = fresh
+    under: dict[int, int] = defaultdict(int)
+    for root in roots:
         above = parent_of[root]
         while above is not None:
             under[above] += 1
             above = parent_of[above]
-    placed = {node: Place(*values, under.get(node, 0)) for node, values in fields.items()}
+    root_set = set(roots)
+    placed = {
+        node: Place(
+            numbers[tree],
+            lft,
+            rght,
+            level,
+            None if node in root_set else parent_of[node],
+            under.get(node, 0),
+        )
+        for node, (tree, lft, rght, level) in found.items()
+    }
     unreachable = sorted(ids - placed.keys())
     return Layout(fields=placed, unreachable=unreachable)
 

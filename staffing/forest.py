@@ -9,7 +9,7 @@ counts the division heads below each position. The callers (the services) hold t
 
 from collections import Counter, defaultdict
 
-from django.db.models import F
+from django.db.models import F, Max, Q
 
 from staffing.models import Position
 from staffing.selectors import lineage_ids
@@ -72,7 +72,33 @@ def move(position: Position, new_parent: Position | None, where: str = "last-chi
         Position.objects.filter(tree_id__in=below).update(level=F("level") + delta)
     carried = position.trees_under
     recount([(old_parent, -(carried + was_head)), (new_parent, carried + will_head)])
+    if will_head or below:
+        keep_tree_order([position.pk] if will_head else [], below)
     position.refresh_from_db()
+
+
+def keep_tree_order(heads: list[int], trees: list[int]) -> None:
+    """Give a new, higher number to each tree among the division heads ``heads`` and the
+    ``trees`` that is numbered below its manager's tree, top down. Every division head's tree
+    then comes after its manager's, so ordering by ``(tree_id, lft)`` lists every manager
+    before their reports (the API's lists, the CSV, the readiness list). Rewrites the rows of
+    the trees renumbered only; inside the forest lock."""
+    found = list(
+        Position.objects.filter(Q(pk__in=heads) | Q(tree_id__in=trees), tree_parent__isnull=True)
+        .order_by("level", "tree_id")
+        .values_list("tree_id", "parent__tree_id")
+    )
+    renumbered: dict[int, int] = {}
+    fresh = None
+    for tree_id, above in found:
+        above = renumbered.get(above, above)
+        if above is not None and tree_id < above:
+            if fresh is None:
+                fresh = Position.objects.aggregate(top=Max("tree_id"))["top"]
+            fresh += 1
+            renumbered[tree_id] = fresh
+    for old, new in renumbered.items():
+        Position.objects.filter(tree_id=old).update(tree_id=new)
 
 
 def remove(position: Position) -> None:

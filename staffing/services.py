@@ -48,12 +48,15 @@ def _today() -> datetime.date:
     return timezone.localdate()
 
 
-def _lock_trees(*positions: Position | int | None, structural: bool = False) -> None:
+def _lock_trees(
+    *positions: Position | int | None, structural: bool = False, wait: bool = True
+) -> None:
     """Lock what a write to ``positions`` (instances, ids or None) needs, read from the rows
     as stored now: their trees, or the whole forest (``structural``; see staffing.tree).
-    Called again with the rows re-read under the locks, it checks they did not move."""
+    Called again (``wait=False``) once the rows are re-read and locked, it checks they did
+    not move, or takes what is missing only if it is free."""
     found = tree.places(getattr(p, "pk", p) for p in positions)
-    lock({place.tree_id for place in found.values()}, structural=structural)
+    lock({place.tree_id for place in found.values()}, structural=structural, wait=wait)
 
 
 def _fresh_pair(
@@ -114,7 +117,7 @@ def position_create(
     with transaction.atomic():
         _lock_trees(parent, structural=structural)
         parent = _fresh(parent)
-        _lock_trees(parent, structural=structural)
+        _lock_trees(parent, structural=structural, wait=False)
         require_place_under(actor, parent)
         if actor is not None and not any_report and parent is not None:
             manager = with_report_rules(Role.objects.filter(pk=parent.role_id)).get()
@@ -166,7 +169,7 @@ def position_update(*, actor, position: Position, **changes: Any) -> Position:
         _lock_trees(position, structural=rerooting)
         position = _fresh(position)
         rerooting = "role" in changes and _heads_change(position, changes["role"])
-        _lock_trees(position, structural=rerooting)
+        lock([position.tree_id], structural=rerooting, wait=False)
         require_edit(actor, position)
         new_status = changes.get("status", position.status)
         if new_status != position.status and Position.Status.FILLED in (
@@ -188,9 +191,11 @@ def position_update(*, actor, position: Position, **changes: Any) -> Position:
         for name, value in changes.items():
             setattr(position, name, value)
         position.full_clean()
-        position.save(update_fields=[*changes, "updated_at"])
-        if rerooting:
+        if rerooting:  # the move's one save writes the fields too: one history row
+            position.updated_at = timezone.now()
             forest.move(position, _fresh(position.parent_id))
+        else:
+            position.save(update_fields=[*changes, "updated_at"])
         holder = position.holder_id
         reshaped = before != (position.role_id, position.squad_id)
         change = assignments.Change(position.pk, holder, holder, reshaped=reshaped)
@@ -225,7 +230,7 @@ def position_move(
         _lock_trees(position, new_parent, structural=structural)
         position, new_parent = _fresh_pair(position, new_parent)
         trees = {position.tree_id, getattr(new_parent, "tree_id", position.tree_id)}
-        lock(trees, structural=forest.needs_forest(position, new_parent))
+        lock(trees, structural=forest.needs_forest(position, new_parent), wait=False)
         require_edit(actor, position)
         require_place_under(actor, new_parent)
         if _would_loop(position, new_parent):
@@ -259,9 +264,9 @@ def position_delete(
     if reports not in ("refuse", "move_up"):
         raise ValidationError({"reports": "Choose 'refuse' or 'move_up' for the direct reports."})
     with transaction.atomic():
-        for _read in ("as passed", "under the locks"):
+        for wait in (True, False):  # as passed, then as read under the locks
             structural = position.tree_parent_id is None or position.trees_under > 0
-            _lock_trees(position, structural=structural)
+            _lock_trees(position, structural=structural, wait=wait)
             position = _fresh(position)
         require_edit(actor, position)
         children = list(
@@ -427,7 +432,7 @@ def person_assign(
         if not placeable_people(scope_for(actor)).filter(pk=person.pk).exists():
             raise ValidationError({"person": no_such_person(person.pk)})
         position = _fresh(position)
-        lock([position.tree_id])
+        lock([position.tree_id], wait=False)
         person = Person.objects.select_for_update().get(pk=person.pk)
         require_edit(actor, position)
         if not person.is_active:
@@ -451,7 +456,7 @@ def person_assign(
             )
         previous = Position.objects.filter(holder=person).first()
         if previous is not None:
-            lock([previous.tree_id])
+            lock([previous.tree_id], wait=False)
         changes = [assignments.Change(position.pk, None, person.pk, day=start_date, note=note)]
         if previous is not None:
             changes.append(assignments.Change(previous.pk, person.pk, None, day=start_date))
@@ -481,7 +486,7 @@ def position_vacate(
     with transaction.atomic():
         _lock_trees(position)
         position = _fresh(position)
-        lock([position.tree_id])
+        lock([position.tree_id], wait=False)
         require_edit(actor, position)
         if not position.holder_id:
             raise field_error("position", f"{position.label} is already vacant.", "vacant")
@@ -539,8 +544,10 @@ def _start_assignment(
 def dotted_line_add(
     *, actor, position: Position, manager: Position, purpose: str = ""
 ) -> DottedLine:
-    with tree_transaction():
+    with transaction.atomic():
+        _lock_trees(position)  # a dotted line changes nothing of the tree: its position's
         position = _fresh(position)
+        lock([position.tree_id], wait=False)
         require_edit(actor, position)
         manager = _seen_manager(actor, manager)
         line = DottedLine(position=position, manager=manager, purpose=purpose)
@@ -563,6 +570,11 @@ def _seen_manager(actor, manager: Position | int) -> Position:
     return found
 
 
+def _line_position(line: DottedLine | int) -> int | None:
+    pk = line.pk if isinstance(line, DottedLine) else line
+    return DottedLine.objects.filter(pk=pk).values_list("position_id", flat=True).first()
+
+
 def _fresh_line(line: DottedLine | int) -> DottedLine:
     """The dotted line as stored now, locked for this transaction."""
     pk = line.pk if isinstance(line, DottedLine) else line
@@ -579,9 +591,12 @@ def dotted_line_update(*, actor, line: DottedLine | int, **changes: Any) -> Dott
     unknown = sorted(set(changes) - set(DOTTED_LINE_FIELDS))
     if unknown:
         raise ValidationError(f"These fields cannot be changed here: {', '.join(unknown)}.")
-    with tree_transaction():
+    with transaction.atomic():
+        _lock_trees(_line_position(line))
         line = _fresh_line(line)
-        require_edit(actor, _fresh(line.position_id))
+        position = _fresh(line.position_id)
+        lock([position.tree_id], wait=False)
+        require_edit(actor, position)
         if "manager" in changes:
             changes["manager"] = _seen_manager(actor, changes["manager"])
         changes = {
@@ -601,9 +616,12 @@ def dotted_line_update(*, actor, line: DottedLine | int, **changes: Any) -> Dott
 
 @audited
 def dotted_line_delete(*, actor, line: DottedLine | int) -> None:
-    with tree_transaction():
+    with transaction.atomic():
+        _lock_trees(_line_position(line))
         line = _fresh_line(line)
-        require_edit(actor, _fresh(line.position_id))
+        position = _fresh(line.position_id)
+        lock([position.tree_id], wait=False)
+        require_edit(actor, position)
         line.delete()
 
 
@@ -728,9 +746,11 @@ def promotion_apply(
                 current.title = to_role.name
             current.role = to_role
             current.full_clean()
-            current.save(update_fields=["role", "title", "updated_at"])
-            if rerooting:  # a director made: the team becomes a division (a tree) of its own
+            if rerooting:  # a director made: the team becomes a division of its own (the
+                current.updated_at = timezone.now()  # move's one save writes the role too)
                 forest.move(current, _fresh(current.parent_id))
+            else:
+                current.save(update_fields=["role", "title", "updated_at"])
             assignment = Assignment.objects.select_for_update().filter(
                 position=current, end_date__isnull=True
             )

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from orgdesign.kernel.audit import bulk_record
 
@@ -97,14 +97,21 @@ def retrying(func):
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 return func(*args, **kwargs)
-            except TreeConflict:
+            except (TreeConflict, OperationalError) as error:
+                if isinstance(error, OperationalError) and not _deadlock(error):
+                    raise
                 if connection.in_atomic_block or attempt == ATTEMPTS:
                     raise
 
     return wrapper
 
 
-def lock(tree_ids: Iterable[int] = (), *, structural: bool = False) -> None:
+def _deadlock(error: OperationalError) -> bool:
+    """PostgreSQL's own answer to a deadlock (it rolled one side back): worth another try."""
+    return getattr(error.__cause__, "pgcode", None) == "40P01"
+
+
+def lock(tree_ids: Iterable[int] = (), *, structural: bool = False, wait: bool = True) -> None:
     """Hold what a write needs until the transaction ends: the whole forest (``structural``)
     or the trees ``tree_ids``, each tree in ascending order after the forest lock shared.
 
@@ -112,7 +119,9 @@ def lock(tree_ids: Iterable[int] = (), *, structural: bool = False) -> None:
     or several writes in one transaction) it takes only what is missing: waiting for it
     where the order allows, otherwise only if it is free at once (never waiting out of
     order, so never a deadlock), and otherwise refusing with a conflict (a concurrent change
-    moved the rows: the transaction is rolled back and may be tried again). Off PostgreSQL
+    moved the rows: the transaction is rolled back and may be tried again). ``wait=False``
+    once the caller holds row locks: then nothing is waited for (a writer holding a missing
+    tree would wait for those rows), only taken if free at once. Off PostgreSQL
     the database itself serializes writers and nothing is locked here."""
     if not connection.in_atomic_block:
         raise RuntimeError("The tree locks belong to a transaction: call it inside atomic().")
@@ -120,26 +129,32 @@ def lock(tree_ids: Iterable[int] = (), *, structural: bool = False) -> None:
     if held.exclusive:
         return
     if structural:
-        if held.trees and not _advisory("pg_try_advisory_xact_lock(%s)", [TREE_LOCK_KEY]):
+        if (held.trees or not wait) and not _advisory(
+            "pg_try_advisory_xact_lock(%s)", [TREE_LOCK_KEY]
+        ):
             raise conflict()
-        if not held.trees:
+        if not held.trees and wait:
             _advisory("pg_advisory_xact_lock(%s)", [TREE_LOCK_KEY])
         held.exclusive = True
         return
     calls, params = [], []
+    if not held.trees and not wait:
+        if not _advisory("pg_try_advisory_xact_lock_shared(%s)", [TREE_LOCK_KEY]):
+            raise conflict()
+        held.trees.add(0)
     if not held.trees:
         calls.append("pg_advisory_xact_lock_shared(%s)")
         params.append(TREE_LOCK_KEY)
         held.trees.add(0)  # the forest, shared; 0 is below every tree id
     top = max(held.trees)
     missing = sorted(set(tree_ids) - held.trees)
-    for tree_id in (t for t in missing if t > top):  # in order: wait for each
+    for tree_id in (t for t in missing if t > top and wait):  # in order: wait for each
         calls.append("pg_advisory_xact_lock(%s, %s)")
         params += [TREE_LOCK_CLASS, tree_id]
     if calls:  # one statement; PostgreSQL calls a select list's functions left to right
         _advisory(", ".join(calls), params)
-    held.trees.update(t for t in missing if t > top)
-    for tree_id in (t for t in missing if t < top):  # out of order: only if free at once
+    held.trees.update(t for t in missing if t > top and wait)
+    for tree_id in (t for t in missing if t < top or not wait):  # only if free at once
         if not _advisory("pg_try_advisory_xact_lock(%s, %s)", [TREE_LOCK_CLASS, tree_id]):
             raise conflict()
         held.trees.add(tree_id)
@@ -252,19 +267,22 @@ def compute_layout(
                 counters[tree] += 1
             walk.append((child, level + 1, iter(children.get(child, ()))))
 
+    # a root keeps its number where no other root has it and its manager's tree comes
+    # before it (so that (tree_id, lft) lists every manager before their reports)
     numbers: list[int] = [0] * len(roots)
-    taken: set[int] = set()
     given = root_tree_ids or {}
-    for index, node in enumerate(roots):
-        kept = given.get(node)
-        if kept is not None and kept not in taken:
-            numbers[index] = kept
-            taken.add(kept)
+    taken: set[int] = set()
     fresh = max(given.values(), default=0)  # new trees after every one given
-    for index in range(len(roots)):
-        if not numbers[index]:
+    for index, node in enumerate(roots):  # walk order: a manager's tree first
+        above = parent_of[node]
+        floor = numbers[found[above][0]] if above is not None else 0
+        kept = given.get(node)
+        if kept is not None and kept not in taken and kept > floor:
+            numbers[index] = kept
+        else:
             fresh += 1
             numbers[index] = fresh
+        taken.add(numbers[index])
     under: dict[int, int] = defaultdict(int)
     for root in roots:
         above = parent_of[root]

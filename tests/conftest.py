@@ -117,6 +117,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
             connection.close()
         framework_load()
         STARTING_STATE.update(shared.snapshot())
+    yield
+    if connection.vendor == "postgresql":
+        # a session left open on the test database (a live server's thread, a worker that
+        # has not quite exited) would stop pytest-django from dropping it at the end
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
 
 
 STARTING_STATE: dict = {}  # every row the session's database starts with

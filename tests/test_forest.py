@@ -149,6 +149,18 @@ def test_becoming_a_director_makes_a_division_and_stepping_down_merges_it(framew
     assert tree_check().ok
 
 
+def test_a_role_change_that_makes_a_division_is_one_change_in_the_history(framework):
+    """Its save and its re-rooting are one history row, so Undo puts the old role back."""
+    org = build()
+    history = Position.history.filter(id=org["senior_a"].pk)
+    before = history.count()
+    services.position_update(
+        actor=None, position=org["senior_a"], role=Role.objects.get(code="director")
+    )
+    assert history.count() == before + 1
+    assert history.latest("history_date").role.code == "director"
+
+
 def test_a_promotion_to_director_makes_a_division(framework):
     from metrics.readiness import promotion_readiness
 
@@ -177,6 +189,28 @@ def test_deleting_a_director_moves_the_division_up_into_the_vp_s_tree(framework)
     assert tree_check().ok
 
 
+def managers_first(ordered: list[Position]) -> bool:
+    seen: set[int] = set()
+    for position in ordered:
+        if position.parent_id is not None and position.parent_id not in seen:
+            return False
+        seen.add(position.pk)
+    return True
+
+
+def test_lists_in_tree_order_put_every_manager_before_their_reports(framework):
+    """A division moved under a position of a later tree is numbered after it, so (tree_id,
+    lft), the order of the API's lists, the CSV and the readiness list, stays top down."""
+    org = build()
+    services.position_move(actor=None, position=org["director_a"], new_parent=org["lead_b"])
+    services.position_update(
+        actor=None, position=org["senior_b"], role=Role.objects.get(code="director")
+    )  # a division made above a division: the lower one renumbered after it
+    ordered = list(Position.objects.order_by("tree_id", "lft"))
+    assert managers_first(ordered)
+    assert tree_check().ok
+
+
 def test_check_tree_finds_a_division_stored_in_its_manager_s_tree_and_repairs_it(framework):
     org = build()
     a = org["director_a"]
@@ -202,6 +236,10 @@ def test_the_api_level_filters_mean_depth_in_the_organization(framework):
         "results"
     ]
     assert len(found) == Position.objects.count()
+    listed = client.get("/api/positions/", {"page_size": 100}).json()["results"]
+    assert [p["id"] for p in listed] == list(
+        Position.objects.order_by("tree_id", "lft").values_list("pk", flat=True)
+    )
     chain = client.get(f"/api/positions/{org['lead_b'].pk}/ancestors/").json()
     ids = [p["id"] for p in (chain["results"] if isinstance(chain, dict) else chain)]
     assert ids == [org[k].pk for k in ("vp", "director_b", "senior_b", "manager_b")]
@@ -247,6 +285,16 @@ def test_a_move_locks_its_two_trees_and_not_the_others(framework):
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL lock_timeout = '2s'")
             services.position_move(actor=None, position=org["lead_a"], new_parent=org["senior_a"])
+        with transaction.atomic():  # the admin's form: the position and its dotted lines
+            services.position_save(
+                actor=None,
+                position=fresh(org["manager_a"]),
+                values={"title": "Manager A (renamed)"},
+                changed=["title"],
+            )
+            services.dotted_line_add(
+                actor=None, position=fresh(org["manager_a"]), manager=org["analyst"]
+            )
         for position, target, structural in (
             (org["lead_a"], org["manager_b"], False),
             (org["director_a"], org["vp"], True),  # a division head: the whole forest

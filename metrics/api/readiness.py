@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from metrics import readiness
+from metrics import readiness, verdicts
 from orgdesign.kernel import days
 from orgdesign.kernel.rest import BriefRelatedField, Pagination, response_example
 from staffing.api.filters import subtree_param
@@ -95,13 +95,20 @@ def _as_of(request) -> datetime.date | None:
     return days.parse_day(raw) if raw else None
 
 
+class ReadinessPagination(Pagination):
+    """The API's pages, each read with the counts in one statement."""
+
+    django_paginator_class = verdicts.ReadinessPaginator
+
+
 class ReadinessViewSet(viewsets.ViewSet):
     """Promotion readiness of everyone below a position you can see (``subtree_of``;
     by default your own position's team, or the whole organization for admins and HR),
-    nearest to ready first. Up to 5,000 people at a time: a larger scope is a 400 asking
-    for a ``subtree_of`` inside it."""
+    nearest to ready first, a page at a time (``page``, ``page_size`` up to 1,000) however
+    many people the part holds. ``count`` and ``status`` filter the whole part; only the
+    page is judged in detail, in the same number of queries for every page."""
 
-    pagination_class = Pagination
+    pagination_class = ReadinessPagination
 
     @extend_schema(
         summary="Promotion readiness of a team",
@@ -129,15 +136,9 @@ class ReadinessViewSet(viewsets.ViewSet):
                 {"status": [f"Use one of {', '.join(readiness.STATUS_LABELS)}."]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        try:
-            judged = readiness.readiness_list(positions, as_of=_as_of(request))
-        except readiness.TooMany as too_many:
-            return Response({"subtree_of": [str(too_many)]}, status=status.HTTP_400_BAD_REQUEST)
-        if wanted:
-            judged = [r for r in judged if r.best and r.best.status == wanted]
-        judged.sort(key=readiness.SORTS["status"])
+        listed = verdicts.ReadinessList(positions, as_of=_as_of(request), status=wanted)
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(judged, request, view=self)
+        page = paginator.paginate_queryset(listed, request, view=self)
         data = PersonReadinessSerializer(page, many=True, context={"request": request}).data
         return paginator.get_paginated_response(data)
 

@@ -47,7 +47,8 @@ BEYOND = 10**12  # an offset past any list (a larger page number reads an empty 
 def _dialect() -> dict:
     """What PostgreSQL and SQLite spell differently: a date parameter, the smaller and
     larger of two values, days between two dates, a CSAT value in hundredths (SQLite keeps
-    decimals as floating point) and text compared by code point (as Python compares)."""
+    decimals as floating point), text compared by code point (as Python compares) and the
+    scope inlined in each part that reads it (SQLite before 3.35 has no such hint)."""
     if connection.vendor == "postgresql":
         return {
             "day": lambda day: ("CAST(%s AS date)", [day]),
@@ -56,6 +57,9 @@ def _dialect() -> dict:
             "days_e_s": "(e - s)",
             "hundredths": "CAST(o.value * 100 AS BIGINT)",
             "text": ' COLLATE "C"',
+            # the scope's positions read where each part needs them, by their indexes:
+            # materialized, they took twice the time at 100,000 (1.3 s of CPU against 3.5 s)
+            "inline": "NOT MATERIALIZED",
         }
     return {
         "day": lambda day: ("%s", [day.isoformat()]),
@@ -64,6 +68,7 @@ def _dialect() -> dict:
         "days_e_s": "CAST(julianday(e) - julianday(s) AS INTEGER)",
         "hundredths": "CAST(ROUND(o.value * 100) AS BIGINT)",
         "text": "",
+        "inline": "",
     }
 
 
@@ -100,7 +105,7 @@ def _table(model) -> str:
 # quantize does), and the nearest step's rank (0 ready, 1 ready on a date, 2 missing,
 # 3 no path) with, for rank 1, the days until the date.
 VERDICTS = """
-scope AS ({scope}),
+scope AS {inline} ({scope}),
 steps(path_id, from_role_id, needed, criteria) AS ({steps}),
 items(path_id, criterion) AS ({items}),
 roles(role_id, needed) AS ({roles}),

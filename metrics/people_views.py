@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from metrics import readiness, services, verdicts
-from orgdesign.kernel.rest import csv_cell
+from orgdesign.kernel.rest import csv_cell, is_id
 from roles.models import PromotionPath, Role
 from staffing import services as staffing_services
 from staffing.history import feeds
@@ -60,17 +60,47 @@ def _positions(request, root: Position | None):
     return positions
 
 
+def _role(raw: str) -> Role | None:
+    """The role a list is narrowed to (``?role=``, an id); anything else: no narrowing."""
+    return Role.objects.filter(pk=raw).first() if is_id(raw) else None
+
+
+def _teams(request, root: Position | None) -> tuple[list[Position], Position | None, bool]:
+    """The teams a list can be narrowed to (the root's direct reports, or the tops of the
+    organization), the team above the root to widen it to if the viewer sees it, and
+    whether the viewer's own list is wider than this one."""
+    scope = request_scope(request)
+    below = Position.objects.filter(parent=root) if root else Position.objects.filter(parent=None)
+    teams = list(
+        scope.filter_visible(below).select_related("holder").order_by(*readiness.TREE_ORDER)[:TEAMS]
+    )
+    up = None
+    if root is not None and root != scope.root and root.parent_id:
+        up = Position.objects.filter(pk=root.parent_id).select_related("holder").first()
+        up = up if up is not None and scope.can_see(up) else None
+    default = scope.root if scope.root is not None else None
+    return teams, up, root is not None and root != default
+
+
+TEAMS = 300  # teams offered in the list's team filter
+
+
 @login_required
 @require_GET
 def readiness_list(request):
     """Everyone below the list's root, a page at a time: the page is judged, the order, the
-    filter and the counts come from the whole scope (:class:`metrics.verdicts.ReadinessList`)."""
+    filter and the counts come from the whole scope (:class:`metrics.verdicts.ReadinessList`).
+    The root's teams and the roles narrow it."""
     root = _list_root(request)
     wanted = request.GET.get("status", "")
     if wanted not in readiness.STATUS_LABELS:
         wanted = ""
+    role = _role(request.GET.get("role", ""))
+    positions = _positions(request, root)
+    if role is not None:
+        positions = positions.filter(role=role)
     listed = verdicts.ReadinessList(
-        _positions(request, root), status=wanted, sort=request.GET.get("sort", "status")
+        positions, status=wanted, sort=request.GET.get("sort", "status")
     )
     sort = listed.sort
     if request.GET.get("format") == "csv":
@@ -79,11 +109,22 @@ def readiness_list(request):
     page = paginator.get_page(request.GET.get("page"))
     scope = request_scope(request)
     query = {k: v for k, v in request.GET.items() if k in ("root", "status") and v}
+    if role is not None:
+        query["role"] = str(role.pk)
+    teams, up, narrowed = _teams(request, root)
     return render(
         request,
         "metrics/readiness.html",
         {
             "root": root,
+            "up": up,
+            "narrowed": narrowed,
+            "own": scope.root,
+            "teams": teams,
+            "role": role,
+            "roles": Role.objects.filter(is_active=True)
+            .select_related("tier")
+            .order_by("tier__rank", "level", "name"),
             "page": page,
             "sort": sort,
             "status": wanted,

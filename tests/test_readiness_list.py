@@ -13,7 +13,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from metrics import readiness, verdicts
@@ -204,6 +204,19 @@ def test_the_database_judges_as_the_python_rules_do(eight):
         edits=catalogue,
         shift=st.integers(-60, 200),
     )
+    @example(  # one of each: ready, ready on a date, missing, and the top of a ladder
+        people=[
+            {"role": "director", "stints": [(-400, None, True)], "csat": [], "signed": [],
+             "stale": False},
+            {"role": "associate-advocate", "stints": [(-30, None, True)],
+             "csat": [(-10, 9500, 40)], "signed": [0], "stale": False},
+            {"role": "advocate", "stints": [(-500, 100, True), (-450, None, True)],
+             "csat": [(-5, 9000, None)], "signed": [], "stale": True},
+            {"role": "senior-advocate", "stints": [], "csat": [], "signed": [], "stale": False},
+        ],
+        edits={"min_months": 3, "target": None, "inactive": False, "reword": False},
+        shift=0,
+    )  # fmt: skip
     def judged_alike(people, edits, shift):
         as_of = BASE + dt.timedelta(days=shift)
         with transaction.atomic():
@@ -460,3 +473,27 @@ def test_the_list_follows_every_input_at_once(twelve):
     days, _, status, _ = sql_verdicts(verdicts.ReadinessList(every))[position.pk]
     assert days == 0 and status == 2
     assert_same_as_python(every, timezone.localdate(), sorts=["status"])
+
+
+def test_a_list_narrows_to_a_team_or_a_role_and_widens_again(twelve, settings):
+    settings.READINESS_PAGE_SIZE = 5
+    client = log_in("manager", holds=twelve["manager"])
+    lead, associates = twelve["lead"], Role.objects.get(code="associate-advocate")
+    html = client.get("/readiness/").content.decode()
+    assert f'<option value="{lead.pk}">Lead' in html and "everyone (13)" in html
+    assert "↑" not in html  # the manager's own list is the widest they have
+    # one role: twelve associates, on three pages; the role stays on every link
+    role = client.get("/readiness/", {"role": associates.pk, "page": 3}).content.decode()
+    assert "everyone (12)" in role and "11–12 shown" in role
+    assert f"role={associates.pk}" in role.split('rel="first"')[0].rsplit("href=", 1)[1]
+    assert "Associate Customer Advocate only" in role
+    # the lead's team, and the way back up to the manager's
+    team = client.get("/readiness/", {"root": lead.pk}).content.decode()
+    assert "everyone (12)" in team and f'href="?root={twelve["manager"].pk}"' in team
+    assert client.get("/readiness/", {"role": "99999999999999999999"}).status_code == 200
+    hr = session_client(UserFactory(groups=["hr"]))
+    only = hr.get("/api/readiness/", {"role": associates.pk, "page_size": 50}).json()
+    assert only["count"] == 12
+    assert {r["role"]["id"] for r in only["results"]} == {associates.pk}
+    assert hr.get("/api/readiness/", {"role": [associates.pk, 999999]}).status_code == 400
+    assert hr.get("/api/readiness/", {"role": "x"}).status_code == 400

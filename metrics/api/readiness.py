@@ -13,7 +13,8 @@ from rest_framework.response import Response
 
 from metrics import readiness, verdicts
 from orgdesign.kernel import days
-from orgdesign.kernel.rest import BriefRelatedField, Pagination, response_example
+from orgdesign.kernel.rest import BriefRelatedField, Pagination, is_id, response_example
+from roles.models import Role
 from staffing.api.filters import subtree_param
 from staffing.models import Position
 from staffing.scope import request_scope
@@ -82,6 +83,12 @@ READINESS_EXAMPLE = response_example(
 as_of_param = OpenApiParameter(
     "as_of", OpenApiTypes.DATE, description="Judge as on this day (default: today)."
 )
+role_param = OpenApiParameter(
+    "role",
+    OpenApiTypes.INT,
+    many=True,
+    description="Only people in these roles (ids; repeat the parameter for several).",
+)
 status_param = OpenApiParameter(
     "status",
     OpenApiTypes.STR,
@@ -112,7 +119,7 @@ class ReadinessViewSet(viewsets.ViewSet):
 
     @extend_schema(
         summary="Promotion readiness of a team",
-        parameters=[subtree_param, status_param, as_of_param],
+        parameters=[subtree_param, role_param, status_param, as_of_param],
         responses=PersonReadinessSerializer(many=True),
         examples=[READINESS_EXAMPLE],
     )
@@ -136,6 +143,20 @@ class ReadinessViewSet(viewsets.ViewSet):
                 {"status": [f"Use one of {', '.join(readiness.STATUS_LABELS)}."]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        roles = request.query_params.getlist("role")
+        if roles:
+            known = set(
+                Role.objects.filter(pk__in=[r for r in roles if is_id(r)]).values_list(
+                    "pk", flat=True
+                )
+            )
+            unknown = [r for r in roles if not is_id(r) or int(r) not in known]
+            if unknown:
+                return Response(
+                    {"role": [f"No role with id {unknown[0]!r}."]},
+                    status=status.HTTP_400_BAD_REQUEST,
+                )
+            positions = positions.filter(role__in=known)
         listed = verdicts.ReadinessList(positions, as_of=_as_of(request), status=wanted)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(listed, request, view=self)

@@ -65,6 +65,9 @@ def _role(raw: str) -> Role | None:
     return Role.objects.filter(pk=raw).first() if is_id(raw) else None
 
 
+TEAMS = 300  # teams offered in the list's team filter
+
+
 def _teams(request, root: Position | None) -> tuple[list[Position], Position | None, bool]:
     """The teams a list can be narrowed to (the root's direct reports, or the tops of the
     organization), the team above the root to widen it to if the viewer sees it, and
@@ -78,11 +81,7 @@ def _teams(request, root: Position | None) -> tuple[list[Position], Position | N
     if root is not None and root != scope.root and root.parent_id:
         up = Position.objects.filter(pk=root.parent_id).select_related("holder").first()
         up = up if up is not None and scope.can_see(up) else None
-    default = scope.root if scope.root is not None else None
-    return teams, up, root is not None and root != default
-
-
-TEAMS = 300  # teams offered in the list's team filter
+    return teams, up, root is not None and root != scope.root
 
 
 @login_required

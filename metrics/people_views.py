@@ -6,17 +6,17 @@ form). Changes go through :func:`metrics.services.person_promote` and
 import csv
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from metrics import readiness, services
-from orgdesign.kernel.rest import csv_cell
+from metrics import readiness, services, verdicts
+from orgdesign.kernel.rest import csv_cell, is_id
 from roles.models import PromotionPath, Role
 from staffing import services as staffing_services
 from staffing.history import feeds
@@ -24,7 +24,6 @@ from staffing.models import Person, Position, Promotion
 from staffing.scope import request_scope
 from staffing.selectors import visible_people, visible_position
 
-PAGE_SIZE = 100
 CSV_COLUMNS = [
     "person",
     "employee_id",
@@ -61,57 +60,83 @@ def _positions(request, root: Position | None):
     return positions
 
 
+def _role(raw: str) -> Role | None:
+    """The role a list is narrowed to (``?role=``, an id); anything else: no narrowing."""
+    return Role.objects.filter(pk=raw).first() if is_id(raw) else None
+
+
+TEAMS = 300  # teams offered in the list's team filter
+
+
+def _teams(request, root: Position | None) -> tuple[list[Position], Position | None, bool]:
+    """The teams a list can be narrowed to (the root's direct reports, or the tops of the
+    organization), the team above the root to widen it to if the viewer sees it, and
+    whether the viewer's own list is wider than this one."""
+    scope = request_scope(request)
+    below = Position.objects.filter(parent=root) if root else Position.objects.filter(parent=None)
+    teams = list(
+        scope.filter_visible(below).select_related("holder").order_by(*readiness.TREE_ORDER)[:TEAMS]
+    )
+    up = None
+    if root is not None and root != scope.root and root.parent_id:
+        up = Position.objects.filter(pk=root.parent_id).select_related("holder").first()
+        up = up if up is not None and scope.can_see(up) else None
+    return teams, up, root is not None and root != scope.root
+
+
 @login_required
 @require_GET
 def readiness_list(request):
+    """Everyone below the list's root, a page at a time: the page is judged, the order, the
+    filter and the counts come from the whole scope (:class:`metrics.verdicts.ReadinessList`).
+    The root's teams and the roles narrow it."""
     root = _list_root(request)
-    try:
-        judged = readiness.readiness_list(_positions(request, root))
-    except readiness.TooMany as too_many:
-        scope = request_scope(request)
-        below = (
-            Position.objects.filter(parent=root)
-            if root
-            else Position.objects.filter(parent__isnull=True)
-        )
-        return render(
-            request,
-            "metrics/readiness_choose.html",
-            {
-                "root": root,
-                "message": str(too_many),
-                "teams": scope.filter_visible(below).select_related("holder", "role")[:200],
-            },
-        )
     wanted = request.GET.get("status", "")
-    if wanted in readiness.STATUS_LABELS:
-        judged = [r for r in judged if r.best and r.best.status == wanted]
-    sort = request.GET.get("sort", "status")
-    key = readiness.SORTS.get(sort.lstrip("-"), readiness.SORTS["status"])
-    judged.sort(key=key, reverse=sort.startswith("-"))
+    if wanted not in readiness.STATUS_LABELS:
+        wanted = ""
+    role = _role(request.GET.get("role", ""))
+    positions = _positions(request, root)
+    if role is not None:
+        positions = positions.filter(role=role)
+    listed = verdicts.ReadinessList(
+        positions, status=wanted, sort=request.GET.get("sort", "status")
+    )
+    sort = listed.sort
     if request.GET.get("format") == "csv":
-        return _csv(judged, root)
-    page = Paginator(judged, PAGE_SIZE).get_page(request.GET.get("page"))
+        return _csv(listed, root)
+    paginator = verdicts.ReadinessPaginator(listed, settings.READINESS_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
     scope = request_scope(request)
-    counts = dict.fromkeys(readiness.STATUS_LABELS, 0)
-    for r in judged:
-        if r.best:
-            counts[r.best.status] += 1
     query = {k: v for k, v in request.GET.items() if k in ("root", "status") and v}
+    if role is not None:
+        query["role"] = str(role.pk)
+    teams, up, narrowed = _teams(request, root)
     return render(
         request,
         "metrics/readiness.html",
         {
             "root": root,
+            "up": up,
+            "narrowed": narrowed,
+            "own": scope.root,
+            "teams": teams,
+            "role": role,
+            "roles": Role.objects.filter(is_active=True)
+            .select_related("tier")
+            .order_by("tier__rank", "level", "name"),
             "page": page,
             "sort": sort,
             "status": wanted,
-            "statuses": readiness.STATUS_LABELS,
-            "counts": counts,
-            "total": len(judged),
+            "statuses": [
+                (code, label, listed.counts[code])
+                for code, label in readiness.STATUS_LABELS.items()
+            ],
+            "counts": listed.counts,
+            "total": page.paginator.count,
             "headers": _headers(query, sort),
             "csv_url": "?" + urlencode({**query, "sort": sort, "format": "csv"}),
             "page_url": "?" + urlencode({**query, "sort": sort, "page": ""}),
+            "page_fields": {**query, "sort": sort},
             "editable": {r.position.pk for r in page if scope.can_edit(r.position)},
         },
     )
@@ -142,13 +167,23 @@ def _headers(query: dict, sort: str) -> list[dict]:
     return out
 
 
-def _csv(judged, root) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv(listed: verdicts.ReadinessList, root) -> StreamingHttpResponse:
+    """The whole list as CSV, streamed: judged CHUNK people at a time, in the page's order."""
+    response = StreamingHttpResponse(_csv_rows(listed), content_type="text/csv; charset=utf-8")
     name = (root.title if root else "organization").lower().replace(" ", "-")
     response["Content-Disposition"] = f'attachment; filename="readiness-{name}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(CSV_COLUMNS)
-    for r in judged:
+    return response
+
+
+def _csv_rows(listed: verdicts.ReadinessList):
+    writer = csv.writer(_Echo())
+    yield writer.writerow(CSV_COLUMNS)
+    for r in listed:
         base = [
             r.person.full_name,
             r.person.employee_id,
@@ -168,8 +203,7 @@ def _csv(judged, root) -> HttpResponse:
                 if step
                 else ["", "no promotion path", "", ""]
             )
-            writer.writerow([csv_cell(v) for v in base + tail])
-    return response
+            yield writer.writerow([csv_cell(v) for v in base + tail])
 
 
 def _visible_person(request, pk: int) -> Person:

@@ -10,7 +10,9 @@ prerequisite judged.
 A path is *ready now* when everything is met, *ready on* a date when only time in role is
 short (the date it will be met), and otherwise *missing* what is unmet. Nothing is stored:
 editing a path or a target changes every answer at once. One person or a whole subtree is
-judged in the same fixed number of queries.
+judged in the same fixed number of queries. A list of any size is sorted, filtered and
+counted by the same rules written in SQL (:mod:`metrics.verdicts`), and only the page shown
+is judged here.
 """
 
 import datetime
@@ -28,7 +30,7 @@ from staffing.models import Assignment, CriterionSignoff, Person, Position
 from staffing.selectors import DAYS_PER_MONTH, days_in
 
 CSAT_WINDOW_DAYS = 91  # about three months
-LIST_LIMIT = 5000  # people judged in one list (about a second); larger scopes are narrowed
+TREE_ORDER = ("tree_id", "lft")  # people in the order of the chart, where nothing else orders
 
 READY, READY_ON, MISSING = "ready", "ready_on", "missing"
 STATUS_LABELS = {READY: "Ready now", READY_ON: "Ready on a date", MISSING: "Missing something"}
@@ -130,11 +132,18 @@ class PersonReadiness:
         )
 
 
+def needed_days(path: PromotionPath) -> int | None:
+    """Days in the from-role the path asks for (None: no minimum)."""
+    if path.min_months is None:
+        return None
+    return math.ceil(path.min_months * DAYS_PER_MONTH)
+
+
 def _tenure_check(path: PromotionPath, role: Role, days: int, as_of) -> Check:
     months = (Decimal(days) / DAYS_PER_MONTH).quantize(Decimal("0.1"))
-    if path.min_months is None:
+    needed = needed_days(path)
+    if needed is None:
         return Check("tenure", "Time in role", None, f"No minimum; {months} months so far.")
-    needed = math.ceil(path.min_months * DAYS_PER_MONTH)
     about = "about " if path.approximate else ""
     wanted = f"{about}{path.min_months} months as {role.name}"
     if days >= needed:
@@ -192,7 +201,7 @@ def readiness(positions: QuerySet, *, as_of: datetime.date | None = None) -> lis
     held = list(
         positions.filter(holder__isnull=False)
         .select_related("holder", "role__tier", "location")
-        .order_by("tree_id", "lft")
+        .order_by(*TREE_ORDER)
     )
     if not held:
         return []
@@ -244,25 +253,6 @@ def readiness(positions: QuerySet, *, as_of: datetime.date | None = None) -> lis
     return out
 
 
-class TooMany(Exception):
-    """A list scope with more people than LIST_LIMIT: choose a team inside it."""
-
-    def __init__(self, count: int):
-        super().__init__(
-            f"{count:,} people are in this part of the organization; readiness is listed for "
-            f"up to {LIST_LIMIT:,} at a time. Choose a team inside it."
-        )
-        self.count = count
-
-
-def readiness_list(positions: QuerySet, *, as_of: datetime.date | None = None):
-    """:func:`readiness` for a list page or endpoint, refused (TooMany) beyond LIST_LIMIT."""
-    count = positions.filter(holder__isnull=False).count()
-    if count > LIST_LIMIT:
-        raise TooMany(count)
-    return readiness(positions, as_of=as_of)
-
-
 def person_readiness(
     person: Person, *, as_of: datetime.date | None = None
 ) -> PersonReadiness | None:
@@ -281,16 +271,3 @@ def promotion_readiness(
     if judged is None:
         return None
     return next((p for p in judged.paths if p.to_role.pk == to_role.pk), None)
-
-
-SORTS = {
-    "name": lambda r: (r.person.family_name.lower(), r.person.given_name.lower()),
-    "role": lambda r: (r.role.tier.rank, r.role.level, r.role.name),
-    "months": lambda r: -r.days_in_role,
-    "csat": lambda r: (r.csat is None, -(r.csat or 0)),
-    "status": lambda r: (
-        STATUS_ORDER[r.best.status] if r.best else 3,
-        (r.best.ready_on or datetime.date.max) if r.best else datetime.date.max,
-        r.person.family_name.lower(),
-    ),
-}

@@ -313,6 +313,9 @@ IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "200000"))
 IMPORT_MAX_PROBLEMS = int(os.environ.get("IMPORT_MAX_PROBLEMS", "200"))
 IMPORT_CHECK_INLINE_ROWS = int(os.environ.get("IMPORT_CHECK_INLINE_ROWS", "2000"))
 
+# Promotion readiness (/readiness/): people on a page of the list.
+READINESS_PAGE_SIZE = int(os.environ.get("READINESS_PAGE_SIZE", "100"))
+
 # Every periodic task of the product is declared here, and only here.
 CELERY_BEAT_SCHEDULE = {
     "verify-reporting-tree-nightly": {

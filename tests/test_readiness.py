@@ -5,6 +5,7 @@ reason, scope, the pages and CSV, and catalogue edits that change readiness at o
 import csv
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -331,6 +332,11 @@ def manager_of(team):
     return log_in("manager", holds=team["manager"])
 
 
+def streamed(response) -> str:
+    """The body of a streamed response (the CSV is written as it is judged)."""
+    return b"".join(response.streaming_content).decode()
+
+
 def test_the_readiness_list_sorts_filters_and_exports(team):
     client = manager_of(team)
     for n, position in enumerate(team["associates"]):
@@ -344,7 +350,7 @@ def test_the_readiness_list_sorts_filters_and_exports(team):
     html = client.get("/readiness/", {"sort": "-csat"}).content.decode()
     assert html.index(names[0]) < html.index(names[1]) < html.index(names[2])
     exported = client.get("/readiness/", {"format": "csv", "status": "missing"})
-    rows = list(csv.DictReader(io.StringIO(exported.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(streamed(exported))))
     assert {r["person"] for r in rows} >= set(names)
     assert all(r["status"] == "Missing something" or r["next_role"] for r in rows)
     assert client.get("/readiness/", {"root": 999999}).status_code == 404
@@ -438,7 +444,7 @@ def test_the_demo_manager_sees_a_mixed_readiness_list(framework):
     call_command("seed_demo", org="synapse")
     assert PerformanceObservation.objects.count() > 500
     client = session_client(type(UserFactory()).objects.get(username="manager"))
-    rows = list(csv.DictReader(io.StringIO(client.get("/readiness/?format=csv").content.decode())))
+    rows = list(csv.DictReader(io.StringIO(streamed(client.get("/readiness/?format=csv")))))
     assert len(rows) >= 10
     statuses = {r["status"] for r in rows}
     assert {"Ready now", "Missing something"} <= statuses, statuses
@@ -446,17 +452,29 @@ def test_the_demo_manager_sees_a_mixed_readiness_list(framework):
     assert organizations.DEMO_PASSWORD
 
 
-def test_a_scope_too_large_to_list_asks_for_a_team(team, monkeypatch):
-    monkeypatch.setattr(readiness, "LIST_LIMIT", 3)
+def test_a_scope_larger_than_a_page_is_paged_not_refused(team, settings):
+    """The whole organization, more people than a page holds: everyone is listed, a page at
+    a time (pages of 2 here), on the page and over the API; nothing asks for a team."""
+    settings.READINESS_PAGE_SIZE = 2
     admin = session_client(UserFactory(is_superuser=True))
-    page = admin.get("/readiness/").content.decode()
-    assert "Choose a team inside it" in page and f"?root={team['manager'].pk}" in page
-    narrowed = admin.get("/readiness/", {"root": team["lead"].pk})
-    assert narrowed.status_code == 200 and "Choose a team" in narrowed.content.decode()
-    api = admin.get("/api/readiness/")
-    assert api.status_code == 400 and "subtree_of" in api.json()
-    monkeypatch.setattr(readiness, "LIST_LIMIT", 4)
-    assert admin.get("/api/readiness/", {"subtree_of": team["lead"].pk}).json()["count"] == 4
+    everyone = {p.holder_id for p in Position.objects.exclude(holder=None)}
+    assert len(everyone) == 6  # the manager, the lead, three associates and the advocate
+    seen = []
+    for number in (1, 2, 3):
+        page = admin.get("/readiness/", {"page": number})
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "Choose a team" not in html and "of 3" in html
+        seen += [int(pk) for pk in re.findall(r'data-person="(\d+)"', html)]
+    assert len(seen) == 6 and set(seen) == everyone
+    narrowed = admin.get("/readiness/", {"root": team["lead"].pk}).content.decode()
+    assert "4 people" in narrowed and "of 2" in narrowed
+    api = admin.get("/api/readiness/", {"page_size": 4})
+    assert api.status_code == 200 and api.json()["count"] == 6 and api.json()["next"]
+    rest = admin.get("/api/readiness/", {"page_size": 4, "page": 2}).json()["results"]
+    assert {r["person"]["id"] for r in api.json()["results"] + rest} == everyone
+    lead = admin.get("/api/readiness/", {"subtree_of": team["lead"].pk, "page_size": 3})
+    assert lead.json()["count"] == 4 and len(lead.json()["results"]) == 3
 
 
 def test_hr_edits_a_path_in_the_admin_and_readiness_follows(team):

@@ -11,9 +11,10 @@ from rest_framework.decorators import action
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from metrics import readiness
+from metrics import readiness, verdicts
 from orgdesign.kernel import days
-from orgdesign.kernel.rest import BriefRelatedField, Pagination, response_example
+from orgdesign.kernel.rest import BriefRelatedField, Pagination, is_id, response_example
+from roles.models import Role
 from staffing.api.filters import subtree_param
 from staffing.models import Position
 from staffing.scope import request_scope
@@ -82,6 +83,12 @@ READINESS_EXAMPLE = response_example(
 as_of_param = OpenApiParameter(
     "as_of", OpenApiTypes.DATE, description="Judge as on this day (default: today)."
 )
+role_param = OpenApiParameter(
+    "role",
+    OpenApiTypes.INT,
+    many=True,
+    description="Only people in these roles (ids; repeat the parameter for several).",
+)
 status_param = OpenApiParameter(
     "status",
     OpenApiTypes.STR,
@@ -95,17 +102,24 @@ def _as_of(request) -> datetime.date | None:
     return days.parse_day(raw) if raw else None
 
 
+class ReadinessPagination(Pagination):
+    """The API's pages, each read with the counts in one statement."""
+
+    django_paginator_class = verdicts.ReadinessPaginator
+
+
 class ReadinessViewSet(viewsets.ViewSet):
     """Promotion readiness of everyone below a position you can see (``subtree_of``;
     by default your own position's team, or the whole organization for admins and HR),
-    nearest to ready first. Up to 5,000 people at a time: a larger scope is a 400 asking
-    for a ``subtree_of`` inside it."""
+    nearest to ready first, a page at a time (``page``, ``page_size`` up to 1,000) however
+    many people the part holds. ``count`` and ``status`` filter the whole part; only the
+    page is judged in detail, in the same number of queries for every page."""
 
-    pagination_class = Pagination
+    pagination_class = ReadinessPagination
 
     @extend_schema(
         summary="Promotion readiness of a team",
-        parameters=[subtree_param, status_param, as_of_param],
+        parameters=[subtree_param, role_param, status_param, as_of_param],
         responses=PersonReadinessSerializer(many=True),
         examples=[READINESS_EXAMPLE],
     )
@@ -129,15 +143,23 @@ class ReadinessViewSet(viewsets.ViewSet):
                 {"status": [f"Use one of {', '.join(readiness.STATUS_LABELS)}."]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        try:
-            judged = readiness.readiness_list(positions, as_of=_as_of(request))
-        except readiness.TooMany as too_many:
-            return Response({"subtree_of": [str(too_many)]}, status=status.HTTP_400_BAD_REQUEST)
-        if wanted:
-            judged = [r for r in judged if r.best and r.best.status == wanted]
-        judged.sort(key=readiness.SORTS["status"])
+        roles = request.query_params.getlist("role")
+        if roles:
+            known = set(
+                Role.objects.filter(pk__in=[r for r in roles if is_id(r)]).values_list(
+                    "pk", flat=True
+                )
+            )
+            unknown = [r for r in roles if not is_id(r) or int(r) not in known]
+            if unknown:
+                return Response(
+                    {"role": [f"No role with id {unknown[0]!r}."]},
+                    status=status.HTTP_400_BAD_REQUEST,
+                )
+            positions = positions.filter(role__in=known)
+        listed = verdicts.ReadinessList(positions, as_of=_as_of(request), status=wanted)
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(judged, request, view=self)
+        page = paginator.paginate_queryset(listed, request, view=self)
         data = PersonReadinessSerializer(page, many=True, context={"request": request}).data
         return paginator.get_paginated_response(data)
 

@@ -11,10 +11,12 @@ from collections import deque
 from contextlib import contextmanager
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.db import connection, reset_queries, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from demo import organizations
 from staffing import services
@@ -212,6 +214,9 @@ def test_foundation_benchmarks(framework, client):
         if os.environ.get("BENCH_ONLY") == "chart":  # the chart's rows alone
             rows += chart_rows(size, client) + chart_view_rows(size, client)
             continue
+        if os.environ.get("BENCH_ONLY") == "readiness":  # the readiness list's rows alone
+            rows += readiness_rows(size, client)
+            continue
         rows += chart_rows(size, client)
         rows += chart_view_rows(size, client)
         rows += dashboard_rows(size, client)
@@ -387,27 +392,84 @@ def timed_gets(size: int, client, requests: list[tuple[str, str]]) -> list[tuple
     return rows
 
 
+def sign_off_some(share: float = 0.6) -> int:
+    """Criteria signed off for about ``share`` of the people, every criterion of every step
+    of their role, in bulk (demo.metrics.seed_signoffs judges everyone in Python first)."""
+    from roles.models import PromotionPath
+    from staffing.models import CriterionSignoff
+
+    criteria: dict[int, list] = {}
+    for path in PromotionPath.objects.filter(to_role__is_active=True):
+        criteria.setdefault(path.from_role_id, []).extend(
+            (path.pk, line) for line in path.criteria_items
+        )
+    now = timezone.now()
+    held = Position.objects.exclude(holder=None).order_by("pk").values_list("holder_id", "role_id")
+    signed = [
+        CriterionSignoff(person_id=person, path_id=path, criterion=line, signed_at=now)
+        for n, (person, role) in enumerate(held)
+        if n % 10 < share * 10
+        for path, line in criteria.get(role, [])
+    ]
+    CriterionSignoff.objects.bulk_create(signed, batch_size=5000, ignore_conflicts=True)
+    return len(signed)
+
+
 def readiness_rows(size: int, client) -> list[tuple]:
     """Promotion readiness: a manager's team and one director's part, as pages and over the
-    API, and the career ladder page. The demo org gets a CSAT per person first."""
+    API, then the whole organization (the VP's list) a page at a time: the first page, a
+    page in the middle, the last, and a page of those ready now, sorted by status (everyone
+    judged in SQL) and by CSAT; then the career ladder page. The demo org gets a CSAT per
+    person and sign-offs for about six in ten first."""
     from demo.metrics import seed_performance
+    from metrics import verdicts
 
     seed_performance()
+    sign_off_some()
+    vacuum()
     client.force_login(get_user_model().objects.get(username="admin"))
     manager = Position.objects.filter(role__code="advocate-manager").order_by("lft").first()
     director = Position.objects.filter(role__code="director").order_by("lft").first()
     holders = Position.objects.subtree_of(director, include_self=False).exclude(holder=None)
     api = f"/api/readiness/?subtree_of={director.pk}"
+    everyone = verdicts.ReadinessList(Position.objects.all())
+    pages = -(-everyone.count() // settings.READINESS_PAGE_SIZE)
+    ready = -(-everyone.counts["ready"] // settings.READINESS_PAGE_SIZE)
+    middle, half = pages // 2 + 1, ready // 2 + 1
+    part = -(-holders.count() // settings.READINESS_PAGE_SIZE)
+    whole = f"the whole org ({everyone.count():,} people, {pages:,} pages)"
     return timed_gets(
         size,
         client,
         [
             ("readiness: a manager's team", f"/readiness/?root={manager.pk}"),
             (
-                f"readiness: a director's part ({holders.count():,} people)",
+                f"readiness: a director's part ({holders.count():,} people), first page",
                 f"/readiness/?root={director.pk}",
             ),
+            (
+                f"readiness: the same, its last page ({part})",
+                f"/readiness/?root={director.pk}&page={part}",
+            ),
             ("GET /api/readiness/?subtree_of=D (a page)", api),
+            (f"readiness: {whole}, first page", "/readiness/"),
+            (f"readiness: the whole org, page {middle:,}", f"/readiness/?page={middle}"),
+            (f"readiness: the whole org, last page ({pages:,})", f"/readiness/?page={pages}"),
+            (
+                f"readiness: the whole org, ready now ({everyone.counts['ready']:,}), page 1",
+                "/readiness/?status=ready",
+            ),
+            (
+                f"readiness: the whole org, ready now, page {half:,}",
+                f"/readiness/?status=ready&page={half}",
+            ),
+            (
+                f"readiness: the whole org by CSAT, page {middle:,}",
+                f"/readiness/?sort=-csat&page={middle}",
+            ),
+            ("GET /api/readiness/ (the whole org, first page)", "/api/readiness/"),
+            (f"GET /api/readiness/?page={middle:,}", f"/api/readiness/?page={middle}"),
+            ("GET /api/readiness/?status=ready&page=2", "/api/readiness/?status=ready&page=2"),
             ("the career ladder (/roles/)", "/roles/"),
         ],
     )

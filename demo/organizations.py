@@ -27,7 +27,7 @@ from demo.plans import (
     generated_plan,
     synapse_plan,
 )
-from orgdesign.kernel.audit import acting, bulk_record
+from orgdesign.kernel.audit import acting, bulk_record, deletions_in_bulk
 from orgdesign.kernel.bulk import insert_rows, loading
 from roles.models import PromotionPath, Role
 from staffing.models import (
@@ -243,8 +243,9 @@ def ensure_demo_user(username: str):
 
 
 def clear_organization() -> None:
-    """Delete every position, person, assignment and dotted line (demo data only)."""
-    with tree_transaction(), acting(None, "seed_demo --reset"):
+    """Delete every position, person, assignment and dotted line (demo data only), with the
+    historical row each deletion leaves (written in bulk at the end)."""
+    with tree_transaction(), acting(None, "seed_demo --reset"), deletions_in_bulk():
         DottedLine.objects.all().delete()
         Promotion.objects.all().delete()
         Finding.objects.all().delete()

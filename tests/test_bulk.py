@@ -3,12 +3,13 @@ PostgreSQL) hold what ``bulk_create`` would have written, history rows included,
 that sets indexes and foreign keys aside leaves the schema as it found it."""
 
 import datetime
+from contextlib import nullcontext
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from orgdesign.kernel.audit import acting, bulk_record, collecting
+from orgdesign.kernel.audit import acting, bulk_record, collecting, deletions_in_bulk
 from orgdesign.kernel.bulk import insert_rows, loading
 from roles.models import Role
 from staffing.models import Assignment, Location, Person, Position
@@ -76,6 +77,26 @@ def test_bulk_record_writes_the_same_rows_as_values_or_as_instances(framework):
     assert {(row["history_user_id"], row["history_change_reason"]) for row in plain} == {
         (user.pk, "the_service")
     }
+
+
+def test_deletions_in_bulk_write_the_rows_deleting_one_by_one_writes(framework):
+    lead = make_position("Lead", "team-lead")
+    make_team(lead, 2)
+    user = UserFactory()
+
+    def deleted(bulk: bool) -> list[dict]:
+        point = transaction.savepoint()
+        with acting(user, "reset"), deletions_in_bulk() if bulk else nullcontext():
+            Assignment.objects.all().delete()
+            Position.objects.update(holder=None, status="open", parent=None)
+            Position.objects.all().delete()
+        rows = history_of(Position, "-") + history_of(Assignment, "-")
+        transaction.savepoint_rollback(point)
+        return rows
+
+    one_by_one = deleted(bulk=False)
+    assert len(one_by_one) == 3 + 3 and one_by_one[0]["history_user_id"] == user.pk
+    assert deleted(bulk=True) == one_by_one
 
 
 @pytest.mark.postgres

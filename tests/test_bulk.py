@@ -9,6 +9,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from orgdesign.kernel import bulk
 from orgdesign.kernel.audit import acting, bulk_record, collecting, deletions_in_bulk
 from orgdesign.kernel.bulk import insert_rows, loading
 from roles.models import Role
@@ -27,7 +28,9 @@ def person_values(pk: int) -> tuple:
     return tuple(getattr(person, name) for name in PERSON)
 
 
-def test_insert_rows_writes_the_values_given_and_returns_the_new_ids():
+@pytest.mark.parametrize("read", [bulk.COPY_READ, 5])  # 5: COPY reads lines in pieces
+def test_insert_rows_writes_the_values_given_and_returns_the_new_ids(read, monkeypatch):
+    monkeypatch.setattr(bulk, "COPY_READ", read)
     location = Location.objects.create(code="x", name="X", city="X", country="IE")
     rows = [
         (f"T{n}", text, "Family", "" if n % 2 else f"p{n}@example.com", None,
@@ -48,6 +51,11 @@ def test_insert_rows_without_ids_counts_and_refuses_an_incomplete_row():
         insert_rows(Person, PERSON[:-1], [("N2", "A", "B", "", None, None, None)])
     with pytest.raises(ValueError, match="unknown column"):
         insert_rows(Person, ("id", *PERSON), [])
+
+
+def test_insert_rows_fails_as_an_insert_fails_on_a_duplicate():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(Person, PERSON, [("D", "A", "B", "", None, None, None, True)] * 2)
 
 
 def history_of(model, kind: str) -> list[dict]:

@@ -16,20 +16,18 @@ the fields hold (``str``, ``int``, ``bool``, ``Decimal``, ``date``, aware ``date
 """
 
 import datetime
-import io
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
-from itertools import islice
 
-from django.db import ProgrammingError, connection, transaction
+from django.db import DatabaseError, ProgrammingError, connection, transaction
 
 # COPY's text format: a tab between columns, \N for NULL, backslash escapes in values.
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 INSUFFICIENT_PRIVILEGE = "42501"  # SQLSTATE: not the tables' owner
-COPY_CHUNK = 50_000  # rows per COPY statement: bounds the buffer held in memory
+COPY_READ = 1 << 20  # bytes handed to COPY at a time: it stores them while we format more
 
 
 def _text(value) -> str:
@@ -52,6 +50,34 @@ def _text(value) -> str:
     raise TypeError(f"insert_rows cannot write a {type(value).__name__} ({value!r}).")
 
 
+class _Stream:
+    """A file for ``copy_expert`` that formats its lines as they are read, so the database
+    takes in each megabyte while the next one is being written."""
+
+    def __init__(self, lines: Iterator[str]):
+        self._lines = lines
+        self._rest = ""
+        self.error: Exception | None = None
+
+    def read(self, size: int = -1) -> str:
+        parts, length = [self._rest], len(self._rest)
+        try:
+            for line in self._lines:
+                parts.append(line)
+                length += len(line)
+                if 0 <= size <= length:
+                    break
+        except Exception as error:  # psycopg2 reports it as a failed COPY: keep the cause
+            self.error = error
+            raise
+        text = "".join(parts)
+        if size < 0:
+            self._rest = ""
+            return text
+        self._rest = text[size:]
+        return text[:size]
+
+
 def _copying() -> bool:
     """COPY through psycopg2's ``copy_expert`` (psycopg 3 would need its own code)."""
     if connection.vendor != "postgresql":
@@ -62,16 +88,28 @@ def _copying() -> bool:
 
 
 def reserve_ids(model, count: int) -> list[int]:
-    """``count`` new primary keys for ``model``, ascending, taken from its sequence as an
-    INSERT would take them (PostgreSQL only)."""
+    """``count`` new primary keys for ``model``, ascending, from its sequence (PostgreSQL).
+
+    Inside a transaction the table is locked against other writers until it ends (SHARE
+    ROW EXCLUSIVE: readers go on) and the sequence moves once, past the whole range (the
+    sequence is drawn from by inserts into the table only, which that lock holds off);
+    outside one, each key is drawn on its own, as an INSERT would draw it."""
     if count <= 0:
         return []
-    table, pk = model._meta.db_table, model._meta.pk.column
+    table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [connection.ops.quote_name(table), pk, count],
+            "SELECT s, (SELECT seqincrement FROM pg_sequence WHERE seqrelid = s::regclass) "
+            "FROM pg_get_serial_sequence(%s, %s) s",
+            [table, model._meta.pk.column],
         )
+        sequence, step = cursor.fetchone()
+        if connection.in_atomic_block and step == 1:
+            cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+            cursor.execute("SELECT setval(%s, nextval(%s) + %s - 1)", [sequence, sequence, count])
+            last = cursor.fetchone()[0]
+            return list(range(last - count + 1, last + 1))
+        cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, count])
         return sorted(row[0] for row in cursor.fetchall())
 
 
@@ -103,23 +141,26 @@ def insert_rows(
         names.insert(0, meta.pk.column)
     quote = connection.ops.quote_name
     sql = f"COPY {quote(meta.db_table)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
-    numbered = zip(new_ids, rows, strict=True) if ids else ((None, row) for row in rows)
+    if ids:
+        lines = (
+            f"{pk}\t" + "\t".join(map(_text, row)) + "\n"
+            for pk, row in zip(new_ids, rows, strict=True)
+        )
+    else:
+        lines = ("\t".join(map(_text, row)) + "\n" for row in rows)
+    started, stream = time.monotonic(), _Stream(lines)
     with connection.cursor() as cursor:
-        while chunk := list(islice(numbered, COPY_CHUNK)):
-            if ids:
-                lines = [f"{pk}\t" + "\t".join(map(_text, row)) for pk, row in chunk]
-            else:
-                lines = ["\t".join(map(_text, row)) for _, row in chunk]
-            lines.append("")
-            started = time.monotonic()
-            cursor.cursor.copy_expert(sql, io.StringIO("\n".join(lines)))
-            if connection.queries_logged:  # as Django's debug cursor logs an execute
-                connection.queries_log.append(
-                    {
-                        "sql": f"{sql} -- {len(chunk)} rows",
-                        "time": f"{time.monotonic() - started:.3f}",
-                    }
-                )
+        try:
+            with connection.wrap_database_errors:  # Django's exceptions, as for execute()
+                cursor.cursor.copy_expert(sql, stream, size=COPY_READ)
+        except DatabaseError:
+            if stream.error is not None:  # a value we could not write, not the database
+                raise stream.error from None
+            raise
+    if connection.queries_logged:  # as Django's debug cursor logs an execute
+        connection.queries_log.append(
+            {"sql": f"{sql} -- {len(rows)} rows", "time": f"{time.monotonic() - started:.3f}"}
+        )
     return new_ids if ids else len(rows)
 
 

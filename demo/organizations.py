@@ -1,14 +1,17 @@
 """The demo organizations written to the database: a plan's people, positions, assignment
-history and dotted lines in a handful of bulk inserts under the tree lock (so even a
-100,000-position organization loads in well under a minute), the demo logins, and
-clearing the organization again.
+history and dotted lines in a handful of bulk inserts under the tree lock (COPY on
+PostgreSQL, with the tables' indexes built once at the end, so a 100,000-position
+organization loads in well under a minute), the demo logins, and clearing the
+organization again.
 """
 
 import datetime
+import functools
 import random
-from collections import Counter
+from collections import Counter, namedtuple
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import get_hasher, make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
@@ -24,8 +27,9 @@ from demo.plans import (
     generated_plan,
     synapse_plan,
 )
-from orgdesign.kernel.audit import acting, bulk_record
-from roles.models import Role
+from orgdesign.kernel.audit import acting, bulk_record, deletions_in_bulk
+from orgdesign.kernel.bulk import insert_rows, loading
+from roles.models import PromotionPath, Role
 from staffing.models import (
     Assignment,
     DottedLine,
@@ -79,8 +83,36 @@ def ensure_customer_success_role() -> None:
     )
 
 
+PERSON_COLUMNS = (
+    "employee_id",
+    "given_name",
+    "family_name",
+    "email",
+    "user_id",
+    "location_id",
+    "hire_date",
+    "is_active",
+)
+ASSIGNMENT_COLUMNS = (
+    "person_id",
+    "position_id",
+    "position_title",
+    "role_id",
+    "squad_id",
+    "start_date",
+    "end_date",
+    "note",
+)
+# An assignment as bulk_record reads it: the tracked fields by name, no model instance.
+AssignmentRow = namedtuple("AssignmentRow", ("id", *ASSIGNMENT_COLUMNS))
+
+
 def write_plan(plan: Plan, *, seed: int = 11, today: datetime.date | None = None) -> Counter:
-    """Write ``plan`` (people, positions, assignment history, dotted lines) in one transaction."""
+    """Write ``plan`` (people, positions, assignment history, dotted lines) in one transaction.
+
+    People and assignments go in as plain rows (:func:`orgdesign.kernel.bulk.insert_rows`,
+    one COPY each on PostgreSQL) with ids from their sequences, so no model instance is
+    built for them; positions go through :func:`staffing.tree.bulk_create_tree`."""
     today = today or timezone.localdate()
     rng = random.Random(seed)
     roles = {role.code: role for role in Role.objects.all()}
@@ -92,29 +124,37 @@ def write_plan(plan: Plan, *, seed: int = 11, today: datetime.date | None = None
     squads = {squad.code: squad for squad in Squad.objects.all()}
     locations = {loc.code: loc for loc in Location.objects.all()}
     paths_in = {}
-    for role in roles.values():
-        for path in role.paths_in.all():
-            paths_in.setdefault(role.code, path)
+    ordering = [*PromotionPath._meta.ordering, "pk"]  # a role's first path in, as before
+    for path in PromotionPath.objects.select_related("from_role").order_by(*ordering):
+        paths_in.setdefault(path.to_role_id, path)
 
-    with tree_transaction():
-        people: list[Person | None] = []
-        new_people = []
-        for n, node in enumerate(plan.nodes):
-            if node.status != Position.Status.FILLED:
-                people.append(None)
-                continue
+    # The tables' indexes and keys are set aside under the tree lock, which every structural
+    # write takes first: an edit meanwhile waits at the lock, never holding a table we need.
+    loaded = (Person, Position, Assignment, Position.history.model, Assignment.history.model)
+    with tree_transaction(), loading(*loaded):
+        filled = [n for n, node in enumerate(plan.nodes) if node.status == Position.Status.FILLED]
+        people = []
+        for n in filled:
+            node = plan.nodes[n]
             given, family = rng.choice(GIVEN), rng.choice(FAMILY)
-            person = Person(
-                employee_id=f"E{n + 1:06d}",
-                given_name=given,
-                family_name=family,
-                email=f"{given}.{family}.{n + 1}@example.com".lower(),
-                location=locations.get(node.location),
-                hire_date=today - datetime.timedelta(days=rng.randint(120, 3000)),
+            location = locations.get(node.location)
+            people.append(
+                (
+                    f"E{n + 1:06d}",
+                    given,
+                    family,
+                    f"{given}.{family}.{n + 1}@example.com".lower(),
+                    None,
+                    location.pk if location else None,
+                    today - datetime.timedelta(days=rng.randint(120, 3000)),
+                    True,
+                )
             )
-            people.append(person)
-            new_people.append(person)
-        Person.objects.bulk_create(new_people, batch_size=5000)
+        person_ids = insert_rows(Person, PERSON_COLUMNS, people, ids=True)
+        holders: list[int | None] = [None] * len(plan.nodes)
+        hired: list[datetime.date | None] = [None] * len(plan.nodes)
+        for n, pk, person in zip(filled, person_ids, people, strict=True):
+            holders[n], hired[n] = pk, person[6]
 
         positions = [
             Position(
@@ -123,45 +163,35 @@ def write_plan(plan: Plan, *, seed: int = 11, today: datetime.date | None = None
                 squad=squads.get(node.squad) if node.squad else None,
                 location=locations.get(node.location) if node.location else None,
                 status=node.status,
-                holder=people[n],
+                holder_id=holders[n],
             )
             for n, node in enumerate(plan.nodes)
         ]
         bulk_create_tree(positions, [node.parent for node in plan.nodes])
 
         assignments = []
-        for n, position in enumerate(positions):
-            person = people[n]
-            if person is None:
-                continue
-            start = max(person.hire_date, today - datetime.timedelta(days=rng.randint(30, 1100)))
-            path = paths_in.get(plan.nodes[n].role)
-            if path is not None and person.hire_date < start - datetime.timedelta(days=60):
+        for n in filled:
+            position, person, hire_date = positions[n], holders[n], hired[n]
+            start = max(hire_date, today - datetime.timedelta(days=rng.randint(30, 1100)))
+            role = roles[plan.nodes[n].role]
+            path = paths_in.get(role.pk)
+            if path is not None and hire_date < start - datetime.timedelta(days=60):
                 earlier = start - datetime.timedelta(
                     days=max(60, (path.min_months or 6) * 31 + rng.randint(0, 200))
                 )
+                before = path.from_role
                 assignments.append(
-                    Assignment(
-                        person=person,
-                        role=path.from_role,
-                        position_title=path.from_role.name,
-                        start_date=max(person.hire_date, earlier),
-                        end_date=start,
-                        note="Before promotion",
-                    )
-                )
+                    (person, None, before.name, before.pk, None, max(hire_date, earlier), start,
+                     "Before promotion")
+                )  # fmt: skip
             assignments.append(
-                Assignment(
-                    person=person,
-                    position=position,
-                    position_title=position.title,
-                    role=position.role,
-                    squad=position.squad,
-                    start_date=start,
-                )
+                (person, position.pk, position.title, role.pk, position.squad_id, start, None, "")
             )
-        Assignment.objects.bulk_create(assignments, batch_size=5000)
-        bulk_record(Assignment, assignments)
+        assignment_ids = insert_rows(Assignment, ASSIGNMENT_COLUMNS, assignments, ids=True)
+        bulk_record(
+            Assignment,
+            [AssignmentRow(pk, *row) for pk, row in zip(assignment_ids, assignments, strict=True)],
+        )
         DottedLine.objects.bulk_create(
             [
                 DottedLine(position=positions[a], manager=positions[b], purpose=purpose)
@@ -169,11 +199,11 @@ def write_plan(plan: Plan, *, seed: int = 11, today: datetime.date | None = None
             ]
         )
         for n, node in enumerate(plan.nodes):
-            if node.user and people[n] is not None:
-                link_demo_user(node.user, people[n])
+            if node.user and holders[n] is not None:
+                link_demo_user(node.user, Person.objects.get(pk=holders[n]))
     return Counter(
         positions=len(positions),
-        people=len(new_people),
+        people=len(people),
         assignments=len(assignments),
         dotted_lines=len(plan.dotted),
     )
@@ -186,6 +216,17 @@ def link_demo_user(username: str, person: Person) -> None:
     person.save(update_fields=["user"])
 
 
+def demo_password_hash() -> str:
+    """The demo password hashed once per process (per hasher): hashing takes most of a
+    second on purpose, and the demo logins share one published password anyway."""
+    return _hashed(get_hasher().algorithm)
+
+
+@functools.cache
+def _hashed(algorithm: str) -> str:
+    return make_password(DEMO_PASSWORD, hasher=algorithm)
+
+
 def ensure_demo_user(username: str):
     """Create or reset a demo login; group membership follows the user name."""
     User = get_user_model()
@@ -194,7 +235,7 @@ def ensure_demo_user(username: str):
     if username in (GROUP_DIRECTOR, GROUP_MANAGER):
         user.is_staff = True  # the admin shows them their own subtree
     user.email = f"{username}@example.com"
-    user.set_password(DEMO_PASSWORD)
+    user.password = demo_password_hash()
     user.save()
     if username in (GROUP_DIRECTOR, GROUP_MANAGER, GROUP_HR):
         user.groups.add(Group.objects.get(name=username))
@@ -202,8 +243,9 @@ def ensure_demo_user(username: str):
 
 
 def clear_organization() -> None:
-    """Delete every position, person, assignment and dotted line (demo data only)."""
-    with tree_transaction(), acting(None, "seed_demo --reset"):
+    """Delete every position, person, assignment and dotted line (demo data only), with the
+    historical row each deletion leaves (written in bulk at the end)."""
+    with tree_transaction(), acting(None, "seed_demo --reset"), deletions_in_bulk():
         DottedLine.objects.all().delete()
         Promotion.objects.all().delete()
         Finding.objects.all().delete()

@@ -135,6 +135,30 @@ def test_generated_org_has_exactly_n_positions_and_a_realistic_shape(framework, 
         assert 0.85 < share < 0.97
 
 
+def test_generated_people_hold_their_positions_with_their_past(framework):
+    """People and assignments are written as plain rows (COPY on PostgreSQL): each filled
+    position's holder has one current assignment there, with the position's title, role
+    and squad, some an earlier one before a promotion, and each a first historical row."""
+    organizations.seed(positions=400)
+    filled = Position.objects.filter(status="filled").select_related("holder")
+    assert Person.objects.count() == filled.count()
+    current = {a.position_id: a for a in Assignment.objects.filter(end_date=None)}
+    assert len(current) == filled.count()
+    for position in filled:
+        now = current[position.pk]
+        assert (now.person_id, now.position_title, now.role_id, now.squad_id) == (
+            position.holder_id, position.title, position.role_id, position.squad_id
+        )  # fmt: skip
+        assert position.holder.hire_date <= now.start_date
+        assert position.holder.email.endswith("@example.com") and position.holder.is_active
+    before = Assignment.objects.exclude(end_date=None)
+    assert before.exists()
+    assert {(a.note, a.position_id) for a in before} == {("Before promotion", None)}
+    assert sorted(Assignment.history.values_list("id", flat=True)) == sorted(
+        Assignment.objects.values_list("pk", flat=True)
+    )
+
+
 def test_seed_demo_refuses_to_overwrite_unless_asked(framework, capsys):
     call_command("seed_demo", org="fte85")
     with pytest.raises(CommandError, match="already loaded"):

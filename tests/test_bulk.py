@@ -96,7 +96,7 @@ def test_deletions_in_bulk_write_the_rows_deleting_one_by_one_writes(framework):
         point = transaction.savepoint()
         with acting(user, "reset"), deletions_in_bulk() if bulk else nullcontext():
             Assignment.objects.all().delete()
-            Position.objects.update(holder=None, status="open", parent=None)
+            Position.objects.update(holder=None, status="open", parent=None, tree_parent=None)
             Position.objects.all().delete()
         rows = history_of(Position, "-") + history_of(Assignment, "-")
         transaction.savepoint_rollback(point)

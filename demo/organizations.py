@@ -9,6 +9,7 @@ import datetime
 import functools
 import random
 from collections import Counter, namedtuple
+from contextlib import nullcontext
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import get_hasher, make_password
@@ -103,6 +104,9 @@ ASSIGNMENT_COLUMNS = (
     "end_date",
     "note",
 )
+# From this many positions the seed sets the tables' indexes and keys aside while it loads
+# (kernel.bulk.loading): below, dropping and making them again costs more than it saves.
+LOADING_FROM = 10_000
 # An assignment as bulk_record reads it: the tracked fields by name, no model instance.
 AssignmentRow = namedtuple("AssignmentRow", ("id", *ASSIGNMENT_COLUMNS))
 
@@ -131,7 +135,8 @@ def write_plan(plan: Plan, *, seed: int = 11, today: datetime.date | None = None
     # The tables' indexes and keys are set aside under the tree lock, which every structural
     # write takes first: an edit meanwhile waits at the lock, never holding a table we need.
     loaded = (Person, Position, Assignment, Position.history.model, Assignment.history.model)
-    with tree_transaction(), loading(*loaded):
+    aside = loading(*loaded) if len(plan.nodes) >= LOADING_FROM else nullcontext()
+    with tree_transaction(), aside:
         filled = [n for n, node in enumerate(plan.nodes) if node.status == Position.Status.FILLED]
         people = []
         for n in filled:

@@ -135,11 +135,17 @@ def test_generated_org_has_exactly_n_positions_and_a_realistic_shape(framework, 
         assert 0.85 < share < 0.97
 
 
-def test_generated_people_hold_their_positions_with_their_past(framework):
+@pytest.mark.parametrize("loading_from", [organizations.LOADING_FROM, 0])
+def test_generated_people_hold_their_positions_with_their_past(
+    framework, loading_from, monkeypatch
+):
     """People and assignments are written as plain rows (COPY on PostgreSQL): each filled
     position's holder has one current assignment there, with the position's title, role
-    and squad, some an earlier one before a promotion, and each a first historical row."""
+    and squad, some an earlier one before a promotion, and each a first historical row.
+    With ``loading_from`` 0 the tables load with their indexes and keys set aside."""
+    monkeypatch.setattr(organizations, "LOADING_FROM", loading_from)
     organizations.seed(positions=400)
+    assert tree_check().ok
     filled = Position.objects.filter(status="filled").select_related("holder")
     assert Person.objects.count() == filled.count()
     current = {a.position_id: a for a in Assignment.objects.filter(end_date=None)}

@@ -195,6 +195,7 @@ def build(
         shown = {p.pk for p in positions}
         along = visible(scope).filter(Q(parent_id__in=path_ids) | Q(pk__in=path_ids))
         positions += [p for p in with_card_figures(along) if p.pk not in shown]
+    positions.sort(key=lambda p: (p.tree_id, p.lft))  # reports in order under each card
     return _cards(scope, roots, positions, path_ids)
 
 

@@ -101,6 +101,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # the chart's cards only (staffing.web.cards says why): every page is Django's
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "NAME": "jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "staffing.web.cards.environment"},
+    },
 ]
 
 DATABASES = {

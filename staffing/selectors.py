@@ -5,7 +5,15 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models import (
+    Count,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -167,11 +175,8 @@ def count_rows(rows, names: tuple[dict, dict, dict] | None = None) -> Headcount:
     return Headcount(totals, ordered)
 
 
-def with_card_figures(queryset):
-    """``queryset`` with what a position's card shows: role and tier (and the role's span
-    rule, for whether it may have reports), squad, location, holder and manager loaded,
-    and ``direct_reports`` and ``open_findings`` counted, all in the one query (team size
-    comes from lft/rght)."""
+def direct_reports_count():
+    """An annotation: how many positions report to the row's position (a subquery)."""
     direct = (
         Position.objects.filter(parent=OuterRef("pk"))
         .order_by()
@@ -179,6 +184,14 @@ def with_card_figures(queryset):
         .annotate(n=Count("pk"))
         .values("n")
     )
+    return Coalesce(Subquery(direct, output_field=IntegerField()), 0)
+
+
+def with_card_figures(queryset):
+    """``queryset`` with what a position's card shows: role and tier (and the role's span
+    rule, for whether it may have reports), squad, location, holder and manager loaded,
+    and ``direct_reports`` and ``open_findings`` counted, all in the one query (team size
+    comes from lft/rght)."""
     findings = (
         Finding.objects.open()
         .filter(position=OuterRef("pk"))
@@ -190,9 +203,23 @@ def with_card_figures(queryset):
     return queryset.select_related(
         "role__tier", "role__span_rule", "squad", "location", "holder", "parent"
     ).annotate(
-        direct_reports=Coalesce(Subquery(direct, output_field=IntegerField()), 0),
+        direct_reports=direct_reports_count(),
         open_findings=Coalesce(Subquery(findings, output_field=IntegerField()), 0),
     )
+
+
+def with_catalogue(positions: list[Position]) -> list[Position]:
+    """Load the role (with its tier and span rule), squad and location of ``positions``,
+    one object of each for all the positions that share it (three queries whatever their
+    number): what a chart of hundreds of cards of a few dozen roles needs, instead of a
+    role, tier, rule, squad and location built again for every row."""
+    prefetch_related_objects(
+        positions,
+        Prefetch("role", queryset=Role.objects.select_related("tier", "span_rule")),
+        "squad",
+        "location",
+    )
+    return positions
 
 
 NEARBY = 8  # move suggestions shown before anything is typed

@@ -17,12 +17,13 @@ from staffing.models import ChartPreference, DottedLine, Location, Person, Posit
 from staffing.scope import Scope, request_scope
 from staffing.selectors import (
     above,
+    direct_reports_count,
     lineage_ids,
     open_finding_messages,
     placeable_for,
     visible,
     visible_position,
-    with_card_figures,
+    with_catalogue,
 )
 from staffing.web import layout
 
@@ -44,6 +45,7 @@ class Node:
     editable: bool = False  # the viewer may change, move, fill, vacate or delete it
     can_add: bool = False  # the viewer may add a position under it
     dotted: list = field(default_factory=list)  # dotted-line managers: (title, purpose)
+    marks: list = field(default_factory=list)  # a draft's notes on the card ("moved")
     x: float = 0  # where the chart view draws it (staffing.web.layout)
     y: float = 0
     stacked: bool = False  # its reports are drawn as a column under it
@@ -73,7 +75,7 @@ def card(
         dotted=dotted.get(position.pk, []),
         on_path=on_path,
         editable=scope.can_edit(position),
-        # "Add report" only where the role may have reports (no query: with_card_figures
+        # "Add report" only where the role may have reports (no query: with_catalogue
         # loads the role's span rule)
         can_add=scope.can_place_under(position) and position.role.may_have_reports,
     )
@@ -186,17 +188,26 @@ def build(
     top_levels = Q()
     for root in roots:
         top_levels |= subtree_q(root) & Q(level__lte=root.level + depth)
-    positions = list(with_card_figures(visible(scope).filter(top_levels)))
+    positions = list(card_rows(visible(scope).filter(top_levels)))
     path_ids: list[int] = []
     if focus is not None:
         path_ids = lineage_ids(focus)
-        # the path and the siblings along it, in a query of its own: OR-ed with the range
-        # above, PostgreSQL could use neither index
+        # the path and the siblings along it below the levels above, in a query of its own:
+        # OR-ed with the range above, PostgreSQL could use neither index
         shown = {p.pk for p in positions}
         along = visible(scope).filter(Q(parent_id__in=path_ids) | Q(pk__in=path_ids))
-        positions += [p for p in with_card_figures(along) if p.pk not in shown]
+        along = along.filter(level__gt=min(root.level for root in roots) + depth)
+        positions += [p for p in card_rows(along) if p.pk not in shown]
     positions.sort(key=lambda p: (p.tree_id, p.lft))  # reports in order under each card
-    return _cards(scope, roots, positions, path_ids)
+    return _cards(scope, roots, with_catalogue(positions), path_ids)
+
+
+def card_rows(queryset):
+    """``queryset`` with the holder and the count of direct reports: with the catalogue
+    objects (:func:`staffing.selectors.with_catalogue`, once for all the rows) what a card
+    shows. Leaner than :func:`staffing.selectors.with_card_figures` (no manager, no count
+    of findings: a card lists its findings), for a chart's hundreds of cards."""
+    return queryset.select_related("holder").annotate(direct_reports=direct_reports_count())
 
 
 def _within(roots: list[Position]) -> Q:
@@ -227,7 +238,7 @@ def _build_opened(
     root_ids = [root.pk for root in roots]
 
     def cards(queryset):
-        return queryset.only(*SHAPE_FIELDS) if shape_only else with_card_figures(queryset)
+        return queryset.only(*SHAPE_FIELDS) if shape_only else card_rows(queryset)
 
     positions = list(cards(visible(scope).filter(pk__in=root_ids)))
     if teams:
@@ -246,7 +257,7 @@ def _build_opened(
     if shape_only:
         top = assemble({p.pk: Node(p) for p in shown}, set(root_ids))
         return [node for node in top if node.position.pk in root_ids] or top
-    return _cards(scope, roots, shown, path_ids)
+    return _cards(scope, roots, with_catalogue(shown), path_ids)
 
 
 def _cards(
@@ -277,7 +288,7 @@ def assemble(nodes: dict[int, Node], root_ids: set[int]) -> list[Node]:
 def children_of(scope: Scope, parent: Position) -> list[Node]:
     """The direct reports of ``parent`` as cards (two queries)."""
     reports = visible(scope).filter(parent=parent).order_by("tree_id", "lft")
-    positions = list(with_card_figures(reports))
+    positions = with_catalogue(list(card_rows(reports)))
     findings = open_finding_messages(p.pk for p in positions)
     dotted = dotted_lines(p.pk for p in positions)
     return [card(scope, p, findings, dotted) for p in positions]

@@ -2,7 +2,7 @@
 over a scenario's rows.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django import forms as django_forms
 from django.contrib import messages
@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -20,6 +20,7 @@ from staffing.models import Finding, Position, Scenario, ScenarioPosition
 from staffing.scenarios import drafts, read
 from staffing.scope import request_scope
 from staffing.web import chart, forms
+from staffing.web.cards import cards_response
 from staffing.web.dialogs import done_status, run_dialog
 from tiers.models import Tier
 
@@ -42,7 +43,6 @@ def may_edit(request, scenario: Scenario) -> bool:
 @dataclass
 class DraftNode(chart.Node):
     child_count: int = 0
-    marks: list[str] = field(default_factory=list)
 
     @property
     def has_children(self) -> bool:
@@ -235,11 +235,7 @@ def draft_children(request, pk: int, row: int):
     tree = DraftTree.load(scenario)
     ids = list(tree.shape.children.get(parent.pk, ()))
     cards = _nodes(request, scenario, tree, ids)
-    return render(
-        request,
-        "staffing/_chart_nodes.html",
-        {**draft_context(request, scenario), "nodes": list(cards.values())},
-    )
+    return cards_response(list(cards.values()), draft_context(request, scenario))
 
 
 @login_required

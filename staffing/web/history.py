@@ -19,6 +19,7 @@ from orgdesign.kernel import days
 from staffing.history import feeds, past
 from staffing.models import Position
 from staffing.scope import Scope, request_scope
+from staffing.web.cards import cards_response
 from staffing.web.chart import (
     Node,
     assemble,
@@ -243,18 +244,14 @@ def past_chart(request, day: str):
 @require_GET
 def past_children(request, day: str, pk: int):
     """The direct reports of one card of the chart on ``day`` (what "expand" loads)."""
-    when, scope, org, visible = _past(request, day)
+    when, _scope, org, visible = _past(request, day)
     if pk not in visible:
         raise Http404(f"No such position in what you can see on {when.isoformat()}.")
     children = [org.positions[c] for c in org.children.get(pk, []) if c in visible]
     past.attach(children, org)
     base = reverse("past-chart", kwargs={"day": when.isoformat()})
-    return render(
-        request,
-        "staffing/_chart_nodes.html",
-        {"nodes": [Node(p) for p in children], "scope": scope, "prefix": base, "page_url": base,
-         "past": True},
-    )  # fmt: skip
+    nodes = [Node(p) for p in children]
+    return cards_response(nodes, {"prefix": base, "page_url": base, "past": True})
 
 
 def chart_as_of(request):

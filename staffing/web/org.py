@@ -19,6 +19,7 @@ from staffing.interchange import export
 from staffing.models import Position
 from staffing.scope import request_scope
 from staffing.web import chart, dialogs, history, picture
+from staffing.web.cards import cards_response
 from tiers.models import Tier
 
 
@@ -73,9 +74,7 @@ def chart_children(request, pk: int):
     """The direct reports of one card, as tree items (what "expand" loads)."""
     parent = chart.visible_from(request, str(pk))
     nodes = chart.children_of(request_scope(request), parent)
-    return render(
-        request, "staffing/_chart_nodes.html", {"nodes": nodes, "scope": request_scope(request)}
-    )
+    return cards_response(nodes)
 
 
 @login_required

@@ -158,6 +158,34 @@ def pytest_runtest_teardown(item, nextitem):
     return result
 
 
+def uses_database(item) -> bool:
+    names = getattr(item, "fixturenames", ())
+    marked = item.get_closest_marker("django_db")
+    return bool(marked or "_django_db_helper" in names or "live_server" in names)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After every test that uses the database (and passed), the reporting tree is still
+    valid: each division's nested sets, the tree roots, depths and counts agree with the
+    parent pointers (``check_tree``'s comparison). A test that damages the tree on purpose
+    says so with ``@pytest.mark.breaks_tree``."""
+    result = yield
+    if uses_database(item) and not item.get_closest_marker("breaks_tree"):
+        from staffing.tree import tree_check
+
+        report = tree_check()
+        if not report.ok:
+            wrong = [f"{pk}: stored {stored}, expected {expected}"
+                     for pk, stored, expected in report.wrong[:5]]  # fmt: skip
+            pytest.fail(
+                f"The test left the reporting tree invalid: {len(report.wrong)} positions "
+                f"misplaced, {len(report.unreachable)} unreachable. " + "; ".join(wrong),
+                pytrace=False,
+            )
+    return result
+
+
 @pytest.fixture
 def framework(db):
     """The default catalogue: in the database from the session's start (django_db_setup) and

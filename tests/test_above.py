@@ -36,21 +36,18 @@ def test_every_position_s_managers_are_its_parents_walked(framework, django_asse
 
 
 def test_the_chain_crosses_trees_where_the_nested_sets_do_not(framework):
-    director = make_position("Director", "director")
+    """A director heads a tree of their own (a division): an agent's managers run up through
+    it to the VP, whose tree is another."""
+    vp = make_position("VP", "vp")
+    director = make_position("Director", "director", vp)
     lead = make_position("Lead", "team-lead", director)
-    agents = make_team(lead, 2)
-    # the lead's team as the root of a tree of its own (tree fields only; the parent stays)
-    other = Position.objects.order_by("-tree_id").values_list("tree_id", flat=True)[0] + 1
-    Position.objects.filter(pk=lead.pk).update(tree_id=other, lft=1, rght=6, level=0)
-    for n, agent in enumerate(agents):
-        Position.objects.filter(pk=agent.pk).update(
-            tree_id=other, lft=2 + 2 * n, rght=3 + 2 * n, level=1
-        )
-    agent = Position.objects.get(pk=agents[0].pk)
-    assert sorted(marks.lineage(agent)) == sorted([agent.pk, lead.pk, director.pk])
+    agent = make_team(lead, 2)[0]
+    assert director.tree_id != vp.tree_id == Position.objects.get(pk=vp.pk).tree_id
+    assert sorted(marks.lineage(agent)) == sorted([agent.pk, lead.pk, director.pk, vp.pk])
     assert set(Position.objects.filter(above(agent)).values_list("pk", flat=True)) == {
         lead.pk,
         director.pk,
+        vp.pk,
     }
 
 

@@ -48,15 +48,24 @@ def _today() -> datetime.date:
     return timezone.localdate()
 
 
-def _lock_trees(
-    *positions: Position | int | None, structural: bool = False, wait: bool = True
-) -> None:
+def _lock_trees(*positions: Position | int | None, structural: bool = False) -> None:
     """Lock what a write to ``positions`` (instances, ids or None) needs, read from the rows
-    as stored now: their trees, or the whole forest (``structural``; see staffing.tree).
-    Called again (``wait=False``) once the rows are re-read and locked, it checks they did
-    not move, or takes what is missing only if it is free."""
+    as stored now: their trees, or the whole forest (``structural``; see staffing.tree),
+    waiting for them. Once the rows are re-read and locked, the write takes the trees they
+    are in then with ``lock(..., wait=False)`` (:func:`_locked` does both)."""
     found = tree.places(getattr(p, "pk", p) for p in positions)
-    lock({place.tree_id for place in found.values()}, structural=structural, wait=wait)
+    lock({place.tree_id for place in found.values()}, structural=structural)
+
+
+def _locked(position: Position | int | None, *, structural: bool = False) -> Position | None:
+    """``position`` as stored now, locked, with its tree: the tree chosen from the row as
+    passed (waiting for it), the row re-read under it, and the tree it is in now taken only
+    if free (a concurrent move put it elsewhere: TreeConflict, and the write runs again)."""
+    _lock_trees(position, structural=structural)
+    fresh = _fresh(position)
+    if fresh is not None:
+        lock([fresh.tree_id], structural=structural, wait=False)
+    return fresh
 
 
 def _fresh_pair(
@@ -115,9 +124,7 @@ def position_create(
         raise ValidationError({"status": "Create the position first, then assign a person."})
     structural = forest.heads_tree(role, parent)
     with transaction.atomic():
-        _lock_trees(parent, structural=structural)
-        parent = _fresh(parent)
-        _lock_trees(parent, structural=structural, wait=False)
+        parent = _locked(parent, structural=structural)
         require_place_under(actor, parent)
         if actor is not None and not any_report and parent is not None:
             manager = with_report_rules(Role.objects.filter(pk=parent.role_id)).get()
@@ -254,6 +261,12 @@ def position_move(
     return position
 
 
+def _shapes_forest(position: Position) -> bool:
+    """Whether deleting ``position`` changes the forest's shape: a tree's root, or a
+    position with divisions below it."""
+    return position.tree_parent_id is None or position.trees_under > 0
+
+
 @audited
 @retrying
 def position_delete(
@@ -264,10 +277,9 @@ def position_delete(
     if reports not in ("refuse", "move_up"):
         raise ValidationError({"reports": "Choose 'refuse' or 'move_up' for the direct reports."})
     with transaction.atomic():
-        for wait in (True, False):  # as passed, then as read under the locks
-            structural = position.tree_parent_id is None or position.trees_under > 0
-            _lock_trees(position, structural=structural, wait=wait)
-            position = _fresh(position)
+        _lock_trees(position, structural=_shapes_forest(position))
+        position = _fresh(position)  # and again as read under the locks
+        lock([position.tree_id], structural=_shapes_forest(position), wait=False)
         require_edit(actor, position)
         children = list(
             Position.objects.filter(parent=position)
@@ -484,9 +496,7 @@ def position_vacate(
 ) -> Position:
     """End the holder's time in ``position``; the position becomes an open vacancy."""
     with transaction.atomic():
-        _lock_trees(position)
-        position = _fresh(position)
-        lock([position.tree_id], wait=False)
+        position = _locked(position)
         require_edit(actor, position)
         if not position.holder_id:
             raise field_error("position", f"{position.label} is already vacant.", "vacant")
@@ -545,9 +555,7 @@ def dotted_line_add(
     *, actor, position: Position, manager: Position, purpose: str = ""
 ) -> DottedLine:
     with transaction.atomic():
-        _lock_trees(position)  # a dotted line changes nothing of the tree: its position's
-        position = _fresh(position)
-        lock([position.tree_id], wait=False)
+        position = _locked(position)  # a dotted line changes nothing of the tree
         require_edit(actor, position)
         manager = _seen_manager(actor, manager)
         line = DottedLine(position=position, manager=manager, purpose=purpose)
@@ -592,10 +600,8 @@ def dotted_line_update(*, actor, line: DottedLine | int, **changes: Any) -> Dott
     if unknown:
         raise ValidationError(f"These fields cannot be changed here: {', '.join(unknown)}.")
     with transaction.atomic():
-        _lock_trees(_line_position(line))
+        position = _locked(_line_position(line))  # a line's position never changes
         line = _fresh_line(line)
-        position = _fresh(line.position_id)
-        lock([position.tree_id], wait=False)
         require_edit(actor, position)
         if "manager" in changes:
             changes["manager"] = _seen_manager(actor, changes["manager"])
@@ -617,10 +623,8 @@ def dotted_line_update(*, actor, line: DottedLine | int, **changes: Any) -> Dott
 @audited
 def dotted_line_delete(*, actor, line: DottedLine | int) -> None:
     with transaction.atomic():
-        _lock_trees(_line_position(line))
+        position = _locked(_line_position(line))  # a line's position never changes
         line = _fresh_line(line)
-        position = _fresh(line.position_id)
-        lock([position.tree_id], wait=False)
         require_edit(actor, position)
         line.delete()
 

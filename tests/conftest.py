@@ -164,6 +164,18 @@ def uses_database(item) -> bool:
     return bool(marked or "_django_db_helper" in names or "live_server" in names)
 
 
+def readable() -> bool:
+    """Whether the test's transaction can still be read (not one a failed statement aborted,
+    as a test of a refused load leaves it)."""
+    if connection.connection is None:
+        return True
+    if connection.vendor == "postgresql":
+        from psycopg2.extensions import TRANSACTION_STATUS_INERROR
+
+        return connection.connection.info.transaction_status != TRANSACTION_STATUS_INERROR
+    return not connection.needs_rollback
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
     """After every test that uses the database (and passed), the reporting tree is still
@@ -171,7 +183,7 @@ def pytest_runtest_call(item):
     parent pointers (``check_tree``'s comparison). A test that damages the tree on purpose
     says so with ``@pytest.mark.breaks_tree``."""
     result = yield
-    if uses_database(item) and not item.get_closest_marker("breaks_tree"):
+    if uses_database(item) and not item.get_closest_marker("breaks_tree") and readable():
         from staffing.tree import tree_check
 
         report = tree_check()

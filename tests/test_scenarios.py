@@ -261,7 +261,14 @@ def test_a_plan_becomes_a_draft_with_positions_under_managers_with_room(api_org:
     assert new_lead.parent.role.code == "advocate-manager"
     # agents go to the team leads with the fewest reports, the new lead included
     under = Counter(r.parent_id for r in added if r.role.code == "advocate")
-    assert under[new_lead.pk] >= 1 and notes == []
+    assert under[new_lead.pk] >= 1
+    # and the notes say where they went
+    manager = new_lead.parent.title
+    assert notes == [
+        f"Tier 1 — Product support: 6 new Customer Advocates; {6 - under[new_lead.pk]} into "
+        f"{len(under) - 1} existing teams (Lead A ×1, Lead B ×1); {under[new_lead.pk]} in 1 new "
+        f"team under {manager}."
+    ], notes
     fewer, _ = from_plan.scenario_from_plan(
         actor=director, name="Fewer", wanted={"advocate": have - 1}
     )

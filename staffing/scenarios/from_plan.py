@@ -1,5 +1,5 @@
 """From a capacity plan to a draft: the positions a plan asks for, added to a new scenario
-under the managers that lead that work.
+under the managers that lead that work (:mod:`staffing.scenarios.placement` decides where).
 """
 
 from collections import Counter
@@ -7,24 +7,27 @@ from collections import Counter
 from django.db import transaction
 
 from roles.models import Role
-from staffing.models import (
-    Position,
-    Scenario,
-    ScenarioPosition,
-)
+from staffing.models import Position, Scenario
+from staffing.scenarios import placement
 from staffing.scenarios.drafts import draft_remove, scenario_create
 from staffing.services import field_error
+from tiers.models import Tier
 
 
 def scenario_from_plan(
     *, actor, name: str, wanted: dict[str, int], root: Position | None = None
 ) -> tuple[Scenario, list[str]]:
     """A draft of ``root``'s part of the organization reshaped to hold ``wanted`` people
-    per role code (a capacity plan's ``by_role``): open positions are added where a role is
-    short, leaders first so that agents find a team lead with room, each under the manager
-    with the fewest reports that its span rule still allows; vacancies of a role in excess
-    are removed (filled positions never are). Returns the draft and notes on what it could
-    not do."""
+    per role code (a capacity plan's ``by_role``).
+
+    Where a role is short, open positions are added where the catalogue's rules put them
+    (:mod:`staffing.scenarios.placement`: under a manager whose team does that work, with
+    room and allowed to lead the role, or in a new team with the leaders it needs). Leaders
+    the plan asks for are drafted first, each for the work the new people are in, so that
+    the new people fill their teams. Vacancies of a role in excess are removed (filled
+    positions and leaders never are: the plan's count of leaders is an estimate). Returns
+    the draft and a line per tier saying where the new people went, and what could not be
+    done."""
     scenario = scenario_create(actor=actor, name=name, root=root)
     notes: list[str] = []
     with transaction.atomic():
@@ -32,74 +35,70 @@ def scenario_from_plan(
         unknown = sorted(set(wanted) - set(roles))
         if unknown:
             raise field_error("wanted", f"Unknown role codes: {', '.join(unknown)}.")
-        rules = Role.objects.filter(span_rule__isnull=False)
-        limits = dict(rules.values_list("code", "span_rule__max_direct"))
-        rows = list(scenario.positions.filter(removed=False).select_related("role"))
-        kids: Counter = Counter(r.parent_id for r in rows if r.parent_id)
-        top = next((r for r in rows if r.parent_id is None), None)
-        have = Counter(r.role.code for r in rows)
-        made: Counter = Counter()
-        # the management ladder first (top down), then everyone else
-        order = [c for c in reversed(LEADER_ORDER) if c in wanted]
-        order += [c for c in wanted if c not in LEADER_ORDER]
-        for code in order:
-            role, gap = roles[code], wanted[code] - have[code]
-            if gap > 0:
-                above = PARENT_ROLE.get(code)
-                for _ in range(gap):
-                    parents = [r for r in rows if r.role.code in above] if above else []
-                    room = [
-                        p for p in parents
-                        if limits.get(p.role.code) is None or kids[p.pk] < limits[p.role.code]
-                    ]  # fmt: skip
-                    parent = min(room, key=lambda p: (kids[p.pk], p.pk)) if room else top
-                    if parent is None:
-                        notes.append(f"No place for a new {role.name}: the draft is empty.")
-                        break
-                    if not room and above:
-                        notes.append(f"A new {role.name} went under {parent.title}: no "
-                                     f"{' or '.join(sorted(above))} had room.")  # fmt: skip
-                    made[code] += 1
-                    title = (  # new leaders are told apart: their teams are listed under them
-                        f"{role.name} (new {made[code]})" if code in LEADER_ORDER else role.name
-                    )
-                    added = ScenarioPosition.objects.create(
-                        scenario=scenario, parent=parent, title=title, role=role,
-                        status=Position.Status.OPEN,
-                    )  # fmt: skip
-                    rows.append(added)
-                    kids[parent.pk] += 1
-            elif gap < 0:
-                spare = [
-                    r for r in rows
-                    if r.role_id == role.pk and not r.holder_id and not kids[r.pk]
-                    and not r.removed
-                ]  # fmt: skip
-                spare.sort(key=lambda r: (r.source_id is not None, -r.pk))  # drafts' own first
-                for r in spare[:-gap]:
-                    draft_remove(actor=actor, scenario=scenario, position=r)
-                    r.removed = True
-                    kids[r.parent_id] -= 1
-                if len(spare) < -gap:
-                    notes.append(f"{-gap - len(spare)} {role.name} position(s) over the plan "
-                                 "are filled or lead a team; they stay.")  # fmt: skip
-        scenario.description = "Drafted from a capacity plan." + (
-            " " + " ".join(notes) if notes else ""
-        )
+        placing = placement.Placement(scenario)
+        roles = {code: placing.roles[role.pk] for code, role in roles.items()}
+        have = Counter(row.role.code for row in placing.rows.values())
+        gaps = {code: wanted[code] - have[code] for code in wanted}
+        people = {code: gap for code, gap in gaps.items() if gap > 0 and _does_work(roles[code])}
+        growth = Counter()
+        for code, gap in people.items():
+            growth[placement.work_of(roles[code])] += gap
+        # the leaders the plan asks for, top rung first, each for a share of the new work
+        leaders = [code for code in gaps if gaps[code] > 0 and code not in people]
+        for code in sorted(leaders, key=lambda c: -roles[c].level):
+            role = roles[code]
+            if role.heads_division:
+                notes.append(f"{gaps[code]} more {role.name} position(s) in the plan: a draft "
+                             "adds no division heads; add them by hand.")  # fmt: skip
+                continue
+            for n, work in enumerate(_shares(gaps[code], growth, placing.reach(role)), start=1):
+                placing.add_leader(role, work, title=f"{role.name} (new {n})")
+        # then the people, tier by tier
+        for code in sorted(people, key=lambda c: (roles[c].tier.rank, roles[c].level, c)):
+            for _ in range(people[code]):
+                placing.place(roles[code])
+        placing.write()
+        notes += placing.report.lines({tier.code: tier.name for tier in Tier.objects.all()})
+        for code, gap in gaps.items():  # fewer people: spare vacancies go (leaders stay)
+            if gap < 0 and _does_work(roles[code]):
+                notes += _remove_spare(actor, scenario, roles[code], -gap)
+        scenario.description = "Drafted from a capacity plan. " + " ".join(notes)
         scenario.save(update_fields=["description", "updated_at"])
     return scenario, notes
 
 
-# who a new position of a role reports to, and the order leaders are added in
-PARENT_ROLE = {
-    "advocate": {"team-lead"},
-    "associate-advocate": {"team-lead"},
-    "tse": {"team-lead", "advocate-manager"},
-    "architect": {"advocate-manager", "senior-advocate-manager"},
-    "team-lead": {"advocate-manager"},
-    "advocate-manager": {"senior-advocate-manager", "director"},
-    "senior-advocate-manager": {"director"},
-    "systems-specialist": {"ops-manager", "advocate-manager"},
-    "ops-manager": {"director"},
-}
-LEADER_ORDER = ("team-lead", "advocate-manager", "senior-advocate-manager", "director")
+def _does_work(role: Role) -> bool:
+    """Whether ``role`` does the work itself (an agent or a specialist) rather than lead it."""
+    return placement.work_of(role) is not None and not role.is_manager
+
+
+def _shares(count: int, growth: Counter, reach: set[str]) -> list[str]:
+    """``count`` new leaders shared out over the work they can lead, in proportion to the
+    new people in it (largest remainders); the work with the most growth first."""
+    weights = {work: n for work, n in growth.items() if work in reach and n > 0}
+    if not weights:
+        return []
+    total = sum(weights.values())
+    exact = {work: count * n / total for work, n in weights.items()}
+    out = {work: int(value) for work, value in exact.items()}
+    rest = sorted(exact, key=lambda work: (out[work] - exact[work], work))
+    for work in rest[: count - sum(out.values())]:
+        out[work] += 1
+    return [work for work in sorted(out, key=lambda w: -weights[w]) for _ in range(out[work])]
+
+
+def _remove_spare(actor, scenario: Scenario, role: Role, excess: int) -> list[str]:
+    """Remove up to ``excess`` vacant ``role`` positions that lead no one (the draft's own
+    first, then the newest)."""
+    rows = list(scenario.positions.filter(removed=False, role=role, holder__isnull=True))
+    leading = set(
+        scenario.positions.filter(removed=False, parent__in=rows).values_list("parent", flat=True)
+    )
+    spare = [row for row in rows if row.pk not in leading]
+    spare.sort(key=lambda row: (row.source_id is not None, -row.pk))
+    for row in spare[:excess]:
+        draft_remove(actor=actor, scenario=scenario, position=row)
+    if len(spare) < excess:
+        return [f"{excess - len(spare)} {role.name} position(s) over the plan are filled or "
+                "lead a team; they stay."]  # fmt: skip
+    return []

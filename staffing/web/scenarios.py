@@ -98,8 +98,8 @@ def scenario_from_plan_page(request):
             messages.error(request, message)
         return redirect(back)
     messages.success(request, f"Drafted “{scenario}” from the plan.")
-    for note in notes:
-        messages.warning(request, note)
+    for note in notes:  # where the new people went, tier by tier, and what could not be done
+        messages.info(request, note)
     return redirect("scenario-compare", pk=scenario.pk)
 
 

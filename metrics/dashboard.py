@@ -25,7 +25,7 @@ from staffing import capacity
 from staffing.models import Finding, Position, subtree_q, team_size_of
 from staffing.selectors import Group, Headcount
 from staffing.selectors import headcount as count_positions
-from tiers.models import Tier
+from tiers.models import FRONT_LINE_KINDS, Tier
 
 STATUSES = ("filled", "open", "planned")
 DIMENSIONS = {
@@ -34,7 +34,7 @@ DIMENSIONS = {
     "location": "Location",
     "squad": "Squad",
 }
-FRONT_LINE = (Tier.Kind.FRONTLINE, Tier.Kind.TECHNICAL, Tier.Kind.EXPERT)
+FRONT_LINE = FRONT_LINE_KINDS  # one definition: tiers.models
 
 # growth advisories: the figures at which each one speaks up (our reading of the framework)
 # about ten agents: process and tooling work becomes a job of its own (the capacity plan

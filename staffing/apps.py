@@ -22,4 +22,7 @@ class StaffingConfig(AppConfig):
         groups.grant_own()
         # the role page (roles, below staffing) lists who holds the role from here
         links.register("role-holders", "role-holders")
+        # the role pages name a role's tier with a link to it on the tiers page (served here,
+        # with the organization's headcount)
+        links.register("tiers", "tier-catalogue")
         post_migrate.connect(groups.ensure_groups, dispatch_uid="staffing.ensure_groups")

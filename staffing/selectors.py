@@ -31,7 +31,7 @@ from staffing.models import (
     subtree_q,
 )
 from staffing.scope import Scope
-from tiers.models import Squad
+from tiers.models import Squad, Tier
 
 DAYS_PER_MONTH = Decimal("30.436875")  # 365.2425 / 12
 
@@ -173,6 +173,68 @@ def count_rows(rows, names: tuple[dict, dict, dict] | None = None) -> Headcount:
         },
     }
     return Headcount(totals, ordered)
+
+
+@dataclass
+class TierToday:
+    """A tier of the catalogue with the positions a viewer sees in it."""
+
+    tier: Tier
+    count: Group  # its positions: filled, open, planned
+    roles: list[Role]  # the roles of the tier still given out
+    squads: list[tuple[Squad, Group]]  # its squads, each with its positions
+    share: float | None = None  # % of the front line's people (front-line tiers only)
+
+
+@dataclass
+class TiersToday:
+    tiers: list[TierToday]
+    front_line: int  # people in the front-line tiers: what a tier's share is a share of
+    sees: bool  # whether the viewer sees any part of the organization
+
+
+def tiers_today(scope: Scope, tiers: list[Tier]) -> TiersToday:
+    """Each of ``tiers`` (their squads loaded) with the positions ``scope`` sees in it, by
+    status, and each front-line tier's share of the front line's people: its filled
+    positions over those of every front-line tier. People stand in for tickets here.
+
+    Two queries whatever the organization's size: the roles, and one GROUP BY on the
+    position table alone (by role, squad and status; none when the scope sees nothing)."""
+    roles = list(Role.objects.all())
+    tier_of = {role.pk: role.tier_id for role in roles}
+    by_tier = {t.pk: Group(t.code, t.name, colour=t.colour, rank=t.rank, id=t.pk) for t in tiers}
+    by_squad: dict[int, Group] = {}
+    sees = scope.sees_all or scope.root is not None
+    if sees:
+        rows = (
+            visible(scope)
+            .order_by()
+            .values_list("role_id", "squad_id", "status")
+            .annotate(n=Count("id"))
+        )
+        for role_id, squad_id, status, n in rows:
+            group = by_tier.get(tier_of[role_id])
+            if group is not None:
+                group.add(status, n)
+            if squad_id is not None:
+                by_squad.setdefault(squad_id, Group(str(squad_id), "", id=squad_id)).add(status, n)
+    front_line = sum(by_tier[t.pk].filled for t in tiers if t.is_front_line)
+    found = []
+    for tier in tiers:
+        count = by_tier[tier.pk]
+        share = None
+        if tier.is_front_line and front_line:
+            share = round(100 * count.filled / front_line, 1)
+        found.append(
+            TierToday(
+                tier,
+                count,
+                [role for role in roles if role.tier_id == tier.pk and role.is_active],
+                [(sq, by_squad.get(sq.pk) or Group(sq.code, sq.name)) for sq in tier.squads.all()],
+                share,
+            )
+        )
+    return TiersToday(found, front_line, sees)
 
 
 def direct_reports_count():

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from staffing.web import capacity, dialogs, editor, history, imports, org, scenarios
+from staffing.web import capacity, dialogs, editor, history, imports, org, scenarios, tiers
 
 urlpatterns = [
     path("", org.org_chart, name="home"),
@@ -14,6 +14,7 @@ urlpatterns = [
     path("chart/people/", org.people_search, name="chart-people"),
     path("chart/holders/<slug:code>/", org.role_holders, name="role-holders"),
     path("capacity/", capacity.capacity_page, name="capacity"),
+    path("tiers/", tiers.tier_catalogue, name="tier-catalogue"),
     path("history/", history.org_history, name="history"),
     path("history/positions/<int:pk>/", history.position_history, name="position-history-page"),
     path("past/<str:day>/", history.past_chart, name="past-chart"),

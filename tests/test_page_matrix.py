@@ -61,6 +61,7 @@ MATRIX = {
     ),
     "role-catalogue": ("/roles/", ALL),
     "role-page": ("/roles/team-lead/", ALL),
+    "tier-catalogue": ("/tiers/", ALL),  # the catalogue for all; headcount of one's own part
     "dashboard": ("/dashboard/", (LOGIN, 403, 200, 200, 200, 200)),
     "dashboard-snapshot": ("/dashboard/snapshot/", POST_ONLY),
     "kpi-upload": ("/dashboard/kpis/upload/", (LOGIN, 403, 403, 403, 200, 200)),

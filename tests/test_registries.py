@@ -105,6 +105,7 @@ def test_the_higher_apps_provide_the_links():
         "person": "person-page",
         "position-about": "position-about",
         "role-holders": "role-holders",
+        "tiers": "tier-catalogue",
     }
 
 

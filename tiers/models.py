@@ -84,6 +84,23 @@ class Tier(models.Model):
         return self.name
 
     @property
+    def anchor(self) -> str:
+        """The id of this tier's section on the tiers page (``/tiers/#tier-t1``): made from
+        the code, which stays put when tiers are re-ranked or renamed."""
+        return f"tier-{self.code}"
+
+    @property
+    def is_front_line(self) -> bool:
+        """Whether people in this tier answer customers' issues (Tiers 1 to 3)."""
+        return self.staffed and self.kind in FRONT_LINE_KINDS
+
+    @property
+    def channel_labels(self) -> list[str]:
+        """The channels this tier answers, as people read them (unknown codes left out)."""
+        labels = dict(self.Channel.choices)
+        return [labels[c] for c in self.channels or [] if c in labels]
+
+    @property
     def volume_share_display(self) -> str:
         low, high = self.volume_share_min, self.volume_share_max
         if low is None and high is None:
@@ -109,6 +126,11 @@ class Tier(models.Model):
             errors["target_handling_minutes"] = "A tier without staff has no handling time."
         if errors:
             raise ValidationError(errors)
+
+
+# the kinds of tier whose people answer customers' issues: the front line, whose headcount is
+# weighed against the catalogue's shares of volume
+FRONT_LINE_KINDS = (Tier.Kind.FRONTLINE, Tier.Kind.TECHNICAL, Tier.Kind.EXPERT)
 
 
 class Squad(models.Model):

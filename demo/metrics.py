@@ -11,6 +11,7 @@ from collections import Counter
 from django.utils import timezone
 
 from metrics.models import HeadcountSnapshot, PerformanceObservation
+from metrics.periods import closed_periods
 from staffing.models import CriterionSignoff, Position
 
 MONTHS = 4
@@ -170,30 +171,6 @@ PERIODS = {"weekly": 12, "monthly": 12, "quarterly": 4, "yearly": 2}
 KPI_TEAM_ROLES = ("vp", "director", "senior-advocate-manager", "advocate-manager")
 
 
-def _periods(review: str, today: datetime.date, count: int) -> list[tuple[datetime.date, ...]]:
-    """The last ``count`` complete periods of the kind ``review`` before ``today``, oldest
-    first, as (first day, last day)."""
-    found = []
-    end = today
-    for _ in range(count):
-        if review == "weekly":
-            last = end - datetime.timedelta(days=end.weekday() + 1)
-            first = last - datetime.timedelta(days=6)
-        elif review == "monthly":
-            last = end.replace(day=1) - datetime.timedelta(days=1)
-            first = last.replace(day=1)
-        elif review == "quarterly":
-            quarter_start = end.replace(month=3 * ((end.month - 1) // 3) + 1, day=1)
-            last = quarter_start - datetime.timedelta(days=1)
-            first = last.replace(month=3 * ((last.month - 1) // 3) + 1, day=1)
-        else:
-            last = end.replace(month=1, day=1) - datetime.timedelta(days=1)
-            first = last.replace(month=1, day=1)
-        found.append((first, last))
-        end = first
-    return list(reversed(found))
-
-
 def seed_kpis(*, actor, seed: int = 19, today: datetime.date | None = None) -> int:
     """KPI observations for the last complete periods of each KPI (12 months, 4 quarters,
     2 years): the whole organization's for every KPI, and for the teams of the support
@@ -216,7 +193,7 @@ def seed_kpis(*, actor, seed: int = 19, today: datetime.date | None = None) -> i
             if scope is not None and not per_team:
                 continue
             value = rng.uniform(low, high)
-            for first, last in _periods(kpi.review_period, today, PERIODS[kpi.review_period]):
+            for first, last in closed_periods(kpi.review_period, today, PERIODS[kpi.review_period]):
                 value = min(max(value + rng.uniform(-step, step), low - step), high + step)
                 rows.append(
                     {

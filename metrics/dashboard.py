@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, Q
+from django.utils import timezone
 
+from metrics import periods
 from metrics.models import KPI, HeadcountSnapshot, KPIObservation
 from orgdesign.kernel.words import a_or_an
 from roles.models import SpanRule
@@ -432,6 +434,7 @@ def of_scope(root: Position | None) -> Q:
 class KpiStatus:
     kpi: KPI
     history: list[KPIObservation]  # oldest first, the last few periods
+    review: periods.Review | None = None  # whether its last complete period has a value
 
     @property
     def latest(self) -> KPIObservation | None:
@@ -461,16 +464,26 @@ class KpiStatus:
         return f"{way} {abs(change).normalize():f}, {judged}"
 
 
-def kpi_statuses(root: Position | None, *, periods: int = 12) -> list[KpiStatus]:
-    """Every KPI with its last ``periods`` observations for the scope's top position (the
-    whole organization's without one). Two queries."""
+def kpi_statuses(
+    root: Position | None, *, count: int = 12, today: datetime.date | None = None
+) -> list[KpiStatus]:
+    """Every KPI with its last ``count`` observations for the scope's top position (the
+    whole organization's without one), and whether its review is due by its review period
+    on ``today``. Two queries."""
+    today = today or timezone.localdate()
     kpis = list(KPI.objects.all())
     observations = KPIObservation.objects.filter(of_scope(root))
     history: dict[int, list[KPIObservation]] = defaultdict(list)
     for observation in observations.order_by("kpi_id", "-period_start"):
-        if len(history[observation.kpi_id]) < periods:
+        if len(history[observation.kpi_id]) < count:
             history[observation.kpi_id].append(observation)
-    return [KpiStatus(kpi, list(reversed(history.get(kpi.pk, [])))) for kpi in kpis]
+    out = []
+    for kpi in kpis:
+        status = KpiStatus(kpi, list(reversed(history.get(kpi.pk, []))))
+        last_end = max((o.period_end for o in status.history), default=None)
+        status.review = periods.review_of(kpi.review_period, last_end, today)
+        out.append(status)
+    return out
 
 
 # -- trends -----------------------------------------------------------------------------

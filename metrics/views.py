@@ -197,13 +197,14 @@ def _kpis_table(f: Figures) -> Table:
             period(k.latest),
             k.status,
             k.trend,
+            k.review.text,
         ]
         for k in f.kpis
     ]
     return Table(
         "kpis",
         "KPIs against their targets",
-        ["KPI", "Target", "Latest", "Period", "Status", "Trend"],
+        ["KPI", "Target", "Latest", "Period", "Status", "Trend", "Review"],
         rows,
     )
 
@@ -245,6 +246,7 @@ def build(root: Position | None, as_of: datetime.date | None, *, yours: bool = F
             else []
         ),
         "kpis": [(k, charts.sparkline([o.value for o in k.history], k.kpi.target)) for k in f.kpis],
+        "kpis_due": [k for k in f.kpis if k.review.needs_attention],
         "trend": charts.lines(dashboard.snapshots(root)),
     }
 

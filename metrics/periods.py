@@ -55,6 +55,16 @@ class Review:
         return self.state != "up to date"
 
     @property
+    def detail(self) -> str:
+        """What follows the state in a table cell: "next due 2027-01-01", "since …"."""
+        noun = NOUNS.get(self.period, "period")
+        if self.state == "up to date":
+            return f"next due {self.next_due:%Y-%m-%d}"
+        if self.state == "overdue":
+            return f"{self.missing} {noun}s, since {self.since:%Y-%m-%d}"
+        return f"since {self.since:%Y-%m-%d}" if self.since else ""
+
+    @property
     def text(self) -> str:
         """In a few words: "due since 2026-10-01", "overdue: 3 quarters with no value"."""
         noun = NOUNS.get(self.period, "period")

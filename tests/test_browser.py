@@ -356,7 +356,12 @@ def test_a_director_plans_capacity_from_the_form(page, live_server, fte85):
     page.get_by_role("button", name="Plan", exact=True).click()
     page.get_by_role("button", name="Draft a scenario from this plan").click()
     expect(page.locator(".messages")).to_contain_text("from the plan.")
+    # where the new people went, tier by tier (staffing.scenarios.placement)
+    expect(page.locator(".messages")).to_contain_text(
+        re.compile(r"Tier 1 — Product support: \d+ new Customer Advocates; \d+ in")
+    )
     expect(page.get_by_role("heading", level=1)).to_contain_text("what changes")
+    expect(page.locator("#diff-summary")).not_to_contain_text("does not list")
     expect(page.locator("#diff-summary")).to_be_visible()
     document(page, "capacity-scenario")
 

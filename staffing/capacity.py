@@ -6,12 +6,15 @@ share it.
   first come, first served, nobody hangs up): the fewest agents whose service level (the
   share answered within the target time) reaches the target and whose occupancy stays
   under the maximum. Chat agents may hold several conversations at once (``concurrency``).
+* Given the callers' average **patience**, the **Erlang A** model (Palm's M/M/n+M queue)
+  sizes the same queue with callers who hang up once their wait outlasts a patience drawn
+  at random (exponential with that mean); a cap on the share who hang up can be added.
 * Ticket queues are sized by **workload**: tickets × handling time over the hours an agent
   is productive in a day (after shrinkage and at the maximum occupancy).
 * **Shrinkage** (breaks, training, absence) turns agents needed at any moment into people
   to employ: ``ceil(agents / (1 − shrinkage))``.
 
-The queueing formulas themselves (Erlang B and C) are in :mod:`staffing.queueing`.
+The queueing formulas themselves (Erlang B, C and A) are in :mod:`staffing.queueing`.
 """
 
 import math
@@ -19,9 +22,12 @@ from dataclasses import dataclass
 
 from staffing.queueing import (
     MAX_AGENTS,
+    MAX_PATIENCE_S,
     CapacityError,
+    ErlangA,
     _check,
     average_speed_of_answer,
+    erlang_a,
     erlang_c,
     service_level,
 )
@@ -35,6 +41,7 @@ class QueueResult:
     wait_probability: float
     average_speed_of_answer: float
     occupancy: float
+    abandon_probability: float = 0.0  # Erlang A only: the share who hang up unanswered
 
 
 def agents_for_queue(
@@ -45,19 +52,43 @@ def agents_for_queue(
     target_s: float,
     max_occupancy: float = 0.85,
     concurrency: float = 1.0,
+    patience_s: float | None = None,
+    max_abandon_share: float | None = None,
 ) -> QueueResult:
     """The fewest agents for a live queue (phone, or chat with ``concurrency``
     conversations per agent) to answer ``target_share`` of contacts within ``target_s``
-    seconds without occupancy above ``max_occupancy``."""
+    seconds without occupancy above ``max_occupancy``.
+
+    Without ``patience_s`` nobody hangs up (Erlang C). With it, callers hang up after a
+    patience of that mean (Erlang A, :func:`erlang_a`; an agent with ``concurrency``
+    conversations finishes one every ``handle_s / concurrency`` seconds): the service level
+    then counts only callers answered within ``target_s`` (one who hangs up is a miss,
+    however short the wait), occupancy only the calls carried, and ``max_abandon_share``
+    (of all callers, optional) caps those who hang up. Under Erlang C nobody hangs up, so
+    that cap is always met."""
     _check("contacts_per_hour", contacts_per_hour, low=0)
     _check("handle_s", handle_s, low=0, strict=True)
     _check("target_share", target_share, low=0, high=1, strict=True, below=True)
     _check("target_s", target_s, low=0)
     _check("max_occupancy", max_occupancy, low=0, high=1, strict=True)
     _check("concurrency", concurrency, low=1)
+    if patience_s is not None:
+        _check("patience_s", patience_s, low=0, high=MAX_PATIENCE_S, strict=True)
+    if max_abandon_share is not None:
+        _check("max_abandon_share", max_abandon_share, low=0, high=1)
     traffic = contacts_per_hour * handle_s / 3600 / concurrency
     if traffic == 0:
         return QueueResult(0, 0.0, 1.0, 0.0, 0.0, 0.0)
+    if patience_s is not None:
+        return _agents_for_queue_a(
+            traffic=traffic,
+            handle_s=handle_s / concurrency,
+            target_share=target_share,
+            target_s=target_s,
+            max_occupancy=max_occupancy,
+            patience_s=patience_s,
+            max_abandon_share=max_abandon_share,
+        )
     if traffic / max_occupancy > MAX_AGENTS:  # before any loop: Erlang B is O(agents)
         raise CapacityError("contacts_per_hour", "needs more than 100,000 agents")
     agents = max(1, math.floor(traffic) + 1, math.ceil(traffic / max_occupancy))
@@ -72,6 +103,59 @@ def agents_for_queue(
         wait_probability=erlang_c(agents, traffic),
         average_speed_of_answer=average_speed_of_answer(agents, traffic, handle_s),
         occupancy=traffic / agents,
+    )
+
+
+def _agents_for_queue_a(
+    *,
+    traffic: float,
+    handle_s: float,
+    target_share: float,
+    target_s: float,
+    max_occupancy: float,
+    patience_s: float,
+    max_abandon_share: float | None,
+) -> QueueResult:
+    """:func:`agents_for_queue` under Erlang A. The three targets only get easier with
+    each agent added (service level up, occupancy and abandonment down), so the fewest
+    agents meeting them all is found by doubling then halving the step. It starts where
+    any answer must lie: a caller answered in time was answered, so the calls carried
+    are at least ``target_share`` of the traffic, and they must fit within
+    ``max_occupancy`` of the agents."""
+    if traffic * target_share / max_occupancy > MAX_AGENTS:
+        raise CapacityError("contacts_per_hour", "needs more than 100,000 agents")
+
+    def meets(agents: int) -> ErlangA | None:
+        queue = erlang_a(agents, traffic, handle_s, patience_s)
+        if (
+            queue.occupancy <= max_occupancy
+            and (max_abandon_share is None or queue.abandon_probability <= max_abandon_share)
+            and queue.service_level(target_s) >= target_share
+        ):
+            return queue
+        return None
+
+    short = max(0, math.floor(traffic * target_share / max_occupancy) - 1)  # falls short
+    step, agents = 1, short + 1
+    while (queue := meets(agents)) is None:
+        short, step = agents, step * 2
+        if agents == MAX_AGENTS:
+            raise CapacityError("contacts_per_hour", "needs more than 100,000 agents")
+        agents = min(short + step, MAX_AGENTS)
+    while agents - short > 1:  # short falls short, agents meet every target
+        middle = (short + agents) // 2
+        if (found := meets(middle)) is None:
+            short = middle
+        else:
+            agents, queue = middle, found
+    return QueueResult(
+        agents=agents,
+        traffic=traffic,
+        service_level=queue.service_level(target_s),
+        wait_probability=queue.wait_probability,
+        average_speed_of_answer=queue.average_speed_of_answer,
+        occupancy=queue.occupancy,
+        abandon_probability=queue.abandon_probability,
     )
 
 

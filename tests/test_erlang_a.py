@@ -5,13 +5,41 @@ that must hold for any input (hypothesis)."""
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from staffing import capacity
 from staffing.queueing import CapacityError, erlang_a, erlang_b, erlang_c
 
 # --- published worked examples -------------------------------------------------------------
+
+
+def test_the_pyworkforce_guide_example_13_agents_where_erlang_c_needs_14():
+    """pyworkforce (Rodrigo Arenas), user guide, "Erlang A (abandonment)", Basic usage:
+    100 calls in 30 minutes, 3-minute handling, 20 s answer target, 5-minute patience,
+    shrinkage 30 %; required_positions(service_level=0.8, max_occupancy=0.85,
+    max_abandonment=0.05) gives raw_positions 13, positions 19, service_level 0.858…,
+    occupancy 0.750…, abandonment_probability 0.025…, waiting_probability 0.226… and
+    average_speed_of_answer 0.125… minutes (there the mean wait of every caller, hung up
+    or answered; ours is ``average_wait``). The figures are printed to three decimals.
+    The same demand under Erlang C (the textbook example in test_capacity) needs 14."""
+    result = capacity.agents_for_queue(
+        contacts_per_hour=200, handle_s=180, target_share=0.8, target_s=20,
+        max_occupancy=0.85, patience_s=300, max_abandon_share=0.05,
+    )  # fmt: skip
+    assert result.agents == 13
+    assert capacity.with_shrinkage(result.agents, 0.3) == 19
+    assert round(result.service_level, 3) == 0.858
+    assert round(result.occupancy, 3) == 0.750
+    assert round(result.abandon_probability, 3) == 0.025
+    assert round(result.wait_probability, 3) == 0.226
+    assert round(erlang_a(13, 10.0, 180, 300).average_wait / 60, 3) == 0.125
+    # 12 agents miss the service level; Erlang C wants one more agent
+    assert erlang_a(12, 10.0, 180, 300).service_level(20) < 0.8
+    erlang_c_result = capacity.agents_for_queue(
+        contacts_per_hour=200, handle_s=180, target_share=0.8, target_s=20, max_occupancy=0.85
+    )
+    assert erlang_c_result.agents == 14 and erlang_c_result.abandon_probability == 0.0
 
 
 def test_the_pyworkforce_figures_for_14_agents_to_six_decimals():
@@ -142,6 +170,18 @@ def test_callers_who_never_hang_up_are_erlang_c(agents, traffic, handle_s):
     assert queue.occupancy == pytest.approx(traffic / agents, abs=1e-6)
 
 
+def test_sizing_with_endless_patience_matches_erlang_c():
+    """The two Erlang C examples of test_capacity, sized again with patience of 30 years."""
+    for demand in (
+        {"contacts_per_hour": 200, "handle_s": 180, "target_share": 0.8, "target_s": 20},
+        {"contacts_per_hour": 1000, "handle_s": 120, "target_share": 0.8, "target_s": 20},
+    ):
+        assert (
+            capacity.agents_for_queue(**demand, patience_s=1e9).agents
+            == capacity.agents_for_queue(**demand).agents
+        )
+
+
 @pytest.mark.parametrize(("agents", "traffic"), [(14, 10.0), (3, 5.0), (100, 90.0)])
 def test_callers_who_hang_up_at_once_are_erlang_b(agents, traffic):
     """With no patience a caller who finds every agent busy is lost: Erlang B."""
@@ -175,6 +215,21 @@ def test_no_traffic_and_many_agents():
     assert erlang_a(1000, 10.0, 300, 60).service_level(0) == 1.0  # waiting below 1e−308
 
 
+def test_a_large_queue_is_sized_quickly():
+    """2,000 Erlangs (24,000 calls an hour of 5 minutes), two-minute patience."""
+    result = capacity.agents_for_queue(
+        contacts_per_hour=24000, handle_s=300, target_share=0.9, target_s=15,
+        max_occupancy=0.999, patience_s=120, max_abandon_share=0.03,
+    )  # fmt: skip
+    assert result.traffic == pytest.approx(2000.0)
+    assert result.service_level >= 0.9 and result.abandon_probability <= 0.03
+    assert result.occupancy <= 0.999
+    fewer = erlang_a(result.agents - 1, 2000.0, 300, 120)
+    assert (
+        fewer.service_level(15) < 0.9 or fewer.abandon_probability > 0.03 or fewer.occupancy > 0.999
+    )
+
+
 # --- bad input ---------------------------------------------------------------------------
 
 
@@ -199,6 +254,35 @@ def test_bad_input_is_refused_with_the_field(field, args):
     with pytest.raises(CapacityError) as refused:
         erlang_a(*args)
     assert refused.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("field", "kwargs"),
+    [
+        ("patience_s", {"patience_s": 0}),
+        ("patience_s", {"patience_s": math.nan}),
+        ("max_abandon_share", {"patience_s": 60, "max_abandon_share": 1.5}),
+        ("max_abandon_share", {"patience_s": 60, "max_abandon_share": -0.1}),
+        ("max_abandon_share", {"max_abandon_share": "5%"}),
+        ("target_s", {"patience_s": 60, "target_s": -1}),
+    ],
+)
+def test_bad_sizing_input_is_refused_with_the_field(field, kwargs):
+    good = {"contacts_per_hour": 100, "handle_s": 180, "target_share": 0.8, "target_s": 20}
+    with pytest.raises(CapacityError) as refused:
+        capacity.agents_for_queue(**{**good, **kwargs})
+    assert refused.value.field == field
+    with pytest.raises(CapacityError) as refused:
+        erlang_a(10, 5.0, 180, 60).service_level(-5)
+    assert refused.value.field == "target_s"
+
+
+def test_absurd_volumes_with_patience_are_refused_at_once():
+    with pytest.raises(CapacityError) as refused:
+        capacity.agents_for_queue(
+            contacts_per_hour=1e300, handle_s=300, target_share=0.8, target_s=20, patience_s=60
+        )
+    assert refused.value.field == "contacts_per_hour"
 
 
 # --- properties --------------------------------------------------------------------------
@@ -236,3 +320,33 @@ def test_more_patience_means_fewer_hang_up_and_more_wait(
                        for r in (patience_ratio, patience_ratio * 2))  # fmt: skip
     assert longer.abandon_probability <= shorter.abandon_probability + 1e-12
     assert longer.wait_probability >= shorter.wait_probability - 1e-12
+
+
+@settings(max_examples=40)
+@given(
+    volume=st.floats(min_value=1, max_value=5000),
+    handle_s=st.floats(min_value=30, max_value=1800),
+    share=st.floats(min_value=0.5, max_value=0.99),
+    target_s=st.floats(min_value=5, max_value=120),
+    patience_s=st.floats(min_value=5, max_value=3600),
+    max_abandon=st.one_of(st.none(), st.floats(min_value=0.01, max_value=0.2)),
+)
+def test_the_answer_is_the_least_that_meets_every_target(
+    volume, handle_s, share, target_s, patience_s, max_abandon
+):
+    result = capacity.agents_for_queue(
+        contacts_per_hour=volume, handle_s=handle_s, target_share=share, target_s=target_s,
+        max_occupancy=0.9, patience_s=patience_s, max_abandon_share=max_abandon,
+    )  # fmt: skip
+
+    def meets(queue):
+        return (
+            queue.service_level(target_s) >= share
+            and queue.occupancy <= 0.9
+            and (max_abandon is None or queue.abandon_probability <= max_abandon)
+        )
+
+    assert meets(erlang_a(result.agents, result.traffic, handle_s, patience_s))
+    assert result.service_level >= share and result.occupancy <= 0.9
+    if result.agents > 1:
+        assert not meets(erlang_a(result.agents - 1, result.traffic, handle_s, patience_s))

@@ -6,68 +6,31 @@ share it.
   first come, first served, nobody hangs up): the fewest agents whose service level (the
   share answered within the target time) reaches the target and whose occupancy stays
   under the maximum. Chat agents may hold several conversations at once (``concurrency``).
+* Given the callers' average **patience**, the **Erlang A** model (Palm's M/M/n+M queue)
+  sizes the same queue with callers who hang up once their wait outlasts a patience drawn
+  at random (exponential with that mean); a cap on the share who hang up can be added.
 * Ticket queues are sized by **workload**: tickets × handling time over the hours an agent
   is productive in a day (after shrinkage and at the maximum occupancy).
 * **Shrinkage** (breaks, training, absence) turns agents needed at any moment into people
   to employ: ``ceil(agents / (1 − shrinkage))``.
 
-No suitable well-kept Erlang C package exists on PyPI (the candidates are unmaintained or
-pull in heavy dependencies), so the formula is implemented here and tested against
-published worked examples. Erlang B is computed by its recurrence, which stays exact for
-hundreds of agents where factorials would overflow.
+The queueing formulas themselves (Erlang B, C and A) are in :mod:`staffing.queueing`.
 """
 
 import math
 from dataclasses import dataclass
 
-
-class CapacityError(ValueError):
-    """Input the model cannot size, with the field and the reason."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
-
-
-def erlang_b(agents: int, traffic: float) -> float:
-    """The probability that all ``agents`` are busy with ``traffic`` Erlangs offered and no
-    queue (Erlang B), by the recurrence B(0) = 1, B(n) = A·B(n−1) / (n + A·B(n−1))."""
-    if agents < 0 or traffic < 0:
-        raise CapacityError("agents", "agents and traffic cannot be negative")
-    blocking = 1.0
-    for n in range(1, agents + 1):
-        blocking = traffic * blocking / (n + traffic * blocking)
-    return blocking
-
-
-def erlang_c(agents: int, traffic: float) -> float:
-    """The probability that a contact waits (Erlang C). 1 when traffic reaches the number
-    of agents: the queue then grows without end."""
-    if traffic <= 0:
-        return 0.0
-    if agents <= traffic:
-        return 1.0
-    b = erlang_b(agents, traffic)
-    return agents * b / (agents - traffic * (1 - b))
-
-
-def service_level(agents: int, traffic: float, handle_s: float, target_s: float) -> float:
-    """The share of contacts answered within ``target_s`` seconds."""
-    if traffic <= 0:
-        return 1.0
-    if agents <= traffic:
-        return 0.0
-    wait = erlang_c(agents, traffic)
-    return 1 - wait * math.exp(-(agents - traffic) * target_s / handle_s)
-
-
-def average_speed_of_answer(agents: int, traffic: float, handle_s: float) -> float:
-    """The mean wait in seconds (infinite when traffic reaches the number of agents)."""
-    if traffic <= 0:
-        return 0.0
-    if agents <= traffic:
-        return math.inf
-    return erlang_c(agents, traffic) * handle_s / (agents - traffic)
+from staffing.queueing import (
+    MAX_AGENTS,
+    MAX_PATIENCE_S,
+    CapacityError,
+    ErlangA,
+    _check,
+    average_speed_of_answer,
+    erlang_a,
+    erlang_c,
+    service_level,
+)
 
 
 @dataclass(frozen=True)
@@ -78,9 +41,7 @@ class QueueResult:
     wait_probability: float
     average_speed_of_answer: float
     occupancy: float
-
-
-MAX_AGENTS = 100_000
+    abandon_probability: float = 0.0  # Erlang A only: the share who hang up unanswered
 
 
 def agents_for_queue(
@@ -91,19 +52,43 @@ def agents_for_queue(
     target_s: float,
     max_occupancy: float = 0.85,
     concurrency: float = 1.0,
+    patience_s: float | None = None,
+    max_abandon_share: float | None = None,
 ) -> QueueResult:
     """The fewest agents for a live queue (phone, or chat with ``concurrency``
     conversations per agent) to answer ``target_share`` of contacts within ``target_s``
-    seconds without occupancy above ``max_occupancy``."""
+    seconds without occupancy above ``max_occupancy``.
+
+    Without ``patience_s`` nobody hangs up (Erlang C). With it, callers hang up after a
+    patience of that mean (Erlang A, :func:`erlang_a`; an agent with ``concurrency``
+    conversations finishes one every ``handle_s / concurrency`` seconds): the service level
+    then counts only callers answered within ``target_s`` (one who hangs up is a miss,
+    however short the wait), occupancy only the calls carried, and ``max_abandon_share``
+    (of all callers, optional) caps those who hang up. Under Erlang C nobody hangs up, so
+    that cap is always met."""
     _check("contacts_per_hour", contacts_per_hour, low=0)
     _check("handle_s", handle_s, low=0, strict=True)
     _check("target_share", target_share, low=0, high=1, strict=True, below=True)
     _check("target_s", target_s, low=0)
     _check("max_occupancy", max_occupancy, low=0, high=1, strict=True)
     _check("concurrency", concurrency, low=1)
+    if patience_s is not None:
+        _check("patience_s", patience_s, low=0, high=MAX_PATIENCE_S, strict=True)
+    if max_abandon_share is not None:
+        _check("max_abandon_share", max_abandon_share, low=0, high=1)
     traffic = contacts_per_hour * handle_s / 3600 / concurrency
     if traffic == 0:
         return QueueResult(0, 0.0, 1.0, 0.0, 0.0, 0.0)
+    if patience_s is not None:
+        return _agents_for_queue_a(
+            traffic=traffic,
+            handle_s=handle_s / concurrency,
+            target_share=target_share,
+            target_s=target_s,
+            max_occupancy=max_occupancy,
+            patience_s=patience_s,
+            max_abandon_share=max_abandon_share,
+        )
     if traffic / max_occupancy > MAX_AGENTS:  # before any loop: Erlang B is O(agents)
         raise CapacityError("contacts_per_hour", "needs more than 100,000 agents")
     agents = max(1, math.floor(traffic) + 1, math.ceil(traffic / max_occupancy))
@@ -118,6 +103,59 @@ def agents_for_queue(
         wait_probability=erlang_c(agents, traffic),
         average_speed_of_answer=average_speed_of_answer(agents, traffic, handle_s),
         occupancy=traffic / agents,
+    )
+
+
+def _agents_for_queue_a(
+    *,
+    traffic: float,
+    handle_s: float,
+    target_share: float,
+    target_s: float,
+    max_occupancy: float,
+    patience_s: float,
+    max_abandon_share: float | None,
+) -> QueueResult:
+    """:func:`agents_for_queue` under Erlang A. The three targets only get easier with
+    each agent added (service level up, occupancy and abandonment down), so the fewest
+    agents meeting them all is found by doubling then halving the step. It starts where
+    any answer must lie: a caller answered in time was answered, so the calls carried
+    are at least ``target_share`` of the traffic, and they must fit within
+    ``max_occupancy`` of the agents."""
+    if traffic * target_share / max_occupancy > MAX_AGENTS:
+        raise CapacityError("contacts_per_hour", "needs more than 100,000 agents")
+
+    def meets(agents: int) -> ErlangA | None:
+        queue = erlang_a(agents, traffic, handle_s, patience_s)
+        if (
+            queue.occupancy <= max_occupancy
+            and (max_abandon_share is None or queue.abandon_probability <= max_abandon_share)
+            and queue.service_level(target_s) >= target_share
+        ):
+            return queue
+        return None
+
+    short = max(0, math.floor(traffic * target_share / max_occupancy) - 1)  # falls short
+    step, agents = 1, short + 1
+    while (queue := meets(agents)) is None:
+        short, step = agents, step * 2
+        if agents == MAX_AGENTS:
+            raise CapacityError("contacts_per_hour", "needs more than 100,000 agents")
+        agents = min(short + step, MAX_AGENTS)
+    while agents - short > 1:  # short falls short, agents meet every target
+        middle = (short + agents) // 2
+        if (found := meets(middle)) is None:
+            short = middle
+        else:
+            agents, queue = middle, found
+    return QueueResult(
+        agents=agents,
+        traffic=traffic,
+        service_level=queue.service_level(target_s),
+        wait_probability=queue.wait_probability,
+        average_speed_of_answer=queue.average_speed_of_answer,
+        occupancy=queue.occupancy,
+        abandon_probability=queue.abandon_probability,
     )
 
 
@@ -147,17 +185,6 @@ def with_shrinkage(agents: int, shrinkage: float) -> int:
     time lost to breaks, training and absence) is taken out."""
     _check("shrinkage", shrinkage, low=0, high=1, below=True)
     return math.ceil(agents / (1 - shrinkage) - 1e-9) if agents else 0
-
-
-def _check(field, value, *, low=None, high=None, strict=False, below=False) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-        raise CapacityError(field, "must be a number")
-    if math.isinf(value):
-        raise CapacityError(field, "must be finite")
-    if low is not None and (value <= low if strict else value < low):
-        raise CapacityError(field, f"must be {'above' if strict else 'at least'} {low}")
-    if high is not None and (value >= high if below else value > high):
-        raise CapacityError(field, f"must be {'below' if below else 'at most'} {high}")
 
 
 # --- a headcount plan from demand ---------------------------------------------------------

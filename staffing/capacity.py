@@ -209,6 +209,8 @@ class Channel:
     target_share: float = 0.8
     target_s: float = 20.0
     concurrency: float = 1.0
+    patience_s: float | None = None  # callers' mean patience (Erlang A); None: nobody hangs up
+    max_abandon_share: float | None = None  # the most who may hang up (Erlang A only)
 
 
 @dataclass(frozen=True)
@@ -230,6 +232,11 @@ class ChannelPlan:
     average_speed_of_answer: float | None = None
     occupancy: float | None = None
     workload_hours: float | None = None
+    abandon_share: float | None = None  # callers who hang up unanswered (Erlang A)
+
+    @property
+    def abandon_percent(self) -> float | None:
+        return None if self.abandon_share is None else self.abandon_share * 100
 
 
 @dataclass
@@ -307,7 +314,12 @@ DEFAULT_INPUT = {
          "handle_s": {"tickets": 7200}},
     ],
 }  # fmt: skip
-PERCENT_KEYS = ("share", "shrinkage", "max_occupancy", "target_share")
+PERCENT_KEYS = ("share", "shrinkage", "max_occupancy", "target_share", "max_abandon_share")
+
+
+def _optional(data: dict, key: str, where: str, **limits) -> float | None:
+    """An input that may be left out (or null): None then."""
+    return None if data.get(key) is None else _number(data, key, where, **limits)
 
 
 def _shown(value: float) -> str:
@@ -362,6 +374,14 @@ def parse(data: dict) -> tuple[float, list[Channel], list[TierDemand]]:
                 concurrency=_number(raw, "concurrency", where, 1.0, low=1)
                 if raw["channel"] == "chat"
                 else 1.0,
+                patience_s=_optional(
+                    raw, "patience_s", where, low=0, strict=True, high=MAX_PATIENCE_S
+                )
+                if live
+                else None,
+                max_abandon_share=_optional(raw, "max_abandon_share", where, low=0, high=1)
+                if live
+                else None,
             )
         )
     if len({c.channel for c in channels}) < len(channels):
@@ -427,6 +447,8 @@ def plan(data: dict, *, span_limits: dict[str, tuple[int | None, int | None]]) -
                     target_s=channel.target_s,
                     max_occupancy=demand.max_occupancy,
                     concurrency=channel.concurrency,
+                    patience_s=channel.patience_s,
+                    max_abandon_share=channel.max_abandon_share,
                 )
                 tier_plan.channels.append(
                     ChannelPlan(
@@ -437,6 +459,9 @@ def plan(data: dict, *, span_limits: dict[str, tuple[int | None, int | None]]) -
                         service_level=queue.service_level,
                         average_speed_of_answer=queue.average_speed_of_answer,
                         occupancy=queue.occupancy,
+                        abandon_share=queue.abandon_probability
+                        if channel.patience_s is not None
+                        else None,
                     )
                 )
             else:

@@ -2,6 +2,7 @@
 properties that must hold for any input (hypothesis)."""
 
 import math
+import re
 
 import pytest
 from hypothesis import given
@@ -271,3 +272,38 @@ def test_absurd_volumes_are_refused_at_once():
     assert refused.value.field == "contacts_per_hour"
     with pytest.raises(CapacityError):
         capacity.agents_for_backlog(items_per_day=1e12, handle_s=600)
+
+
+def test_callers_who_hang_up_are_planned_with_erlang_a(framework):
+    """A phone line given the callers' patience is sized with Erlang A: those who hang up
+    leave the queue, so no more agents than Erlang C asks for, and the plan, the API and
+    the page say how many hang up; a cap on that share can ask for more."""
+    import copy
+
+    from staffing.selectors import span_limits
+    from tests.factories import UserFactory, session_client
+
+    patient = copy.deepcopy(capacity.DEFAULT_INPUT)
+    patient["channels"][0]["patience_s"] = 120
+    limits = span_limits()
+    c_phone = capacity.plan(capacity.DEFAULT_INPUT, span_limits=limits).tiers[0].channels[0]
+    a_phone = capacity.plan(patient, span_limits=limits).tiers[0].channels[0]
+    assert c_phone.abandon_share is None and a_phone.channel == "phone"
+    assert a_phone.agents <= c_phone.agents and 0 < a_phone.abandon_share < 0.2
+    strict = copy.deepcopy(patient)
+    strict["channels"][0]["max_abandon_share"] = a_phone.abandon_share / 4
+    capped = capacity.plan(strict, span_limits=limits).tiers[0].channels[0]
+    assert capped.agents > a_phone.agents and capped.abandon_share <= a_phone.abandon_share / 4
+    client = session_client(UserFactory(groups=["director"]))
+    body = client.post("/api/capacity/plan/", patient, format="json").json()
+    phone = body["tiers"][0]["channels"][0]
+    assert phone["abandon_share"] == round(a_phone.abandon_share, 4)
+    bad = copy.deepcopy(patient)
+    bad["channels"][0]["patience_s"] = -5
+    refused = client.post("/api/capacity/plan/", bad, format="json")
+    assert refused.status_code == 400 and "channels[0].patience_s" in refused.json()
+    page = client.get("/capacity/", {"phone-patience_s": "120", "phone-max_abandon_share": "2"})
+    html = page.content.decode()
+    assert page.status_code == 200 and "Hang up" in html
+    assert 'name="phone-patience_s"' in html and 'value="120"' in html
+    assert re.search(r"<td>\d+\.\d %</td>", html)  # the share who hang up, in the table

@@ -55,6 +55,7 @@ def plan_data(plan: capacity.Plan) -> dict:
                         "average_speed_of_answer_s": _finite(c.average_speed_of_answer),
                         "occupancy": _finite(c.occupancy),
                         "workload_hours": _finite(c.workload_hours),
+                        "abandon_share": _finite(c.abandon_share),
                     }
                     for c in t.channels
                 ],
@@ -85,7 +86,9 @@ class CapacityViewSet(viewsets.ViewSet):
     @extend_schema(
         summary="A headcount plan from contact volumes and service targets",
         description="Phone and chat volumes are per hour (sized with Erlang C for the "
-        "service-level target, then staffed for `open_hours`); tickets per day (sized by "
+        "service-level target, or with Erlang A when the channel gives the callers' mean "
+        "`patience_s`, optionally capping those who hang up at `max_abandon_share`; then "
+        "staffed for `open_hours`); tickets per day (sized by "
         "workload over `shift_hours`). Each channel's volume is split between the tiers with "
         "a `handle_s` for it, in proportion to their `share`. Bad input: 400 naming the "
         "field by its path.",

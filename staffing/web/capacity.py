@@ -19,6 +19,8 @@ CHANNEL_INPUTS = [
     ("target_share", capacity.LIVE, "answered in time (%)"),
     ("target_s", capacity.LIVE, "within (seconds)"),
     ("concurrency", ("chat",), "chats at once"),
+    ("patience_s", capacity.LIVE, "callers' patience (seconds)"),
+    ("max_abandon_share", capacity.LIVE, "hang up at most (%)"),
 ]
 PERCENT_INPUTS = capacity.PERCENT_KEYS
 TIER_INPUTS = [
@@ -51,7 +53,8 @@ def capacity_input(values) -> tuple[dict, dict[str, str]]:
         n = len(channels)
         row = {"channel": channel, "volume": volume}
         for key, scale in (("open_hours", 1), ("target_share", 0.01), ("target_s", 1),
-                           ("concurrency", 1)):  # fmt: skip
+                           ("concurrency", 1), ("patience_s", 1),
+                           ("max_abandon_share", 0.01)):  # fmt: skip
             value = number(f"{channel}-{key}", scale)
             if value is not None:
                 row[key] = value

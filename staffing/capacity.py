@@ -246,13 +246,18 @@ class TierPlan:
     share: float
     shrinkage: float
     channels: list[ChannelPlan]
+    covered_by_leads: int = 0  # agents the team leads' own ticket time stands in for
 
     @property
     def agent_hours(self) -> float:
         return sum(c.staffed_hours for c in self.channels)
 
-    def headcount(self, shift_hours: float) -> int:
+    def needed(self, shift_hours: float) -> int:
+        """People to employ for the tier's work, before the leads' share."""
         return with_shrinkage(math.ceil(self.agent_hours / shift_hours - 1e-9), self.shrinkage)
+
+    def headcount(self, shift_hours: float) -> int:
+        return max(0, self.needed(shift_hours) - self.covered_by_leads)
 
 
 @dataclass
@@ -420,14 +425,45 @@ def parse(data: dict) -> tuple[float, list[Channel], list[TierDemand]]:
     return shift, channels, tiers
 
 
-def plan(data: dict, *, span_limits: dict[str, tuple[int | None, int | None]]) -> Plan:
+def _leaders(agents: int, span_limits: dict[str, tuple[int | None, int | None]]) -> dict:
+    """The management ladder over ``agents`` from the span limits, lowest rung first."""
+    leaders: dict[str, int] = {}
+    below = reports = agents
+    for code in LADDER:
+        most_direct, largest_team = span_limits.get(code, (None, None))
+        if reports == 0 or (reports <= 1 and code != LADDER[0]):
+            break
+        needed = max(
+            math.ceil(reports / most_direct) if most_direct else 1,
+            math.ceil(below / largest_team) if largest_team else 1,
+        )
+        leaders[code] = needed
+        below += needed
+        reports = needed
+        if needed == 1:
+            break
+    return leaders
+
+
+def plan(
+    data: dict,
+    *,
+    span_limits: dict[str, tuple[int | None, int | None]],
+    hands_on: dict[str, float] | None = None,
+) -> Plan:
     """A headcount plan: agents per tier and channel, then leaders from the span limits
     (role code → (most direct reports, largest whole team)), then support operations.
 
     Each channel's volume is split between the tiers that handle it in proportion to their
     shares (a tier takes a channel when it has a handling time for it). Live channels are
     sized for their volume per hour and staffed for their opening hours; tickets by the
-    day's workload."""
+    day's workload.
+
+    ``hands_on`` (role code → share of a person's time): leaders who also do the work. A
+    working team lead's share (the catalogue's 100 % less its supervision share: 20 %)
+    stands in for agents of Tier 1, whose teams they lead, so the plan asks for fewer
+    agents, and then perhaps fewer leads (the most agents the leads of the smaller team
+    still stand in for)."""
     shift, channels, tiers = parse(data)
     plans = [TierPlan(t.tier, AGENT_ROLE[t.tier], t.share, t.shrinkage, []) for t in tiers]
     notes = []
@@ -479,22 +515,27 @@ def plan(data: dict, *, span_limits: dict[str, tuple[int | None, int | None]]) -
     total_share = sum(t.share for t in tiers)
     if abs(total_share - 1) > 0.005:
         notes.append(f"The tiers' shares add up to {total_share:.0%}, not 100 %.")
+    leaders = _leaders(sum(p.headcount(shift) for p in plans), span_limits)
+    # a working team lead's own ticket time is capacity in the tier its teams work in
+    lead_share = (hands_on or {}).get(LADDER[0], 0.0)
+    front = next((p for p in plans if p.tier == "t1"), plans[0] if plans else None)
+    if lead_share > 0 and front is not None:
+        # the most agents the leads can stand in for that the leads of the smaller team
+        # still cover (fewer agents may mean fewer leads: the largest consistent answer)
+        total = sum(p.headcount(shift) for p in plans)
+        most = min(math.floor(leaders.get(LADDER[0], 0) * lead_share + 1e-9), front.needed(shift))
+        for covered in range(most, 0, -1):
+            fewer = _leaders(total - covered, span_limits)
+            if covered <= math.floor(fewer.get(LADDER[0], 0) * lead_share + 1e-9):
+                front.covered_by_leads, leaders = covered, fewer
+                break
+        if front.covered_by_leads:
+            notes.append(
+                f"{leaders.get(LADDER[0], 0)} team leads spend about {lead_share:.0%} of their "
+                f"time on the {front.tier.upper()} queue themselves: that stands in for "
+                f"{front.covered_by_leads} agent{'s' if front.covered_by_leads != 1 else ''}."
+            )
     agents = sum(p.headcount(shift) for p in plans)
-    leaders: dict[str, int] = {}
-    below = reports = agents
-    for code in LADDER:
-        most_direct, largest_team = span_limits.get(code, (None, None))
-        if reports == 0 or (reports <= 1 and code != LADDER[0]):
-            break
-        needed = max(
-            math.ceil(reports / most_direct) if most_direct else 1,
-            math.ceil(below / largest_team) if largest_team else 1,
-        )
-        leaders[code] = needed
-        below += needed
-        reports = needed
-        if needed == 1:
-            break
     operations = []
     if agents >= OPS_TEAM_AT_AGENTS:
         specialists = 1 + (agents - OPS_TEAM_AT_AGENTS) // OPS_SPECIALIST_PER_AGENTS

@@ -342,6 +342,25 @@ def open_finding_messages(position_ids) -> dict[int, list[Finding]]:
     return found
 
 
+def capacity_plan(data: dict):
+    """:func:`staffing.capacity.plan` with what it takes from the catalogue: the span
+    limits and the leaders' hands-on shares (two queries)."""
+    from staffing import capacity
+
+    return capacity.plan(data, span_limits=span_limits(), hands_on=hands_on_shares())
+
+
+def hands_on_shares() -> dict[str, float]:
+    """The share of their time the leaders who supervise part-time spend on the work
+    themselves, by role code (a team lead supervising 80 % of the time: 0.2). One query."""
+    from roles.models import Role
+
+    rows = Role.objects.filter(supervision_share__isnull=False).values_list(
+        "code", "supervision_share"
+    )
+    return {code: float(100 - share) / 100 for code, share in rows if share < 100}
+
+
 def span_limits() -> dict[str, tuple[int | None, int | None]]:
     """Each manager role's most direct reports and largest whole team, by role code."""
     from roles.models import SpanRule

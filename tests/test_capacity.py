@@ -307,3 +307,30 @@ def test_callers_who_hang_up_are_planned_with_erlang_a(framework):
     assert page.status_code == 200 and "Hang up" in html
     assert 'name="phone-patience_s"' in html and 'value="120"' in html
     assert re.search(r"<td>\d+\.\d %</td>", html)  # the share who hang up, in the table
+
+
+def test_working_team_leads_ticket_time_counts_as_tier_1_capacity(framework):
+    """A team lead supervises 80 % of the time (the catalogue) and works the Tier 1 queue
+    the rest: 20 % of a person each, so the plan asks for fewer advocates, says how many,
+    and the leads it needs follow the smaller team."""
+    from staffing.selectors import capacity_plan, hands_on_shares, span_limits
+    from tests.factories import UserFactory, session_client
+
+    assert hands_on_shares() == {"team-lead": 0.2}
+    big = {**capacity.DEFAULT_INPUT, "channels": [
+        {**c, "volume": c["volume"] * 4} for c in capacity.DEFAULT_INPUT["channels"]
+    ]}  # fmt: skip
+    without = capacity.plan(big, span_limits=span_limits())
+    working = capacity_plan(big)
+    front, before = working.tiers[0], without.tiers[0]
+    leads = working.leaders["team-lead"]
+    assert 0 < front.covered_by_leads <= math.floor(leads * 0.2)  # the leads cover them
+    # and it is the most they can: one more agent covered would leave too few leads
+    fewer = capacity._leaders(without.agents - front.covered_by_leads - 1, span_limits())
+    assert front.covered_by_leads + 1 > math.floor(fewer["team-lead"] * 0.2)
+    assert front.headcount(8) == before.headcount(8) - front.covered_by_leads
+    assert working.agents == without.agents - front.covered_by_leads
+    assert leads <= without.leaders["team-lead"]
+    assert any(f"stands in for {front.covered_by_leads} agents" in n for n in working.notes)
+    body = session_client(UserFactory()).post("/api/capacity/plan/", big, format="json").json()
+    assert body["tiers"][0]["covered_by_leads"] == front.covered_by_leads

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from roles.models import Role
 from staffing import capacity
-from staffing.selectors import span_limits
+from staffing.selectors import capacity_plan
 
 EXAMPLE_INPUT = capacity.DEFAULT_INPUT  # the same plan the /capacity/ page starts from
 
@@ -45,6 +45,7 @@ def plan_data(plan: capacity.Plan) -> dict:
                 "shrinkage": t.shrinkage,
                 "agent_hours_per_day": round(t.agent_hours, 2),
                 "headcount": t.headcount(plan.shift_hours),
+                "covered_by_leads": t.covered_by_leads,
                 "channels": [
                     {
                         "channel": c.channel,
@@ -99,7 +100,7 @@ class CapacityViewSet(viewsets.ViewSet):
     @action(detail=False, methods=["post"])
     def plan(self, request):
         try:
-            plan = capacity.plan(request.data, span_limits=span_limits())
+            plan = capacity_plan(request.data)
         except capacity.CapacityError as bad:
             return Response({bad.field: [bad.message]}, status=status.HTTP_400_BAD_REQUEST)
         return Response(plan_data(plan))

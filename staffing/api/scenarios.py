@@ -19,7 +19,7 @@ from staffing.api.serializers import VisiblePositionField
 from staffing.models import Location, Person, Position, Scenario, ScenarioPosition
 from staffing.scenarios import apply, compare, drafts, from_plan, read
 from staffing.scope import request_scope
-from staffing.selectors import span_limits
+from staffing.selectors import capacity_plan
 from tiers.models import Squad
 
 
@@ -178,7 +178,7 @@ class ScenarioViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            plan = capacity.plan(data["plan"], span_limits=span_limits())
+            plan = capacity_plan(data["plan"])
         except capacity.CapacityError as bad:
             return Response({f"plan.{bad.field}": [bad.message]}, status=400)
         scenario, notes = from_plan.scenario_from_plan(

@@ -95,7 +95,7 @@ def capacity_page(request):
     plan = error = error_field = None
     data, fields = capacity_input(values)
     try:
-        plan = capacity.plan(data, span_limits=selectors.span_limits())
+        plan = selectors.capacity_plan(data)
     except capacity.CapacityError as bad:
         error, error_field = bad.message, fields.get(bad.field, bad.field)
         if error_field.endswith(PERCENT_INPUTS) and error.endswith((" 0", " 1")):

@@ -84,7 +84,7 @@ def scenario_from_plan_page(request):
     data, fields = capacity_input(values)
     back = f"{reverse('capacity')}?{urlencode(_plan_fields(values))}"
     try:
-        plan = capacity.plan(data, span_limits=selectors.span_limits())
+        plan = selectors.capacity_plan(data)
     except capacity.CapacityError as bad:
         messages.error(request, f"Cannot plan: {fields.get(bad.field, bad.field)} {bad.message}.")
         return redirect(back)

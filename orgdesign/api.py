@@ -7,6 +7,7 @@ from metrics.api.views import KPIObservationViewSet, KPIViewSet
 from roles.api.views import CareerPathViewSet, PromotionPathViewSet, RoleViewSet, SkillViewSet
 from staffing.api.capacity import CapacityViewSet
 from staffing.api.history import HistoryViewSet
+from staffing.api.rotation import SquadMembersMixin
 from staffing.api.scenarios import ScenarioViewSet
 from staffing.api.views import (
     FindingViewSet,
@@ -15,11 +16,17 @@ from staffing.api.views import (
     PersonViewSet,
     PositionViewSet,
 )
-from tiers.api.views import SquadViewSet, TierViewSet
+from tiers.api import views as tiers_api
+from tiers.api.views import TierViewSet
 
 
 class PeopleViewSet(PersonReadinessMixin, PersonViewSet):
     # people (staffing) with their promotion readiness (metrics): /api/people/{id}/readiness/
+    pass
+
+
+class SquadViewSet(SquadMembersMixin, tiers_api.SquadViewSet):
+    # the squads (tiers) with the people in them now (staffing): /api/squads/{id}/members/
     pass
 
 

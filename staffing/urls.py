@@ -1,6 +1,16 @@
 from django.urls import path
 
-from staffing.web import capacity, dialogs, editor, history, imports, org, scenarios, tiers
+from staffing.web import (
+    capacity,
+    dialogs,
+    editor,
+    history,
+    imports,
+    org,
+    scenarios,
+    squads,
+    tiers,
+)
 
 urlpatterns = [
     path("", org.org_chart, name="home"),
@@ -15,6 +25,8 @@ urlpatterns = [
     path("chart/holders/<slug:code>/", org.role_holders, name="role-holders"),
     path("capacity/", capacity.capacity_page, name="capacity"),
     path("tiers/", tiers.tier_catalogue, name="tier-catalogue"),
+    path("squads/rotation/", squads.rotation_page, name="squad-rotation"),
+    path("squads/<int:pk>/", squads.squad_page, name="squad-page"),
     path("history/", history.org_history, name="history"),
     path("history/positions/<int:pk>/", history.position_history, name="position-history-page"),
     path("past/<str:day>/", history.past_chart, name="past-chart"),

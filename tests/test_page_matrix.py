@@ -15,6 +15,7 @@ from staffing.scenarios import drafts
 from staffing.web.dialogs import ACTIONS
 from staffing.web.editor import DRAFT_ACTIONS
 from tests.factories import Org, UserFactory, session_client
+from tiers.models import Squad
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +63,8 @@ MATRIX = {
     "role-catalogue": ("/roles/", ALL),
     "role-page": ("/roles/team-lead/", ALL),
     "tier-catalogue": ("/tiers/", ALL),  # the catalogue for all; headcount of one's own part
+    "squad-page": ("/squads/{squad}/", ALL),  # a catalogue squad; the people of one's own part
+    "squad-rotation": ("/squads/rotation/", ALL),
     "dashboard": ("/dashboard/", (LOGIN, 403, 200, 200, 200, 200)),
     "dashboard-snapshot": ("/dashboard/snapshot/", POST_ONLY),
     "kpi-upload": ("/dashboard/kpis/upload/", (LOGIN, 403, 403, 403, 200, 200)),
@@ -117,7 +120,7 @@ def routes() -> set[str]:
 
 SAMPLE = {"pk": 1, "lead": 1, "person": 1, "scenario": 1, "row": 1, "row_lead": 1}
 SAMPLE |= {"day": "2026-11-30"}
-SAMPLE |= {"job": 1, "undo": 1}
+SAMPLE |= {"job": 1, "undo": 1, "squad": 1}
 
 
 def test_every_page_is_in_the_matrix():
@@ -171,6 +174,7 @@ def world(api_org: Org):
         "lead": api_org.positions["lead_a"].pk,
         "person": api_org.mine.holder_id,
         "scenario": scenario.pk,
+        "squad": Squad.objects.order_by("pk").first().pk,
         "row": scenario.positions.get(source=api_org.mine).pk,
         "row_lead": scenario.positions.get(source=api_org.positions["lead_a"]).pk,
     }

@@ -6,7 +6,7 @@ from tiers.models import Squad, Tier
 class SquadInline(admin.TabularInline):
     model = Squad
     extra = 0
-    fields = ("name", "code", "kind", "portfolio")
+    fields = ("name", "code", "kind", "portfolio", "rotate_after_months")
 
 
 @admin.register(Tier)
@@ -32,7 +32,7 @@ class TierAdmin(admin.ModelAdmin):
 
 @admin.register(Squad)
 class SquadAdmin(admin.ModelAdmin):
-    list_display = ("name", "tier", "kind", "portfolio_summary")
+    list_display = ("name", "tier", "kind", "rotate_after_months", "portfolio_summary")
     list_filter = ("tier", "kind")
     search_fields = ("name", "code", "portfolio")
     prepopulated_fields = {"code": ("name",)}

@@ -114,6 +114,11 @@ TIERS = [
     },
 ]
 
+# How long an engineer stays in a squad before rotating on: our own figures (the seeds give
+# none), a starting point each organization edits.
+ENTRY_ROTATION_MONTHS = 6
+SPECIALIST_ROTATION_MONTHS = 12
+
 SQUADS = [
     {
         "code": "t2-general",
@@ -121,6 +126,7 @@ SQUADS = [
         "tier": "t2",
         "kind": Squad.Kind.ENTRY,
         "portfolio": "",
+        "rotate_after_months": ENTRY_ROTATION_MONTHS,
         "description": (
             "Takes the Tier 2 work that belongs to no specialist squad. Every engineer new to "
             "Tier 2 starts here before rotating through the specialist squads."
@@ -131,6 +137,7 @@ SQUADS = [
         "name": "Voice and Messaging",
         "tier": "t2",
         "kind": Squad.Kind.SPECIALIST,
+        "rotate_after_months": SPECIALIST_ROTATION_MONTHS,
         "portfolio": "Phone channel\nMessaging and chat widgets\nCall routing",
         "description": "Escalated tickets about the voice and messaging products.",
     },
@@ -139,6 +146,7 @@ SQUADS = [
         "name": "Analytics and Reporting",
         "tier": "t2",
         "kind": Squad.Kind.SPECIALIST,
+        "rotate_after_months": SPECIALIST_ROTATION_MONTHS,
         "portfolio": "Reports and dashboards\nData exports\nMetrics definitions",
         "description": "Escalated tickets about reporting and data.",
     },
@@ -147,6 +155,7 @@ SQUADS = [
         "name": "Platform and Integrations",
         "tier": "t2",
         "kind": Squad.Kind.SPECIALIST,
+        "rotate_after_months": SPECIALIST_ROTATION_MONTHS,
         "portfolio": "APIs and webhooks\nMarketplace apps and add-ons\nSingle sign-on",
         "description": "Escalated tickets about the platform, integrations and add-ons.",
     },

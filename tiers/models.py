@@ -6,7 +6,7 @@ specialist squads that own a product portfolio.
 """
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -144,6 +144,16 @@ class Squad(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SPECIALIST)
     portfolio = models.TextField(
         blank=True, help_text="Product areas this squad answers for, one per line."
+    )
+    rotate_after_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=(
+            "How long an engineer normally stays in this squad before rotating to another. "
+            "Empty: no rotation is planned. The shipped figures (6 months in the entry squad, "
+            "12 in a specialist squad) are our own starting point, not from a source."
+        ),
     )
     description = models.TextField(blank=True)
 

@@ -36,6 +36,7 @@ from staffing.api.history import (
     as_of_param,
     feed_response,
 )
+from staffing.api.rotation import PersonRotationsMixin
 from staffing.api.serializers import (
     FindingSerializer,
     HeadcountSerializer,
@@ -384,6 +385,7 @@ class PositionViewSet(PastPositionsMixin, viewsets.ModelViewSet):
     update=extend_schema(summary="Replace a person's details"),
 )
 class PersonViewSet(
+    PersonRotationsMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     viewsets.ReadOnlyModelViewSet,

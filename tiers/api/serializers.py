@@ -51,6 +51,7 @@ class SquadSerializer(serializers.ModelSerializer):
             "kind",
             "kind_display",
             "portfolio",
+            "rotate_after_months",
             "description",
         ]
         extra_kwargs = {"url": {"view_name": "squad-detail"}}

@@ -28,6 +28,7 @@ SQUAD = response_example(
     tier={"id": 3, "url": "https://orgdesign.example/api/tiers/3/", "name": "Tier 2"},
     kind="specialist",
     portfolio=["Invoices", "Payment methods"],
+    rotate_after_months=12,
 )
 
 

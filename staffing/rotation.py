@@ -1,0 +1,275 @@
+"""Squads over time, read from the assignment history: who is in a squad now and since when,
+who joined and left it, where each person has served, and who is due to rotate on.
+
+A person's time in a squad is a *run*: their consecutive assignments in that squad, read as
+one (a promotion or a new position in the same squad does not restart the clock; a day's
+gap between two assignments does not either, a longer one does). Assignments without a
+squad are runs too, so that they separate the runs around them.
+
+"Due to rotate": an engineer (someone whose role belongs to the squad's tier; a team lead
+in the squad is a member, but does not rotate) whose run in the squad has lasted the
+squad's ``rotate_after_months`` or longer, counted in calendar months from the day they
+joined. Every read here is a fixed number of queries, whatever the number of people.
+"""
+
+import calendar
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils import timezone
+
+from roles.models import Role
+from staffing.models import Assignment, Person, Position
+from staffing.scope import Scope
+from staffing.selectors import DAYS_PER_MONTH, visible, visible_people
+from tiers.models import Squad
+
+MOVEMENTS = 20  # joins and leaves shown for a squad
+NEXT_DAY = datetime.timedelta(days=1)
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """``day`` moved ``months`` calendar months on (the 31st becomes the month's last day)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
+
+
+def as_months(days: int) -> Decimal:
+    """Days as months of average length, to one decimal place."""
+    return (Decimal(days) / DAYS_PER_MONTH).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Run:
+    """A person's unbroken time in one squad (``squad_id`` None: in a post without one)."""
+
+    person_id: int
+    squad_id: int | None
+    start: datetime.date
+    end: datetime.date | None  # None: still there
+
+    def days(self, as_of: datetime.date) -> int:
+        return max(0, (min(self.end or as_of, as_of) - self.start).days)
+
+    def follows(self, before: "Run | None") -> bool:
+        """Whether this run starts where ``before`` ends (at most a day later)."""
+        return before is not None and before.end is not None and self.start <= before.end + NEXT_DAY
+
+
+def runs_of(rows: Iterable[tuple[int, int | None, datetime.date, datetime.date | None]]):
+    """Each person's runs, oldest first, from assignment rows (person id, squad id, start,
+    end) in any order: {person id: [Run, …]}."""
+    ordered = sorted(rows, key=lambda r: (r[0], r[2], r[3] is None, r[3] or r[2]))
+    found: dict[int, list[Run]] = {}
+    for person_id, squad_id, start, end in ordered:
+        runs = found.setdefault(person_id, [])
+        last = runs[-1] if runs else None
+        joined = Run(person_id, squad_id, start, end)
+        if last is not None and last.squad_id == squad_id and joined.follows(last):
+            last.end = None if end is None else max(end, last.end)
+        else:
+            runs.append(joined)
+    return found
+
+
+def _assignment_rows(people):
+    """The assignment rows of ``people`` (a queryset of ids or persons) for runs_of."""
+    return Assignment.objects.filter(person__in=people).values_list(
+        "person_id", "squad_id", "start_date", "end_date"
+    )
+
+
+def due_on(run: Run, squad: Squad, role: Role | None) -> datetime.date | None:
+    """The day ``run`` reaches ``squad``'s rotation time; None where no rotation applies
+    (no time set, or a role outside the squad's tier such as its team lead)."""
+    months = squad.rotate_after_months
+    if not months or role is None or role.tier_id != squad.tier_id:
+        return None
+    return add_months(run.start, months)
+
+
+# --- one squad: its members and its movements ----------------------------------------------
+
+
+@dataclass
+class Member:
+    person: Person
+    position: Position
+    since: datetime.date  # the start of their run in the squad
+    days: int
+    due_on: datetime.date | None  # None: no rotation applies to them
+    as_of: datetime.date
+
+    @property
+    def months(self) -> Decimal:
+        return as_months(self.days)
+
+    @property
+    def due(self) -> bool:
+        return self.due_on is not None and self.due_on <= self.as_of
+
+
+def squad_members(scope: Scope, squad: Squad, *, as_of: datetime.date | None = None):
+    """The people in ``squad`` now whom ``scope`` sees (their current assignment is in the
+    squad and their position is in the scope's part), those due to rotate first, then the
+    longest in the squad. Two queries (none when the scope sees nothing)."""
+    as_of = as_of or timezone.localdate()
+    current = list(
+        Assignment.objects.filter(
+            squad=squad, end_date__isnull=True, position__in=visible(scope).values("pk")
+        ).select_related("person", "position__role")
+    )
+    runs = runs_of(_assignment_rows([a.person_id for a in current])) if current else {}
+    members = []
+    for assignment in current:
+        run = runs[assignment.person_id][-1]
+        members.append(
+            Member(
+                assignment.person,
+                assignment.position,
+                run.start,
+                run.days(as_of),
+                due_on(run, squad, assignment.position.role),
+                as_of,
+            )
+        )
+    members.sort(key=lambda m: (not m.due, -m.days, m.person.family_name, m.person.pk))
+    return members
+
+
+@dataclass
+class Movement:
+    """Someone joining or leaving a squad. ``other``: the squad they came from or went to,
+    when they moved straight between posts; ``moved``: whether they did (False: they came
+    from no post, e.g. a new hire, or left for none)."""
+
+    day: datetime.date
+    person: Person
+    joined: bool
+    moved: bool
+    other: Squad | None = None
+
+
+def squad_movements(scope: Scope, user, squad: Squad, *, limit: int = MOVEMENTS) -> list[Movement]:
+    """The latest ``limit`` joins and leaves of ``squad`` by people the viewer sees (as the
+    people pages do: visible_people), newest first; a change of post inside the squad is
+    neither. Three queries: the assignments of everyone who was ever in the squad, the
+    people of the movements shown and the squads they came from or went to."""
+    ever = Assignment.objects.filter(
+        squad=squad, person__in=visible_people(scope, user).values("pk")
+    ).values("person_id")
+    found: list[tuple[datetime.date, int, bool, Run | None]] = []
+    for runs in runs_of(_assignment_rows(ever)).values():
+        for n, run in enumerate(runs):
+            if run.squad_id != squad.pk:
+                continue
+            before = runs[n - 1] if n else None
+            found.append((run.start, run.person_id, True, before if run.follows(before) else None))
+            if run.end is not None:
+                after = runs[n + 1] if n + 1 < len(runs) else None
+                moved = after is not None and after.follows(run)
+                found.append((run.end, run.person_id, False, after if moved else None))
+    # newest first; on one day a leave after the join it follows
+    found.sort(key=lambda f: (f[0], not f[2]), reverse=True)
+    found = found[:limit]
+    people = Person.objects.in_bulk({f[1] for f in found})
+    squads = Squad.objects.in_bulk({f[3].squad_id for f in found if f[3] and f[3].squad_id})
+    return [
+        Movement(
+            day, people[pk], joined, other is not None, squads.get(getattr(other, "squad_id", None))
+        )
+        for day, pk, joined, other in found
+    ]
+
+
+# --- people: where they served ------------------------------------------------------------
+
+
+@dataclass
+class Served:
+    """A person's time in one squad, all their runs there together."""
+
+    squad: Squad
+    days: int
+    runs: int
+
+    @property
+    def months(self) -> Decimal:
+        return as_months(self.days)
+
+
+def squad_runs(runs: list[Run]) -> list[Run]:
+    """The runs in a squad (the posts without one left out), oldest first."""
+    return [run for run in runs if run.squad_id is not None]
+
+
+def person_rotations(person: Person) -> list[tuple[Run, Squad]]:
+    """Every run of ``person`` in a squad, oldest first, with the squad: two queries."""
+    runs = squad_runs(runs_of(_assignment_rows([person.pk])).get(person.pk, []))
+    squads = Squad.objects.in_bulk({run.squad_id for run in runs})
+    return [(run, squads[run.squad_id]) for run in runs]
+
+
+@dataclass
+class Engineer:
+    """A person in a seat of a tier with squads, with where they have served."""
+
+    person: Person
+    position: Position
+    squad: Squad | None  # where they are now; None: in a post without a squad
+    since: datetime.date | None
+    days: int
+    due_on: datetime.date | None
+    served: list[Served] = field(default_factory=list)
+    as_of: datetime.date = field(default_factory=timezone.localdate)
+
+    @property
+    def months(self) -> Decimal:
+        return as_months(self.days)
+
+    @property
+    def due(self) -> bool:
+        return self.due_on is not None and self.due_on <= self.as_of
+
+
+def rotation_list(scope: Scope, *, as_of: datetime.date | None = None) -> list[Engineer]:
+    """The holders of the positions ``scope`` sees whose role belongs to a tier with squads
+    (Tier 2's engineers in the default catalogue), each with their current squad, how long
+    they have been in it, whether they are due to rotate, and the squads they served in
+    (first served first). Those due first, then the longest in their squad. Three queries:
+    the positions, the assignments of their holders and the squads."""
+    as_of = as_of or timezone.localdate()
+    squads = Squad.objects.in_bulk()
+    tiers = {squad.tier_id for squad in squads.values()}
+    seats = visible(scope).filter(holder__isnull=False, role__tier__in=tiers)
+    positions = list(seats.select_related("holder", "role")) if tiers else []
+    runs = runs_of(_assignment_rows(seats.values("holder_id"))) if positions else {}
+    found = []
+    for position in positions:
+        mine = runs.get(position.holder_id, [])
+        now = mine[-1] if mine and mine[-1].end is None and mine[-1].squad_id else None
+        squad = squads[now.squad_id] if now else None
+        served: dict[int, Served] = {}
+        for run in squad_runs(mine):
+            entry = served.setdefault(run.squad_id, Served(squads[run.squad_id], 0, 0))
+            entry.days += run.days(as_of)
+            entry.runs += 1
+        found.append(
+            Engineer(
+                position.holder,
+                position,
+                squad,
+                now.start if now else None,
+                now.days(as_of) if now else 0,
+                due_on(now, squad, position.role) if now else None,
+                list(served.values()),
+                as_of,
+            )
+        )
+    found.sort(key=lambda e: (not e.due, -e.days, e.person.family_name, e.person.pk))
+    return found

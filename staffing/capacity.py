@@ -295,6 +295,8 @@ def _number(data: dict, key: str, where: str, default=None, **limits) -> float:
             value = float(value)
         except ValueError:
             raise CapacityError(f"{where}{key}", "must be a number") from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise CapacityError(f"{where}{key}", "must be a number")
     _check(f"{where}{key}", value, **limits)
     return float(value)
 
@@ -362,7 +364,11 @@ def parse(data: dict) -> tuple[float, list[Channel], list[TierDemand]]:
         raise CapacityError("channels", "give at least one channel")
     for n, raw in enumerate(raw_channels):
         where = f"channels[{n}]."
-        if not isinstance(raw, dict) or raw.get("channel") not in CHANNELS:
+        if (
+            not isinstance(raw, dict)
+            or not isinstance(raw.get("channel"), str)
+            or (raw["channel"] not in CHANNELS)
+        ):
             raise CapacityError(f"{where}channel", f"must be one of {', '.join(CHANNELS)}")
         live = raw["channel"] in LIVE
         channels.append(
@@ -396,7 +402,11 @@ def parse(data: dict) -> tuple[float, list[Channel], list[TierDemand]]:
         raise CapacityError("tiers", "give at least one tier")
     for n, raw in enumerate(raw_tiers):
         where = f"tiers[{n}]."
-        if not isinstance(raw, dict) or raw.get("tier") not in AGENT_ROLE:
+        if (
+            not isinstance(raw, dict)
+            or not isinstance(raw.get("tier"), str)
+            or (raw["tier"] not in AGENT_ROLE)
+        ):
             raise CapacityError(f"{where}tier", f"must be one of {', '.join(AGENT_ROLE)}")
         handle = raw.get("handle_s")
         if not isinstance(handle, dict) or not handle:

@@ -215,6 +215,14 @@ def test_the_plan_endpoint_sizes_tiers_then_leaders_from_the_span_rules(framewor
         ({"channels": [{"channel": "phone", "volume": 10, "target_share": 1}]},
          "channels[0].target_share"),
         ({"shift_hours": 0}, "shift_hours"),
+        # shapes schemathesis sent: a 400, not a 500
+        ({"tiers": [{"tier": {"t1": 1}, "share": 1, "handle_s": {"phone": 300}}]},
+         "tiers[0].tier"),
+        ({"channels": [{"channel": ["phone"], "volume": 1}]}, "channels[0].channel"),
+        ({"channels": [{"channel": "phone", "volume": [50]}]}, "channels[0].volume"),
+        ({"channels": [{"channel": "phone", "volume": True}]}, "channels[0].volume"),
+        ({"channels": [{"channel": "phone", "volume": "nan"}]}, "channels[0].volume"),
+        ({"shift_hours": {"h": 8}}, "shift_hours"),
     ],
 )  # fmt: skip
 def test_bad_plan_input_is_a_400_naming_the_field(framework, change, field):

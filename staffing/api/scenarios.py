@@ -15,6 +15,7 @@ from orgdesign.kernel import days
 from orgdesign.kernel.rest import BriefRelatedField
 from roles.models import Role
 from staffing import capacity
+from staffing.api.capacity import PlanInputSerializer
 from staffing.api.serializers import VisiblePositionField
 from staffing.models import Location, Person, Position, Scenario, ScenarioPosition
 from staffing.scenarios import apply, compare, drafts, from_plan, read
@@ -95,7 +96,18 @@ class DraftPositionSerializer(days.StrictDaysSerializer):
 class FromPlanSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     root = VisiblePositionField(allow_null=True, required=False)
-    plan = serializers.DictField(help_text="The input of POST /api/capacity/plan/.")
+    plan = PlanInputSerializer(help_text="The input of POST /api/capacity/plan/.")
+
+
+class FromPlanAnswerSerializer(ScenarioSerializer):
+    notes = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Where the new positions went, tier by tier, and what could not be done.",
+    )
+
+    class Meta(ScenarioSerializer.Meta):
+        fields = [*ScenarioSerializer.Meta.fields, "notes"]
 
 
 class DiffSerializer(serializers.Serializer):
@@ -170,7 +182,7 @@ class ScenarioViewSet(
         "positions where a role is short of the plan and removes spare vacancies. Answers "
         "the scenario with `notes` on what could not be placed.",
         request=FromPlanSerializer,
-        responses={201: ScenarioSerializer},
+        responses={201: FromPlanAnswerSerializer, 400: OpenApiTypes.OBJECT},
     )
     @action(detail=False, methods=["post"], url_path="from-plan")
     def from_plan(self, request):

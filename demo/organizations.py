@@ -126,6 +126,7 @@ def write_plan(plan: Plan, *, seed: int = 11, today: datetime.date | None = None
             f"Role(s) {', '.join(missing)} are not in the catalogue; run load_framework first."
         )
     squads = {squad.code: squad for squad in Squad.objects.all()}
+    entries = {s.tier_id: s for s in squads.values() if s.kind == Squad.Kind.ENTRY}
     locations = {loc.code: loc for loc in Location.objects.all()}
     paths_in = {}
     ordering = [*PromotionPath._meta.ordering, "pk"]  # a role's first path in, as before
@@ -189,6 +190,20 @@ def write_plan(plan: Plan, *, seed: int = 11, today: datetime.date | None = None
                     (person, None, before.name, before.pk, None, max(hire_date, earlier), start,
                      "Before promotion")
                 )  # fmt: skip
+            squad = squads.get(plan.nodes[n].squad) if plan.nodes[n].squad else None
+            entry = entries.get(squad.tier_id) if squad is not None else None
+            switch = start + datetime.timedelta(days=rng.randint(150, 300))
+            if (
+                entry is not None
+                and squad != entry
+                and role.tier_id == squad.tier_id
+                and (switch <= today - datetime.timedelta(days=30))
+            ):  # rotated: the entry squad first, then this one (the same role throughout)
+                assignments.append(
+                    (person, None, role.name, role.pk, entry.pk, start, switch,
+                     "In the entry squad")
+                )  # fmt: skip
+                start = switch
             assignments.append(
                 (person, position.pk, position.title, role.pk, position.squad_id, start, None, "")
             )

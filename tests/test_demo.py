@@ -159,7 +159,14 @@ def test_generated_people_hold_their_positions_with_their_past(
         assert position.holder.email.endswith("@example.com") and position.holder.is_active
     before = Assignment.objects.exclude(end_date=None)
     assert before.exists()
-    assert {(a.note, a.position_id) for a in before} == {("Before promotion", None)}
+    assert {(a.note, a.position_id) for a in before} == {
+        ("Before promotion", None),
+        ("In the entry squad", None),  # Tier 2 engineers of a specialist squad started there
+    }
+    for a in before.filter(note="In the entry squad").select_related("squad", "role"):
+        later = Assignment.objects.get(person_id=a.person_id, start_date=a.end_date)
+        assert a.squad.kind == "entry" and later.squad.kind == "specialist"
+        assert a.role_id == later.role_id
     assert sorted(Assignment.history.values_list("id", flat=True)) == sorted(
         Assignment.objects.values_list("pk", flat=True)
     )

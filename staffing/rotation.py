@@ -96,14 +96,8 @@ def due_on(run: Run, squad: Squad, role: Role | None) -> datetime.date | None:
 # --- one squad: its members and its movements ----------------------------------------------
 
 
-@dataclass
-class Member:
-    person: Person
-    position: Position
-    since: datetime.date  # the start of their run in the squad
-    days: int
-    due_on: datetime.date | None  # None: no rotation applies to them
-    as_of: datetime.date
+class InSquad:
+    """Time in a squad (``days``, ``due_on``, ``as_of`` are the dataclass's fields)."""
 
     @property
     def months(self) -> Decimal:
@@ -112,6 +106,16 @@ class Member:
     @property
     def due(self) -> bool:
         return self.due_on is not None and self.due_on <= self.as_of
+
+
+@dataclass
+class Member(InSquad):
+    person: Person
+    position: Position
+    since: datetime.date  # the start of their run in the squad
+    days: int
+    due_on: datetime.date | None  # None: no rotation applies to them
+    as_of: datetime.date
 
 
 def squad_members(scope: Scope, squad: Squad, *, as_of: datetime.date | None = None):
@@ -216,7 +220,7 @@ def person_rotations(person: Person) -> list[tuple[Run, Squad]]:
 
 
 @dataclass
-class Engineer:
+class Engineer(InSquad):
     """A person in a seat of a tier with squads, with where they have served."""
 
     person: Person
@@ -227,14 +231,6 @@ class Engineer:
     due_on: datetime.date | None
     served: list[Served] = field(default_factory=list)
     as_of: datetime.date = field(default_factory=timezone.localdate)
-
-    @property
-    def months(self) -> Decimal:
-        return as_months(self.days)
-
-    @property
-    def due(self) -> bool:
-        return self.due_on is not None and self.due_on <= self.as_of
 
 
 def rotation_list(scope: Scope, *, as_of: datetime.date | None = None) -> list[Engineer]:

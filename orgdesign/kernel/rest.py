@@ -273,6 +273,22 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def answer_action(**kwargs):
+    """``@action`` for a detail route that answers one object's own list (a position's
+    history, a squad's members): GET only, JSON (and the browsable page), none of the
+    viewset's filters, pagination or CSV."""
+    from rest_framework.decorators import action
+
+    options = {
+        "detail": True,
+        "methods": ["get"],
+        "filter_backends": [],
+        "pagination_class": None,
+        "renderer_classes": [renderers.JSONRenderer, renderers.BrowsableAPIRenderer],
+    }
+    return action(**{**options, **kwargs})
+
+
 class CsvRenderer(renderers.BaseRenderer):
     """``?format=csv``: one row per object, columns from the serializer's fields; brief
     objects by name, lists joined with "; ", formula-like cells escaped."""

@@ -7,12 +7,10 @@ mixes the members action into it, as it mixes readiness into the people endpoint
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.decorators import action
-from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from orgdesign.kernel import days
-from orgdesign.kernel.rest import BriefRelatedField, response_example
+from orgdesign.kernel.rest import BriefRelatedField, answer_action, response_example
 from staffing import rotation
 from staffing.scope import request_scope
 
@@ -71,13 +69,7 @@ class SquadMembersMixin:
         examples=[MEMBER_EXAMPLE],
         filters=False,
     )
-    @action(
-        detail=True,
-        methods=["get"],
-        filter_backends=[],
-        pagination_class=None,
-        renderer_classes=[JSONRenderer, BrowsableAPIRenderer],
-    )
+    @answer_action()
     def members(self, request, pk=None):
         squad = self.get_object()
         members = rotation.squad_members(request_scope(request), squad)
@@ -97,13 +89,7 @@ class PersonRotationsMixin:
         examples=[ROTATION_EXAMPLE],
         filters=False,
     )
-    @action(
-        detail=True,
-        methods=["get"],
-        filter_backends=[],
-        pagination_class=None,
-        renderer_classes=[JSONRenderer, BrowsableAPIRenderer],
-    )
+    @answer_action()
     def rotations(self, request, pk=None):
         person = self.get_object()
         today = timezone.localdate()

@@ -20,7 +20,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from orgdesign.kernel.rest import FILTER_SEARCH_ORDER, CsvRenderer, response_example
+from orgdesign.kernel.rest import FILTER_SEARCH_ORDER, CsvRenderer, answer_action, response_example
 from staffing import services
 from staffing.api.filters import (
     FindingFilter,
@@ -344,13 +344,7 @@ class PositionViewSet(PastPositionsMixin, viewsets.ModelViewSet):
         responses=ChangePageSerializer,
         filters=False,
     )
-    @action(
-        detail=True,
-        methods=["get"],
-        filter_backends=[],
-        pagination_class=None,
-        renderer_classes=[JSONRenderer, BrowsableAPIRenderer],
-    )
+    @answer_action()
     def history(self, request, pk=None):
         position = self.get_object()
         return feed_response(request, request_scope(request), position_id=position.pk)

@@ -541,8 +541,8 @@ def plan(
                 break
         if front.covered_by_leads:
             notes.append(
-                f"{leaders.get(LADDER[0], 0)} team leads spend about {lead_share:.0%} of their "
-                f"time on the {front.tier.upper()} queue themselves: that stands in for "
+                f"{leaders.get(LADDER[0], 0)} team leads spend about {lead_share * 100:.0f} % of "
+                f"their time on the Tier {front.tier[1:]} queue themselves: that stands in for "
                 f"{front.covered_by_leads} agent{'s' if front.covered_by_leads != 1 else ''}."
             )
     agents = sum(p.headcount(shift) for p in plans)

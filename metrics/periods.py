@@ -87,7 +87,8 @@ def review_of(review: str, last_end: datetime.date | None, today: datetime.date)
     next_due = current_end + ONE_DAY
     counted = {"weekly": 52, "monthly": 12, "quarterly": 4}.get(review, 2)
     closed = closed_periods(review, today, counted)
-    missing = [period for period in closed if last_end is None or period[1] > last_end]
+    # a value that ends inside a period counts for it (a week recorded Monday to Friday)
+    missing = [period for period in closed if last_end is None or period[0] > last_end]
     if last_end is None:
         return Review("never recorded", len(missing), None, next_due, review)
     if not missing:

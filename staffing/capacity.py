@@ -295,7 +295,13 @@ def _number(data: dict, key: str, where: str, default=None, **limits) -> float:
             value = float(value)
         except ValueError:
             raise CapacityError(f"{where}{key}", "must be a number") from None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise CapacityError(f"{where}{key}", "must be a number")
+    try:
+        value = float(value)  # an integer too large for a float overflows here
+    except OverflowError:
+        raise CapacityError(f"{where}{key}", "must be a number") from None
+    if not math.isfinite(value):
         raise CapacityError(f"{where}{key}", "must be a number")
     _check(f"{where}{key}", value, **limits)
     return float(value)

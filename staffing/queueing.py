@@ -71,7 +71,13 @@ def average_speed_of_answer(agents: int, traffic: float, handle_s: float) -> flo
 
 
 def _check(field, value, *, low=None, high=None, strict=False, below=False) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise CapacityError(field, "must be a number")
+    try:
+        value = float(value)  # an integer too large for a float overflows here
+    except OverflowError:
+        raise CapacityError(field, "must be finite") from None
+    if math.isnan(value):
         raise CapacityError(field, "must be a number")
     if math.isinf(value):
         raise CapacityError(field, "must be finite")

@@ -223,6 +223,7 @@ def test_the_plan_endpoint_sizes_tiers_then_leaders_from_the_span_rules(framewor
         ({"channels": [{"channel": "phone", "volume": True}]}, "channels[0].volume"),
         ({"channels": [{"channel": "phone", "volume": "nan"}]}, "channels[0].volume"),
         ({"shift_hours": {"h": 8}}, "shift_hours"),
+        ({"channels": [{"channel": "phone", "volume": 10**400}]}, "channels[0].volume"),
     ],
 )  # fmt: skip
 def test_bad_plan_input_is_a_400_naming_the_field(framework, change, field):

@@ -256,3 +256,17 @@ def test_opening_a_team_sends_its_cards_and_every_cards_new_place(api_org: Org):
         )
         == set()
     )
+
+
+def test_a_past_card_whose_role_was_deleted_since_still_draws():
+    """A past day's position keeps its role id after the role is deleted; attach() then
+    finds no role. The card draws without role and tier instead of failing the page."""
+    from staffing.history.past import PastPosition
+    from staffing.web.cards import render_cards
+
+    now = timezone.now()
+    gone = PastPosition(pk=7, title="Retired role", role_id=999, squad_id=None,
+                        location_id=None, status="open", holder_id=None, parent_id=None,
+                        external_id="", created_at=now, updated_at=now, lft=1, rght=2)  # fmt: skip
+    html = str(render_cards([chart.Node(gone)], {"past": True}))
+    assert 'id="pos-7"' in html and "Retired role" in html and 'data-tier=""' in html

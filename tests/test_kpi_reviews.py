@@ -47,6 +47,9 @@ def test_a_quarterly_review_is_up_to_date_due_or_overdue():
     late = review_of("quarterly", D(2026, 3, 31), today)
     assert (late.state, late.missing, late.since) == ("overdue", 2, D(2026, 7, 1))
     assert late.text == "overdue: 2 quarters with no value, since 2026-07-01"
+    # a week recorded Monday to Friday counts for that week
+    assert review_of("weekly", D(2026, 11, 27), today).state == "up to date"
+    assert review_of("weekly", D(2026, 11, 20), today).state == "due"
     never = review_of("monthly", None, today)
     assert never.state == "never recorded" and never.needs_attention
 

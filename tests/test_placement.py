@@ -25,14 +25,17 @@ def grown(factor: float) -> dict:
     return data
 
 
-def not_allowed(scenario) -> set[int]:
-    """The draft rows the span rules do not allow under their manager, by their live
-    position's id (a new row by its own, negated)."""
+OVER = (Finding.Kind.REPORT_NOT_ALLOWED, Finding.Kind.TOO_MANY_DIRECT, Finding.Kind.TEAM_TOO_LARGE)
+
+
+def not_allowed(scenario) -> set[tuple]:
+    """The draft's findings of a report the rules do not allow, or of a team over its
+    limits (direct or whole), by the live position's id (a new row by its own, negated)."""
     shape, sources = draft_shape(scenario)
     return {
-        sources[f.position_id][0] or -f.position_id
+        (sources[f.position_id][0] or -f.position_id, f.kind)
         for f in shape.judge()
-        if f.kind == Finding.Kind.REPORT_NOT_ALLOWED
+        if f.kind in OVER
     }
 
 
@@ -145,3 +148,27 @@ def test_a_generated_organization_plan_lands_in_the_right_teams(framework):
     assert added and any(line.startswith("Tier 1") for line in notes), notes
     assert not_allowed(scenario) <= not_allowed_live()
     assert_placed_by_the_rules(scenario, added)
+
+
+def test_every_new_leader_has_its_own_title_and_is_in_the_notes(synapse):
+    """Leaders the plan asks for and leaders new teams need are numbered together, and the
+    notes count them all."""
+    from staffing.models import Position
+
+    root = Position.objects.get(title="Director, Customer Advocacy")
+    have = Counter(Position.objects.subtree_of(root).values_list("role__code", flat=True))
+    wanted = {"advocate": have["advocate"] + 90, "team-lead": have["team-lead"] + 1,
+              "advocate-manager": have["advocate-manager"] + 1}  # fmt: skip
+    scenario, notes = from_plan.scenario_from_plan(
+        actor=None, name="Growth", wanted=wanted, root=root
+    )
+    leaders = list(
+        ScenarioPosition.objects.filter(
+            scenario=scenario, source__isnull=True, role__code__in=["team-lead", "advocate-manager"]
+        ).values_list("title", "role__name")
+    )
+    titles = [title for title, _ in leaders]
+    assert len(titles) == len(set(titles)) > 2, titles
+    said = next(line for line in notes if line.startswith("New leaders: "))
+    for name, n in Counter(name for _, name in leaders).items():
+        assert f"{n} new {name}" in said, (said, leaders)

@@ -267,7 +267,8 @@ def test_a_plan_becomes_a_draft_with_positions_under_managers_with_room(api_org:
     assert notes == [
         f"Tier 1 — Product support: 6 new Customer Advocates; {6 - under[new_lead.pk]} into "
         f"{len(under) - 1} existing teams (Lead A ×1, Lead B ×1); {under[new_lead.pk]} in 1 new "
-        f"team under {manager}."
+        f"team under {manager}.",
+        "New leaders: 1 new Team Lead.",
     ], notes
     fewer, _ = from_plan.scenario_from_plan(
         actor=director, name="Fewer", wanted={"advocate": have - 1}

@@ -51,8 +51,8 @@ def scenario_from_plan(
                 notes.append(f"{gaps[code]} more {role.name} position(s) in the plan: a draft "
                              "adds no division heads; add them by hand.")  # fmt: skip
                 continue
-            for n, work in enumerate(_shares(gaps[code], growth, placing.reach(role)), start=1):
-                placing.add_leader(role, work, title=f"{role.name} (new {n})")
+            for work in _shares(gaps[code], growth, placing.reach(role)):
+                placing.add_leader(role, work)
         # then the people, tier by tier
         for code in sorted(people, key=lambda c: (roles[c].tier.rank, roles[c].level, c)):
             for _ in range(people[code]):

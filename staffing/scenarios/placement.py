@@ -95,7 +95,7 @@ class Report:
         drafted = Counter(p.row.role.name for p in self.leaders)
         if drafted:
             out.append(
-                "New teams need leaders: "
+                "New leaders: "
                 + ", ".join(f"{n} new {_plural(name, n)}" for name, n in sorted(drafted.items()))
                 + "."
             )
@@ -130,10 +130,14 @@ class Placement:
         for row in rows:
             row.role = self.roles[row.role_id]
         self.kids: Counter = Counter(row.parent_id for row in rows if row.parent_id)
+        self.team: Counter = Counter()  # pk → everyone below it
         self.direct: dict[int, Counter] = defaultdict(Counter)  # pk → work of its reports
         self.below: dict[int, Counter] = defaultdict(Counter)  # pk → work of its whole team
+        self.by_role: dict[int, list[ScenarioPosition]] = defaultdict(list)
         for row in rows:
-            self._count(row)
+            self._count(row, self.rows.get(row.parent_id))
+            self.by_role[row.role_id].append(row)
+        self.made: Counter = Counter()  # new leaders per role, for their titles
         self.teams_for: dict[int, str] = {}  # a new leader → the work it was drafted for
         self.report = Report()
         self.entry = {
@@ -148,43 +152,58 @@ class Placement:
         self.led_by = {role: counts.most_common(1)[0][0] for role, counts in leads.items()}
         self.pending: list[ScenarioPosition] = []  # new non-leaders, written in bulk
 
-    def _count(self, row: ScenarioPosition) -> None:
-        work = work_of(row.role)
-        if work is None or row.parent_id is None:
+    def _count(self, row: ScenarioPosition, parent: ScenarioPosition | None) -> None:
+        """Count ``row`` in its managers' teams (and their work)."""
+        if parent is None:
             return
-        self.direct[row.parent_id][work] += 1
-        up = self.rows.get(row.parent_id)
+        work = work_of(row.role)
+        if work is not None:
+            self.direct[parent.pk][work] += 1
+        up = parent
         while up is not None:
-            self.below[up.pk][work] += 1
+            self.team[up.pk] += 1
+            if work is not None:
+                self.below[up.pk][work] += 1
             up = self.rows.get(up.parent_id)
 
     # --- choosing -------------------------------------------------------------------------
 
-    def _room(self, row: ScenarioPosition) -> bool:
+    def _room(self, row: ScenarioPosition, *, need: int = 1) -> bool:
+        """Whether ``row`` may take one more direct report, and it and every manager above
+        it ``need`` more people in their whole team, within their span rules."""
         rule = getattr(row.role, "span_rule", None)
         most = rule.max_direct if rule is not None else None
-        return most is None or self.kids[row.pk] < most
+        if most is not None and self.kids[row.pk] >= most:
+            return False
+        up = row
+        while up is not None:
+            rule = getattr(up.role, "span_rule", None)
+            largest = rule.max_team if rule is not None else None
+            if largest is not None and self.team[up.pk] + need > largest:
+                return False
+            up = self.rows.get(up.parent_id)
+        return True
 
     def _parents(self, role: Role) -> list[Role]:
         """The roles a position of ``role`` may report to, lowest rung first."""
-        allowed = [m for m in self.roles.values() if m.allows_report(role)]
+        allowed = [m for m in self.roles.values() if m.is_active and m.allows_report(role)]
         return sorted(allowed, key=lambda m: (m.level, m.track != role.track, m.pk))
 
     def best_parent(self, role: Role, work: str, *, leader: bool) -> ScenarioPosition | None:
         """The manager a new ``role`` position doing ``work`` joins: allowed, with room, and
         doing that work (its reports for a new agent, its team for a new leader)."""
-        allowed = {m.pk: rank for rank, m in enumerate(self._parents(role))}
         counts = self.below if leader else self.direct
         best, best_key = None, None
-        for row in self.rows.values():
-            rank = allowed.get(row.role_id)
-            if rank is None or not self._room(row):
-                continue
-            if not counts[row.pk][work] and self.teams_for.get(row.pk) != work:
-                continue
-            key = (rank, self.kids[row.pk], row.pk)
-            if best_key is None or key < best_key:
-                best, best_key = row, key
+        for rank, manager in enumerate(self._parents(role)):
+            for row in self.by_role.get(manager.pk, ()):
+                if not counts[row.pk][work] and self.teams_for.get(row.pk) != work:
+                    continue
+                key = (rank, self.kids[row.pk], row.pk)
+                if best_key is not None and key >= best_key:
+                    continue
+                # a new leader needs room for itself and a report of its own
+                if self._room(row, need=2 if leader else 1):
+                    best, best_key = row, key
         return best
 
     def lead_role_for(self, role: Role) -> Role | None:
@@ -194,7 +213,7 @@ class Placement:
         today = self.led_by.get(role.pk)
         if today is not None:
             leader = self.roles[today]
-            if leader.allows_report(role):
+            if leader.is_active and leader.allows_report(role):
                 return None if leader.heads_division else leader
         choices = [m for m in self._parents(role) if not m.heads_division]
         return choices[0] if choices else None
@@ -230,17 +249,17 @@ class Placement:
         if parent is None:
             self.report.left_out[role.name] += 1
             return None
-        squad = self.entry.get(work) if work in self.entry else parent.squad
+        squad_id = self.entry[work].pk if work in self.entry else parent.squad_id
         row = ScenarioPosition(
             scenario=self.scenario, parent=parent, title=title or role.name, role=role,
-            squad=squad, location_id=parent.location_id, status=Position.Status.OPEN,
+            squad_id=squad_id, location_id=parent.location_id, status=Position.Status.OPEN,
         )  # fmt: skip
         self.pending.append(row)
         self._add(row, parent)
         self.report.placed.append(Placed(row, parent, new_team or parent.pk in self.teams_for))
         return row
 
-    def add_leader(self, role: Role, work: str, *, title: str) -> ScenarioPosition | None:
+    def add_leader(self, role: Role, work: str) -> ScenarioPosition | None:
         """A new leader of ``role`` for a team doing ``work`` (a plan that asks for more
         leaders than the new people need): placed as a leader is, written at once."""
         parent = self.best_parent(role, work, leader=True) or self._new_team(role, work, depth=1)
@@ -249,7 +268,9 @@ class Placement:
         if parent is None:
             self.report.left_out[role.name] += 1
             return None
-        return self._leader(role, work, parent, title=title)
+        lead = self._leader(role, work, parent)
+        self.report.leaders.append(Placed(lead, parent, True))
+        return lead
 
     def _new_team(self, role: Role, work: str, *, depth: int) -> ScenarioPosition | None:
         """A new manager for ``role`` positions doing ``work``, and above it whatever the
@@ -265,8 +286,7 @@ class Placement:
                 parent = self._new_team(lead_role, work, depth=depth + 1)
         if parent is None:
             return None
-        made = sum(1 for p in self.report.leaders if p.row.role_id == lead_role.pk) + 1
-        lead = self._leader(lead_role, work, parent, title=f"{lead_role.name} (new {made})")
+        lead = self._leader(lead_role, work, parent)
         self.report.leaders.append(Placed(lead, parent, True))
         return lead
 
@@ -275,39 +295,32 @@ class Placement:
         ``work`` and may lead ``role``."""
         heads = [
             row for row in self.rows.values()
-            if row.role.allows_report(role) and self._room(row)
+            if row.role.allows_report(role) and self._room(row, need=2)
         ]  # fmt: skip
         heads.sort(key=lambda row: (-self.below[row.pk][work], row.role.level, row.pk))
         return heads[0] if heads and self.below[heads[0].pk][work] else None
 
-    def _leader(
-        self, role: Role, work: str, parent: ScenarioPosition, *, title: str
-    ) -> ScenarioPosition:
+    def _leader(self, role: Role, work: str, parent: ScenarioPosition) -> ScenarioPosition:
+        """A new leader of ``role`` under ``parent`` for a team doing ``work``, written at
+        once (its team needs its id), titled apart from the others ("Team Lead (new 2)")."""
+        self.made[role.pk] += 1
+        entry = self.entry.get(work)
         lead = ScenarioPosition.objects.create(
-            scenario=self.scenario, parent=parent, title=title, role=role,
-            squad=self.entry.get(work),
+            scenario=self.scenario, parent=parent, title=f"{role.name} (new {self.made[role.pk]})",
+            role=role, squad_id=entry.pk if entry else None,
             location_id=parent.location_id, status=Position.Status.OPEN,
         )  # fmt: skip
         lead.role = role
         self.rows[lead.pk] = lead
         self.teams_for[lead.pk] = work
         self.report.drafted.add(lead.pk)
+        self.by_role[role.pk].append(lead)
         self._add(lead, parent)
         return lead
 
     def _add(self, row: ScenarioPosition, parent: ScenarioPosition) -> None:
         self.kids[parent.pk] += 1
-        if row.pk is not None:
-            self._count(row)
-            return
-        work = work_of(row.role)  # not saved yet: count it under its managers by hand
-        if work is None:
-            return
-        self.direct[parent.pk][work] += 1
-        up = parent
-        while up is not None:
-            self.below[up.pk][work] += 1
-            up = self.rows.get(up.parent_id)
+        self._count(row, parent)
 
     def write(self) -> None:
         """Insert the new positions that lead no one (one query)."""

@@ -275,8 +275,10 @@ def test_a_plan_becomes_a_draft_with_positions_under_managers_with_room(api_org:
     )
     gone = compare.diff(fewer).removed
     assert len(gone) == 1 and gone[0].holder_id is None and gone[0].base_holder is None
+    drafts_before = Scenario.objects.count()
     with pytest.raises(ValidationError):
         from_plan.scenario_from_plan(actor=director, name="Bad", wanted={"wizard": 1})
+    assert Scenario.objects.count() == drafts_before  # no draft left behind
     assert apply.scenario_apply(actor=director, scenario=scenario)["added"] == 7
     assert live_advocates.count() == have + 6 and tree_check().ok
 
@@ -299,6 +301,10 @@ def test_a_draft_from_a_plan_over_the_api(api_org: Org):
         format="json",
     )
     assert bad.status_code == 400 and "plan.shift_hours" in bad.json()
+    # errors name the field by its path whatever is wrong with it
+    odd = {**EXAMPLE_INPUT, "tiers": [{"tier": {"t1": 1}, "share": 1, "handle_s": {}}]}
+    shaped = client.post("/api/scenarios/from-plan/", {"name": "Odd", "plan": odd}, format="json")
+    assert shaped.status_code == 400 and "plan.tiers[0].tier" in shaped.json(), shaped.json()
 
 
 def test_a_draft_that_only_changes_a_vacancy_status_applies(api_org: Org):

@@ -6,7 +6,12 @@ one). Every change goes through :mod:`staffing.scenarios`; its refusals answer 4
 
 from django.db.models import Count, Q
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -93,10 +98,17 @@ class DraftPositionSerializer(days.StrictDaysSerializer):
         extra_kwargs = {"status": {"required": False}}
 
 
+@extend_schema_field(PlanInputSerializer)
+class PlanInputField(serializers.JSONField):
+    """The capacity input, as sent: checked by :mod:`staffing.capacity`, whose refusals
+    name the field by its path (``plan.tiers[0].share``), as ``POST /api/capacity/plan/``
+    does; described in the schema by :class:`PlanInputSerializer`."""
+
+
 class FromPlanSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     root = VisiblePositionField(allow_null=True, required=False)
-    plan = PlanInputSerializer(help_text="The input of POST /api/capacity/plan/.")
+    plan = PlanInputField(help_text="The input of POST /api/capacity/plan/.")
 
 
 class FromPlanAnswerSerializer(ScenarioSerializer):

@@ -28,13 +28,13 @@ def scenario_from_plan(
     positions and leaders never are: the plan's count of leaders is an estimate). Returns
     the draft and a line per tier saying where the new people went, and what could not be
     done."""
-    scenario = scenario_create(actor=actor, name=name, root=root)
     notes: list[str] = []
-    with transaction.atomic():
+    with transaction.atomic():  # the draft too: a refusal leaves none behind
         roles = {r.code: r for r in Role.objects.filter(code__in=wanted)}
         unknown = sorted(set(wanted) - set(roles))
         if unknown:
             raise field_error("wanted", f"Unknown role codes: {', '.join(unknown)}.")
+        scenario = scenario_create(actor=actor, name=name, root=root)
         placing = placement.Placement(scenario)
         roles = {code: placing.roles[role.pk] for code, role in roles.items()}
         have = Counter(row.role.code for row in placing.rows.values())
@@ -51,8 +51,12 @@ def scenario_from_plan(
                 notes.append(f"{gaps[code]} more {role.name} position(s) in the plan: a draft "
                              "adds no division heads; add them by hand.")  # fmt: skip
                 continue
-            for work in _shares(gaps[code], growth, placing.reach(role)):
+            works = _shares(gaps[code], growth, placing.reach(role))
+            for work in works:
                 placing.add_leader(role, work)
+            if len(works) < gaps[code]:
+                notes.append(f"{gaps[code] - len(works)} more {role.name} position(s) in the "
+                             "plan: no new people here for them to lead.")  # fmt: skip
         # then the people, tier by tier
         for code in sorted(people, key=lambda c: (roles[c].tier.rank, roles[c].level, c)):
             for _ in range(people[code]):

@@ -231,6 +231,26 @@ class Engineer(InSquad):
     due_on: datetime.date | None
     served: list[Served] = field(default_factory=list)
     as_of: datetime.date = field(default_factory=timezone.localdate)
+    # new to the tier and started in another squad than its entry squad: the one they should
+    # have started in (None: nothing to flag)
+    outside_entry: Squad | None = None
+
+
+NEW_IN_TIER_DAYS = 365  # how long an engineer counts as new to their tier
+
+
+def started_outside(
+    runs: list[Run], squads: dict[int, Squad], entry: Squad | None, as_of: datetime.date
+) -> Squad | None:
+    """``entry`` when the person is new to its tier (their first squad of that tier began
+    within NEW_IN_TIER_DAYS) and that first squad was another: new engineers start in the
+    entry squad. None otherwise."""
+    if entry is None:
+        return None
+    first = next((r for r in squad_runs(runs) if squads[r.squad_id].tier_id == entry.tier_id), None)
+    if first is None or first.squad_id == entry.pk:
+        return None
+    return entry if (as_of - first.start).days <= NEW_IN_TIER_DAYS else None
 
 
 def rotation_list(scope: Scope, *, as_of: datetime.date | None = None) -> list[Engineer]:
@@ -245,6 +265,7 @@ def rotation_list(scope: Scope, *, as_of: datetime.date | None = None) -> list[E
     seats = visible(scope).filter(holder__isnull=False, role__tier__in=tiers)
     positions = list(seats.select_related("holder", "role")) if tiers else []
     runs = runs_of(_assignment_rows(seats.values("holder_id"))) if positions else {}
+    entries = {squad.tier_id: squad for squad in squads.values() if squad.kind == Squad.Kind.ENTRY}
     found = []
     for position in positions:
         mine = runs.get(position.holder_id, [])
@@ -265,6 +286,7 @@ def rotation_list(scope: Scope, *, as_of: datetime.date | None = None) -> list[E
                 due_on(now, squad, position.role) if now else None,
                 list(served.values()),
                 as_of,
+                started_outside(mine, squads, entries.get(position.role.tier_id), as_of),
             )
         )
     found.sort(key=lambda e: (not e.due, -e.days, e.person.family_name, e.person.pk))

@@ -290,3 +290,18 @@ def test_queries_do_not_grow_with_the_squad(org):
         services.position_update(actor=None, position=position, squad=org["voice"])
     services.position_update(actor=None, position=org["ana"], squad=org["general"])
     assert [queries(client, url) for url in urls] == before
+
+
+def test_a_new_engineer_who_started_outside_the_entry_squad_is_flagged(org):
+    """New engineers start in the entry squad: one new to Tier 2 who started straight in a
+    specialist squad is flagged (on the list and the page); one who started in the entry
+    squad is not, nor one who started elsewhere long ago (before anyone new)."""
+    fay = engineer(org["lead"], org["voice"], since=ago(40))
+    engineers = by_name(rotation.rotation_list(SYSTEM))
+    assert engineers[fay.holder_id].outside_entry == org["general"]
+    assert engineers[org["ben"].holder_id].outside_entry is None  # started in General
+    assert engineers[org["cy"].holder_id].outside_entry is None  # in Voice since 800 days
+    assert engineers[org["ana"].holder_id].outside_entry is None  # General first
+    page = log_in(superuser=True).get("/squads/rotation/").content.decode()
+    assert "1 new engineer started outside the entry squad" in page
+    assert "Started outside Tier 2 General" in page

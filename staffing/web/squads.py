@@ -55,6 +55,7 @@ def rotation_page(request):
             "page": page,
             "total": len(engineers),
             "due": sum(1 for e in engineers if e.due),
+            "outside": [e for e in engineers if e.outside_entry],
             "page_url": "?page=",
             "page_fields": {},
             "squads": Squad.objects.select_related("tier"),

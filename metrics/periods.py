@@ -4,6 +4,8 @@ for (``KPI.review_period``). Weeks run Monday to Sunday; the others are calendar
 import datetime
 from dataclasses import dataclass
 
+from orgdesign.kernel.days import add_months
+
 ONE_DAY = datetime.timedelta(days=1)
 
 
@@ -19,8 +21,7 @@ def period_containing(review: str, day: datetime.date) -> tuple[datetime.date, d
     else:
         first = day.replace(month=1, day=1)
     months = {"monthly": 1, "quarterly": 3}.get(review, 12)
-    year, month = divmod(first.month - 1 + months, 12)
-    return first, first.replace(year=first.year + year, month=month + 1) - ONE_DAY
+    return first, add_months(first, months) - ONE_DAY
 
 
 def closed_periods(

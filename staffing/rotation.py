@@ -12,36 +12,22 @@ squad's ``rotate_after_months`` or longer, counted in calendar months from the d
 joined. Every read here is a fixed number of queries, whatever the number of people.
 """
 
-import calendar
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.utils import timezone
 
+from orgdesign.kernel.days import add_months
 from roles.models import Role
 from staffing.models import Assignment, Person, Position
 from staffing.scope import Scope
-from staffing.selectors import DAYS_PER_MONTH, visible, visible_people
+from staffing.selectors import as_months, visible, visible_people
 from tiers.models import Squad
 
 MOVEMENTS = 20  # joins and leaves shown for a squad
 NEXT_DAY = datetime.timedelta(days=1)
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    """``day`` moved ``months`` calendar months on (the 31st becomes the month's last day)."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
-
-
-def as_months(days: int) -> Decimal:
-    """Days as months of average length, to one decimal place."""
-    return (Decimal(days) / DAYS_PER_MONTH).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 @dataclass

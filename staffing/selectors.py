@@ -59,10 +59,14 @@ def tenure_days(person: Person, role: Role, *, as_of: datetime.date | None = Non
     return days_in(periods, as_of)
 
 
+def as_months(days: int) -> Decimal:
+    """Days as months of average length, to one decimal place."""
+    return (Decimal(days) / DAYS_PER_MONTH).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
 def tenure_months(person: Person, role: Role, *, as_of: datetime.date | None = None) -> Decimal:
     """Months in ``role`` (average month length), to one decimal place."""
-    days = tenure_days(person, role, as_of=as_of)
-    return (Decimal(days) / DAYS_PER_MONTH).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return as_months(tenure_days(person, role, as_of=as_of))
 
 
 def current_assignment(person: Person) -> Assignment | None:

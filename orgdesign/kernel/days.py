@@ -3,6 +3,7 @@
 ``20250101`` and ``0001-01-01`` (where date arithmetic then overflows), so the format and
 the range are checked here, before anything computes with the day."""
 
+import calendar
 import datetime
 import re
 
@@ -15,6 +16,15 @@ from rest_framework import serializers
 EARLIEST = datetime.date(1900, 1, 1)
 LATEST = datetime.date(2100, 12, 31)
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """``day`` moved ``months`` calendar months on (the 31st becomes the month's last day)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
 
 
 class BadDay(ValueError):

@@ -199,7 +199,7 @@ def build(
         along = along.filter(level__gt=min(root.level for root in roots) + depth)
         positions += [p for p in card_rows(along) if p.pk not in shown]
     positions.sort(key=lambda p: (p.tree_id, p.lft))  # reports in order under each card
-    return _cards(scope, roots, with_catalogue(positions), path_ids)
+    return _cards(scope, roots, positions, path_ids)
 
 
 def card_rows(queryset):
@@ -257,12 +257,13 @@ def _build_opened(
     if shape_only:
         top = assemble({p.pk: Node(p) for p in shown}, set(root_ids))
         return [node for node in top if node.position.pk in root_ids] or top
-    return _cards(scope, roots, with_catalogue(shown), path_ids)
+    return _cards(scope, roots, shown, path_ids)
 
 
 def _cards(
     scope: Scope, roots: list[Position], positions: list[Position], path_ids: list[int]
 ) -> list[Node]:
+    with_catalogue(positions)  # every card's role, tier, squad and location, once
     findings = open_finding_messages(p.pk for p in positions)
     dotted = dotted_lines(p.pk for p in positions)
     nodes = {p.pk: card(scope, p, findings, dotted, on_path=p.pk in path_ids) for p in positions}

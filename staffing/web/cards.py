@@ -11,13 +11,10 @@ The Jinja2 engine is the second entry of ``settings.TEMPLATES`` (named "jinja2",
 loudly instead of printing nothing, so a misspelt field breaks a test rather than a card.
 """
 
-from functools import lru_cache
-
 import jinja2
 from django.http import HttpResponse
 from django.template import engines
 from django.template.defaultfilters import pluralize
-from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from orgdesign.kernel import links
@@ -52,17 +49,9 @@ def vacancy(status: str) -> str:
     return status.replace(" (vacancy to hire for)", "").replace(" (not yet approved)", "").lower()
 
 
-@lru_cache(maxsize=8)
-def _route(name: str) -> tuple[str, str]:
-    """A route with one id, split around the id: reversed once, not once per card."""
-    head, _, tail = reverse(name, args=[987654321]).partition("987654321")
-    return head, tail
-
-
 def route(pk, name: str) -> str:
     """``{{ p.pk|route("position-history-page") }}``: the URL of that route for ``pk``."""
-    head, tail = _route(name)
-    return f"{head}{int(pk)}{tail}"
+    return links.route_for_id(name, pk)
 
 
 def environment(**options) -> jinja2.Environment:

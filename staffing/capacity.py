@@ -1,16 +1,22 @@
-"""The capacity model: from demand to the agents each tier needs, then the leaders the span
-rules call for. Pure arithmetic (no database), so the API, the page and scenario generation
-share it.
+"""The capacity model: from a day's demand to the agents each tier needs, then the leaders
+the span rules call for. Pure arithmetic (no database), so the API, the page and scenario
+generation share it. The inputs, their defaults from the tier catalogue and the cascade
+they flow through are read by :mod:`staffing.demand`.
 
+* Demand enters once, per channel, and **cascades**: self-service (Tier 0) resolves a
+  share; the rest reaches the tier that answers its channel; each tier passes a share of
+  what reaches it on to the tier it escalates to, as written work.
 * Phone and chat are sized with the **Erlang C** model (callers wait in one queue, served
-  first come, first served, nobody hangs up): the fewest agents whose service level (the
-  share answered within the target time) reaches the target and whose occupancy stays
-  under the maximum. Chat agents may hold several conversations at once (``concurrency``).
+  first come, first served, nobody hangs up) for their busiest hour, then staffed while
+  they are open: the fewest agents whose service level (the share answered within the
+  target time) reaches the target and whose occupancy stays under the maximum. Chat
+  agents may hold several conversations at once (``concurrency``).
 * Given the callers' average **patience**, the **Erlang A** model (Palm's M/M/n+M queue)
   sizes the same queue with callers who hang up once their wait outlasts a patience drawn
   at random (exponential with that mean); a cap on the share who hang up can be added.
-* Ticket queues are sized by **workload**: tickets × handling time over the hours an agent
-  is productive in a day (after shrinkage and at the maximum occupancy).
+* Written work (e-mail, social media, web tickets, escalations) is sized by **workload**:
+  items × handling time over the hours an agent is productive in a day (after shrinkage
+  and at the maximum occupancy).
 * **Shrinkage** (breaks, training, absence) turns agents needed at any moment into people
   to employ: ``ceil(agents / (1 − shrinkage))``.
 
@@ -20,6 +26,15 @@ The queueing formulas themselves (Erlang B, C and A) are in :mod:`staffing.queue
 import math
 from dataclasses import dataclass
 
+from staffing.demand import (
+    AGENT_ROLE,
+    CHANNEL_NAMES,
+    Catalogue,
+    Channel,
+    Demand,
+    TierDemand,
+    parse,
+)
 from staffing.queueing import (
     MAX_AGENTS,
     MAX_PATIENCE_S,
@@ -189,68 +204,88 @@ def with_shrinkage(agents: int, shrinkage: float) -> int:
 
 # --- a headcount plan from demand ---------------------------------------------------------
 
-LIVE = ("phone", "chat")
-CHANNELS = ("phone", "chat", "tickets")
-# the agent role each tier is staffed with, and the management ladder above agents
-AGENT_ROLE = {"t1": "advocate", "t2": "tse", "t3": "architect"}
 LADDER = ("team-lead", "advocate-manager", "senior-advocate-manager", "director")
 # growth tipping points (our reading of the framework): a support-operations team once
 # there are about ten agents, one more specialist for every further fifty, and someone to
 # lead them once there are two
 OPS_TEAM_AT_AGENTS = 10
 OPS_SPECIALIST_PER_AGENTS = 50
-
-
-@dataclass(frozen=True)
-class Channel:
-    channel: str
-    volume: float  # per hour for phone and chat, per day for tickets
-    open_hours: float = 8.0
-    target_share: float = 0.8
-    target_s: float = 20.0
-    concurrency: float = 1.0
-    patience_s: float | None = None  # callers' mean patience (Erlang A); None: nobody hangs up
-    max_abandon_share: float | None = None  # the most who may hang up (Erlang A only)
-
-
-@dataclass(frozen=True)
-class TierDemand:
-    tier: str
-    share: float
-    shrinkage: float
-    max_occupancy: float
-    handle_s: dict[str, float]
+ESCALATED = "escalated"  # the work a tier takes from the tier before it
 
 
 @dataclass
 class ChannelPlan:
-    channel: str
-    volume: float
-    agents: int  # on duty at once (live) or over a shift (tickets)
+    channel: str  # a channel of demand.CHANNELS, or ESCALATED
+    volume: float  # a day's contacts reaching the tier on it
+    agents: int  # on duty at once (live) or over a shift (written work)
     staffed_hours: float  # agent-hours a day
+    workload_hours: float  # hours of handling a day
     service_level: float | None = None
     average_speed_of_answer: float | None = None
-    occupancy: float | None = None
-    workload_hours: float | None = None
+    occupancy: float | None = None  # in the busiest hour (live channels)
     abandon_share: float | None = None  # callers who hang up unanswered (Erlang A)
+    busiest_hour: float | None = None  # contacts in the busiest hour (live channels)
 
     @property
     def abandon_percent(self) -> float | None:
         return None if self.abandon_share is None else self.abandon_share * 100
 
+    @property
+    def name(self) -> str:
+        return "Escalated to it" if self.channel == ESCALATED else CHANNEL_NAMES[self.channel]
+
 
 @dataclass
 class TierPlan:
     tier: str
+    name: str
     role: str
-    share: float
     shrinkage: float
+    escalate_share: float
     channels: list[ChannelPlan]
+    share_min: float | None = None  # the catalogue's expected share of volume, per cent
+    share_max: float | None = None
     covered_by_leads: int = 0  # agents the team leads' own ticket time stands in for
+    share: float = 0.0  # of the volume people handle, the share reaching this tier
+    shift_hours: float = 8.0
+
+    @property
+    def intake(self) -> float:
+        """A day's issues reaching this tier (new contacts and escalations)."""
+        return sum(c.volume for c in self.channels)
+
+    @property
+    def escalated(self) -> float:
+        return self.intake * self.escalate_share
+
+    @property
+    def resolved(self) -> float:
+        return self.intake - self.escalated
 
     @property
     def agent_hours(self) -> float:
         return sum(c.staffed_hours for c in self.channels)
+
+    @property
+    def workload_hours(self) -> float:
+        return sum(c.workload_hours for c in self.channels)
+
+    @property
+    def busy(self) -> float | None:
+        """The share of staffed hours spent handling work, over the day."""
+        return self.workload_hours / self.agent_hours if self.agent_hours else None
+
+    @property
+    def service_level(self) -> float | None:
+        """Answered in time, over the live channels weighted by their volume."""
+        live = [c for c in self.channels if c.service_level is not None and c.volume]
+        total = sum(c.volume for c in live)
+        return sum(c.service_level * c.volume for c in live) / total if total else None
+
+    @property
+    def on_duty(self) -> int:
+        """Agents a day's work needs, counted in whole shifts."""
+        return math.ceil(self.agent_hours / self.shift_hours - 1e-9) if self.agent_hours else 0
 
     def needed(self, shift_hours: float) -> int:
         """People to employ for the tier's work, before the leads' share."""
@@ -258,6 +293,16 @@ class TierPlan:
 
     def headcount(self, shift_hours: float) -> int:
         return max(0, self.needed(shift_hours) - self.covered_by_leads)
+
+    @property
+    def in_range(self) -> bool | None:
+        """Whether the tier's share of volume is within the catalogue's expectation."""
+        if self.share_min is None and self.share_max is None:
+            return None
+        percent = self.share * 100
+        return (self.share_min is None or percent >= self.share_min - 0.05) and (
+            self.share_max is None or percent <= self.share_max + 0.05
+        )
 
 
 @dataclass
@@ -267,6 +312,15 @@ class Plan:
     leaders: dict[str, int]
     operations: list[tuple[str, int, str]]  # role, count, why
     notes: list[str]
+    demand: Demand | None = None
+
+    @property
+    def contacts(self) -> float:
+        return self.demand.per_day if self.demand else 0.0
+
+    @property
+    def self_served(self) -> float:
+        return self.contacts * self.demand.deflection if self.demand else 0.0
 
     @property
     def agents(self) -> int:
@@ -284,161 +338,6 @@ class Plan:
         for role, n in [*self.leaders.items(), *((r, n) for r, n, _ in self.operations)]:
             counts[role] = counts.get(role, 0) + n
         return {role: n for role, n in counts.items() if n}
-
-
-def _number(data: dict, key: str, where: str, default=None, **limits) -> float:
-    value = data.get(key, default)
-    if value is None:
-        raise CapacityError(f"{where}{key}", "is required")
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            raise CapacityError(f"{where}{key}", "must be a number") from None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise CapacityError(f"{where}{key}", "must be a number")
-    try:
-        value = float(value)  # an integer too large for a float overflows here
-    except OverflowError:
-        raise CapacityError(f"{where}{key}", "must be a number") from None
-    if not math.isfinite(value):
-        raise CapacityError(f"{where}{key}", "must be a number")
-    _check(f"{where}{key}", value, **limits)
-    return float(value)
-
-
-# The plan the pages and the API start from (an example day of a three-tier organization);
-# every figure can be overridden. The page's fields show the same numbers as people type them
-# (:func:`as_fields`).
-DEFAULT_INPUT = {
-    "shift_hours": 8,
-    "channels": [
-        {"channel": "phone", "volume": 120, "open_hours": 10, "target_share": 0.8, "target_s": 20},
-        {"channel": "chat", "volume": 60, "open_hours": 10, "target_share": 0.8, "target_s": 60,
-         "concurrency": 2},
-        {"channel": "tickets", "volume": 400},
-    ],
-    "tiers": [
-        {"tier": "t1", "share": 0.75, "shrinkage": 0.35, "max_occupancy": 0.85,
-         "handle_s": {"phone": 420, "chat": 600, "tickets": 600}},
-        {"tier": "t2", "share": 0.18, "shrinkage": 0.3, "max_occupancy": 0.85,
-         "handle_s": {"tickets": 1800}},
-        {"tier": "t3", "share": 0.07, "shrinkage": 0.25, "max_occupancy": 0.85,
-         "handle_s": {"tickets": 7200}},
-    ],
-}  # fmt: skip
-PERCENT_KEYS = ("share", "shrinkage", "max_occupancy", "target_share", "max_abandon_share")
-
-
-def _optional(data: dict, key: str, where: str, **limits) -> float | None:
-    """An input that may be left out (or null): None then."""
-    return None if data.get(key) is None else _number(data, key, where, **limits)
-
-
-def _shown(value: float) -> str:
-    """A number as a person types it: 80, 7, 0.5 (no trailing .0)."""
-    return f"{value:g}"
-
-
-def as_fields(data: dict) -> dict[str, str]:
-    """A plan's input as the capacity page's fields: ``<channel>-<key>`` and ``<tier>-<key>``,
-    percentages in per cent and handling times in minutes."""
-    fields = {"shift_hours": _shown(data["shift_hours"])}
-    for row in data["channels"]:
-        for key, value in row.items():
-            if key != "channel":
-                scale = 100 if key in PERCENT_KEYS else 1
-                fields[f"{row['channel']}-{key}"] = _shown(value * scale)
-    for row in data["tiers"]:
-        for key, value in row.items():
-            if key == "handle_s":
-                for channel, seconds in value.items():
-                    fields[f"{row['tier']}-{channel}"] = _shown(seconds / 60)
-            elif key != "tier":
-                fields[f"{row['tier']}-{key}"] = _shown(value * 100)
-    return fields
-
-
-def parse(data: dict) -> tuple[float, list[Channel], list[TierDemand]]:
-    """The plan's inputs from JSON-like data, every problem named by its path."""
-    if not isinstance(data, dict):
-        raise CapacityError("body", "must be an object with channels and tiers")
-    shift = _number(data, "shift_hours", "", 8.0, low=0, high=24, strict=True)
-    channels, tiers = [], []
-    raw_channels = data.get("channels")
-    if not isinstance(raw_channels, list) or not raw_channels:
-        raise CapacityError("channels", "give at least one channel")
-    for n, raw in enumerate(raw_channels):
-        where = f"channels[{n}]."
-        if (
-            not isinstance(raw, dict)
-            or not isinstance(raw.get("channel"), str)
-            or (raw["channel"] not in CHANNELS)
-        ):
-            raise CapacityError(f"{where}channel", f"must be one of {', '.join(CHANNELS)}")
-        live = raw["channel"] in LIVE
-        channels.append(
-            Channel(
-                channel=raw["channel"],
-                volume=_number(raw, "volume", where, low=0),
-                open_hours=_number(raw, "open_hours", where, shift, low=0, high=24, strict=True)
-                if live
-                else shift,
-                target_share=_number(
-                    raw, "target_share", where, 0.8, low=0, high=1, strict=True, below=True
-                ),
-                target_s=_number(raw, "target_s", where, 20.0, low=0),
-                concurrency=_number(raw, "concurrency", where, 1.0, low=1)
-                if raw["channel"] == "chat"
-                else 1.0,
-                patience_s=_optional(
-                    raw, "patience_s", where, low=0, strict=True, high=MAX_PATIENCE_S
-                )
-                if live
-                else None,
-                max_abandon_share=_optional(raw, "max_abandon_share", where, low=0, high=1)
-                if live
-                else None,
-            )
-        )
-    if len({c.channel for c in channels}) < len(channels):
-        raise CapacityError("channels", "name each channel once")
-    raw_tiers = data.get("tiers")
-    if not isinstance(raw_tiers, list) or not raw_tiers:
-        raise CapacityError("tiers", "give at least one tier")
-    for n, raw in enumerate(raw_tiers):
-        where = f"tiers[{n}]."
-        if (
-            not isinstance(raw, dict)
-            or not isinstance(raw.get("tier"), str)
-            or (raw["tier"] not in AGENT_ROLE)
-        ):
-            raise CapacityError(f"{where}tier", f"must be one of {', '.join(AGENT_ROLE)}")
-        handle = raw.get("handle_s")
-        if not isinstance(handle, dict) or not handle:
-            raise CapacityError(f"{where}handle_s", "give the handling time of each channel")
-        for channel in handle:
-            if channel not in CHANNELS:
-                raise CapacityError(f"{where}handle_s", f"unknown channel {channel!r}")
-        tiers.append(
-            TierDemand(
-                tier=raw["tier"],
-                share=_number(raw, "share", where, low=0, high=1, strict=True),
-                shrinkage=_number(raw, "shrinkage", where, 0.3, low=0, high=1, below=True),
-                max_occupancy=_number(
-                    raw, "max_occupancy", where, 0.85, low=0, high=1, strict=True
-                ),
-                handle_s={
-                    c: _number(handle, c, f"{where}handle_s.", low=0, strict=True) for c in handle
-                },
-            )
-        )
-    if len({t.tier for t in tiers}) < len(tiers):
-        raise CapacityError("tiers", "name each tier once")
-    for channel in channels:
-        if channel.volume and not any(channel.channel in t.handle_s for t in tiers):
-            raise CapacityError("tiers", f"no tier takes {channel.channel}: give a handle_s")
-    return shift, channels, tiers
 
 
 def _leaders(agents: int, span_limits: dict[str, tuple[int | None, int | None]]) -> dict:
@@ -461,80 +360,105 @@ def _leaders(agents: int, span_limits: dict[str, tuple[int | None, int | None]])
     return leaders
 
 
+def _live(channel: Channel, volume: float, tier: TierDemand) -> ChannelPlan:
+    """A live channel's day at a tier. The busiest hour takes its share of the day and the
+    other open hours share the rest evenly; each is sized for the service targets, and the
+    channel is staffed hour by hour. The busiest hour's figures are the ones reported: it
+    is where the targets bind."""
+
+    def sized(contacts_per_hour: float) -> QueueResult:
+        return agents_for_queue(
+            contacts_per_hour=contacts_per_hour,
+            handle_s=tier.handle_s,
+            target_share=channel.target_share,
+            target_s=channel.target_s,
+            max_occupancy=tier.max_occupancy,
+            concurrency=channel.concurrency,
+            patience_s=channel.patience_s,
+            max_abandon_share=channel.max_abandon_share,
+        )
+
+    busiest = volume * min(1.0, channel.busiest_hour_share)
+    queue = sized(busiest)
+    others = channel.open_hours - 1
+    staffed = float(queue.agents) * min(1.0, channel.open_hours)
+    if others > 0:
+        staffed += sized((volume - busiest) / others).agents * others
+    return ChannelPlan(
+        channel.channel,
+        volume,
+        queue.agents,
+        staffed,
+        workload_hours=volume * tier.handle_s / 3600 / channel.concurrency,
+        service_level=queue.service_level,
+        average_speed_of_answer=queue.average_speed_of_answer,
+        occupancy=queue.occupancy,
+        abandon_share=queue.abandon_probability if channel.patience_s is not None else None,
+        busiest_hour=busiest,
+    )
+
+
+def _written(name: str, volume: float, tier: TierDemand, shift: float) -> ChannelPlan:
+    """Written work (e-mail, social, web tickets, escalations) at a tier: by its workload."""
+    agents, workload = agents_for_backlog(
+        items_per_day=volume, handle_s=tier.handle_s, hours_per_day=shift,
+        max_occupancy=tier.max_occupancy,
+    )  # fmt: skip
+    return ChannelPlan(name, volume, agents, agents * shift, workload_hours=workload)
+
+
 def plan(
     data: dict,
     *,
     span_limits: dict[str, tuple[int | None, int | None]],
     hands_on: dict[str, float] | None = None,
+    catalogue: Catalogue | None = None,
 ) -> Plan:
-    """A headcount plan: agents per tier and channel, then leaders from the span limits
-    (role code → (most direct reports, largest whole team)), then support operations.
-
-    Each channel's volume is split between the tiers that handle it in proportion to their
-    shares (a tier takes a channel when it has a handling time for it). Live channels are
-    sized for their volume per hour and staffed for their opening hours; tickets by the
-    day's workload.
+    """A headcount plan from a day's demand per channel, through the cascade: self-service
+    resolves its share; the rest reaches the tier that answers its channel (live channels
+    sized with Erlang C or A for their busiest hour and staffed while open, written work by
+    its workload); each tier passes its escalation share on to the next as written work.
+    Then leaders from the span limits (role code → (most direct reports, largest whole
+    team)), then support operations.
 
     ``hands_on`` (role code → share of a person's time): leaders who also do the work. A
     working team lead's share (the catalogue's 100 % less its supervision share: 20 %)
-    stands in for agents of Tier 1, whose teams they lead, so the plan asks for fewer
-    agents, and then perhaps fewer leads (the most agents the leads of the smaller team
-    still stand in for)."""
-    shift, channels, tiers = parse(data)
-    plans = [TierPlan(t.tier, AGENT_ROLE[t.tier], t.share, t.shrinkage, []) for t in tiers]
-    notes = []
-    for channel in channels:
-        takers = [
-            (t, p) for t, p in zip(tiers, plans, strict=True) if channel.channel in t.handle_s
-        ]
-        shares = sum(t.share for t, _ in takers)
-        for demand, tier_plan in takers:
-            volume = channel.volume * demand.share / shares if shares else 0.0
-            handle = demand.handle_s[channel.channel]
-            if channel.channel in LIVE:
-                queue = agents_for_queue(
-                    contacts_per_hour=volume,
-                    handle_s=handle,
-                    target_share=channel.target_share,
-                    target_s=channel.target_s,
-                    max_occupancy=demand.max_occupancy,
-                    concurrency=channel.concurrency,
-                    patience_s=channel.patience_s,
-                    max_abandon_share=channel.max_abandon_share,
-                )
-                tier_plan.channels.append(
-                    ChannelPlan(
-                        channel.channel,
-                        volume,
-                        queue.agents,
-                        queue.agents * channel.open_hours,
-                        service_level=queue.service_level,
-                        average_speed_of_answer=queue.average_speed_of_answer,
-                        occupancy=queue.occupancy,
-                        abandon_share=queue.abandon_probability
-                        if channel.patience_s is not None
-                        else None,
-                    )
-                )
-            else:
-                agents, workload = agents_for_backlog(
-                    items_per_day=volume,
-                    handle_s=handle,
-                    hours_per_day=shift,
-                    max_occupancy=demand.max_occupancy,
-                )
-                tier_plan.channels.append(
-                    ChannelPlan(
-                        channel.channel, volume, agents, agents * shift, workload_hours=workload
-                    )
-                )
-    total_share = sum(t.share for t in tiers)
-    if abs(total_share - 1) > 0.005:
-        notes.append(f"The tiers' shares add up to {total_share:.0%}, not 100 %.")
+    stands in for agents of the first tier, whose teams they lead, so the plan asks for
+    fewer agents, and then perhaps fewer leads (the most agents the leads of the smaller
+    team still stand in for)."""
+    wanted = parse(data, catalogue or Catalogue.framework())
+    shift = wanted.shift_hours
+    plans = [
+        TierPlan(t.tier, t.name, AGENT_ROLE[t.tier], t.shrinkage, t.escalate_share, [],
+                 t.share_min, t.share_max, shift_hours=shift)
+        for t in wanted.tiers
+    ]  # fmt: skip
+    at = {p.tier: (p, t) for p, t in zip(plans, wanted.tiers, strict=True)}
+    for channel in wanted.channels:
+        tier_plan, tier = at[wanted.answered_by[channel.channel]]
+        volume = channel.per_day * (1 - wanted.deflection)
+        if channel.live:
+            tier_plan.channels.append(_live(channel, volume, tier))
+        elif volume:
+            tier_plan.channels.append(_written(channel.channel, volume, tier, shift))
+    passed_on = 0.0
+    for tier_plan, tier in zip(plans, wanted.tiers, strict=True):
+        if passed_on:
+            tier_plan.channels.append(_written(ESCALATED, passed_on, tier, shift))
+        passed_on = tier_plan.escalated
+    handled = wanted.per_day * (1 - wanted.deflection)  # the contacts people handle
+    notes = list(wanted.notes)
+    for p in plans:
+        p.share = p.intake / handled if handled else 0.0
+        if p.in_range is False:
+            notes.append(
+                f"{p.name} takes {p.share * 100:.1f} % of the volume; the tier catalogue "
+                f"expects {p.share_min:g}–{p.share_max:g} %."
+            )
     leaders = _leaders(sum(p.headcount(shift) for p in plans), span_limits)
     # a working team lead's own ticket time is capacity in the tier its teams work in
     lead_share = (hands_on or {}).get(LADDER[0], 0.0)
-    front = next((p for p in plans if p.tier == "t1"), plans[0] if plans else None)
+    front = plans[0] if plans else None
     if lead_share > 0 and front is not None:
         # the most agents the leads can stand in for that the leads of the smaller team
         # still cover (fewer agents may mean fewer leads: the largest consistent answer)
@@ -548,7 +472,7 @@ def plan(
         if front.covered_by_leads:
             notes.append(
                 f"{leaders.get(LADDER[0], 0)} team leads spend about {lead_share * 100:.0f} % of "
-                f"their time on the Tier {front.tier[1:]} queue themselves: that stands in for "
+                f"their time on the {front.name} queue themselves: that stands in for "
                 f"{front.covered_by_leads} agent{'s' if front.covered_by_leads != 1 else ''}."
             )
     agents = sum(p.headcount(shift) for p in plans)
@@ -568,4 +492,4 @@ def plan(
             operations.append(
                 ("ops-manager", 1, f"{specialists} support-operations specialists need a lead.")
             )
-    return Plan(shift, plans, leaders, operations, notes)
+    return Plan(shift, plans, leaders, operations, notes, wanted)

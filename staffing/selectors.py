@@ -347,11 +347,41 @@ def open_finding_messages(position_ids) -> dict[int, list[Finding]]:
 
 
 def capacity_plan(data: dict):
-    """:func:`staffing.capacity.plan` with what it takes from the catalogue: the span
-    limits and the leaders' hands-on shares (two queries)."""
+    """:func:`staffing.capacity.plan` with what it takes from the catalogue: the tiers, the
+    span limits and the leaders' hands-on shares (three queries)."""
     from staffing import capacity
 
-    return capacity.plan(data, span_limits=span_limits(), hands_on=hands_on_shares())
+    return capacity.plan(
+        data,
+        span_limits=span_limits(),
+        hands_on=hands_on_shares(),
+        catalogue=capacity_catalogue(),
+    )
+
+
+def capacity_catalogue():
+    """The tier catalogue as the capacity model reads it (:class:`staffing.demand.Catalogue`):
+    the tiers a plan staffs, and where self-service sends work. One query."""
+    from staffing.demand import AGENT_ROLE, Catalogue, CatalogueTier
+    from tiers.models import Tier
+
+    rows, self_service = [], None
+    for tier in Tier.objects.select_related("escalates_to").order_by("rank"):
+        if tier.kind == Tier.Kind.SELF_SERVICE:
+            self_service = self_service or (tier.name, tier.escalates_to and tier.escalates_to.code)
+        elif tier.code in AGENT_ROLE and tier.staffed:
+            rows.append(
+                CatalogueTier(
+                    tier.code,
+                    tier.name,
+                    tier.target_handling_minutes,
+                    tuple(tier.channels or ()),
+                    tier.escalates_to.code if tier.escalates_to else None,
+                    None if tier.volume_share_min is None else float(tier.volume_share_min),
+                    None if tier.volume_share_max is None else float(tier.volume_share_max),
+                )
+            )
+    return Catalogue.of(rows, self_service)
 
 
 def hands_on_shares() -> dict[str, float]:

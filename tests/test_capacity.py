@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from staffing import capacity
+from staffing import capacity, demand
 from staffing.capacity import CapacityError
 
 
@@ -159,6 +159,124 @@ def test_the_answer_is_the_least_that_meets_the_target(volume, handle, share, ta
 # --- the plan and its endpoint -------------------------------------------------------------
 
 
+def _default_plan(**changes):
+    """The plan of the catalogue's example day (the framework as shipped), changed."""
+    return capacity.plan(changes, span_limits={"team-lead": (10, None)})
+
+
+def test_demand_cascades_from_self_service_through_the_tiers():
+    """A day's contacts: self-service solves its share (the 85-FTE organization's 40 %),
+    Tier 1 takes the rest on every channel, passes a fifth on to Tier 2, which passes on
+    enough for Tier 3 to take 7.5 % of the volume (the middle of the catalogue's 5–10 %)."""
+    plan = _default_plan()
+    assert plan.contacts == demand.EXAMPLE_DAY and plan.self_served == 0.4 * demand.EXAMPLE_DAY
+    t1, t2, t3 = plan.tiers
+    assert [t.tier for t in plan.tiers] == ["t1", "t2", "t3"]
+    reaching = demand.EXAMPLE_DAY * 0.6
+    assert t1.intake == pytest.approx(reaching)
+    assert {c.channel for c in t1.channels} == set(demand.CHANNELS)  # every new contact
+    assert [c.channel for c in t2.channels] == [capacity.ESCALATED]
+    assert t2.intake == pytest.approx(0.2 * reaching) == pytest.approx(t1.escalated)
+    assert t3.intake == pytest.approx(0.075 * reaching) and t3.escalated == 0
+    assert t3.share == pytest.approx(0.075) and t3.in_range and t1.in_range is None
+    assert t1.resolved + t2.resolved + t3.resolved == pytest.approx(reaching)
+    # handling times are the catalogue's targets: 15 and 30 minutes, Tier 3 twice Tier 2's
+    escalated = t3.channels[0]
+    assert escalated.workload_hours == pytest.approx(t3.intake * 60 / 60)
+    assert t2.channels[0].workload_hours == pytest.approx(t2.intake * 30 / 60)
+    # the phone line: sized for its busiest hour (15 % of the day), the other nine open
+    # hours share the rest evenly, staffed hour by hour
+    phone = next(c for c in t1.channels if c.channel == "phone")
+    calls = demand.EXAMPLE_DAY * 0.6 * 0.6
+    peak = capacity.agents_for_queue(contacts_per_hour=calls * 0.15, handle_s=900,
+                                     target_share=0.8, target_s=20)  # fmt: skip
+    rest = capacity.agents_for_queue(contacts_per_hour=calls * 0.85 / 9, handle_s=900,
+                                     target_share=0.8, target_s=20)  # fmt: skip
+    assert phone.volume == pytest.approx(calls) and phone.busiest_hour == pytest.approx(
+        calls * 0.15
+    )
+    assert phone.agents == peak.agents and phone.staffed_hours == peak.agents + 9 * rest.agents
+    assert rest.agents < peak.agents and phone.service_level >= 0.8
+    # e-mail is written work: the day's workload over the shift at 85 % occupancy
+    email = next(c for c in t1.channels if c.channel == "email")
+    assert email.agents == math.ceil(email.volume * 0.25 / (8 * 0.85))
+
+
+def test_every_default_says_where_it_came_from_and_yours_are_marked():
+    plan = _default_plan()
+    sources = plan.demand.sources
+    assert sources["tiers.t1.handle_minutes"] == (15, demand.Source(
+        demand.CATALOGUE, "its handling target, 15 minutes or less, taken as the average "
+        "(a cautious figure)"))  # fmt: skip
+    value, said = sources["tiers.t2.escalate_share"]
+    assert value == pytest.approx(0.375) and said.origin == demand.CATALOGUE
+    assert "7.5 % of the volume" in said.note and "5–10 %" in said.note
+    assert sources["deflection"][1].origin == demand.EXAMPLE_ORG
+    assert sources["channels.phone.per_day"][1].origin == demand.EXAMPLE_ORG
+    assert sources["tiers.t1.escalate_share"] == (0.2, demand.Source(
+        demand.OURS, "one issue in five needs Tier 2 — Technical support"))  # fmt: skip
+    assert all(source.origin in demand.ORIGINS for _, source in sources.values())
+    # a figure you give is yours (the default as typed is not), and what depends on it
+    # follows: Tier 1 passing on a quarter, Tier 2 passes on 30 % so Tier 3 stays at 7.5 %
+    mine = _default_plan(tiers=[{"tier": "t1", "escalate_share": 0.25}],
+                         channels=[{"channel": "chat", "per_day": 690}])  # fmt: skip
+    assert mine.demand.sources["tiers.t1.escalate_share"] == (0.25, demand.Source(
+        demand.YOURS, "instead of 0.2 (our example)"))  # fmt: skip
+    assert mine.demand.sources["channels.chat.per_day"][1].origin == demand.EXAMPLE_ORG
+    assert mine.demand.sources["tiers.t2.escalate_share"][0] == pytest.approx(0.3)
+    assert mine.tiers[2].share == pytest.approx(0.075)
+
+
+@pytest.mark.django_db
+def test_the_plan_reads_the_tier_catalogue_as_it_is_now(framework):
+    """Handling targets, expected shares, the channels each tier answers and the escalation
+    path are read from the catalogue's rows: an edit there changes the plan."""
+    from staffing.selectors import capacity_catalogue, capacity_plan
+    from tiers.models import Tier
+
+    assert capacity_catalogue() == demand.Catalogue.framework()  # the example is {}'s plan
+    assert capacity_plan({}).total == capacity_plan(demand.example()).total
+    Tier.objects.filter(code="t1").update(target_handling_minutes=12, channels=["phone", "chat"])
+    Tier.objects.filter(code="t2").update(channels=["email", "social", "escalation"])
+    Tier.objects.filter(code="t3").update(volume_share_min=10, volume_share_max=10)
+    plan = capacity_plan({})
+    assert plan.demand.sources["tiers.t1.handle_minutes"][0] == 12
+    assert plan.demand.answered_by == {"phone": "t1", "chat": "t1", "email": "t2",
+                                       "social": "t2", "tickets": "t2"}  # fmt: skip
+    # Tier 2 now takes e-mail, social and web tickets first (25 % of contacts) and a fifth of
+    # Tier 1's 75 %: 40 %, of which it passes on a quarter for Tier 3 to take its 10 %
+    assert plan.tiers[1].share == pytest.approx(0.40) and plan.tiers[2].share == pytest.approx(0.10)
+    assert plan.demand.sources["tiers.t2.escalate_share"][0] == pytest.approx(0.25)
+    # no tier answers a channel: the first tier takes it, and the plan says so
+    Tier.objects.filter(code="t2").update(channels=["escalation"])
+    plan = capacity_plan({})
+    assert plan.demand.answered_by["email"] == "t1"
+    assert any(n.startswith("No tier answers e-mail") for n in plan.notes)
+    # a share outside the catalogue's expectation is named
+    off = capacity_plan({"tiers": [{"tier": "t2", "escalate_share": 0.9}]})
+    assert any("expects 10–10 %" in n for n in off.notes)
+    with django_assert_max_queries_of(3):
+        capacity_catalogue()
+
+
+class django_assert_max_queries_of:
+    """At most ``n`` queries inside the block."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __enter__(self):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        self.captured = CaptureQueriesContext(connection)
+        self.captured.__enter__()
+
+    def __exit__(self, *exc):
+        self.captured.__exit__(*exc)
+        assert len(self.captured.captured_queries) <= self.n, self.captured.captured_queries
+
+
 @pytest.mark.django_db
 def test_the_plan_endpoint_sizes_tiers_then_leaders_from_the_span_rules(framework):
     from roles.models import SpanRule
@@ -166,19 +284,20 @@ def test_the_plan_endpoint_sizes_tiers_then_leaders_from_the_span_rules(framewor
     from tests.factories import UserFactory, session_client, token_client
 
     client = session_client(UserFactory(groups=["manager"]))
-    response = client.post("/api/capacity/plan/", EXAMPLE_INPUT, format="json")
+    response = client.post("/api/capacity/plan/", {}, format="json")
     assert response.status_code == 200, response.content
     plan = response.json()
-    t1 = plan["tiers"][0]
-    phone = t1["channels"][0]
-    # 120 calls an hour of 7 minutes: 14 Erlangs; the 80/20 target and 85 % occupancy
-    expected = capacity.agents_for_queue(
-        contacts_per_hour=120, handle_s=420, target_share=0.8, target_s=20
+    assert client.post("/api/capacity/plan/", EXAMPLE_INPUT, format="json").json() == plan
+    assert plan["contacts_per_day"] == demand.EXAMPLE_DAY
+    t1, t2, t3 = plan["tiers"]
+    assert (t1["intake"], t2["intake"], t3["intake"]) == (2760.0, 552.0, 207.0)
+    assert t3["share"] == 0.075 and (t3["catalogue_share_min"], t3["catalogue_share_max"]) == (
+        5,
+        10,
     )
-    assert phone["agents"] == expected.agents and phone["staffed_hours"] == expected.agents * 10
-    assert phone["service_level"] >= 0.8
-    tickets = {t["tier"]: t["channels"][-1]["volume"] for t in plan["tiers"]}
-    assert tickets == {"t1": 300.0, "t2": 72.0, "t3": 28.0}  # 400 split 75 / 18 / 7
+    inputs = {row["field"]: row for row in plan["inputs"]}
+    assert inputs["tiers.t2.handle_minutes"]["value"] == 30
+    assert inputs["tiers.t2.handle_minutes"]["origin"] == "the tier catalogue"
     agents = sum(t["headcount"] for t in plan["tiers"])
     leaders = {row["role"]: row["count"] for row in plan["leaders"]}
     assert leaders["team-lead"] == math.ceil(agents / 10)  # a team lead runs up to 10
@@ -186,8 +305,8 @@ def test_the_plan_endpoint_sizes_tiers_then_leaders_from_the_span_rules(framewor
     assert any(row["role"] == "systems-specialist" for row in plan["operations"])
     # the span rules are read live: a team lead may now run 6 at most
     SpanRule.objects.filter(role__code="team-lead").update(max_direct=6)
-    again = client.post("/api/capacity/plan/", EXAMPLE_INPUT, format="json").json()
-    assert {r["role"]: r["count"] for r in again["leaders"]}["team-lead"] == math.ceil(agents / 6)
+    again = client.post("/api/capacity/plan/", {}, format="json").json()
+    assert {r["role"]: r["count"] for r in again["leaders"]}["team-lead"] > leaders["team-lead"]
     # who may ask: anyone signed in; a read-only token cannot POST
     assert (
         token_client(UserFactory(), write=False)
@@ -202,52 +321,53 @@ def test_the_plan_endpoint_sizes_tiers_then_leaders_from_the_span_rules(framewor
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("change", "field"),
+    ("body", "field"),
     [
-        ({"tiers": [{"tier": "t1", "share": 2, "handle_s": {"phone": 300}}]}, "tiers[0].share"),
-        ({"tiers": [{"tier": "t9", "share": 1, "handle_s": {"phone": 300}}]}, "tiers[0].tier"),
-        ({"tiers": [{"tier": "t1", "share": 1, "handle_s": {"phone": 0}}]},
-         "tiers[0].handle_s.phone"),
-        ({"tiers": [{"tier": "t2", "share": 1, "handle_s": {"tickets": 60}}]}, "tiers"),
-        ({"channels": []}, "channels"),
-        ({"channels": [{"channel": "fax", "volume": 1}]}, "channels[0].channel"),
-        ({"channels": [{"channel": "phone", "volume": "lots"}]}, "channels[0].volume"),
-        ({"channels": [{"channel": "phone", "volume": 10, "target_share": 1}]},
-         "channels[0].target_share"),
+        ({"tiers": [{"tier": "t1", "shrinkage": 1}]}, "tiers[0].shrinkage"),
+        ({"tiers": [{"tier": "t9"}]}, "tiers[0].tier"),
+        ({"tiers": [{"tier": "t0"}]}, "tiers[0].tier"),  # self-service has no staff
+        ({"tiers": [{"tier": "t1", "handle_minutes": 0}]}, "tiers[0].handle_minutes"),
+        ({"tiers": [{"tier": "t1", "escalate_share": 1}]}, "tiers[0].escalate_share"),
+        ({"tiers": [{"tier": "t3", "escalate_share": 0.1}]}, "tiers[0].escalate_share"),
+        ({"tiers": [{"tier": "t1"}, {"tier": "t1"}]}, "tiers"),
+        ({"tiers": {"t1": {}}}, "tiers"),
+        ({"tiers": ["t1"]}, "tiers[0]"),
+        ({"channels": [{"channel": "fax", "per_day": 1}]}, "channels[0].channel"),
+        ({"channels": [{"channel": "phone", "per_day": "lots"}]}, "channels[0].per_day"),
+        ({"channels": [{"channel": "phone", "per_day": -1}]}, "channels[0].per_day"),
+        ({"channels": [{"channel": "phone", "target_share": 1}]}, "channels[0].target_share"),
+        ({"channels": [{"channel": "email", "open_hours": 4}]}, "channels[0].open_hours"),
+        ({"channels": [{"channel": "phone", "concurrency": 2}]}, "channels[0].concurrency"),
+        ({"channels": [{"channel": "phone", "volume": 10}]}, "channels[0].volume"),
+        ({"channels": [{"channel": "phone", "busiest_hour_share": 0.05}]},
+         "channels[0].busiest_hour_share"),  # under an average hour's 10 %
+        ({"channels": [{"channel": "chat", "open_hours": 2}]}, "channels[0].open_hours"),
+        ({"deflection": 1}, "deflection"),
+        ({"deflection": -0.1}, "deflection"),
         ({"shift_hours": 0}, "shift_hours"),
         # shapes schemathesis sent: a 400, not a 500
-        ({"tiers": [{"tier": {"t1": 1}, "share": 1, "handle_s": {"phone": 300}}]},
-         "tiers[0].tier"),
-        ({"channels": [{"channel": ["phone"], "volume": 1}]}, "channels[0].channel"),
-        ({"channels": [{"channel": "phone", "volume": [50]}]}, "channels[0].volume"),
-        ({"channels": [{"channel": "phone", "volume": True}]}, "channels[0].volume"),
-        ({"channels": [{"channel": "phone", "volume": "nan"}]}, "channels[0].volume"),
+        ({"tiers": [{"tier": {"t1": 1}}]}, "tiers[0].tier"),
+        ({"channels": [{"channel": ["phone"], "per_day": 1}]}, "channels[0].channel"),
+        ({"channels": [{"channel": "phone", "per_day": [50]}]}, "channels[0].per_day"),
+        ({"channels": [{"channel": "phone", "per_day": True}]}, "channels[0].per_day"),
+        ({"channels": [{"channel": "phone", "per_day": "nan"}]}, "channels[0].per_day"),
         ({"shift_hours": {"h": 8}}, "shift_hours"),
-        ({"channels": [{"channel": "phone", "volume": 10**400}]}, "channels[0].volume"),
+        ({"channels": [{"channel": "phone", "per_day": 10**400}]}, "channels[0].per_day"),
+        ({"channels": [{"channel": "phone", "per_day": 1e12}]}, "contacts_per_hour"),
     ],
 )  # fmt: skip
-def test_bad_plan_input_is_a_400_naming_the_field(framework, change, field):
+def test_bad_plan_input_is_a_400_naming_the_field(framework, body, field):
     from tests.factories import UserFactory, session_client
 
-    body = {
-        "channels": [{"channel": "phone", "volume": 50}],
-        "tiers": [{"tier": "t1", "share": 1, "handle_s": {"phone": 300}}],
-        **change,
-    }
     response = session_client(UserFactory()).post("/api/capacity/plan/", body, format="json")
     assert response.status_code == 400, response.content
     assert field in response.json(), response.json()
 
 
 def test_zero_volume_plans_nobody():
-    plan = capacity.plan(
-        {
-            "channels": [{"channel": "phone", "volume": 0}, {"channel": "tickets", "volume": 0}],
-            "tiers": [{"tier": "t1", "share": 1, "handle_s": {"phone": 300, "tickets": 600}}],
-        },
-        span_limits={"team-lead": (10, None)},
-    )
+    plan = _default_plan(channels=[{"channel": c, "per_day": 0} for c in demand.CHANNELS])
     assert plan.agents == 0 and plan.leaders == {} and plan.operations == [] and plan.total == 0
+    assert all(t.intake == 0 for t in plan.tiers)
 
 
 @pytest.mark.django_db
@@ -259,18 +379,25 @@ def test_the_capacity_page_plans_from_the_form_and_names_a_bad_field(framework):
     assert page.status_code == 200
     html = page.content.decode()
     assert 'id="plan-tiers"' in html and "Customer Advocate" in html
-    # the example on the page is the API's example: the same total
-    from staffing.api.capacity import EXAMPLE_INPUT
-
-    total = client.post("/api/capacity/plan/", EXAMPLE_INPUT, format="json").json()["total"]
+    # the page starts where the API does: the same total
+    total = client.post("/api/capacity/plan/", {}, format="json").json()["total"]
     assert f"The plan: {total} people" in html
-    more = client.get("/capacity/", {"phone-volume": "480"}).content.decode()
+    assert 'name="t1-handle_minutes" id="t1-handle_minutes" value="15"' in html
+    assert 'title="The tier catalogue: its handling target, 15 minutes' in html
+    assert "From the tier catalogue" in html and 'id="plan-cascade"' in html
+    assert 'class="changed"' not in html
+    more = client.get("/capacity/", {"phone-per_day": "6000"}).content.decode()
     assert f"The plan: {total} people" not in more
-    bad = client.get("/capacity/", {"t1-share": "150"})
+    assert 'name="phone-per_day" id="phone-per_day" value="6000"' in more
+    assert 'class="changed"' in more and "From your figure" in more
+    # an emptied field starts again from its default
+    empty = client.get("/capacity/", {"t1-handle_minutes": ""}).content.decode()
+    assert f"The plan: {total} people" in empty
+    bad = client.get("/capacity/", {"t1-shrinkage": "150"})
     assert bad.status_code == 400
     text = bad.content.decode()
-    assert 'name="t1-share" id="t1-share" value="150"' in text and 'aria-invalid="true"' in text
-    assert "must be at most 100 %" in text
+    assert 'name="t1-shrinkage" id="t1-shrinkage" value="150"' in text
+    assert 'aria-invalid="true"' in text and "must be below 100 %" in text
 
 
 def test_absurd_volumes_are_refused_at_once():
@@ -287,34 +414,32 @@ def test_callers_who_hang_up_are_planned_with_erlang_a(framework):
     """A phone line given the callers' patience is sized with Erlang A: those who hang up
     leave the queue, so no more agents than Erlang C asks for, and the plan, the API and
     the page say how many hang up; a cap on that share can ask for more."""
-    import copy
-
     from staffing.selectors import span_limits
     from tests.factories import UserFactory, session_client
 
-    patient = copy.deepcopy(capacity.DEFAULT_INPUT)
-    patient["channels"][0]["patience_s"] = 120
+    patient = {"channels": [{"channel": "phone", "patience_s": 120}]}
     limits = span_limits()
-    c_phone = capacity.plan(capacity.DEFAULT_INPUT, span_limits=limits).tiers[0].channels[0]
-    a_phone = capacity.plan(patient, span_limits=limits).tiers[0].channels[0]
+
+    def phone(data):
+        return capacity.plan(data, span_limits=limits).tiers[0].channels[0]
+
+    c_phone, a_phone = phone({}), phone(patient)
     assert c_phone.abandon_share is None and a_phone.channel == "phone"
     assert a_phone.agents <= c_phone.agents and 0 < a_phone.abandon_share < 0.2
-    strict = copy.deepcopy(patient)
-    strict["channels"][0]["max_abandon_share"] = a_phone.abandon_share / 4
-    capped = capacity.plan(strict, span_limits=limits).tiers[0].channels[0]
+    strict = {"channels": [{**patient["channels"][0],
+                            "max_abandon_share": a_phone.abandon_share / 4}]}  # fmt: skip
+    capped = phone(strict)
     assert capped.agents > a_phone.agents and capped.abandon_share <= a_phone.abandon_share / 4
     client = session_client(UserFactory(groups=["director"]))
     body = client.post("/api/capacity/plan/", patient, format="json").json()
-    phone = body["tiers"][0]["channels"][0]
-    assert phone["abandon_share"] == round(a_phone.abandon_share, 4)
-    bad = copy.deepcopy(patient)
-    bad["channels"][0]["patience_s"] = -5
+    assert body["tiers"][0]["channels"][0]["abandon_share"] == round(a_phone.abandon_share, 4)
+    bad = {"channels": [{"channel": "phone", "patience_s": -5}]}
     refused = client.post("/api/capacity/plan/", bad, format="json")
     assert refused.status_code == 400 and "channels[0].patience_s" in refused.json()
     page = client.get("/capacity/", {"phone-patience_s": "120", "phone-max_abandon_share": "2"})
     html = page.content.decode()
     assert page.status_code == 200 and "Hang up" in html
-    assert 'name="phone-patience_s"' in html and 'value="120"' in html
+    assert 'name="phone-patience_s" id="phone-patience_s" value="120"' in html
     assert re.search(r"<td>\d+\.\d %</td>", html)  # the share who hang up, in the table
 
 
@@ -326,9 +451,8 @@ def test_working_team_leads_ticket_time_counts_as_tier_1_capacity(framework):
     from tests.factories import UserFactory, session_client
 
     assert hands_on_shares() == {"team-lead": 0.2}
-    big = {**capacity.DEFAULT_INPUT, "channels": [
-        {**c, "volume": c["volume"] * 4} for c in capacity.DEFAULT_INPUT["channels"]
-    ]}  # fmt: skip
+    big = {"channels": [{"channel": c, "per_day": demand.EXAMPLE_DAY * share * 4}
+                        for c, share in demand.MIX.items()]}  # fmt: skip
     without = capacity.plan(big, span_limits=span_limits())
     working = capacity_plan(big)
     front, before = working.tiers[0], without.tiers[0]

@@ -219,7 +219,7 @@ def test_a_capacity_plan_becomes_a_draft_and_shows_its_comparison(api_org: Org):
     admin = session_client(UserFactory(is_superuser=True))
     page = admin.get("/capacity/").content.decode()
     assert "Draft a scenario from this plan" in page
-    response = admin.post("/scenarios/from-plan/", {"name": "Sized", "phone-volume": "120"})
+    response = admin.post("/scenarios/from-plan/", {"name": "Sized", "phone-per_day": "120"})
     scenario = Scenario.objects.get(name="Sized")
     assert response.status_code == 302 and response.url == f"/scenarios/{scenario.pk}/diff/"
     diff = admin.get(response.url).content.decode()
@@ -231,7 +231,7 @@ def test_a_capacity_plan_becomes_a_draft_and_shows_its_comparison(api_org: Org):
     )
     added = scenario.positions.filter(source__isnull=True)
     assert sum(int(n) for _t, _u, n in groups) == added.count()
-    bad = admin.post("/scenarios/from-plan/", {"name": "Bad", "t1-share": "x"})
+    bad = admin.post("/scenarios/from-plan/", {"name": "Bad", "t1-shrinkage": "x"})
     assert bad.status_code == 302 and bad.url.startswith("/capacity/?")
     assert not Scenario.objects.filter(name="Bad").exists()
     hr = session_client(UserFactory(groups=["hr"]))

@@ -302,7 +302,7 @@ def test_a_draft_from_a_plan_over_the_api(api_org: Org):
     )
     assert bad.status_code == 400 and "plan.shift_hours" in bad.json()
     # errors name the field by its path whatever is wrong with it
-    odd = {**EXAMPLE_INPUT, "tiers": [{"tier": {"t1": 1}, "share": 1, "handle_s": {}}]}
+    odd = {**EXAMPLE_INPUT, "tiers": [{"tier": {"t1": 1}, "handle_minutes": 9}]}
     shaped = client.post("/api/scenarios/from-plan/", {"name": "Odd", "plan": odd}, format="json")
     assert shaped.status_code == 400 and "plan.tiers[0].tier" in shaped.json(), shaped.json()
 

@@ -31,7 +31,7 @@ TIERS = [
         "rank": 1,
         "staffed": True,
         "target_handling_minutes": 15,
-        "channels": ["phone", "chat", "email"],
+        "channels": ["phone", "chat", "email", "social"],
         "triages": True,
         "escalates_to": "t2",
         "colour": "#2563eb",

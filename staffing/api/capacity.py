@@ -10,34 +10,41 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from roles.models import Role
-from staffing import capacity
+from staffing import capacity, demand
 from staffing.selectors import capacity_plan
 
-EXAMPLE_INPUT = capacity.DEFAULT_INPUT  # the same plan the /capacity/ page starts from
+EXAMPLE_INPUT = demand.example()  # every figure spelled out: the same as sending {}
 
 
-# --- the request: what POST /api/capacity/plan/ takes (checked by staffing.capacity.parse,
+# --- the request: what POST /api/capacity/plan/ takes (checked by staffing.demand.parse,
 # whose refusals name the field by its path; these describe it for clients and the schema)
 
 
 class ChannelInputSerializer(serializers.Serializer):
-    channel = serializers.ChoiceField(capacity.CHANNELS)
-    volume = serializers.FloatField(help_text="Contacts per hour (phone, chat) or per day.")
+    channel = serializers.ChoiceField(demand.CHANNELS)
+    per_day = serializers.FloatField(
+        required=False, help_text="Contacts a day on this channel, before self-service."
+    )
     open_hours = serializers.FloatField(
-        required=False, help_text="Hours a day a live channel is open (default: the shift)."
+        required=False, help_text="Live channels: hours a day it is open (default 10)."
+    )
+    busiest_hour_share = serializers.FloatField(
+        required=False,
+        help_text="Live channels: the share of the day's contacts in the busiest hour "
+        "(0–1, at least 1/open_hours; default 0.15). The other open hours share the rest.",
     )
     target_share = serializers.FloatField(
-        required=False, help_text="Share to answer within target_s (0–1; default 0.8)."
+        required=False, help_text="Live channels: share to answer within target_s (0–1)."
     )
-    target_s = serializers.FloatField(required=False, help_text="Seconds (default 20).")
+    target_s = serializers.FloatField(required=False, help_text="Live channels: seconds.")
     concurrency = serializers.FloatField(
-        required=False, help_text="Chats an agent holds at once (chat only; default 1)."
+        required=False, help_text="Chat only: conversations an agent holds at once."
     )
     patience_s = serializers.FloatField(
         required=False,
         allow_null=True,
-        help_text="Callers' mean patience in seconds: sizes the channel with Erlang A "
-        "(callers hang up); empty: Erlang C (nobody does).",
+        help_text="Live channels: callers' mean patience in seconds: sizes the channel with "
+        "Erlang A (callers hang up); empty: Erlang C (nobody does).",
     )
     max_abandon_share = serializers.FloatField(
         required=False,
@@ -47,34 +54,46 @@ class ChannelInputSerializer(serializers.Serializer):
 
 
 class TierInputSerializer(serializers.Serializer):
-    tier = serializers.ChoiceField(list(capacity.AGENT_ROLE))
-    share = serializers.FloatField(help_text="Share of each channel it takes (0–1).")
-    shrinkage = serializers.FloatField(required=False, help_text="0–1 (default 0.3).")
-    max_occupancy = serializers.FloatField(required=False, help_text="0–1 (default 0.85).")
-    handle_s = serializers.DictField(
-        child=serializers.FloatField(),
-        help_text="Seconds a contact takes, by channel; a tier takes the channels it has.",
+    tier = serializers.ChoiceField(list(demand.AGENT_ROLE))
+    handle_minutes = serializers.FloatField(
+        required=False, help_text="Minutes an issue takes here (default: the catalogue's target)."
     )
+    escalate_share = serializers.FloatField(
+        required=False,
+        help_text="Of the issues reaching this tier, the share passed on to the tier it "
+        "escalates to (0–1; not for the last tier).",
+    )
+    shrinkage = serializers.FloatField(required=False, help_text="0–1.")
+    max_occupancy = serializers.FloatField(required=False, help_text="0–1 (default 0.85).")
 
 
 class PlanInputSerializer(serializers.Serializer):
+    """Every figure may be left out; it then starts from the tier catalogue (or the example
+    organization, or our example), and the answer's ``inputs`` says which."""
+
     shift_hours = serializers.FloatField(required=False, help_text="Default 8.")
-    channels = ChannelInputSerializer(many=True)
-    tiers = TierInputSerializer(many=True)
+    deflection = serializers.FloatField(
+        required=False, help_text="The share of contacts self-service (Tier 0) solves (0–1)."
+    )
+    channels = ChannelInputSerializer(many=True, required=False)
+    tiers = TierInputSerializer(many=True, required=False)
 
 
 # --- the answer
 
 
 class ChannelResultSerializer(serializers.Serializer):
-    channel = serializers.CharField()
-    volume = serializers.FloatField()
-    agents = serializers.IntegerField(help_text="On duty at once (live) or over a shift.")
+    channel = serializers.CharField(help_text="A channel, or `escalated` (from the tier before).")
+    volume = serializers.FloatField(help_text="A day's contacts reaching the tier on it.")
+    busiest_hour = serializers.FloatField(allow_null=True, help_text="Live channels.")
+    agents = serializers.IntegerField(
+        help_text="On duty in the busiest hour (live) or over a shift (written work)."
+    )
     staffed_hours = serializers.FloatField(help_text="Agent-hours a day.")
+    workload_hours = serializers.FloatField(help_text="Hours of handling a day.")
     service_level = serializers.FloatField(allow_null=True)
     average_speed_of_answer_s = serializers.FloatField(allow_null=True)
-    occupancy = serializers.FloatField(allow_null=True)
-    workload_hours = serializers.FloatField(allow_null=True)
+    occupancy = serializers.FloatField(allow_null=True, help_text="In the busiest hour.")
     abandon_share = serializers.FloatField(
         allow_null=True, help_text="Callers who hang up unanswered (Erlang A only)."
     )
@@ -82,13 +101,23 @@ class ChannelResultSerializer(serializers.Serializer):
 
 class TierResultSerializer(serializers.Serializer):
     tier = serializers.CharField()
+    name = serializers.CharField()
     role = serializers.CharField(help_text="The agent role the tier is staffed with.")
-    share = serializers.FloatField()
+    intake = serializers.FloatField(help_text="A day's issues reaching the tier.")
+    resolved = serializers.FloatField()
+    escalated = serializers.FloatField(help_text="Passed on to the next tier.")
+    share = serializers.FloatField(help_text="Of the issues people handle, the share reaching it.")
+    catalogue_share_min = serializers.FloatField(allow_null=True, help_text="Per cent.")
+    catalogue_share_max = serializers.FloatField(allow_null=True, help_text="Per cent.")
+    service_level = serializers.FloatField(
+        allow_null=True, help_text="Live channels, weighted by volume."
+    )
+    busy = serializers.FloatField(allow_null=True, help_text="Workload over staffed hours.")
     shrinkage = serializers.FloatField()
     agent_hours_per_day = serializers.FloatField()
     headcount = serializers.IntegerField(help_text="People to employ, after shrinkage.")
     covered_by_leads = serializers.IntegerField(
-        help_text="Agents the team leads' own queue time stands in for (Tier 1)."
+        help_text="Agents the team leads' own queue time stands in for (first tier)."
     )
     channels = ChannelResultSerializer(many=True)
 
@@ -103,17 +132,31 @@ class OperationSerializer(RoleCountSerializer):
     why = serializers.CharField()
 
 
+class FigureSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="`deflection`, `channels.phone.per_day`, …")
+    value = serializers.FloatField(allow_null=True)
+    origin = serializers.ChoiceField(
+        demand.ORIGINS, help_text="Where the figure came from (`your figure`: you gave it)."
+    )
+    note = serializers.CharField(help_text="How it was arrived at; may be empty.")
+
+
 class PlanSerializer(serializers.Serializer):
-    """The plan: per tier and channel the agents and how the queue performs, people to employ
-    per tier after shrinkage, leaders from the span rules, support operations, totals."""
+    """The plan: the cascade (contacts, self-service, per tier what reaches it, is solved
+    and passed on), per tier and channel the agents and how the queue performs, people to
+    employ per tier after shrinkage, leaders from the span rules, support operations,
+    totals, and every input figure with its source."""
 
     shift_hours = serializers.FloatField()
+    contacts_per_day = serializers.FloatField()
+    self_served = serializers.FloatField()
     tiers = TierResultSerializer(many=True)
     leaders = RoleCountSerializer(many=True)
     operations = OperationSerializer(many=True)
     by_role = RoleCountSerializer(many=True)
     total = serializers.IntegerField()
     notes = serializers.ListField(child=serializers.CharField())
+    inputs = FigureSerializer(many=True)
 
 
 class FieldErrorsSerializer(serializers.Serializer):
@@ -130,11 +173,21 @@ def plan_data(plan: capacity.Plan) -> dict:
     names = dict(Role.objects.values_list("code", "name"))
     return {
         "shift_hours": plan.shift_hours,
+        "contacts_per_day": round(plan.contacts, 2),
+        "self_served": round(plan.self_served, 2),
         "tiers": [
             {
                 "tier": t.tier,
+                "name": t.name,
                 "role": t.role,
-                "share": t.share,
+                "intake": round(t.intake, 2),
+                "resolved": round(t.resolved, 2),
+                "escalated": round(t.escalated, 2),
+                "share": round(t.share, 4),
+                "catalogue_share_min": t.share_min,
+                "catalogue_share_max": t.share_max,
+                "service_level": _finite(t.service_level),
+                "busy": _finite(t.busy),
                 "shrinkage": t.shrinkage,
                 "agent_hours_per_day": round(t.agent_hours, 2),
                 "headcount": t.headcount(plan.shift_hours),
@@ -143,12 +196,13 @@ def plan_data(plan: capacity.Plan) -> dict:
                     {
                         "channel": c.channel,
                         "volume": round(c.volume, 2),
+                        "busiest_hour": _finite(c.busiest_hour),
                         "agents": c.agents,
                         "staffed_hours": round(c.staffed_hours, 2),
+                        "workload_hours": round(c.workload_hours, 2),
                         "service_level": _finite(c.service_level),
                         "average_speed_of_answer_s": _finite(c.average_speed_of_answer),
                         "occupancy": _finite(c.occupancy),
-                        "workload_hours": _finite(c.workload_hours),
                         "abandon_share": _finite(c.abandon_share),
                     }
                     for c in t.channels
@@ -170,25 +224,36 @@ def plan_data(plan: capacity.Plan) -> dict:
         ],
         "total": plan.total,
         "notes": plan.notes,
+        "inputs": [
+            {"field": name, "value": value, "origin": source.origin, "note": source.note}
+            for name, (value, source) in plan.demand.sources.items()
+        ],
     }
 
 
 class CapacityViewSet(viewsets.ViewSet):
-    """Capacity planning: size each tier from its demand (Erlang C for phone and chat,
-    workload for tickets), then its leaders from the span rules."""
+    """Capacity planning: a day's demand per channel flows through the tiers (self-service,
+    then each tier in the order work escalates); each tier is sized for what reaches it
+    (Erlang C or A for phone and chat, workload for written work), then its leaders from
+    the span rules."""
 
     @extend_schema(
-        summary="A headcount plan from contact volumes and service targets",
-        description="Phone and chat volumes are per hour (sized with Erlang C for the "
-        "service-level target, or with Erlang A when the channel gives the callers' mean "
-        "`patience_s`, optionally capping those who hang up at `max_abandon_share`; then "
-        "staffed for `open_hours`); tickets per day (sized by "
-        "workload over `shift_hours`). Each channel's volume is split between the tiers with "
-        "a `handle_s` for it, in proportion to their `share`. Bad input: 400 naming the "
-        "field by its path.",
+        summary="A headcount plan from a day's demand, through the tiers",
+        description="Every input may be left out (`{}` plans the catalogue's example day); "
+        "the answer's `inputs` lists every figure used and where it came from (the tier "
+        "catalogue, the 85-FTE example organization, our example, or your figure). Demand "
+        "is contacts a day per channel; self-service solves `deflection` of it; the rest "
+        "reaches the first tier on the escalation path that answers the channel; each tier "
+        "passes `escalate_share` of what reaches it to the next, as written work. Phone and "
+        "chat are sized for their busiest hour with Erlang C (or Erlang A given the "
+        "callers' `patience_s`, optionally capping those who hang up at "
+        "`max_abandon_share`); written work by its workload over `shift_hours`. Bad input: "
+        "400 naming the field by its path (`channels[0].per_day`).",
         request=PlanInputSerializer,
         responses={200: PlanSerializer, 400: OpenApiTypes.OBJECT},
-        examples=[OpenApiExample("Three tiers", value=EXAMPLE_INPUT, request_only=True)],
+        examples=[
+            OpenApiExample("The catalogue's example day", value=EXAMPLE_INPUT, request_only=True)
+        ],
     )
     @action(detail=False, methods=["post"])
     def plan(self, request):

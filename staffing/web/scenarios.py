@@ -18,7 +18,7 @@ from staffing.models import Location, Person, Position, Scenario
 from staffing.scenarios import apply, compare, drafts, from_plan, read
 from staffing.scope import request_scope
 from staffing.web import editor, forms
-from staffing.web.capacity import CAPACITY_DEFAULTS, capacity_input
+from staffing.web.capacity import capacity_input, plan_fields
 from staffing.web.dialogs import refusal_messages
 from tiers.models import Squad
 
@@ -80,9 +80,9 @@ def scenario_from_plan_page(request):
     scope = request_scope(request)
     if not (scope.edits_all or scope.root is not None):
         raise PermissionDenied("You lead no part of the organization to draft.")
-    values = {**CAPACITY_DEFAULTS, **request.POST.dict()}
+    values = plan_fields(request.POST.dict())  # a field left out starts from its default
     data, fields = capacity_input(values)
-    back = f"{reverse('capacity')}?{urlencode(_plan_fields(values))}"
+    back = f"{reverse('capacity')}?{urlencode(values)}"
     try:
         plan = selectors.capacity_plan(data)
     except capacity.CapacityError as bad:
@@ -101,10 +101,6 @@ def scenario_from_plan_page(request):
     for note in notes:  # where the new people went, tier by tier, and what could not be done
         messages.info(request, note)
     return redirect("scenario-compare", pk=scenario.pk)
-
-
-def _plan_fields(values: dict) -> dict:
-    return {k: v for k, v in values.items() if k in CAPACITY_DEFAULTS}
 
 
 def _value_names(changes: list[compare.Change]) -> dict[str, dict]:

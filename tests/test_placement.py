@@ -106,6 +106,8 @@ def test_the_synapse_plan_at_twice_the_volume_lands_in_the_right_teams(synapse):
     )
     people = sum(n for code, n in by_code.items() if not Role.objects.get(code=code).is_manager)
     assert explained == people
+    # new teams under several leaders are counted per leader, as existing teams are
+    assert re.search(r"\d+ in \d+ new teams \(under [^)]+ ×\d+", said), said
     # new engineers start in the entry squad
     for row in added:
         if row.role.code == "tse":

@@ -86,7 +86,12 @@ class Report:
             if fresh:
                 leads = {p.parent.pk: p.parent for p in fresh}
                 above = Counter(_top_of_new(lead, self).title for lead in leads.values())
-                where = ", ".join(f"under {title}" for title in above)
+                if len(above) == 1:
+                    where = f"under {next(iter(above))}"
+                else:
+                    shown = ", ".join(f"{title} ×{n}" for title, n in above.most_common(3))
+                    more = f" and {len(above) - 3} more" if len(above) > 3 else ""
+                    where = f"(under {shown}{more})"
                 parts.append(
                     f"{len(fresh)} in {len(leads)} new team{'s' if len(leads) != 1 else ''} {where}"
                 )

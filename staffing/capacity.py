@@ -24,6 +24,7 @@ The queueing formulas themselves (Erlang B, C and A) are in :mod:`staffing.queue
 """
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from staffing.demand import (
@@ -189,17 +190,20 @@ def agents_for_backlog(
     _check("hours_per_day", hours_per_day, low=0, high=24, strict=True)
     _check("max_occupancy", max_occupancy, low=0, high=1, strict=True)
     workload = items_per_day * handle_s / 3600
-    agents = math.ceil(workload / (hours_per_day * max_occupancy) - 1e-9)
-    if agents > MAX_AGENTS:
+    need = workload / (hours_per_day * max_occupancy)
+    if not math.isfinite(need) or need > MAX_AGENTS:
         raise CapacityError("items_per_day", "needs more than 100,000 agents")
-    return agents, workload
+    return math.ceil(need - 1e-9), workload
 
 
 def with_shrinkage(agents: int, shrinkage: float) -> int:
     """People to employ so that ``agents`` are working once ``shrinkage`` (a share of paid
     time lost to breaks, training and absence) is taken out."""
     _check("shrinkage", shrinkage, low=0, high=1, below=True)
-    return math.ceil(agents / (1 - shrinkage) - 1e-9) if agents else 0
+    people = agents / (1 - shrinkage) if agents else 0
+    if people > MAX_AGENTS:
+        raise CapacityError("shrinkage", "leaves more than 100,000 people to employ")
+    return math.ceil(people - 1e-9)
 
 
 # --- a headcount plan from demand ---------------------------------------------------------
@@ -246,7 +250,7 @@ class TierPlan:
     share_min: float | None = None  # the catalogue's expected share of volume, per cent
     share_max: float | None = None
     covered_by_leads: int = 0  # agents the team leads' own ticket time stands in for
-    share: float = 0.0  # of the volume people handle, the share reaching this tier
+    share: float | None = None  # of the contacts people handle, the share reaching it
     shift_hours: float = 8.0
 
     @property
@@ -284,12 +288,15 @@ class TierPlan:
 
     @property
     def on_duty(self) -> int:
-        """Agents a day's work needs, counted in whole shifts."""
-        return math.ceil(self.agent_hours / self.shift_hours - 1e-9) if self.agent_hours else 0
+        """Agents a day's work needs: its agent-hours in whole shifts, and never fewer than
+        the live channels need at once in their busiest hours (a line open for less than a
+        shift still needs them all at the same time)."""
+        shifts = math.ceil(self.agent_hours / self.shift_hours - 1e-9) if self.agent_hours else 0
+        return max(shifts, sum(c.agents for c in self.channels if c.busiest_hour is not None))
 
     def needed(self, shift_hours: float) -> int:
         """People to employ for the tier's work, before the leads' share."""
-        return with_shrinkage(math.ceil(self.agent_hours / shift_hours - 1e-9), self.shrinkage)
+        return with_shrinkage(self.on_duty, self.shrinkage)
 
     def headcount(self, shift_hours: float) -> int:
         return max(0, self.needed(shift_hours) - self.covered_by_leads)
@@ -297,7 +304,7 @@ class TierPlan:
     @property
     def in_range(self) -> bool | None:
         """Whether the tier's share of volume is within the catalogue's expectation."""
-        if self.share_min is None and self.share_max is None:
+        if self.share is None or (self.share_min is None and self.share_max is None):
             return None
         percent = self.share * 100
         return (self.share_min is None or percent >= self.share_min - 0.05) and (
@@ -381,7 +388,7 @@ def _live(channel: Channel, volume: float, tier: TierDemand) -> ChannelPlan:
     busiest = volume * min(1.0, channel.busiest_hour_share)
     queue = sized(busiest)
     others = channel.open_hours - 1
-    staffed = float(queue.agents) * min(1.0, channel.open_hours)
+    staffed = float(queue.agents)  # open hours are at least one
     if others > 0:
         staffed += sized((volume - busiest) / others).agents * others
     return ChannelPlan(
@@ -404,7 +411,23 @@ def _written(name: str, volume: float, tier: TierDemand, shift: float) -> Channe
         items_per_day=volume, handle_s=tier.handle_s, hours_per_day=shift,
         max_occupancy=tier.max_occupancy,
     )  # fmt: skip
-    return ChannelPlan(name, volume, agents, agents * shift, workload_hours=workload)
+    # the hours it takes at the most occupancy; the tier rounds its hours up to people once
+    return ChannelPlan(name, volume, agents, workload / tier.max_occupancy, workload_hours=workload)
+
+
+@contextmanager
+def _refused_at(path: str):
+    """A sizing refusal (named by the formula's own parameter) named by the input's path."""
+    try:
+        yield
+    except CapacityError as bad:
+        raise CapacityError(path, bad.message) from None
+
+
+def _share_range(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"{low:g}–{high:g} %" if low != high else f"{low:g} %"
+    return f"at least {low:g} %" if low is not None else f"at most {high:g} %"
 
 
 def plan(
@@ -437,23 +460,29 @@ def plan(
     for channel in wanted.channels:
         tier_plan, tier = at[wanted.answered_by[channel.channel]]
         volume = channel.per_day * (1 - wanted.deflection)
-        if channel.live:
-            tier_plan.channels.append(_live(channel, volume, tier))
-        elif volume:
-            tier_plan.channels.append(_written(channel.channel, volume, tier, shift))
+        if volume:
+            with _refused_at(wanted.path(f"channels.{channel.channel}.per_day")):
+                tier_plan.channels.append(
+                    _live(channel, volume, tier)
+                    if channel.live
+                    else _written(channel.channel, volume, tier, shift)
+                )
     passed_on = 0.0
     for tier_plan, tier in zip(plans, wanted.tiers, strict=True):
         if passed_on:
-            tier_plan.channels.append(_written(ESCALATED, passed_on, tier, shift))
+            with _refused_at("channels"):  # the volume that reaches the tier is too much
+                tier_plan.channels.append(_written(ESCALATED, passed_on, tier, shift))
         passed_on = tier_plan.escalated
+        with _refused_at(wanted.path(f"tiers.{tier.tier}.shrinkage")):
+            tier_plan.needed(shift)
     handled = wanted.per_day * (1 - wanted.deflection)  # the contacts people handle
     notes = list(wanted.notes)
     for p in plans:
-        p.share = p.intake / handled if handled else 0.0
+        p.share = p.intake / handled if handled else None
         if p.in_range is False:
             notes.append(
                 f"{p.name} takes {p.share * 100:.1f} % of the volume; the tier catalogue "
-                f"expects {p.share_min:g}–{p.share_max:g} %."
+                f"expects {_share_range(p.share_min, p.share_max)} of it."
             )
     leaders = _leaders(sum(p.headcount(shift) for p in plans), span_limits)
     # a working team lead's own ticket time is capacity in the tier its teams work in

@@ -35,10 +35,13 @@ AGENT_ROLE = {"t1": "advocate", "t2": "tse", "t3": "architect"}
 
 
 class Source(NamedTuple):
-    """Where a figure came from: one of the origins below, and a note saying how."""
+    """Where a figure came from: one of the origins below, and a note saying how. A figure
+    the caller gave also keeps the default it replaced and where that came from."""
 
     origin: str
     note: str = ""
+    default: float | None = None
+    default_origin: str = ""
 
 
 CATALOGUE = "the tier catalogue"
@@ -78,6 +81,7 @@ NONE_GIVEN = Source(OURS, "none: leave empty for none")
 SHRINKAGE = {"t1": 0.35, "t2": 0.30, "t3": 0.25}  # our example
 MAX_OCCUPANCY = 0.85
 SHIFT_HOURS = 8.0
+MAX_HANDLE_MINUTES = 7 * 24 * 60  # an issue may take up to a week of someone's time
 # per channel, the fields a caller may give, and whether the channel takes them
 CHANNEL_KEYS = ("per_day", "open_hours", "busiest_hour_share", "target_share", "target_s",
                 "concurrency", "patience_s", "max_abandon_share")  # fmt: skip
@@ -202,6 +206,12 @@ class Demand:
     # from); a figure the caller gave is theirs unless it is the default
     sources: dict[str, tuple[float | None, Source]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    paths: dict[str, str] = field(default_factory=dict)  # figure → where the caller gave it
+
+    def path(self, name: str) -> str:
+        """Where a refusal about figure ``name`` points: the caller's path if they gave it
+        (``tiers[0].shrinkage``), else the figure's own name (``tiers.t1.shrinkage``)."""
+        return self.paths.get(name, name)
 
     @property
     def per_day(self) -> float:
@@ -229,7 +239,7 @@ def _number(data: dict, key: str, where: str, default=None, **limits) -> float:
     return float(value)
 
 
-def _rows(data: dict, key: str, name: str, allowed) -> dict[str, tuple[str, dict]]:
+def _rows(data: dict, key: str, name: str, allowed, keys) -> dict[str, tuple[str, dict]]:
     """The rows a caller gave under ``key`` (a list of objects each naming its ``name``), by
     that name, each with its path prefix (``channels[2].``)."""
     raw = data.get(key)
@@ -246,7 +256,7 @@ def _rows(data: dict, key: str, name: str, allowed) -> dict[str, tuple[str, dict
             raise CapacityError(f"{where}{name}", f"must be one of {', '.join(allowed)}")
         if row[name] in rows:
             raise CapacityError(key, f"name each {name} once")
-        unknown = sorted(set(row) - {name, *CHANNEL_KEYS, *TIER_KEYS})
+        unknown = sorted(set(row) - {name, *keys})
         if unknown:
             raise CapacityError(f"{where}{unknown[0]}", "is not an input of the plan")
         rows[row[name]] = (where, row)
@@ -259,20 +269,22 @@ class _Figures:
 
     def __init__(self):
         self.sources: dict[str, tuple[float | None, Source]] = {}
+        self.paths: dict[str, str] = {}  # figure name → the path the caller gave it at
 
     def read(self, name, given, key, where, default, source, optional=False, **limits):
         if key in given and given[key] is not None:
             value = _number(given, key, where, **limits)
-            mine = default is None or not math.isclose(value, default, abs_tol=1e-9)
+            self.paths[name] = f"{where}{key}"
+            mine = default is None or not math.isclose(value, default, rel_tol=1e-9)
             shown = "none" if default is None else f"{default:,g}"
-            self.sources[name] = (
-                value, Source(YOURS, f"instead of {shown} ({source.origin})") if mine else source
-            )  # fmt: skip
+            self.sources[name] = (value, Source(
+                YOURS, f"instead of {shown} ({source.origin})", default, source.origin
+            ) if mine else source)  # fmt: skip
             return value
         if optional and default is None:
             self.sources[name] = (None, source)
             return None
-        _check(f"{where}{key}", default, **limits)  # a default the catalogue got wrong
+        _check(name, default, **limits)  # a default the catalogue holds that cannot be used
         self.sources[name] = (default, source)
         return default
 
@@ -286,14 +298,14 @@ def parse(data, catalogue: Catalogue) -> Demand:
         raise CapacityError("tiers", "the tier catalogue has no staffed tier to plan")
     figures = _Figures()
     shift = figures.read("shift_hours", data, "shift_hours", "", SHIFT_HOURS, Source(OURS),
-                         low=0, high=24, strict=True)  # fmt: skip
+                         low=1, high=24)  # fmt: skip
     deflection = figures.read(
         "deflection", data, "deflection", "", DEFLECTION, Source(EXAMPLE_ORG, DEFLECTION_NOTE),
         low=0, high=1, below=True,
     )  # fmt: skip
-    given = _rows(data, "channels", "channel", CHANNELS)
+    given = _rows(data, "channels", "channel", CHANNELS, CHANNEL_KEYS)
     channels = [_channel(name, *given.get(name, ("", {})), shift, figures) for name in CHANNELS]
-    given_tiers = _rows(data, "tiers", "tier", catalogue.chain)
+    given_tiers = _rows(data, "tiers", "tier", catalogue.chain, TIER_KEYS)
     answered_by, notes = _routes(catalogue)
     contacts = sum(c.per_day for c in channels)
     tiers: list[TierDemand] = []
@@ -307,7 +319,7 @@ def parse(data, catalogue: Catalogue) -> Demand:
         tiers.append(tier)
         passed = reach * tier.escalate_share
     return Demand(shift, deflection, channels, tiers, answered_by, catalogue.self_service,
-                  figures.sources, notes)  # fmt: skip
+                  figures.sources, notes, figures.paths)  # fmt: skip
 
 
 def _direct(code, channels, answered_by, contacts) -> float:
@@ -334,7 +346,7 @@ def _channel(name: str, where: str, raw: dict, shift: float, figures: _Figures) 
         default, source = defaults.get(key, (None, NONE_GIVEN))
         return figures.read(path + key, raw, key, where, default, source, optional, **limits)
 
-    open_hours = read("open_hours", {"low": 0, "high": 24, "strict": True})
+    open_hours = read("open_hours", {"low": 1, "high": 24})
     busiest = read("busiest_hour_share", {"low": 0, "high": 1, "strict": True})
     if busiest * open_hours < 1 - 1e-9:
         raise CapacityError(
@@ -365,15 +377,17 @@ def _tier(catalogue, n, where, raw, reach, direct, earlier, figures) -> TierDema
                         "less, taken as the average (a cautious figure)")  # fmt: skip
     elif earlier:
         minutes = earlier[-1].handle_s / 60 * 2
-        source = Source(CATALOGUE, f"no time limit in the catalogue: twice {earlier[-1].name}'s "
-                        "(our assumption)")  # fmt: skip
+        source = Source(OURS, f"the catalogue sets no time limit here: twice "
+                              f"{earlier[-1].name}'s")  # fmt: skip
     else:
         minutes, source = 15.0, Source(OURS)
     handle = figures.read(path + "handle_minutes", raw, "handle_minutes", where, minutes,
-                          source, low=0, high=24 * 60, strict=True)  # fmt: skip
+                          source, low=0, high=MAX_HANDLE_MINUTES, strict=True)  # fmt: skip
     after = catalogue.chain[n + 1] if n + 1 < len(catalogue.chain) else None
     if after is None:
-        if raw.get("escalate_share"):
+        if raw.get("escalate_share") is not None and _number(
+            raw, "escalate_share", where, low=0, high=1, below=True
+        ):
             raise CapacityError(f"{where}escalate_share",
                                 f"{tier.name} is the last tier: it passes nothing on")  # fmt: skip
         escalate = 0.0
@@ -390,7 +404,7 @@ def _tier(catalogue, n, where, raw, reach, direct, earlier, figures) -> TierDema
                                SHRINKAGE.get(code, 0.3), Source(OURS), low=0, high=1, below=True),
         max_occupancy=figures.read(path + "max_occupancy", raw, "max_occupancy", where,
                                    MAX_OCCUPANCY, Source(OURS, "a common ceiling"),
-                                   low=0, high=1, strict=True),
+                                   low=0.1, high=1),
         share_min=tier.share_min,
         share_max=tier.share_max,
     )  # fmt: skip

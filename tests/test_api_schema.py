@@ -99,6 +99,10 @@ def test_schemathesis_against_a_live_server(live_server, synapse, tmp_path, monk
         "1",
         "--seed",
         "20261124",
+        # a draft of a few hundred new positions applies in several seconds on a loaded
+        # two-core machine (about 30 ms a position): slow, but not a failure
+        "--request-timeout",
+        "60",
         "--report",
         "har,junit",
         "--report-dir",

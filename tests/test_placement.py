@@ -130,9 +130,9 @@ def test_the_fte85_plan_lands_in_the_right_teams(fte85):
 
 
 def test_a_team_is_drafted_with_its_lead_when_no_team_has_room(synapse):
-    """Three times the volume: the existing Tier 1 teams fill up, so new teams are drafted,
-    each with a lead under a manager of Tier 1 work."""
-    scenario, notes, added = draft(3.0)
+    """One and a half times the volume: the existing Tier 1 teams fill up, so new teams are
+    drafted, each with a lead under a manager of Tier 1 work."""
+    scenario, notes, added = draft(1.5)
     leads = [r for r in added if r.role.code == "team-lead"]
     assert leads
     assert any("new team" in line for line in notes if line.startswith("Tier 1")), notes
@@ -175,3 +175,17 @@ def test_every_new_leader_has_its_own_title_and_is_in_the_notes(synapse):
     said = next(line for line in notes if line.startswith("New leaders: "))
     for name, n in Counter(name for _, name in leaders).items():
         assert f"{n} new {name}" in said, (said, leaders)
+
+
+def test_a_plan_far_beyond_the_part_is_refused_with_nothing_drafted(synapse):
+    from django.core.exceptions import ValidationError
+
+    from staffing.models import Scenario
+    from staffing.services import field_error  # noqa: F401  (the refusal's shape)
+
+    before = Scenario.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        draft(20.0)
+    assert "plan" in refused.value.message_dict
+    assert "adds at most 532 here" in refused.value.message_dict["plan"][0]
+    assert Scenario.objects.count() == before

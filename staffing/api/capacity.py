@@ -7,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from roles.models import Role
@@ -23,22 +24,33 @@ EXAMPLE_INPUT = demand.example()  # every figure spelled out: the same as sendin
 class ChannelInputSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(demand.CHANNELS)
     per_day = serializers.FloatField(
-        required=False, help_text="Contacts a day on this channel, before self-service."
+        required=False,
+        allow_null=True,
+        help_text="Contacts a day on this channel, before self-service.",
     )
     open_hours = serializers.FloatField(
-        required=False, help_text="Live channels: hours a day it is open (default 10)."
+        required=False,
+        allow_null=True,
+        help_text="Live channels: hours a day it is open (default 10).",
     )
     busiest_hour_share = serializers.FloatField(
         required=False,
+        allow_null=True,
         help_text="Live channels: the share of the day's contacts in the busiest hour "
         "(0–1, at least 1/open_hours; default 0.15). The other open hours share the rest.",
     )
     target_share = serializers.FloatField(
-        required=False, help_text="Live channels: share to answer within target_s (0–1)."
+        required=False,
+        allow_null=True,
+        help_text="Live channels: share to answer within target_s (0–1).",
     )
-    target_s = serializers.FloatField(required=False, help_text="Live channels: seconds.")
+    target_s = serializers.FloatField(
+        required=False, allow_null=True, help_text="Live channels: seconds."
+    )
     concurrency = serializers.FloatField(
-        required=False, help_text="Chat only: conversations an agent holds at once."
+        required=False,
+        allow_null=True,
+        help_text="Chat only: conversations an agent holds at once.",
     )
     patience_s = serializers.FloatField(
         required=False,
@@ -56,24 +68,31 @@ class ChannelInputSerializer(serializers.Serializer):
 class TierInputSerializer(serializers.Serializer):
     tier = serializers.ChoiceField(list(demand.AGENT_ROLE))
     handle_minutes = serializers.FloatField(
-        required=False, help_text="Minutes an issue takes here (default: the catalogue's target)."
+        required=False,
+        allow_null=True,
+        help_text="Minutes an issue takes here (default: the catalogue's target).",
     )
     escalate_share = serializers.FloatField(
         required=False,
+        allow_null=True,
         help_text="Of the issues reaching this tier, the share passed on to the tier it "
         "escalates to (0–1; not for the last tier).",
     )
-    shrinkage = serializers.FloatField(required=False, help_text="0–1.")
-    max_occupancy = serializers.FloatField(required=False, help_text="0–1 (default 0.85).")
+    shrinkage = serializers.FloatField(required=False, allow_null=True, help_text="0–1.")
+    max_occupancy = serializers.FloatField(
+        required=False, allow_null=True, help_text="0–1 (default 0.85)."
+    )
 
 
 class PlanInputSerializer(serializers.Serializer):
     """Every figure may be left out; it then starts from the tier catalogue (or the example
     organization, or our example), and the answer's ``inputs`` says which."""
 
-    shift_hours = serializers.FloatField(required=False, help_text="Default 8.")
+    shift_hours = serializers.FloatField(required=False, allow_null=True, help_text="Default 8.")
     deflection = serializers.FloatField(
-        required=False, help_text="The share of contacts self-service (Tier 0) solves (0–1)."
+        required=False,
+        allow_null=True,
+        help_text="The share of contacts self-service (Tier 0) solves (0–1).",
     )
     channels = ChannelInputSerializer(many=True, required=False)
     tiers = TierInputSerializer(many=True, required=False)
@@ -157,12 +176,6 @@ class PlanSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     notes = serializers.ListField(child=serializers.CharField())
     inputs = FigureSerializer(many=True)
-
-
-class FieldErrorsSerializer(serializers.Serializer):
-    """A refusal: the field's path (``tiers[0].share``) and what is wrong with it."""
-
-    field = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 def _finite(value):
@@ -255,7 +268,7 @@ class CapacityViewSet(viewsets.ViewSet):
             OpenApiExample("The catalogue's example day", value=EXAMPLE_INPUT, request_only=True)
         ],
     )
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], parser_classes=[JSONParser])
     def plan(self, request):
         try:
             plan = capacity_plan(request.data)

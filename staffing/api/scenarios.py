@@ -100,8 +100,8 @@ class DraftPositionSerializer(days.StrictDaysSerializer):
 
 @extend_schema_field(PlanInputSerializer)
 class PlanInputField(serializers.JSONField):
-    """The capacity input, as sent: checked by :mod:`staffing.capacity`, whose refusals
-    name the field by its path (``plan.tiers[0].share``), as ``POST /api/capacity/plan/``
+    """The capacity input, as sent: checked by :mod:`staffing.demand`, whose refusals name
+    the field by its path (``plan.channels[0].per_day``), as ``POST /api/capacity/plan/``
     does; described in the schema by :class:`PlanInputSerializer`."""
 
 

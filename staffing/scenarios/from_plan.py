@@ -14,6 +14,12 @@ from staffing.services import field_error
 from tiers.models import Tier
 
 
+# the most new positions a draft from a plan may add, whatever the part's size: a plan
+# typed with a slip of the finger (a million contacts a day) is refused at once rather than
+# drafted for minutes
+MOST_NEW = 500
+
+
 def scenario_from_plan(
     *, actor, name: str, wanted: dict[str, int], root: Position | None = None
 ) -> tuple[Scenario, list[str]]:
@@ -39,6 +45,15 @@ def scenario_from_plan(
         roles = {code: placing.roles[role.pk] for code, role in roles.items()}
         have = Counter(row.role.code for row in placing.rows.values())
         gaps = {code: wanted[code] - have[code] for code in wanted}
+        asked = sum(gap for gap in gaps.values() if gap > 0)
+        most = max(MOST_NEW, 2 * len(placing.rows))
+        if asked > most:
+            raise field_error(
+                "plan",
+                f"The plan asks for {asked:,} new positions; a draft from a plan adds at most "
+                f"{most:,} here (twice the positions of this part, or {MOST_NEW:,}). Plan the "
+                "growth in steps.",
+            )
         people = {code: gap for code, gap in gaps.items() if gap > 0 and _does_work(roles[code])}
         growth = Counter()
         for code, gap in people.items():

@@ -36,6 +36,14 @@ def _shown(value: float) -> str:
     return f"{round(value, 6):g}"
 
 
+def _starting_figures(catalogue) -> dict[str, str]:
+    """The page's fields as they start, from the catalogue (none if it cannot be planned)."""
+    try:
+        return as_fields(demand.parse({}, catalogue))
+    except capacity.CapacityError:
+        return {}
+
+
 def field_name(path: str) -> str:
     """The page field of a figure's name: ``channels.phone.per_day`` → ``phone-per_day``."""
     parts = path.split(".")
@@ -129,8 +137,12 @@ def sources(plan: capacity.Plan, tiers: dict[str, Tier]) -> list[dict]:
     for path, (value, source) in plan.demand.sources.items():
         if value is None:
             continue  # an optional input left empty
+        note = source.note
+        if source.origin == demand.YOURS:
+            was = "none" if source.default is None else _shown_value(path, source.default)
+            note = f"instead of {was} ({source.default_origin})"
         grouped.setdefault(source.origin, []).append(
-            (_label(path, tiers), _shown_value(path, value), source.note)
+            (_label(path, tiers), _shown_value(path, value), note)
         )
     return [
         {"origin": origin, "rows": grouped[origin]}
@@ -188,7 +200,7 @@ def people(plan: capacity.Plan, tiers: dict[str, Tier]) -> list[dict]:
             "service_level": t.service_level,
             "busy": t.busy,
             "parts": [
-                {"width": (at_work - t.covered_by_leads) / widest * 100, "kind": "work",
+                {"width": max(0, at_work - t.covered_by_leads) / widest * 100, "kind": "work",
                  "title": f"{at_work - t.covered_by_leads} agents at work in a day's shifts"},
                 {"width": t.covered_by_leads / widest * 100, "kind": "leads",
                  "title": f"{t.covered_by_leads} covered by the team leads' own queue time"},
@@ -205,8 +217,10 @@ def capacity_page(request):
     """``/capacity/``: demand per channel in, through the tiers' cascade, a headcount plan
     out (the same model as ``POST /api/capacity/plan/``). Nothing is written."""
     catalogue = selectors.capacity_catalogue()
-    defaults = as_fields(demand.parse({}, catalogue))
-    values = {**defaults, **request.GET.dict()} if request.GET else defaults
+    # only what the caller typed: an empty field takes its starting figure, which the page
+    # shows as the field's placeholder (so a figure that follows another, as Tier 2's share
+    # passed on follows Tier 1's, keeps following it)
+    values = {k: v for k, v in plan_fields(request.GET.dict()).items() if v.strip()}
     plan = error = error_field = None
     data, fields = capacity_input(values)
     try:
@@ -220,6 +234,7 @@ def capacity_page(request):
         error, error_field = bad.message, fields.get(bad.field, bad.field)
         if error_field.endswith(tuple(demand.PERCENT_KEYS)) and error.endswith((" 0", " 1")):
             error = error[:-1] + ("100 %" if error.endswith("1") else "0 %")  # as typed
+    shown = as_fields(plan.demand) if plan else _starting_figures(catalogue)
     tiers = {t.code: t for t in Tier.objects.filter(code__in=catalogue.chain)}
     roles = dict(Role.objects.values_list("code", "name"))
 
@@ -228,17 +243,16 @@ def capacity_page(request):
 
     def why(name: str) -> str:
         source = said.get(name)
-        return f"{source.origin}: {source.note}" if source and source.note else (
-            source.origin if source else "")  # fmt: skip
+        if source is None or source.origin == demand.YOURS:
+            return ""
+        return f"{source.origin}: {source.note}" if source.note else source.origin
+
+    def field(name, label):
+        return {"name": name, "value": values.get(name, ""), "placeholder": shown.get(name, ""),
+                "label": label, "why": why(name)}  # fmt: skip
 
     def inputs(name, specs, applies=lambda key: True):
-        return [
-            {"name": f"{name}-{key}", "value": values.get(f"{name}-{key}", ""),
-             "label": label, "why": why(f"{name}-{key}"),
-             "changed": values.get(f"{name}-{key}", "") != defaults.get(
-                 f"{name}-{key}", "")} if applies(key) else None
-            for key, label, _ in specs
-        ]  # fmt: skip
+        return [field(f"{name}-{key}", label) if applies(key) else None for key, label, _ in specs]
 
     channel_rows = [
         {"channel": c, "name": demand.CHANNEL_NAMES[c],
@@ -254,11 +268,7 @@ def capacity_page(request):
                           lambda key, code=code: key != "escalate_share" or code != last)}
         for code in catalogue.chain
     ]  # fmt: skip
-    top_inputs = [
-        {"name": key, "value": values.get(key, ""), "label": label, "why": why(key),
-         "changed": values.get(key, "") != defaults.get(key, "")}
-        for key, label in TOP_INPUTS
-    ]  # fmt: skip
+    top_inputs = [field(key, label) for key, label in TOP_INPUTS]
     tier_rows = [
         {"plan": t, "tier": tiers.get(t.tier), "role": roles.get(t.role, t.role),
          "headcount": t.headcount(plan.shift_hours)}

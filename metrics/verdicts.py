@@ -33,7 +33,7 @@ from metrics import readiness
 from metrics.models import PerformanceObservation
 from roles.models import PromotionPath, Role
 from staffing.models import Assignment, CriterionSignoff, Person, Position
-from tiers.models import Tier
+from tiers.models import Squad, Tier
 
 # the verdict's rank in the list: readiness.STATUS_ORDER, and people with no step last
 NO_STEP = 3
@@ -55,6 +55,7 @@ def _dialect() -> dict:
             "least": "LEAST",
             "greatest": "GREATEST",
             "days_e_s": "(e - s)",
+            "past_reach": "s > reach + 1",
             "hundredths": "CAST(o.value * 100 AS BIGINT)",
             "text": ' COLLATE "C"',
             # the scope's positions read where each part needs them, by their indexes:
@@ -66,6 +67,7 @@ def _dialect() -> dict:
         "least": "MIN",
         "greatest": "MAX",
         "days_e_s": "CAST(julianday(e) - julianday(s) AS INTEGER)",
+        "past_reach": "s > date(reach, '+1 day')",
         "hundredths": "CAST(ROUND(o.value * 100) AS BIGINT)",
         "text": "",
         "inline": "",
@@ -106,7 +108,7 @@ def _table(model) -> str:
 # 3 no path) with, for rank 1, the days until the date.
 VERDICTS = """
 scope AS {inline} ({scope}),
-steps(path_id, from_role_id, needed, criteria) AS ({steps}),
+steps(path_id, from_role_id, needed, criteria, squad_days, tier_id) AS ({steps}),
 items(path_id, criterion) AS ({items}),
 roles(role_id, needed) AS ({roles}),
 stints AS (
@@ -169,12 +171,83 @@ signed AS (  -- per person and step of their role, the step's criteria they have
     JOIN items ON items.path_id = s.path_id AND items.criterion = s.criterion
     GROUP BY s.person_id, s.path_id, scope.role_id
 ),
-unlocked AS (  -- per person, the fewest days asked by a step whose criteria are all signed
-    SELECT signed.person_id, MIN(steps.needed) AS needed
-    FROM signed
-    JOIN steps ON steps.path_id = signed.path_id AND steps.from_role_id = signed.role_id
-    WHERE signed.n >= steps.criteria
-    GROUP BY signed.person_id
+-- Time in the squads, for those whose role has a step asking for the specialist squads: their
+-- assignments read into runs as staffing.rotation.runs_of reads them. In its order (start,
+-- the current one last, end; ties by id), a run goes on while the squad stays the same, the
+-- row before has an end, and the row starts at most a day after the run's furthest end.
+ordered AS (
+    SELECT a.id, a.person_id, a.squad_id, a.start_date AS s, a.end_date AS e,
+           ROW_NUMBER() OVER (PARTITION BY a.person_id ORDER BY a.start_date,
+               CASE WHEN a.end_date IS NULL THEN 1 ELSE 0 END,
+               COALESCE(a.end_date, a.start_date), a.id) AS n
+    FROM {assignment} a
+    JOIN scope ON scope.holder_id = a.person_id
+    WHERE scope.role_id IN (SELECT from_role_id FROM steps WHERE squad_days IS NOT NULL)
+),
+marked AS (  -- whether the row's squad differs from the row before's; current rows before it
+    SELECT ordered.*,
+           CASE WHEN LAG(n) OVER mine IS NULL THEN 1
+                WHEN LAG(squad_id) OVER mine = squad_id THEN 0
+                WHEN LAG(squad_id) OVER mine IS NULL AND squad_id IS NULL THEN 0
+                ELSE 1 END AS turn,
+           COALESCE(SUM(CASE WHEN e IS NULL THEN 1 ELSE 0 END) OVER (
+               mine ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS opened
+    FROM ordered
+    WINDOW mine AS (PARTITION BY person_id ORDER BY n)
+),
+blocks AS (  -- rows in one squad in a row, cut after a row without an end
+    SELECT marked.*, SUM(turn) OVER (
+        PARTITION BY person_id ORDER BY n ROWS UNBOUNDED PRECEDING) AS block
+    FROM marked
+),
+reaches AS (  -- how far the rows before reached, in the same block and cut
+    SELECT blocks.*, MAX(e) OVER (
+        PARTITION BY person_id, block, opened ORDER BY n
+        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach
+    FROM blocks
+),
+starts AS (
+    SELECT reaches.*, CASE WHEN reach IS NULL OR {past_reach} THEN 1 ELSE 0 END AS fresh
+    FROM reaches
+),
+numbered AS (
+    SELECT starts.*, SUM(fresh) OVER (
+        PARTITION BY person_id ORDER BY n ROWS UNBOUNDED PRECEDING) AS run
+    FROM starts
+),
+runs AS (  -- each run up to the day judged (one still going: to that day)
+    SELECT person_id, squad_id, MIN(s) AS s,
+           CASE WHEN COUNT(*) = COUNT(e) THEN {least}(MAX(e), {as_of}) ELSE {as_of} END AS e
+    FROM numbered
+    WHERE squad_id IS NOT NULL
+    GROUP BY person_id, run, squad_id
+),
+served AS (  -- days in each squad, its runs added
+    SELECT person_id, squad_id, SUM(CASE WHEN e > s THEN {days_e_s} ELSE 0 END) AS days
+    FROM runs GROUP BY person_id, squad_id
+),
+specialists AS (SELECT id, tier_id FROM {squad} WHERE kind = {specialist}),
+rotated AS (  -- steps asking for the squads whose every squad and criterion the person has
+    SELECT scope.holder_id AS person_id, steps.needed
+    FROM scope
+    JOIN steps ON steps.from_role_id = scope.role_id AND steps.squad_days IS NOT NULL
+    LEFT JOIN signed ON signed.person_id = scope.holder_id AND signed.path_id = steps.path_id
+    WHERE COALESCE(signed.n, 0) >= steps.criteria AND NOT EXISTS (
+        SELECT 1 FROM specialists sq WHERE sq.tier_id = steps.tier_id AND NOT EXISTS (
+            SELECT 1 FROM served
+            WHERE served.person_id = scope.holder_id AND served.squad_id = sq.id
+              AND served.days >= steps.squad_days))
+),
+unlocked AS (  -- per person, the fewest days asked by a step whose other prerequisites are met
+    SELECT person_id, MIN(needed) AS needed FROM (
+        SELECT signed.person_id, steps.needed
+        FROM signed
+        JOIN steps ON steps.path_id = signed.path_id AND steps.from_role_id = signed.role_id
+        WHERE signed.n >= steps.criteria AND steps.squad_days IS NULL
+        UNION ALL
+        SELECT person_id, needed FROM rotated
+    ) met
+    GROUP BY person_id
 ),
 nearest AS (  -- the fewest days asked by any step open to the person (LATER: none)
     SELECT judged.*, roles.role_id AS stepping, {least}(
@@ -211,18 +284,24 @@ ORDER = {
 
 def _steps() -> tuple[list[tuple], list[tuple], list[tuple]]:
     """The catalogue's steps as the list reads them, parsed by :mod:`metrics.readiness`'s
-    rules: (path, from role, days needed, number of criteria), (path, criterion), and per
-    role with a step (role, the fewest days asked by a step without criteria, or None)."""
+    rules: (path, from role, days needed, number of criteria, days in each specialist squad
+    or None, the from role's tier), (path, criterion), and per role with a step (role, the
+    fewest days asked by a step that asks for nothing else, or None)."""
     steps, items, roles = [], [], {}
-    for path in PromotionPath.objects.filter(to_role__is_active=True).only(
-        "pk", "from_role_id", "min_months", "criteria"
+    for path in (
+        PromotionPath.objects.filter(to_role__is_active=True)
+        .select_related("from_role")
+        .only("pk", "min_months", "criteria", "squad_months", "from_role__tier_id")
     ):
         criteria = sorted(set(path.criteria_items))
         needed = readiness.needed_days(path) or 0  # no minimum: met from the first day
-        steps.append((path.pk, path.from_role_id, needed, len(criteria)))
+        squads = readiness.squad_days(path)
+        steps.append(
+            (path.pk, path.from_role_id, needed, len(criteria), squads, path.from_role.tier_id)
+        )
         items += [(path.pk, criterion) for criterion in criteria]
         free = roles.get(path.from_role_id)
-        if not criteria:
+        if not criteria and squads is None:
             free = needed if free is None else min(free, needed)
         roles[path.from_role_id] = free
     return steps, items, sorted(roles.items())
@@ -265,7 +344,8 @@ class ReadinessList:
         )
         steps, items, roles = _steps()
         columns = [("path_id", "INTEGER"), ("from_role_id", "INTEGER"), ("needed", "INTEGER"),
-                   ("criteria", "INTEGER")]  # fmt: skip
+                   ("criteria", "INTEGER"), ("squad_days", "INTEGER"),
+                   ("tier_id", "INTEGER")]  # fmt: skip
         since = self.as_of - datetime.timedelta(days=readiness.CSAT_WINDOW_DAYS)
         sql, params = _compose(
             VERDICTS,
@@ -277,6 +357,8 @@ class ReadinessList:
             as_of=day(self.as_of),
             since=day(since),
             csat=("%s", [PerformanceObservation.Metric.CSAT.value]),
+            specialist=("%s", [Squad.Kind.SPECIALIST.value]),
+            squad=_table(Squad),
             assignment=_table(Assignment),
             observation=_table(PerformanceObservation),
             signoff=_table(CriterionSignoff),

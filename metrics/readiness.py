@@ -218,7 +218,7 @@ def _squads_check(
     """Time in every specialist squad of ``tier`` (``squads``, by name) against the path's
     ``squad_months``. ``served``: days in each squad the person had joined by the day judged;
     ``now``: the squad they are in on that day."""
-    label = f"Time in each {tier.name} specialist squad"
+    label = "Time in each specialist squad"
     if not squads:
         return Check("squads", label, None, f"{tier.name} has no specialist squads.")
     needed, months = squad_days(path), path.squad_months
@@ -231,7 +231,7 @@ def _squads_check(
         here = ", there now" if squad.pk == now else ""
         return f"{squad.name} ({as_months(served[squad.pk])} months{here})"
 
-    parts = [f"{wanted} in each of {len(squads)} needed"]
+    parts = [f"{wanted} in each of the {len(squads)} specialist squads of {tier.name} needed"]
     if never:
         parts.append(f"not yet in: {_names(never)}")
     if short:
@@ -239,7 +239,6 @@ def _squads_check(
     if done:
         parts.append("done: " + ", ".join(spent(s) for s in done))
     detail = "; ".join(parts) + "."
-    detail = detail[0].upper() + detail[1:]
     if not never and not short:
         return Check("squads", label, True, detail)
     missing = []

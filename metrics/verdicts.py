@@ -5,7 +5,9 @@ list needs everyone's verdict; judging everyone in Python (:func:`metrics.readin
 readiness`) takes about half a second per thousand people. So the verdict that orders and
 filters the list is computed by the database, in one statement over the whole scope: days
 in the current role (several stints add up, overlaps count once), CSAT over the window
-rounded as the page shows it, the further criteria signed off, and from them each
+rounded as the page shows it, the further criteria signed off, the time in each specialist
+squad where a step asks for it (runs read as :func:`staffing.rotation.runs_of` reads them,
+ties broken by id as :mod:`metrics.readiness` hands the rows over), and from them each
 person's nearest step — ready now, ready on a date, missing something, or no path. Only
 the page shown is then judged in Python, in detail. Nothing is stored, so nothing goes
 stale: an edit to a path, a target, a sign-off, an assignment or an observation changes
@@ -16,7 +18,8 @@ The same rules are written twice, here in SQL and in :mod:`metrics.readiness` in
 The catalogue (paths, their minimum days and criteria) is read first and handed to the
 statement as a small table of values, so the minimum days and the criteria lines are parsed
 by the same Python as the detail. A page costs 7 queries whatever the scope's size: the
-catalogue, the page's ids with the counts, and the page judged in detail (5).
+catalogue, the page's ids with the counts, and the page judged in detail (5; 6 when a step
+of the page's roles asks for the squads).
 """
 
 import datetime
@@ -227,16 +230,26 @@ served AS (  -- days in each squad, its runs added
     FROM runs GROUP BY person_id, squad_id
 ),
 specialists AS (SELECT id, tier_id FROM {squad} WHERE kind = {specialist}),
+tier_squads AS (SELECT tier_id, COUNT(*) AS n FROM specialists GROUP BY tier_id),
+squads_met AS (  -- per person and step asking for the squads: its tier's squads served enough
+    SELECT served.person_id, steps.path_id, COUNT(*) AS n
+    FROM served
+    JOIN scope ON scope.holder_id = served.person_id
+    JOIN steps ON steps.from_role_id = scope.role_id AND steps.squad_days IS NOT NULL
+    JOIN specialists sq ON sq.id = served.squad_id AND sq.tier_id = steps.tier_id
+    WHERE served.days >= steps.squad_days
+    GROUP BY served.person_id, steps.path_id
+),
 rotated AS (  -- steps asking for the squads whose every squad and criterion the person has
     SELECT scope.holder_id AS person_id, steps.needed
     FROM scope
     JOIN steps ON steps.from_role_id = scope.role_id AND steps.squad_days IS NOT NULL
     LEFT JOIN signed ON signed.person_id = scope.holder_id AND signed.path_id = steps.path_id
-    WHERE COALESCE(signed.n, 0) >= steps.criteria AND NOT EXISTS (
-        SELECT 1 FROM specialists sq WHERE sq.tier_id = steps.tier_id AND NOT EXISTS (
-            SELECT 1 FROM served
-            WHERE served.person_id = scope.holder_id AND served.squad_id = sq.id
-              AND served.days >= steps.squad_days))
+    LEFT JOIN squads_met ON squads_met.person_id = scope.holder_id
+                        AND squads_met.path_id = steps.path_id
+    LEFT JOIN tier_squads ON tier_squads.tier_id = steps.tier_id
+    WHERE COALESCE(signed.n, 0) >= steps.criteria
+      AND COALESCE(squads_met.n, 0) >= COALESCE(tier_squads.n, 0)
 ),
 unlocked AS (  -- per person, the fewest days asked by a step whose other prerequisites are met
     SELECT person_id, MIN(needed) AS needed FROM (

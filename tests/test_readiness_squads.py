@@ -218,3 +218,30 @@ def test_the_demo_shows_the_rule_met_and_unmet(framework):
         verdict[judged.person.pk] = squads_check(step).met
     assert True in verdict.values() and False in verdict.values()
     assert sql_verdicts(verdicts.ReadinessList(seniors))
+
+
+def test_the_migration_moves_an_unedited_catalogue_to_the_squad_history(framework):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("roles.migrations.0006_path_squad_months")
+    path = PromotionPath.objects.get(from_role__code="senior-tse", to_role__code="architect")
+    PromotionPath.objects.filter(pk=path.pk).update(
+        criteria=migration.SHIPPED_LINE, squad_months=None
+    )
+    other = PromotionPath.objects.get(from_role__code="architect", to_role__code="senior-architect")
+    migration.judge_rotation_from_history(apps, None)
+    path.refresh_from_db()
+    assert (path.criteria, path.squad_months) == ("", 3)
+    migration.back_to_the_line(apps, None)
+    path.refresh_from_db()
+    assert path.criteria == migration.SHIPPED_LINE
+    # a step a user reworded keeps their words, and no other step changes
+    PromotionPath.objects.filter(pk=path.pk).update(
+        criteria=migration.SHIPPED_LINE + "\nLeads a squad review", squad_months=None
+    )
+    migration.judge_rotation_from_history(apps, None)
+    path.refresh_from_db()
+    assert path.squad_months is None and path.criteria.endswith("Leads a squad review")
+    assert PromotionPath.objects.get(pk=other.pk).squad_months is None

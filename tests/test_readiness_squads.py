@@ -205,6 +205,10 @@ def test_the_pages_name_the_squads_still_missing(seniors):
     [step] = [p for p in api["paths"] if p["to_role"]["name"] == "Technical Support Architect"]
     [check] = [c for c in step["checks"] if c["kind"] == "squads"]
     assert check["met"] is False and "not yet in: Platform and Integrations" in check["detail"]
+    # the catalogue says what the step asks for, on the role's page and the ladder
+    wanted = "at least 3 months in each specialist squad of the tier"
+    assert wanted in client.get("/roles/senior-tse/").content.decode()
+    assert wanted in client.get("/roles/").content.decode()
 
 
 def test_the_demo_shows_the_rule_met_and_unmet(framework):

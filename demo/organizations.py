@@ -127,6 +127,16 @@ def write_plan(plan: Plan, *, seed: int = 11, today: datetime.date | None = None
         )
     squads = {squad.code: squad for squad in Squad.objects.all()}
     entries = {s.tier_id: s for s in squads.values() if s.kind == Squad.Kind.ENTRY}
+    specialists: dict[int, list[Squad]] = {}
+    for squad in sorted(squads.values(), key=lambda s: s.code):
+        if squad.kind == Squad.Kind.SPECIALIST:
+            specialists.setdefault(squad.tier_id, []).append(squad)
+    # roles with a step that asks for months in each specialist squad: those months
+    rotating = {
+        path.from_role_id: path.squad_months
+        for path in PromotionPath.objects.filter(squad_months__isnull=False)
+    }
+    rotated = 0  # engineers of those roles sent through the other specialist squads
     locations = {loc.code: loc for loc in Location.objects.all()}
     paths_in = {}
     ordering = [*PromotionPath._meta.ordering, "pk"]  # a role's first path in, as before
@@ -204,6 +214,20 @@ def write_plan(plan: Plan, *, seed: int = 11, today: datetime.date | None = None
                      "In the entry squad")
                 )  # fmt: skip
                 start = switch
+                # an engineer whose next step asks for time in every specialist squad has
+                # served in the others before this one, each a little over the months asked;
+                # every second one skipped the last of them, so the demo shows both verdicts
+                months = rotating.get(role.pk)
+                others = [s for s in specialists.get(squad.tier_id, []) if s != squad]
+                spell = datetime.timedelta(days=(months or 0) * 31 + 9)
+                if months and others and start + spell * (len(others) + 1) <= today:
+                    rotated += 1
+                    for other in others[: len(others) - rotated % 2]:
+                        assignments.append(
+                            (person, None, role.name, role.pk, other.pk, start, start + spell,
+                             "In another specialist squad")
+                        )  # fmt: skip
+                        start += spell
             assignments.append(
                 (person, position.pk, position.title, role.pk, position.squad_id, start, None, "")
             )

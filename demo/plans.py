@@ -188,6 +188,9 @@ AGENT_TITLES = {
 }
 T1_MIX = [("associate-advocate", 0.15), ("advocate", 0.6), ("senior-advocate", 0.25)]
 T2_MIX = [("tse", 0.75), ("senior-tse", 0.25)]
+# Synapse's specialist squads: where the senior engineers on their way to Tier 3 are (as many
+# draws as T2_MIX, so the rest of the demo is drawn as before)
+T2_SPECIALIST_MIX = [("tse", 0.6), ("senior-tse", 0.4)]
 T3_MIX = [("architect", 0.7), ("senior-architect", 0.3)]
 
 
@@ -252,7 +255,7 @@ def synapse_plan(seed: int = 3) -> Plan:
         ("t2-analytics", "Analytics and Reporting", "sf", 7),
         ("t2-platform", "Platform and Integrations", "madison", 8),
     ]:
-        _team(plan, rng, specialists, name, location, size, T2_MIX, squad=squad)
+        _team(plan, rng, specialists, name, location, size, T2_SPECIALIST_MIX, squad=squad)
     tier3 = plan.add(senior, "Advocate Manager, Tier 3", "advocate-manager", location="sf")
     for n, role in enumerate(_agent_mix(rng, 12, T3_MIX)):
         plan.add(tier3, AGENT_TITLES[role], role, location=["sf", "dublin", "manila"][n % 3])

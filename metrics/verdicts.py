@@ -5,7 +5,9 @@ list needs everyone's verdict; judging everyone in Python (:func:`metrics.readin
 readiness`) takes about half a second per thousand people. So the verdict that orders and
 filters the list is computed by the database, in one statement over the whole scope: days
 in the current role (several stints add up, overlaps count once), CSAT over the window
-rounded as the page shows it, the further criteria signed off, and from them each
+rounded as the page shows it, the further criteria signed off, the time in each specialist
+squad where a step asks for it (runs read as :func:`staffing.rotation.runs_of` reads them,
+ties broken by id as :mod:`metrics.readiness` hands the rows over), and from them each
 person's nearest step — ready now, ready on a date, missing something, or no path. Only
 the page shown is then judged in Python, in detail. Nothing is stored, so nothing goes
 stale: an edit to a path, a target, a sign-off, an assignment or an observation changes
@@ -16,7 +18,8 @@ The same rules are written twice, here in SQL and in :mod:`metrics.readiness` in
 The catalogue (paths, their minimum days and criteria) is read first and handed to the
 statement as a small table of values, so the minimum days and the criteria lines are parsed
 by the same Python as the detail. A page costs 7 queries whatever the scope's size: the
-catalogue, the page's ids with the counts, and the page judged in detail (5).
+catalogue, the page's ids with the counts, and the page judged in detail (5; 6 when a step
+of the page's roles asks for the squads).
 """
 
 import datetime
@@ -33,7 +36,7 @@ from metrics import readiness
 from metrics.models import PerformanceObservation
 from roles.models import PromotionPath, Role
 from staffing.models import Assignment, CriterionSignoff, Person, Position
-from tiers.models import Tier
+from tiers.models import Squad, Tier
 
 # the verdict's rank in the list: readiness.STATUS_ORDER, and people with no step last
 NO_STEP = 3
@@ -55,20 +58,26 @@ def _dialect() -> dict:
             "least": "LEAST",
             "greatest": "GREATEST",
             "days_e_s": "(e - s)",
+            "past_reach": "s > reach + 1",
             "hundredths": "CAST(o.value * 100 AS BIGINT)",
             "text": ' COLLATE "C"',
             # the scope's positions read where each part needs them, by their indexes:
             # materialized, they took twice the time at 100,000 (1.3 s of CPU against 3.5 s)
             "inline": "NOT MATERIALIZED",
+            # the people whose step asks for the squads are few: read their assignments by
+            # the person index rather than joining every assignment to the scope
+            "once": "MATERIALIZED",
         }
     return {
         "day": lambda day: ("%s", [day.isoformat()]),
         "least": "MIN",
         "greatest": "MAX",
         "days_e_s": "CAST(julianday(e) - julianday(s) AS INTEGER)",
+        "past_reach": "s > date(reach, '+1 day')",
         "hundredths": "CAST(ROUND(o.value * 100) AS BIGINT)",
         "text": "",
         "inline": "",
+        "once": "",
     }
 
 
@@ -106,7 +115,7 @@ def _table(model) -> str:
 # 3 no path) with, for rank 1, the days until the date.
 VERDICTS = """
 scope AS {inline} ({scope}),
-steps(path_id, from_role_id, needed, criteria) AS ({steps}),
+steps(path_id, from_role_id, needed, criteria, squad_days, tier_id) AS ({steps}),
 items(path_id, criterion) AS ({items}),
 roles(role_id, needed) AS ({roles}),
 stints AS (
@@ -169,12 +178,96 @@ signed AS (  -- per person and step of their role, the step's criteria they have
     JOIN items ON items.path_id = s.path_id AND items.criterion = s.criterion
     GROUP BY s.person_id, s.path_id, scope.role_id
 ),
-unlocked AS (  -- per person, the fewest days asked by a step whose criteria are all signed
-    SELECT signed.person_id, MIN(steps.needed) AS needed
-    FROM signed
-    JOIN steps ON steps.path_id = signed.path_id AND steps.from_role_id = signed.role_id
-    WHERE signed.n >= steps.criteria
-    GROUP BY signed.person_id
+-- Time in the squads, for those whose role has a step asking for the specialist squads: their
+-- assignments read into runs as staffing.rotation.runs_of reads them. In its order (start,
+-- the current one last, end; ties by id), a run goes on while the squad stays the same, the
+-- row before has an end, and the row starts at most a day after the run's furthest end.
+rotators AS {once} (  -- the few people whose role has such a step, found once
+    SELECT holder_id FROM scope
+    WHERE role_id IN (SELECT from_role_id FROM steps WHERE squad_days IS NOT NULL)
+),
+ordered AS (
+    SELECT a.id, a.person_id, a.squad_id, a.start_date AS s, a.end_date AS e,
+           ROW_NUMBER() OVER (PARTITION BY a.person_id ORDER BY a.start_date,
+               CASE WHEN a.end_date IS NULL THEN 1 ELSE 0 END,
+               COALESCE(a.end_date, a.start_date), a.id) AS n
+    FROM rotators
+    JOIN {assignment} a ON a.person_id = rotators.holder_id
+),
+marked AS (  -- whether the row's squad differs from the row before's; current rows before it
+    SELECT ordered.*,
+           CASE WHEN LAG(n) OVER mine IS NULL THEN 1
+                WHEN LAG(squad_id) OVER mine = squad_id THEN 0
+                WHEN LAG(squad_id) OVER mine IS NULL AND squad_id IS NULL THEN 0
+                ELSE 1 END AS turn,
+           COALESCE(SUM(CASE WHEN e IS NULL THEN 1 ELSE 0 END) OVER (
+               mine ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS opened
+    FROM ordered
+    WINDOW mine AS (PARTITION BY person_id ORDER BY n)
+),
+blocks AS (  -- rows in one squad in a row, cut after a row without an end
+    SELECT marked.*, SUM(turn) OVER (
+        PARTITION BY person_id ORDER BY n ROWS UNBOUNDED PRECEDING) AS block
+    FROM marked
+),
+reaches AS (  -- how far the rows before reached, in the same block and cut
+    SELECT blocks.*, MAX(e) OVER (
+        PARTITION BY person_id, block, opened ORDER BY n
+        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach
+    FROM blocks
+),
+starts AS (
+    SELECT reaches.*, CASE WHEN reach IS NULL OR {past_reach} THEN 1 ELSE 0 END AS fresh
+    FROM reaches
+),
+numbered AS (
+    SELECT starts.*, SUM(fresh) OVER (
+        PARTITION BY person_id ORDER BY n ROWS UNBOUNDED PRECEDING) AS run
+    FROM starts
+),
+runs AS (  -- each run up to the day judged (one still going: to that day)
+    SELECT person_id, squad_id, MIN(s) AS s,
+           CASE WHEN COUNT(*) = COUNT(e) THEN {least}(MAX(e), {as_of}) ELSE {as_of} END AS e
+    FROM numbered
+    WHERE squad_id IS NOT NULL
+    GROUP BY person_id, run, squad_id
+),
+served AS (  -- days in each squad, its runs added
+    SELECT person_id, squad_id, SUM(CASE WHEN e > s THEN {days_e_s} ELSE 0 END) AS days
+    FROM runs GROUP BY person_id, squad_id
+),
+specialists AS (SELECT id, tier_id FROM {squad} WHERE kind = {specialist}),
+tier_squads AS (SELECT tier_id, COUNT(*) AS n FROM specialists GROUP BY tier_id),
+squads_met AS (  -- per person and step asking for the squads: its tier's squads served enough
+    SELECT served.person_id, steps.path_id, COUNT(*) AS n
+    FROM served
+    JOIN scope ON scope.holder_id = served.person_id
+    JOIN steps ON steps.from_role_id = scope.role_id AND steps.squad_days IS NOT NULL
+    JOIN specialists sq ON sq.id = served.squad_id AND sq.tier_id = steps.tier_id
+    WHERE served.days >= steps.squad_days
+    GROUP BY served.person_id, steps.path_id
+),
+rotated AS (  -- steps asking for the squads whose every squad and criterion the person has
+    SELECT scope.holder_id AS person_id, steps.needed
+    FROM scope
+    JOIN steps ON steps.from_role_id = scope.role_id AND steps.squad_days IS NOT NULL
+    LEFT JOIN signed ON signed.person_id = scope.holder_id AND signed.path_id = steps.path_id
+    LEFT JOIN squads_met ON squads_met.person_id = scope.holder_id
+                        AND squads_met.path_id = steps.path_id
+    LEFT JOIN tier_squads ON tier_squads.tier_id = steps.tier_id
+    WHERE COALESCE(signed.n, 0) >= steps.criteria
+      AND COALESCE(squads_met.n, 0) >= COALESCE(tier_squads.n, 0)
+),
+unlocked AS (  -- per person, the fewest days asked by a step whose other prerequisites are met
+    SELECT person_id, MIN(needed) AS needed FROM (
+        SELECT signed.person_id, steps.needed
+        FROM signed
+        JOIN steps ON steps.path_id = signed.path_id AND steps.from_role_id = signed.role_id
+        WHERE signed.n >= steps.criteria AND steps.squad_days IS NULL
+        UNION ALL
+        SELECT person_id, needed FROM rotated
+    ) met
+    GROUP BY person_id
 ),
 nearest AS (  -- the fewest days asked by any step open to the person (LATER: none)
     SELECT judged.*, roles.role_id AS stepping, {least}(
@@ -211,18 +304,24 @@ ORDER = {
 
 def _steps() -> tuple[list[tuple], list[tuple], list[tuple]]:
     """The catalogue's steps as the list reads them, parsed by :mod:`metrics.readiness`'s
-    rules: (path, from role, days needed, number of criteria), (path, criterion), and per
-    role with a step (role, the fewest days asked by a step without criteria, or None)."""
+    rules: (path, from role, days needed, number of criteria, days in each specialist squad
+    or None, the from role's tier), (path, criterion), and per role with a step (role, the
+    fewest days asked by a step that asks for nothing else, or None)."""
     steps, items, roles = [], [], {}
-    for path in PromotionPath.objects.filter(to_role__is_active=True).only(
-        "pk", "from_role_id", "min_months", "criteria"
+    for path in (
+        PromotionPath.objects.filter(to_role__is_active=True)
+        .select_related("from_role")
+        .only("pk", "min_months", "criteria", "squad_months", "from_role__tier_id")
     ):
         criteria = sorted(set(path.criteria_items))
         needed = readiness.needed_days(path) or 0  # no minimum: met from the first day
-        steps.append((path.pk, path.from_role_id, needed, len(criteria)))
+        squads = readiness.squad_days(path)
+        steps.append(
+            (path.pk, path.from_role_id, needed, len(criteria), squads, path.from_role.tier_id)
+        )
         items += [(path.pk, criterion) for criterion in criteria]
         free = roles.get(path.from_role_id)
-        if not criteria:
+        if not criteria and squads is None:
             free = needed if free is None else min(free, needed)
         roles[path.from_role_id] = free
     return steps, items, sorted(roles.items())
@@ -265,7 +364,8 @@ class ReadinessList:
         )
         steps, items, roles = _steps()
         columns = [("path_id", "INTEGER"), ("from_role_id", "INTEGER"), ("needed", "INTEGER"),
-                   ("criteria", "INTEGER")]  # fmt: skip
+                   ("criteria", "INTEGER"), ("squad_days", "INTEGER"),
+                   ("tier_id", "INTEGER")]  # fmt: skip
         since = self.as_of - datetime.timedelta(days=readiness.CSAT_WINDOW_DAYS)
         sql, params = _compose(
             VERDICTS,
@@ -277,6 +377,8 @@ class ReadinessList:
             as_of=day(self.as_of),
             since=day(since),
             csat=("%s", [PerformanceObservation.Metric.CSAT.value]),
+            specialist=("%s", [Squad.Kind.SPECIALIST.value]),
+            squad=_table(Squad),
             assignment=_table(Assignment),
             observation=_table(PerformanceObservation),
             signoff=_table(CriterionSignoff),

@@ -10,7 +10,14 @@ class PathsOutInline(admin.TabularInline):
     extra = 0
     verbose_name = "promotion path out of this role"
     verbose_name_plural = "promotion paths out of this role"
-    fields = ("to_role", "min_months", "max_months", "approximate", "external_hires_allowed")
+    fields = (
+        "to_role",
+        "min_months",
+        "max_months",
+        "approximate",
+        "squad_months",
+        "external_hires_allowed",
+    )
     autocomplete_fields = ("to_role",)
 
 
@@ -82,6 +89,7 @@ class PromotionPathAdmin(HistoryAdmin):
         "min_months",
         "max_months",
         "approximate",
+        "squad_months",
         "external_hires_allowed",
     )
     list_filter = ("from_role__track", "to_role__tier", "external_hires_allowed")

@@ -206,8 +206,7 @@ PATHS = [
      "In-depth technical knowledge of one or more product areas"),
     ("tse", "senior-tse", None, None, False, False,
      "Expert in several product areas\nRecognized as their point of contact"),
-    ("senior-tse", "architect", 18, None, False, False,
-     "Has worked through the Tier 2 specialist squads"),
+    ("senior-tse", "architect", 18, None, False, False, ""),  # and the squads: SQUAD_MONTHS
     ("architect", "senior-architect", 24, None, False, False,
      "Communicates complex issues to development and influences the roadmap"),
     ("advocate", "team-lead", 9, None, True, False,
@@ -231,6 +230,11 @@ PATHS = [
     ("ops-manager", "senior-ops-manager", None, None, False, False, ""),
     ("senior-ops-manager", "ops-director", None, None, False, True, ""),
 ]  # fmt: skip
+
+# Steps that ask for time in every specialist squad of the from-role's tier, judged from the
+# squad history rather than signed off: (from, to): months in each squad. The seed says
+# Architects have "worked through" the Tier 2 squads without a figure; 3 months is our own.
+SQUAD_MONTHS = {("senior-tse", "architect"): 3}
 
 AGENT_ROLES = [
     "associate-advocate", "advocate", "senior-advocate", "tse", "senior-tse", "architect",
@@ -314,6 +318,7 @@ def load(*, reset: bool, outcome: Counter) -> None:
                 "approximate": approx,
                 "external_hires_allowed": external,
                 "criteria": criteria,
+                "squad_months": SQUAD_MONTHS.get((src, dst)),
             },
             reset=reset,
             outcome=outcome,

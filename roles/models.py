@@ -190,6 +190,18 @@ class PromotionPath(models.Model):
     external_hires_allowed = models.BooleanField(
         default=False, help_text="The to-role is also filled from outside the company."
     )
+    squad_months = models.PositiveSmallIntegerField(
+        "months in each specialist squad",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=(
+            "Asks that the person has served at least this many months in every specialist "
+            "squad of the from-role's tier, read from their squad history (no sign-off). "
+            "Several spells in one squad add up; a squad they are in now counts up to the day "
+            "judged. Empty: not asked. The shipped 3 months is our own figure, not from a source."
+        ),
+    )
 
     history = AuditedRecords()
 
@@ -216,6 +228,16 @@ class PromotionPath(models.Model):
     @property
     def criteria_items(self) -> list[str]:
         return text_lines(self.criteria)
+
+    @property
+    def squad_rotation_display(self) -> str:
+        """The squad rotation this step asks for, in words ("" when none)."""
+        if self.squad_months is None:
+            return ""
+        return (
+            f"at least {self.squad_months} month{'s' if self.squad_months != 1 else ''} "
+            "in each specialist squad of the tier"
+        )
 
     @property
     def months_display(self) -> str:

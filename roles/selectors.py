@@ -36,6 +36,7 @@ PATH_COLUMNS = (
     "max_months",
     "approximate",
     "criteria",
+    "squad_months",
     "external_hires_allowed",
 )
 

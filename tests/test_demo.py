@@ -162,11 +162,17 @@ def test_generated_people_hold_their_positions_with_their_past(
     assert {(a.note, a.position_id) for a in before} == {
         ("Before promotion", None),
         ("In the entry squad", None),  # Tier 2 engineers of a specialist squad started there
+        # senior engineers (their next step asks for every specialist squad) served in others
+        ("In another specialist squad", None),
     }
     for a in before.filter(note="In the entry squad").select_related("squad", "role"):
         later = Assignment.objects.get(person_id=a.person_id, start_date=a.end_date)
         assert a.squad.kind == "entry" and later.squad.kind == "specialist"
         assert a.role_id == later.role_id
+    for a in before.filter(note="In another specialist squad").select_related("squad", "role"):
+        later = Assignment.objects.get(person_id=a.person_id, start_date=a.end_date)
+        assert a.squad.kind == later.squad.kind == "specialist" and a.squad_id != later.squad_id
+        assert a.role_id == later.role_id and a.role.code == "senior-tse"
     assert sorted(Assignment.history.values_list("id", flat=True)) == sorted(
         Assignment.objects.values_list("pk", flat=True)
     )

@@ -23,6 +23,7 @@ from staffing import services as staffing_services
 from staffing.models import Assignment, CriterionSignoff, Position
 from tests.conftest import scaled
 from tests.factories import UserFactory, log_in, make_position, make_team, session_client
+from tiers.models import Squad
 
 pytestmark = pytest.mark.django_db
 
@@ -232,6 +233,120 @@ def test_the_database_judges_as_the_python_rules_do(eight):
     judged_alike()
     # the examples reach every verdict, or the equality above proves little
     assert seen == {0, 1, 2, verdicts.NO_STEP}
+
+
+# --- time in the specialist squads (the Architect step) ---------------------------------------
+
+SQUADS = [None, "t2-general", "t2-voice", "t2-analytics", "t2-platform"]
+spell = st.tuples(
+    st.integers(-700, 40),  # start, days from BASE
+    st.one_of(st.none(), st.integers(0, 160)),  # length (None: still in it, if the last)
+    st.integers(0, len(SQUADS) - 1),  # the squad (0: none)
+    st.booleans(),  # in the position's role, or in another one
+)
+engineer = st.fixed_dictionaries(
+    {
+        "role": st.sampled_from(["senior-tse", "senior-tse", "senior-tse", "tse", "advocate"]),
+        "spells": st.lists(spell, max_size=7),
+        "csat": st.booleans(),  # a CSAT above the target in the window
+        "signed": st.booleans(),  # the Architect step's extra criterion signed, if it has one
+    }
+)
+rotation_edits = st.fixed_dictionaries(
+    {
+        "months": st.sampled_from([None, 1, 2, 3, 3, 6]),  # squad_months of the step
+        "min_months": st.sampled_from([None, 0, 6, 18]),  # and its time in role
+        "criterion": st.booleans(),  # the step also asks for a signed-off criterion
+        # specialist squads moved to Tier 3: none, Platform (Tier 2 keeps two), all three (the
+        # rule does not apply)
+        "moved": st.sampled_from([0, 0, 0, 1, 2]),
+    }
+)
+
+
+def _squad_history(positions, people, edits, as_of):
+    path = PromotionPath.objects.get(from_role__code="senior-tse", to_role__code="architect")
+    path.squad_months, path.min_months = edits["months"], edits["min_months"]
+    path.criteria = "Leads a squad's weekly review" if edits["criterion"] else ""
+    path.save()
+    moved = [[], ["t2-platform"], ["t2-voice", "t2-analytics", "t2-platform"]][edits["moved"]]
+    Squad.objects.filter(code__in=moved).update(tier=Role.objects.get(code="architect").tier)
+    roles = {r.code: r for r in Role.objects.filter(code__in=["senior-tse", "tse", "advocate"])}
+    squads = {s.code: s for s in Squad.objects.all()}
+    Assignment.objects.filter(person__in=[p.holder for p in positions]).delete()
+    for position, wanted in zip(positions, people, strict=False):
+        role = roles[wanted["role"]]
+        Position.objects.filter(pk=position.pk).update(role=role)
+        spells = wanted["spells"]
+        for n, (start, length, squad, same) in enumerate(spells):  # in the order drawn: ids
+            begin = BASE + dt.timedelta(days=start)
+            ongoing = length is None and n == len(spells) - 1
+            Assignment.objects.create(
+                person=position.holder, position=position if ongoing else None,
+                role=role if same else roles["advocate" if role.code != "advocate" else "tse"],
+                squad=squads.get(SQUADS[squad]), start_date=begin,
+                end_date=None if ongoing else begin + dt.timedelta(days=length or 30),
+            )  # fmt: skip
+        if wanted["csat"]:
+            PerformanceObservation.objects.create(
+                person=position.holder, metric="csat", period_start=as_of - dt.timedelta(days=40),
+                period_end=as_of - dt.timedelta(days=10), value=Decimal("99"), sample_size=5,
+            )  # fmt: skip
+        if wanted["signed"] and edits["criterion"]:
+            CriterionSignoff.objects.create(
+                person=position.holder, path=path, criterion=path.criteria_items[0],
+                signed_at=timezone.now(),
+            )  # fmt: skip
+
+
+def test_the_database_judges_time_in_the_squads_as_the_python_rules_do(eight):
+    """Generated squad histories (spells in each squad, some adding up, gaps of a day or more,
+    overlaps, spells that start on the same day, the squad one is in now, spells after the
+    day judged) and edits of the Architect step, judged on generated days: every verdict,
+    order and filter agrees, and the examples meet and miss the squads rule."""
+    lead, positions = eight
+    seen, squads_met = set(), set()
+
+    @settings(
+        max_examples=scaled(40, 200),
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    @given(
+        people=st.lists(engineer, min_size=1, max_size=8),
+        edits=rotation_edits,
+        shift=st.integers(-200, 200),
+    )
+    @example(  # three squads of 100 days, the last still going: ready; one short of a day: not
+        people=[
+            {"role": "senior-tse", "csat": True, "signed": False,
+             "spells": [(-600, 100, 2, True), (-500, 100, 3, True), (-400, None, 4, True)]},
+            {"role": "senior-tse", "csat": True, "signed": False,
+             "spells": [(-600, 100, 2, True), (-500, 91, 3, True), (-400, None, 4, True)]},
+            {"role": "senior-tse", "csat": True, "signed": False,  # a day's gap joins spells
+             "spells": [(-600, 100, 2, True), (-500, 45, 3, True), (-454, 46, 3, True),
+                        (-400, None, 4, True)]},
+        ],
+        edits={"months": 3, "min_months": 6, "criterion": False, "moved": 0},
+        shift=0,
+    )  # fmt: skip
+    def judged_alike(people, edits, shift):
+        as_of = BASE + dt.timedelta(days=shift)
+        with transaction.atomic():
+            _squad_history(positions, people, edits, as_of)
+            scope = Position.objects.subtree_of(lead)
+            assert_same_as_python(scope, as_of, sorts=["status", "months"])
+            seen.update(
+                v[2] for v in sql_verdicts(verdicts.ReadinessList(scope, as_of=as_of)).values()
+            )
+            for judged in readiness.readiness(scope, as_of=as_of):
+                for step in judged.paths:
+                    squads_met.update(c.met for c in step.checks if c.kind == "squads")
+            transaction.set_rollback(True)
+
+    judged_alike()
+    assert {0, 1, 2} <= seen and squads_met == {True, False, None}
 
 
 def test_csat_is_rounded_half_to_even_in_both(eight):

@@ -21,7 +21,11 @@ from staffing.scope import request_scope
 
 
 class CheckSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["tenure", "csat", "criterion"])
+    kind = serializers.ChoiceField(
+        choices=["tenure", "csat", "criterion", "squads"],
+        help_text="squads: time in each specialist squad of the tier, from the squad history "
+        "(detail names the squads not yet served in and those short of the months asked).",
+    )
     label = serializers.CharField()
     met = serializers.BooleanField(allow_null=True, help_text="null: does not apply.")
     detail = serializers.CharField()

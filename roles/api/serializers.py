@@ -33,6 +33,7 @@ class PromotionPathSerializer(serializers.ModelSerializer):
             "approximate",
             "months",
             "criteria",
+            "squad_months",
             "external_hires_allowed",
         ]
         extra_kwargs = {"url": {"view_name": "promotionpath-detail"}}
@@ -209,6 +210,7 @@ class RoleRepresentation:
             "approximate": row.approximate,
             "months": PromotionPath.months_text(row.min_months, row.max_months, row.approximate),
             "criteria": text_lines(row.criteria),
+            "squad_months": row.squad_months,
             "external_hires_allowed": row.external_hires_allowed,
         }
 
@@ -232,6 +234,11 @@ class CareerPathEdgeSerializer(serializers.Serializer):
     approximate = serializers.BooleanField()
     months = serializers.CharField()
     criteria = serializers.ListField(child=serializers.CharField())
+    squad_months = serializers.IntegerField(
+        allow_null=True,
+        help_text="Months in each specialist squad of the from-role's tier, judged from the "
+        "squad history. null: not asked.",
+    )
     external_hires_allowed = serializers.BooleanField()
 
 

@@ -61,6 +61,7 @@ PATH = response_example(
     approximate=False,
     months="18+ months",
     criteria=[],
+    squad_months=3,
     external_hires_allowed=False,
 )
 ROLE_EXAMPLE = OpenApiExample(
@@ -224,6 +225,7 @@ class CareerPathGraphs(viewsets.ViewSet):
                     "approximate": path.approximate,
                     "months": path.months_display,
                     "criteria": path.criteria_items,
+                    "squad_months": path.squad_months,
                     "external_hires_allowed": path.external_hires_allowed,
                 }
                 for path in graph.edges

@@ -32,7 +32,18 @@ class VisiblePositionField(BriefRelatedField):
 class LocationSerializer(days.StrictDaysSerializer):
     class Meta:
         model = Location
-        fields = ["id", "url", "code", "name", "city", "country", "timezone"]
+        fields = [
+            "id",
+            "url",
+            "code",
+            "name",
+            "city",
+            "country",
+            "timezone",
+            "open_days",
+            "opens",
+            "closes",
+        ]
         extra_kwargs = {"url": {"view_name": "location-detail"}}
 
 
@@ -240,6 +251,7 @@ class HeadcountSerializer(serializers.Serializer):
 
 class FindingSerializer(days.StrictDaysSerializer):
     position = BriefRelatedField("position-detail", name="title", read_only=True, allow_null=True)
+    location = BriefRelatedField("location-detail", read_only=True, allow_null=True)
     rule_role = serializers.CharField(source="rule.role.name", read_only=True, default=None)
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     allowed = serializers.CharField(source="allowed_display", read_only=True)
@@ -250,8 +262,11 @@ class FindingSerializer(days.StrictDaysSerializer):
         fields = [
             "id",
             "url",
+            "source",
             "position",
             "position_title",
+            "location",
+            "week",
             "rule_role",
             "kind",
             "kind_display",

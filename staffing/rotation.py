@@ -258,7 +258,7 @@ class Seats:
 def squad_seats(positions) -> Seats:
     """:class:`Seats` of ``positions`` (a queryset): three queries (one when no tier has
     squads)."""
-    squads = Squad.objects.in_bulk()
+    squads = Squad.objects.select_related("tier").in_bulk()
     tiers = {squad.tier_id for squad in squads.values()}
     seats = positions.filter(holder__isnull=False, role__tier__in=tiers)
     found = list(seats.select_related("holder", "role")) if tiers else []

@@ -128,6 +128,7 @@ def gaps(weeks: list[datetime.date], locations: list[int] | None = None) -> list
             people__is_active=True,
         )
         .filter(triage_roles_q("people__position__role__"))
+        .order_by()
         .values_list("location_id", "week")
         .distinct()
     )

@@ -140,7 +140,7 @@ def entry_squad_check(ids: Iterable[int] | None = None, *, as_of=None) -> Counts
                 kind=Kind.OUTSIDE_ENTRY_SQUAD,
                 severity=Severity.WARNING,
                 message=(
-                    f"{position.holder.full_name} is new to {entry.tier} and started in "
+                    f"{position.holder.full_name} is new to {entry.tier.name} and started in "
                     f"{first} rather than {entry}, where new engineers learn the general work "
                     "before they specialise."
                 ),

@@ -5,9 +5,11 @@ every endpoint × an object in and out of their scope × list, detail and update
 import datetime as dt
 
 import pytest
+from django.db.models import Q
 
 from metrics.models import KPI, KPIObservation
 from roles.models import PromotionPath, Role, Skill
+from staffing import services, triage
 from staffing.models import Finding, Position
 from tests.api_cases import ACTORS, EndpointCase, ids_of, matrix_expectation
 from tests.factories import LocationFactory, Org
@@ -107,6 +109,50 @@ class TestLocations(EndpointCase):
             org.extra["dublin"] = LocationFactory(code="dub", name="Dublin").pk
             org.extra["lisbon"] = LocationFactory(code="lis", name="Lisbon", country="PT").pk
         return org.extra["dublin"], org.extra["lisbon"]
+
+
+def triage_weeks(org: Org) -> tuple[int, int]:
+    """A rota week in Dublin, where Lead A's team works (in every scoped actor's part), and
+    one in Lisbon, where only the Other Lead's team works."""
+    if "rota_in" not in org.extra:
+        monday = triage.monday(dt.date.today())
+        for code, name, lead in (("dub", "Dublin", "lead_a"), ("lis", "Lisbon", "other_lead")):
+            place = LocationFactory(code=code, name=name)
+            lead = org.positions[lead]
+            Position.objects.filter(Q(pk=lead.pk) | Q(parent=lead)).update(location=place)
+            org.extra[code] = place.pk
+        for key, code, person in (
+            ("rota_in", "dub", org.mine.holder_id),
+            ("rota_out", "lis", org.theirs.holder_id),
+        ):
+            rota = services.triage_week_set(
+                actor=None, location=org.extra[code], week=monday, people=[person]
+            )
+            org.extra[key] = rota.pk
+    return org.extra["rota_in"], org.extra["rota_out"]
+
+
+class TestTriage(EndpointCase):
+    url = "/api/triage/"
+    writable = True
+    filters = (
+        (lambda o: {"location": o.extra["dub"]}, lambda o: {o.extra["rota_in"]}),
+        (
+            lambda o: {"week": triage.monday(dt.date.today()).isoformat()},
+            lambda o: {o.extra["rota_in"], o.extra["rota_out"]},
+        ),
+    )
+
+    def objects(self, org):
+        return triage_weeks(org)
+
+    def create(self, org):
+        triage_weeks(org)
+        week = triage.monday(dt.date.today()) + dt.timedelta(days=7)
+        return {"location": org.extra["dub"], "week": week.isoformat(), "people": []}
+
+    def update(self, org):
+        return {"people": []}  # allowed in and out of anyone's part: the matrix is about who
 
 
 def first_two(model, **filters):
@@ -218,6 +264,7 @@ ENDPOINTS = [
     TestPeople,
     TestFindings,
     TestLocations,
+    TestTriage,
     TestTiers,
     TestSquads,
     TestSkills,

@@ -5,14 +5,13 @@ every endpoint × an object in and out of their scope × list, detail and update
 import datetime as dt
 
 import pytest
-from django.db.models import Q
 
 from metrics.models import KPI, KPIObservation
 from roles.models import PromotionPath, Role, Skill
-from staffing import services, triage
+from staffing import triage
 from staffing.models import Finding, Position
 from tests.api_cases import ACTORS, EndpointCase, ids_of, matrix_expectation
-from tests.factories import LocationFactory, Org
+from tests.factories import LocationFactory, Org, triage_weeks
 from tiers.models import Squad, Tier
 
 pytestmark = pytest.mark.django_db
@@ -109,27 +108,6 @@ class TestLocations(EndpointCase):
             org.extra["dublin"] = LocationFactory(code="dub", name="Dublin").pk
             org.extra["lisbon"] = LocationFactory(code="lis", name="Lisbon", country="PT").pk
         return org.extra["dublin"], org.extra["lisbon"]
-
-
-def triage_weeks(org: Org) -> tuple[int, int]:
-    """A rota week in Dublin, where Lead A's team works (in every scoped actor's part), and
-    one in Lisbon, where only the Other Lead's team works."""
-    if "rota_in" not in org.extra:
-        monday = triage.monday(dt.date.today())
-        for code, name, lead in (("dub", "Dublin", "lead_a"), ("lis", "Lisbon", "other_lead")):
-            place = LocationFactory(code=code, name=name)
-            lead = org.positions[lead]
-            Position.objects.filter(Q(pk=lead.pk) | Q(parent=lead)).update(location=place)
-            org.extra[code] = place.pk
-        for key, code, person in (
-            ("rota_in", "dub", org.mine.holder_id),
-            ("rota_out", "lis", org.theirs.holder_id),
-        ):
-            rota = services.triage_week_set(
-                actor=None, location=org.extra[code], week=monday, people=[person]
-            )
-            org.extra[key] = rota.pk
-    return org.extra["rota_in"], org.extra["rota_out"]
 
 
 class TestTriage(EndpointCase):

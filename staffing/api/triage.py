@@ -4,7 +4,7 @@ the week if it has no rota yet) and changed (PATCH of ``people``) through
 :func:`staffing.services.triage_week_set` by those who change the organization there."""
 
 import django_filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 
 from orgdesign.kernel import days
@@ -28,6 +28,23 @@ def _seen(context) -> set[int]:
     return seen
 
 
+class NamedPersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class SeenPeopleField(serializers.ListField):
+    """Written as a list of person ids; read as the ids of those on the rota whom the caller
+    sees."""
+
+    def get_attribute(self, instance):
+        return instance
+
+    def to_representation(self, rota):
+        seen = _seen(self.context)
+        return [p.pk for p in rota.people.all() if p.pk in seen]
+
+
 class TriageWeekSerializer(days.StrictDaysSerializer):
     """``people``: the ids of those on triage whom the caller sees (written as the whole list:
     those the caller does not see stay on the rota, counted in ``others``)."""
@@ -36,11 +53,11 @@ class TriageWeekSerializer(days.StrictDaysSerializer):
         "location-detail",
         scoped=lambda context: triage.visible_locations(request_scope(context["request"])),
     )
-    people = serializers.ListField(
+    people = SeenPeopleField(
         child=serializers.IntegerField(min_value=1),
         allow_empty=True,
         max_length=200,
-        write_only=True,  # shown by to_representation: the ids the caller sees
+        help_text="The ids of the people on triage (those the caller sees).",
     )
     on_triage = serializers.SerializerMethodField(help_text="The people in ``people``, named.")
     others = serializers.SerializerMethodField(
@@ -57,11 +74,7 @@ class TriageWeekSerializer(days.StrictDaysSerializer):
         seen = _seen(self.context)
         return [p for p in rota.people.all() if p.pk in seen]
 
-    def to_representation(self, rota):
-        data = super().to_representation(rota)
-        data["people"] = [p.pk for p in self._shown(rota)]
-        return data
-
+    @extend_schema_field(NamedPersonSerializer(many=True))
     def get_on_triage(self, rota) -> list[dict]:
         return [{"id": p.pk, "name": p.full_name} for p in self._shown(rota)]
 

@@ -140,9 +140,9 @@ def entry_squad_check(ids: Iterable[int] | None = None, *, as_of=None) -> Counts
                 kind=Kind.OUTSIDE_ENTRY_SQUAD,
                 severity=Severity.WARNING,
                 message=(
-                    f"{position.holder.full_name} is new to {entry.tier.name} and started in "
-                    f"{first} rather than {entry}, where new engineers learn the general work "
-                    "before they specialise."
+                    f"{position.holder.full_name} started in {first} rather than {entry}, the "
+                    "entry squad where new engineers learn the general work before they "
+                    "specialise."
                 ),
                 position_title=position.title,
                 position_id=position.pk,

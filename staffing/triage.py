@@ -151,7 +151,8 @@ class Cell:
     hidden: int = 0  # on the rota, in parts the viewer does not see
     tier1: int = 0
     editable: bool = False
-    gap: bool = False  # what the triage check finds (gaps): open, Tier 1 people, nobody on
+    gap: bool = False  # what the triage check finds (gaps), in the weeks it judges
+    judged: bool = False  # this week or the next: a gap here is a finding
 
 
 @dataclass
@@ -165,8 +166,10 @@ class Rota:
 
 
 def rota(scope: Scope, user, weeks: list[datetime.date]) -> Rota:
-    """The rota of the locations ``scope`` sees for ``weeks``, each week flagged where the
-    triage check finds a gap: nine queries, whatever the number of locations and weeks."""
+    """The rota of the locations ``scope`` sees for ``weeks``, this week and the next flagged
+    where the triage check finds a gap (the weeks it keeps findings for; a later week is not
+    planned yet rather than a gap): nine queries, whatever the number of locations and
+    weeks."""
     locations = list(visible_locations(scope).order_by("name"))
     ids = [loc.pk for loc in locations]
     editable = set(editable_locations(scope).filter(pk__in=ids).values_list("pk", flat=True))
@@ -186,7 +189,8 @@ def rota(scope: Scope, user, weeks: list[datetime.date]) -> Rota:
     for location_id, week, person_id in entries:
         per.setdefault((location_id, week), []).append(person_id)
     people = Person.objects.in_bulk({pid for on in per.values() for pid in on if pid in seen})
-    found = {(g.location_id, g.week) for g in gaps(weeks, ids)} if ids else set()
+    judged = [week for week in weeks if week in judged_weeks()]
+    found = {(g.location_id, g.week) for g in gaps(judged, ids)} if ids and judged else set()
     rows = []
     for loc in locations:
         cells = []
@@ -205,6 +209,7 @@ def rota(scope: Scope, user, weeks: list[datetime.date]) -> Rota:
                     tier1.get(loc.pk, 0),
                     loc.pk in editable,
                     (loc.pk, week) in found,
+                    week in judged,
                 )
             )
         rows.append((loc, cells))

@@ -74,7 +74,7 @@ def test_entry_squad_finding_opens_after_the_fill_and_resolves_when_the_seat_is_
     marks.recompute_pending()
     assert open_of(S.ENTRY_SQUAD) == {(fay.pk, None, None, K.OUTSIDE_ENTRY_SQUAD)}
     finding = Finding.objects.open().get(source=S.ENTRY_SQUAD)
-    assert "Tier 2 General" in finding.message and "Voice" in finding.message
+    assert "rather than Tier 2 General" in finding.message and "Voice" in finding.message
     # one source of truth: the page flags exactly the positions with an open finding
     flagged = {e.position.pk for e in rotation.rotation_list(SYSTEM) if e.outside_entry}
     assert flagged == {fay.pk} and ben.pk not in flagged

@@ -228,6 +228,7 @@ def test_a_location_finding_is_seen_by_those_whose_part_has_people_there(offices
     assert triage_row["total"] == 2
     page = client.get("/dashboard/").content.decode()
     assert "Nobody on triage during open hours" in page
+    assert 'href="/triage/#loc-dub">Dublin, week of' in page  # the worst list links the rota
 
 
 def test_an_entry_squad_finding_on_a_position_out_of_sight_is_answered_as_missing(tier2):

@@ -28,6 +28,7 @@ from demo.plans import (
     generated_plan,
     synapse_plan,
 )
+from demo.triage import seed_triage_rota
 from orgdesign.kernel.audit import acting, bulk_record, deletions_in_bulk
 from orgdesign.kernel.bulk import insert_rows, loading
 from roles.models import PromotionPath, Role
@@ -40,6 +41,7 @@ from staffing.models import (
     Person,
     Position,
     Promotion,
+    TriageWeek,
 )
 from staffing.scope import GROUP_DIRECTOR, GROUP_HR, GROUP_MANAGER
 from staffing.spans import marks
@@ -293,6 +295,7 @@ def clear_organization() -> None:
         DottedLine.objects.all().delete()
         Promotion.objects.all().delete()
         Finding.objects.all().delete()
+        TriageWeek.objects.all().delete()
         PendingSpanCheck.objects.all().delete()
         Assignment.objects.all().delete()
         Position.objects.update(holder=None, status=Position.Status.OPEN)
@@ -318,6 +321,8 @@ def seed(org: str | None = None, positions: int | None = None) -> Counter:
         raise DemoError("Choose --org synapse, --org fte85 or --positions N.")
     with acting(None, "seed_demo"):
         result = write_plan(plan)
+        if org == "synapse":
+            result["triage rota weeks"] = seed_triage_rota()
     result["open span-of-control findings"] = marks.recompute().open_now
     for username in ("admin", GROUP_HR):
         ensure_demo_user(username)

@@ -5,7 +5,8 @@ queries whatever its size.
   here into each dimension, the totals and the tier shares.
 * Structure: one GROUP BY of direct reports per manager in the scope and one list of the
   positions whose role has a span rule; distributions are judged against the rules.
-* Findings: open span-of-control findings of the scope by kind and severity, the worst listed.
+* Findings: open findings of the scope (span of control, entry squad, triage) by kind and
+  severity, the worst listed.
 * Growth advisories: read from the figures above (no query of their own).
 * KPIs and trends: the catalogue's targets against observations, and headcount snapshots.
 """
@@ -24,7 +25,7 @@ from metrics.models import KPI, HeadcountSnapshot, KPIObservation
 from orgdesign.kernel.words import a_or_an
 from roles.models import SpanRule
 from staffing import capacity
-from staffing.models import Finding, Position, subtree_q, team_size_of
+from staffing.models import Finding, Position, staffing_locations, subtree_q, team_size_of
 from staffing.selectors import Group, Headcount
 from staffing.selectors import headcount as count_positions
 from tiers.models import FRONT_LINE_KINDS, Tier
@@ -306,11 +307,15 @@ class FindingSummary:
 
 
 def findings(root: Position | None, *, worst: int = 10) -> FindingSummary:
-    """Open span-of-control findings of the scope by kind and severity (one query) and the
-    worst few (one query)."""
+    """Open findings of the scope by kind and severity (one query) and the worst few (one
+    query): on its positions (span of control, entry squad), and on the locations where it
+    has people (triage)."""
     open_ = Finding.objects.open()
     if root is not None:
-        open_ = open_.filter(subtree_q(root, prefix="position__"))
+        staffed = staffing_locations(Position.objects.subtree_of(root))
+        open_ = open_.filter(
+            subtree_q(root, prefix="position__") | Q(position__isnull=True, location__in=staffed)
+        )
     table: dict[str, dict] = {}
     labels = dict(Finding.Kind.choices)
     for kind, severity, n in (
@@ -327,7 +332,7 @@ def findings(root: Position | None, *, worst: int = 10) -> FindingSummary:
         )
         row[severity] += n
         row["total"] += n
-    listed = list(open_.by_severity().select_related("position")[:worst])
+    listed = list(open_.by_severity().select_related("position", "location")[:worst])
     rows = sorted(table.values(), key=lambda r: (-r["critical"], -r["total"], r["label"]))
     return FindingSummary(rows, listed, sum(r["total"] for r in rows))
 

@@ -176,7 +176,7 @@ def _spans_table(f: Figures) -> Table:
 def _findings_table(f: Figures) -> Table:
     return Table(
         "findings",
-        "Open span-of-control findings",
+        "Open findings",
         ["Kind", "Critical", "Warning", "Info", "Total"],
         [
             [r["label"], r["critical"], r["warning"], r["info"], r["total"]]

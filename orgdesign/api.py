@@ -9,6 +9,7 @@ from staffing.api.capacity import CapacityViewSet
 from staffing.api.history import HistoryViewSet
 from staffing.api.rotation import SquadMembersMixin
 from staffing.api.scenarios import ScenarioViewSet
+from staffing.api.triage import TriageWeekViewSet
 from staffing.api.views import (
     FindingViewSet,
     HeadcountViewSet,
@@ -44,6 +45,7 @@ router.register("findings", FindingViewSet, basename="finding")
 router.register("positions", PositionViewSet, basename="position")
 router.register("people", PeopleViewSet, basename="person")
 router.register("locations", LocationViewSet, basename="location")
+router.register("triage", TriageWeekViewSet, basename="triageweek")
 router.register("headcount", HeadcountViewSet, basename="headcount")
 router.register("kpi-observations", KPIObservationViewSet, basename="kpiobservation")
 router.register("readiness", ReadinessViewSet, basename="readiness")

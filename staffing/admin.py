@@ -9,7 +9,7 @@ from mptt.admin import MPTTModelAdmin
 
 from orgdesign.kernel.admin import HistoryAdmin
 from orgdesign.kernel.forms import dry_run
-from staffing import services
+from staffing import services, triage
 from staffing.models import (
     Assignment,
     DottedLine,
@@ -19,6 +19,7 @@ from staffing.models import (
     Person,
     Position,
     Promotion,
+    TriageWeek,
 )
 from staffing.scope import scope_for
 from staffing.selectors import placeable_people, visible_people
@@ -27,10 +28,24 @@ from staffing.spans import marks
 
 @admin.register(Location)
 class LocationAdmin(admin.ModelAdmin):
-    list_display = ("name", "city", "country", "timezone", "positions_count")
+    """Locations, with their open hours (which the triage check reads): saved through
+    staffing.services.location_save."""
+
+    list_display = ("name", "city", "country", "timezone", "open_hours", "positions_count")
     search_fields = ("name", "city", "country", "code")
     list_filter = ("country",)
     prepopulated_fields = {"code": ("name",)}
+    fieldsets = (
+        (None, {"fields": ("name", "code", "city", "country", "timezone")}),
+        ("Open hours", {"fields": ("open_days", "opens", "closes")}),
+    )
+
+    @admin.display(description="open hours")
+    def open_hours(self, location):
+        return location.open_hours_display
+
+    def save_model(self, request, obj, form, change):
+        services.location_save(actor=request.user, location=obj)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(positions_count=Count("positions"))
@@ -382,10 +397,13 @@ class FindingStatusFilter(admin.SimpleListFilter):
 
 @admin.register(Finding)
 class FindingAdmin(admin.ModelAdmin):
-    """Findings are written by the span-of-control engine only; here they are read."""
+    """Findings are written by their checks only (span of control: staffing.spans; the
+    others: staffing.checks); here they are read."""
 
     list_display = (
         "position_title",
+        "source",
+        "week",
         "kind",
         "severity",
         "measured_display",
@@ -393,9 +411,9 @@ class FindingAdmin(admin.ModelAdmin):
         "first_seen",
         "resolved_at",
     )
-    list_filter = (FindingStatusFilter, "severity", "kind", "basis", "rule__role")
+    list_filter = (FindingStatusFilter, "source", "severity", "kind", "basis", "rule__role")
     search_fields = ("position_title", "message")
-    list_select_related = ("position", "rule__role")
+    list_select_related = ("position", "location", "rule__role")
     date_hierarchy = "first_seen"
     readonly_fields = [field.name for field in Finding._meta.fields]
     actions = ["recompute_selected"]
@@ -433,6 +451,72 @@ class FindingAdmin(admin.ModelAdmin):
             ids.update(x for x in (pk, parent) if x is not None)
         outcome = marks.recompute(ids)
         self.message_user(request, outcome.summary(), messages.SUCCESS)
+
+
+class TriageWeekForm(forms.ModelForm):
+    class Meta:
+        model = TriageWeek
+        fields = ["location", "week", "people"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        rota = self.instance if self.instance.pk else None
+        dry_run(
+            self,
+            lambda: services.triage_week_set(
+                actor=self.request_user,
+                location=rota.location if rota else cleaned.get("location"),
+                week=rota.week if rota else cleaned.get("week"),
+                people=cleaned.get("people", []),
+            ),
+        )
+        return cleaned
+
+
+@admin.register(TriageWeek)
+class TriageWeekAdmin(admin.ModelAdmin):
+    """A location's triage rota for a week, set through staffing.services.triage_week_set
+    (the triage page, /triage/, is the everyday way)."""
+
+    form = TriageWeekForm
+    list_display = ("location", "week", "on_triage", "updated_at")
+    list_filter = ("location",)
+    date_hierarchy = "week"
+    autocomplete_fields = ("people",)
+    list_select_related = ("location",)
+
+    def get_queryset(self, request):
+        locations = triage.visible_locations(scope_for(request.user))
+        return super().get_queryset(request).filter(location__in=locations)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("location", "week") if obj is not None else ()
+
+    @admin.display(description="on triage")
+    def on_triage(self, rota):
+        return ", ".join(p.full_name for p in rota.people.all()) or "nobody"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.request_user = request.user
+        return form
+
+    def save_model(self, request, obj, form, change):
+        saved = services.triage_week_set(
+            actor=request.user,
+            location=obj.location,
+            week=obj.week,
+            people=form.cleaned_data.get("people", []),
+        )
+        obj.pk = saved.pk
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the people were set by the service
+
+    def has_delete_permission(self, request, obj=None):
+        return bool(request.user.is_superuser)
 
 
 @admin.register(Promotion)

@@ -48,7 +48,15 @@ def granted() -> dict[str, set[tuple[str, str]]]:
 def grant_own() -> None:
     """Staffing's grants: its own models, and the catalogue (tiers, roles) it builds on."""
     from roles.models import PromotionPath, Role, Skill, SpanRule
-    from staffing.models import Assignment, DottedLine, Location, Person, Position, Promotion
+    from staffing.models import (
+        Assignment,
+        DottedLine,
+        Location,
+        Person,
+        Position,
+        Promotion,
+        TriageWeek,
+    )
     from tiers.models import Squad, Tier
 
     catalogue = [Tier, Squad, Role, PromotionPath, SpanRule, Skill]
@@ -57,8 +65,14 @@ def grant_own() -> None:
         grant(group, [Position, DottedLine], ["view", "add", "change", "delete"])
         grant(group, [Person], ["view", "add", "change"])
         grant(group, [Location, Assignment, Promotion], ["view"])
+        # the rota of the locations where their part has people (staffing.triage)
+        grant(group, [TriageWeek], ["view", "add", "change"])
     grant(GROUP_HR, catalogue, ["view", "add", "change"])
-    grant(GROUP_HR, [Position, Person, DottedLine, Location, Assignment, Promotion], ["view"])
+    grant(
+        GROUP_HR,
+        [Position, Person, DottedLine, Location, Assignment, Promotion, TriageWeek],
+        ["view"],
+    )
 
 
 def ensure_groups(**kwargs) -> None:

@@ -4,6 +4,7 @@
 go through ``staffing.services`` only: they hold the tree lock and keep lft/rght consistent.
 """
 
+import datetime
 import zoneinfo
 
 from django.conf import settings
@@ -25,12 +26,41 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/Dublin).")
 
 
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def validate_open_days(value: str) -> None:
+    """ISO weekday numbers, each once, in order: "12345" is Monday to Friday."""
+    if any(c not in "1234567" for c in value) or list(value) != sorted(set(value)):
+        raise ValidationError(
+            "Write the open days as weekday numbers in order, each once: 1 is Monday, 7 is "
+            "Sunday (12345: Monday to Friday; empty: never open)."
+        )
+
+
 class Location(models.Model):
     code = models.SlugField(max_length=30, unique=True)
     name = models.CharField(max_length=80, unique=True)
     city = models.CharField(max_length=80)
     country = models.CharField(max_length=2, help_text="Two-letter country code (ISO 3166).")
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    # open hours: when customers can reach the people here, in the location's time zone
+    open_days = models.CharField(
+        max_length=7,
+        default="12345",
+        blank=True,
+        validators=[validate_open_days],
+        help_text="Days the location is open, as weekday numbers: 1 Monday … 7 Sunday, "
+        "e.g. 12345 for Monday to Friday. Empty: never open (no triage rota expected).",
+    )
+    opens = models.TimeField(
+        default=datetime.time(8, 0), help_text="Opening time, in the location's time zone."
+    )
+    closes = models.TimeField(
+        default=datetime.time(18, 0),
+        help_text="Closing time, in the location's time zone; before the opening time for "
+        "hours that run past midnight.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -39,9 +69,30 @@ class Location(models.Model):
         return self.name
 
     def clean(self) -> None:
+        errors = {}
         if self.country and not (len(self.country) == 2 and self.country.isalpha()):
-            raise ValidationError({"country": "Use a two-letter country code such as IE."})
+            errors["country"] = "Use a two-letter country code such as IE."
+        if self.opens is not None and self.opens == self.closes:
+            errors["closes"] = "The closing time must differ from the opening time."
+        if errors:
+            raise ValidationError(errors)
         self.country = self.country.upper()
+
+    @property
+    def has_open_hours(self) -> bool:
+        return bool(self.open_days) and self.opens != self.closes
+
+    @property
+    def open_hours_display(self) -> str:
+        """E.g. "Monday–Friday 08:00–18:00"; "Closed" when never open."""
+        if not self.has_open_hours:
+            return "Closed"
+        days = [int(c) for c in self.open_days]
+        if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+            shown = f"{WEEKDAY_NAMES[days[0] - 1]}–{WEEKDAY_NAMES[days[-1] - 1]}"
+        else:
+            shown = ", ".join(WEEKDAY_NAMES[d - 1][:3] for d in days)
+        return f"{shown} {self.opens:%H:%M}–{self.closes:%H:%M}"
 
 
 class Person(models.Model):
@@ -548,16 +599,48 @@ class FindingQuerySet(models.QuerySet):
         )
         return self.alias(severity_rank=rank).order_by("severity_rank", "-first_seen", "pk")
 
+    def spans(self) -> "FindingQuerySet":
+        """The span-of-control engine's own findings (staffing.spans)."""
+        return self.filter(source=Finding.Source.SPANS)
+
     def visible_to(self, scope) -> "FindingQuerySet":
-        """Findings on positions ``scope`` sees (findings of deleted positions: admins)."""
+        """Findings on positions ``scope`` sees, and findings on a location where ``scope``'s
+        part has people (see :func:`staffing_locations`); findings of deleted positions:
+        admins and HR only."""
         if scope.sees_all:
             return self
-        return self.filter(position__in=scope.filter_visible(Position.objects.all()))
+        return self.filter(within_part_q(scope.filter_visible(Position.objects.all())))
+
+    def within(self, positions) -> "FindingQuerySet":
+        """Findings of the part of the organization ``positions`` (a queryset) is."""
+        return self.filter(within_part_q(positions))
+
+
+def staffing_locations(positions) -> "models.QuerySet":
+    """The ids of the locations where the filled positions among ``positions`` are: where a
+    part of the organization has people. A location's findings (and its triage rota) are
+    seen by those whose part has people there, and by those who see everything."""
+    return positions.filter(holder__isnull=False, location__isnull=False).values("location_id")
+
+
+def within_part_q(positions) -> Q:
+    """A Finding filter: on one of ``positions``, or on a location they staff."""
+    return Q(position__in=positions) | Q(
+        position__isnull=True, location__in=staffing_locations(positions)
+    )
 
 
 class Finding(models.Model):
-    """A span-of-control rule broken by a position, from when it was first seen until it
-    was resolved. Rows are written only by :mod:`staffing.spans`."""
+    """Something wrong with the organization, from when a check first saw it until it was
+    resolved. Each check owns its findings (``source``) and is the only one to open, update
+    and resolve them: span-of-control findings are written by :mod:`staffing.spans`, the
+    others by :mod:`staffing.checks`. A finding is on a position, or (``location`` and
+    ``week``) on a location's week."""
+
+    class Source(models.TextChoices):
+        SPANS = "spans", "Span of control"
+        ENTRY_SQUAD = "entry_squad", "Entry squad"
+        TRIAGE = "triage", "Triage rota"
 
     class Kind(models.TextChoices):
         TOO_FEW_DIRECT = "too_few_direct", "Too few direct reports"
@@ -567,6 +650,8 @@ class Finding(models.Model):
         REPORT_NOT_ALLOWED = "report_not_allowed", "Reports where the rules do not allow it"
         MANAGER_VACANT = "manager_vacant", "Manager position vacant"
         NO_FILLED_REPORTS = "no_filled_reports", "Every direct report is a vacancy"
+        OUTSIDE_ENTRY_SQUAD = "outside_entry_squad", "New engineer started outside the entry squad"
+        NO_TRIAGE = "no_triage", "Nobody on triage during open hours"
 
     class Severity(models.TextChoices):
         CRITICAL = "critical", "Critical"
@@ -578,7 +663,19 @@ class Finding(models.Model):
         FILLED = "filled", "Filled positions only"
 
     SEVERITY_ORDER = (Severity.CRITICAL, Severity.WARNING, Severity.INFO)
+    # which check owns each kind
+    SOURCE_OF = {
+        Kind.OUTSIDE_ENTRY_SQUAD: Source.ENTRY_SQUAD,
+        Kind.NO_TRIAGE: Source.TRIAGE,
+    }
+    SPAN_KINDS = frozenset(Kind) - frozenset(SOURCE_OF)
 
+    source = models.CharField(
+        max_length=12,
+        choices=Source.choices,
+        default=Source.SPANS,
+        help_text="The check that opened the finding, and alone resolves it.",
+    )
     position = models.ForeignKey(
         Position,
         null=True,
@@ -587,7 +684,21 @@ class Finding(models.Model):
         related_name="findings",
         help_text="Empty once the position has been deleted.",
     )
-    position_title = models.CharField(max_length=120, help_text="The position's title when seen.")
+    position_title = models.CharField(
+        max_length=120,
+        help_text="The position's title when seen (a location's finding: the location's name).",
+    )
+    location = models.ForeignKey(
+        Location,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="findings",
+        help_text="The location a finding on a location is about (triage).",
+    )
+    week = models.DateField(
+        null=True, blank=True, help_text="The Monday of the week a location's finding is about."
+    )
     rule = models.ForeignKey(
         "roles.SpanRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="findings"
     )
@@ -620,9 +731,22 @@ class Finding(models.Model):
                 condition=Q(resolved_at__isnull=True),
                 name="finding_one_open_per_position_kind",
             ),
+            models.UniqueConstraint(
+                fields=["location", "week", "kind"],
+                condition=Q(resolved_at__isnull=True, position__isnull=True),
+                name="finding_one_open_per_location_week_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(location__isnull=True, week__isnull=True)
+                | Q(location__isnull=False, week__isnull=False, position__isnull=True),
+                name="finding_on_a_position_or_a_location_week",
+                violation_error_message="A finding is on a position or on a location's week.",
+            ),
         ]
 
     def __str__(self) -> str:
+        if self.week is not None:
+            return f"{self.position_title}, week of {self.week:%d %b %Y}: {self.get_kind_display()}"
         return f"{self.position_title}: {self.get_kind_display()}"
 
     @property
@@ -658,6 +782,48 @@ class SpanJobRequest(models.Model):
 
     def __str__(self) -> str:
         return f"recompute requested at {self.requested_at}" if self.requested_at else "idle"
+
+
+# --- triage rota ------------------------------------------------------------------------------
+
+
+class TriageWeek(models.Model):
+    """Who is on triage at a location for a week: experienced Tier 1 advocates take turns
+    sorting and routing the incoming work (staffing.triage says who may). Written only by
+    :func:`staffing.services.triage_week_set`."""
+
+    location = models.ForeignKey(Location, on_delete=models.CASCADE, related_name="triage_weeks")
+    week = models.DateField(help_text="The Monday the week starts on.")
+    people = models.ManyToManyField(
+        Person,
+        blank=True,
+        related_name="triage_weeks",
+        help_text="The advocates on triage that week.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["-week", "location__name"]
+        verbose_name = "triage rota week"
+        constraints = [
+            models.UniqueConstraint(fields=["location", "week"], name="triage_week_unique"),
+            models.CheckConstraint(
+                condition=Q(week__iso_week_day=1),
+                name="triage_week_starts_on_monday",
+                violation_error_message="A rota week starts on a Monday.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.location}, week of {self.week:%d %b %Y}"
+
+    def clean(self) -> None:
+        if isinstance(self.week, datetime.date) and self.week.isoweekday() != 1:
+            raise ValidationError({"week": "A rota week starts on a Monday."})
 
 
 # --- scenarios: drafts of the next organization ---------------------------------------------

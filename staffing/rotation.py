@@ -239,6 +239,51 @@ def started_outside(
     return entry if (as_of - first.start).days <= NEW_IN_TIER_DAYS else None
 
 
+@dataclass
+class Seats:
+    """The filled positions of a tier with squads among some positions, with what judging
+    their holders takes: each holder's runs, the squads, and each tier's entry squad."""
+
+    positions: list[Position]
+    runs: dict[int, list[Run]]
+    squads: dict[int, Squad]
+    entries: dict[int, Squad]  # tier id → its entry squad
+
+    def outside_entry(self, position: Position, as_of: datetime.date) -> Squad | None:
+        """The entry squad ``position``'s holder should have started in (started_outside)."""
+        mine = self.runs.get(position.holder_id, [])
+        return started_outside(mine, self.squads, self.entries.get(position.role.tier_id), as_of)
+
+
+def squad_seats(positions) -> Seats:
+    """:class:`Seats` of ``positions`` (a queryset): three queries (one when no tier has
+    squads)."""
+    squads = Squad.objects.select_related("tier").in_bulk()
+    tiers = {squad.tier_id for squad in squads.values()}
+    seats = positions.filter(holder__isnull=False, role__tier__in=tiers)
+    found = list(seats.select_related("holder", "role")) if tiers else []
+    runs = runs_of(_assignment_rows(seats.values("holder_id"))) if found else {}
+    entries = {squad.tier_id: squad for squad in squads.values() if squad.kind == Squad.Kind.ENTRY}
+    return Seats(found, runs, squads, entries)
+
+
+def outside_entry_squad(positions, *, as_of: datetime.date | None = None):
+    """The engineers among the holders of ``positions`` (a queryset) who are new to their
+    tier and started outside its entry squad, as (position, the entry squad, the squad they
+    started in) triples: what the rotation page flags and what the entry-squad findings
+    store (staffing.checks). Three queries."""
+    as_of = as_of or timezone.localdate()
+    seats = squad_seats(positions)
+    found = []
+    for position in seats.positions:
+        entry = seats.outside_entry(position, as_of)
+        if entry is not None:
+            runs = squad_runs(seats.runs.get(position.holder_id, []))
+            first = next(r for r in runs if seats.squads[r.squad_id].tier_id == entry.tier_id)
+            found.append((position, entry, seats.squads[first.squad_id]))
+    return found
+
+
 def rotation_list(scope: Scope, *, as_of: datetime.date | None = None) -> list[Engineer]:
     """The holders of the positions ``scope`` sees whose role belongs to a tier with squads
     (Tier 2's engineers in the default catalogue), each with their current squad, how long
@@ -246,15 +291,11 @@ def rotation_list(scope: Scope, *, as_of: datetime.date | None = None) -> list[E
     (first served first). Those due first, then the longest in their squad. Three queries:
     the positions, the assignments of their holders and the squads."""
     as_of = as_of or timezone.localdate()
-    squads = Squad.objects.in_bulk()
-    tiers = {squad.tier_id for squad in squads.values()}
-    seats = visible(scope).filter(holder__isnull=False, role__tier__in=tiers)
-    positions = list(seats.select_related("holder", "role")) if tiers else []
-    runs = runs_of(_assignment_rows(seats.values("holder_id"))) if positions else {}
-    entries = {squad.tier_id: squad for squad in squads.values() if squad.kind == Squad.Kind.ENTRY}
+    seats = squad_seats(visible(scope))
+    squads = seats.squads
     found = []
-    for position in positions:
-        mine = runs.get(position.holder_id, [])
+    for position in seats.positions:
+        mine = seats.runs.get(position.holder_id, [])
         now = mine[-1] if mine and mine[-1].end is None and mine[-1].squad_id else None
         squad = squads[now.squad_id] if now else None
         served: dict[int, Served] = {}
@@ -272,7 +313,7 @@ def rotation_list(scope: Scope, *, as_of: datetime.date | None = None) -> list[E
                 due_on(now, squad, position.role) if now else None,
                 list(served.values()),
                 as_of,
-                started_outside(mine, squads, entries.get(position.role.tier_id), as_of),
+                seats.outside_entry(position, as_of),
             )
         )
     found.sort(key=lambda e: (not e.due, -e.days, e.person.family_name, e.person.pk))

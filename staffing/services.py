@@ -11,15 +11,16 @@ import datetime
 from collections.abc import Callable, Iterable
 from typing import Any, Literal, Protocol
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from orgdesign.kernel import days
 from orgdesign.kernel.audit import audited, bulk_record
 from orgdesign.kernel.words import a_or_an
 from roles.models import PromotionPath, Role
 from roles.selectors import with_report_rules
-from staffing import assignments, forest, loops, tree
+from staffing import assignments, checks, forest, loops, tree, triage
 from staffing.models import (
     Assignment,
     ChartPreference,
@@ -29,9 +30,16 @@ from staffing.models import (
     Person,
     Position,
     Promotion,
+    TriageWeek,
 )
 from staffing.scope import require_edit, require_place_under, scope_for
-from staffing.selectors import lineage_ids, no_such_person, no_such_position, placeable_people
+from staffing.selectors import (
+    lineage_ids,
+    no_such_person,
+    no_such_position,
+    placeable_people,
+    visible_people,
+)
 from staffing.spans import marks
 from staffing.tree import lock, retrying, tree_transaction
 from tiers.models import Squad
@@ -308,6 +316,7 @@ def position_delete(
             _vacate(position, _today(), note="Position deleted")
         above = marks.lineage(_fresh(position.parent_id))
         marks.forget(position)
+        checks.position_deleted(position)
         # the assignments keep their title but lose the position (SET_NULL, which Django
         # does in SQL): written here instead, so that the history records it too
         held = list(Assignment.objects.filter(position=position))
@@ -791,6 +800,91 @@ def promotion_apply(
             prerequisites=prerequisites,
         )
     return promotion
+
+
+# --- locations and the triage rota ------------------------------------------------------------
+
+
+def location_save(*, actor, location: Location) -> Location:
+    """Save a location (new or changed) by someone who changes the whole organization, and
+    judge its triage again: its open hours decide whether a week without triage is a gap."""
+    if not scope_for(actor).edits_all:
+        raise PermissionDenied("Locations are changed by those who change the whole organization.")
+    with transaction.atomic():
+        location.full_clean()
+        location.save()
+        checks.triage_check(locations=[location.pk])
+    return location
+
+
+def _rota_week(raw) -> datetime.date:
+    if isinstance(raw, datetime.datetime) or not isinstance(raw, datetime.date):
+        try:
+            raw = days.read_day(raw)
+        except days.BadDay as problem:
+            raise field_error("week", str(problem)) from None
+    if raw.isoweekday() != 1:
+        raise field_error(
+            "week", f"{raw.isoformat()} is a {raw:%A}; a rota week starts on a Monday."
+        )
+    return raw
+
+
+def _person_ids(people: Iterable) -> list[int]:
+    ids = []
+    for person in people:
+        pk = getattr(person, "pk", person)
+        if isinstance(pk, bool) or not isinstance(pk, int):
+            raise field_error("people", f"{str(pk)[:40]!r} is not a person's id.")
+        ids.append(pk)
+    return sorted(set(ids))
+
+
+def triage_week_set(
+    *, actor, location: Location | int, week: datetime.date | str, people: Iterable
+) -> TriageWeek:
+    """Put exactly ``people`` (persons or ids) on triage at ``location`` for the week starting
+    on ``week`` (a Monday), among the people ``actor`` sees; those on the rota whom the actor
+    does not see stay on it. Each person must hold a position at the location whose role
+    may triage (staffing.triage). Then the location's triage findings are judged again, in
+    the same transaction."""
+    scope = scope_for(actor)
+    location_id = getattr(location, "pk", location)
+    week = _rota_week(week)
+    ids = _person_ids(people)
+    with transaction.atomic():
+        place = (
+            triage.visible_locations(scope).filter(pk=location_id).first()
+            if isinstance(location_id, int) and not isinstance(location_id, bool)
+            else None
+        )
+        if place is None:
+            raise field_error("location", f"No location with id {str(location_id)[:40]!r}.")
+        if not triage.editable_locations(scope).filter(pk=place.pk).exists():
+            raise PermissionDenied(f"You do not change the triage rota of {place}.")
+        seen = set(visible_people(scope, actor).filter(pk__in=ids).values_list("pk", flat=True))
+        unknown = [pk for pk in ids if pk not in seen]
+        if unknown:
+            raise field_error("people", no_such_person(unknown[0]), "does_not_exist")
+        allowed = set(
+            triage.may_triage(place).filter(holder_id__in=ids).values_list("holder_id", flat=True)
+        )
+        refused = Person.objects.filter(pk__in=[pk for pk in ids if pk not in allowed])
+        if refused:
+            names = ", ".join(p.full_name for p in refused[:3])
+            raise field_error(
+                "people",
+                f"Not an experienced Tier 1 advocate at {place}: {names}. Triage is taken in "
+                "turns by advocates from Customer Advocate up who work there.",
+                "not_eligible",
+            )
+        rota, _ = TriageWeek.objects.select_for_update().get_or_create(location=place, week=week)
+        kept = rota.people.exclude(pk__in=visible_people(scope, actor).values("pk"))
+        rota.people.set([*kept.values_list("pk", flat=True), *ids])
+        rota.updated_by = actor if getattr(actor, "pk", None) else None
+        rota.save(update_fields=["updated_by", "updated_at"])
+        checks.triage_check(locations=[place.pk])
+    return rota
 
 
 # --- preferences ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from staffing.web import (
     scenarios,
     squads,
     tiers,
+    triage,
 )
 
 urlpatterns = [
@@ -27,6 +28,8 @@ urlpatterns = [
     path("tiers/", tiers.tier_catalogue, name="tier-catalogue"),
     path("squads/rotation/", squads.rotation_page, name="squad-rotation"),
     path("squads/<int:pk>/", squads.squad_page, name="squad-page"),
+    path("triage/", triage.triage_page, name="triage"),
+    path("triage/<slug:code>/<str:week>/", triage.triage_week_page, name="triage-week"),
     path("history/", history.org_history, name="history"),
     path("history/positions/<int:pk>/", history.position_history, name="position-history-page"),
     path("past/<str:day>/", history.past_chart, name="past-chart"),

@@ -13,12 +13,14 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.db.models import Q
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from demo import organizations
 from metrics.models import KPI
 from roles.models import Role
-from staffing import services
+from staffing import services, triage
 from staffing.models import Location, Person, Position
 from staffing.spans import marks
 from tiers.models import Squad, Tier
@@ -305,3 +307,24 @@ def seed_fte85():
     """The 85-person demo organization of seed 003, findings computed."""
     organizations.seed(org="fte85")
     marks.recompute()
+
+
+def triage_weeks(org: Org) -> tuple[int, int]:
+    """A rota week in Dublin, where Lead A's team works (in every scoped actor's part), and
+    one in Lisbon, where only the Other Lead's team works."""
+    if "rota_in" not in org.extra:
+        monday = triage.monday(timezone.localdate())
+        for code, name, lead in (("dub", "Dublin", "lead_a"), ("lis", "Lisbon", "other_lead")):
+            place = LocationFactory(code=code, name=name)
+            lead = org.positions[lead]
+            Position.objects.filter(Q(pk=lead.pk) | Q(parent=lead)).update(location=place)
+            org.extra[code] = place.pk
+        for key, code, person in (
+            ("rota_in", "dub", org.mine.holder_id),
+            ("rota_out", "lis", org.theirs.holder_id),
+        ):
+            rota = services.triage_week_set(
+                actor=None, location=org.extra[code], week=monday, people=[person]
+            )
+            org.extra[key] = rota.pk
+    return org.extra["rota_in"], org.extra["rota_out"]

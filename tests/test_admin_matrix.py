@@ -16,8 +16,16 @@ from django.urls import reverse
 from metrics import services as metrics_services
 from metrics.models import KPI, HeadcountSnapshot, KPIObservation, PerformanceObservation
 from roles.models import Role
-from staffing.models import Assignment, Finding, ImportJob, Person, Position, Promotion
-from tests.factories import Org, log_in
+from staffing.models import (
+    Assignment,
+    Finding,
+    ImportJob,
+    Person,
+    Position,
+    Promotion,
+    TriageWeek,
+)
+from tests.factories import Org, log_in, triage_weeks
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +58,7 @@ MATRIX = {
     "staffing.Assignment": SCOPED,
     "staffing.Finding": FINDINGS,
     "staffing.Promotion": SCOPED,
+    "staffing.TriageWeek": SCOPED,  # the locations where the viewer's part has people
     "metrics.KPIObservation": SCOPED,
     "metrics.PerformanceObservation": SCOPED,
     "metrics.HeadcountSnapshot": SCOPED,
@@ -118,6 +127,7 @@ def world(api_org: Org):
             Assignment.objects.get(position=theirs),
         ),
         "staffing.Promotion": (_promotion(mine.holder), _promotion(theirs.holder)),
+        "staffing.TriageWeek": tuple(TriageWeek.objects.get(pk=pk) for pk in triage_weeks(api_org)),
         "staffing.Finding": (
             Finding.objects.open().get(position=lead),
             Finding.objects.open().get(position=other_lead),

@@ -8,9 +8,10 @@ import pytest
 
 from metrics.models import KPI, KPIObservation
 from roles.models import PromotionPath, Role, Skill
+from staffing import triage
 from staffing.models import Finding, Position
 from tests.api_cases import ACTORS, EndpointCase, ids_of, matrix_expectation
-from tests.factories import LocationFactory, Org
+from tests.factories import LocationFactory, Org, triage_weeks
 from tiers.models import Squad, Tier
 
 pytestmark = pytest.mark.django_db
@@ -107,6 +108,29 @@ class TestLocations(EndpointCase):
             org.extra["dublin"] = LocationFactory(code="dub", name="Dublin").pk
             org.extra["lisbon"] = LocationFactory(code="lis", name="Lisbon", country="PT").pk
         return org.extra["dublin"], org.extra["lisbon"]
+
+
+class TestTriage(EndpointCase):
+    url = "/api/triage/"
+    writable = True
+    filters = (
+        (lambda o: {"location": o.extra["dub"]}, lambda o: {o.extra["rota_in"]}),
+        (
+            lambda o: {"week": triage.monday(dt.date.today()).isoformat()},
+            lambda o: {o.extra["rota_in"], o.extra["rota_out"]},
+        ),
+    )
+
+    def objects(self, org):
+        return triage_weeks(org)
+
+    def create(self, org):
+        triage_weeks(org)
+        week = triage.monday(dt.date.today()) + dt.timedelta(days=7)
+        return {"location": org.extra["dub"], "week": week.isoformat(), "people": []}
+
+    def update(self, org):
+        return {"people": []}  # allowed in and out of anyone's part: the matrix is about who
 
 
 def first_two(model, **filters):
@@ -218,6 +242,7 @@ ENDPOINTS = [
     TestPeople,
     TestFindings,
     TestLocations,
+    TestTriage,
     TestTiers,
     TestSquads,
     TestSkills,

@@ -5,16 +5,25 @@ kind of user, with the status each must get. Write routes are also posted to by 
 may not write: they must be refused with nothing changed."""
 
 import pytest
+from django.db.models import Q
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 
 from metrics.models import HeadcountSnapshot, KPIObservation
 from roles.models import PromotionPath
-from staffing.models import CriterionSignoff, ImportJob, Position, Promotion, Scenario
+from staffing import triage
+from staffing.models import (
+    CriterionSignoff,
+    ImportJob,
+    Position,
+    Promotion,
+    Scenario,
+    TriageWeek,
+)
 from staffing.scenarios import drafts
 from staffing.web.dialogs import ACTIONS
 from staffing.web.editor import DRAFT_ACTIONS
-from tests.factories import Org, UserFactory, session_client
+from tests.factories import LocationFactory, Org, UserFactory, session_client
 from tiers.models import Squad
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +74,8 @@ MATRIX = {
     "tier-catalogue": ("/tiers/", ALL),  # the catalogue for all; headcount of one's own part
     "squad-page": ("/squads/{squad}/", ALL),  # a catalogue squad; the people of one's own part
     "squad-rotation": ("/squads/rotation/", ALL),
+    "triage": ("/triage/", ALL),  # the locations where one's part has people
+    "triage-week": ("/triage/{loc}/{week}/", EDIT),  # nobody sees a location; HR reads
     "dashboard": ("/dashboard/", (LOGIN, 403, 200, 200, 200, 200)),
     "dashboard-snapshot": ("/dashboard/snapshot/", POST_ONLY),
     "kpi-upload": ("/dashboard/kpis/upload/", (LOGIN, 403, 403, 403, 200, 200)),
@@ -98,6 +109,7 @@ WRITES = {
     "person-promote": ("/people/{person}/promote/", "promote"),
     "import": ("/import/", {}),
     "import-apply": ("/import/{job}/apply/", {}),
+    "triage-week": ("/triage/{loc}/{week}/", {"people": []}),
 }
 
 
@@ -120,7 +132,7 @@ def routes() -> set[str]:
 
 SAMPLE = {"pk": 1, "lead": 1, "person": 1, "scenario": 1, "row": 1, "row_lead": 1}
 SAMPLE |= {"day": "2026-11-30"}
-SAMPLE |= {"job": 1, "undo": 1, "squad": 1}
+SAMPLE |= {"job": 1, "undo": 1, "squad": 1, "loc": "dub", "week": "2026-11-30"}
 
 
 def test_every_page_is_in_the_matrix():
@@ -148,6 +160,10 @@ def world(api_org: Org):
         return user
 
     director = holder("director", "director")
+    # Lead A's team works in Dublin: the manager's and the director's part has people there
+    dublin = LocationFactory(code="dub", name="Dublin")
+    lead_a = api_org.positions["lead_a"]
+    Position.objects.filter(Q(pk=lead_a.pk) | Q(parent=lead_a)).update(location=dublin)
     clients = {
         "anonymous": session_client(UserFactory()),
         "nobody": session_client(UserFactory()),
@@ -177,6 +193,8 @@ def world(api_org: Org):
         "squad": Squad.objects.order_by("pk").first().pk,
         "row": scenario.positions.get(source=api_org.mine).pk,
         "row_lead": scenario.positions.get(source=api_org.positions["lead_a"]).pk,
+        "loc": dublin.code,
+        "week": triage.monday(timezone.localdate()).isoformat(),
     }
     return clients, values, scenario
 
@@ -197,6 +215,8 @@ def state(scenario: Scenario) -> tuple:
         sorted(ImportJob.objects.values_list("pk", "status")),
         HeadcountSnapshot.objects.count(),
         KPIObservation.objects.count(),
+        sorted(TriageWeek.people.through.objects.values_list("triageweek_id", "person_id")),
+        TriageWeek.objects.count(),
     )
 
 

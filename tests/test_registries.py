@@ -59,6 +59,9 @@ SCOPED_ORGANIZATION = {
     ("staffing", "view_person"), ("staffing", "add_person"), ("staffing", "change_person"),
     ("staffing", "view_location"), ("staffing", "view_assignment"),
     ("staffing", "view_promotion"),
+    # the triage rota of the locations where their part has people
+    ("staffing", "view_triageweek"), ("staffing", "add_triageweek"),
+    ("staffing", "change_triageweek"),
 }  # fmt: skip
 VIEW_OBSERVATIONS = {
     ("metrics", "view_kpiobservation"), ("metrics", "view_performanceobservation"),
@@ -82,12 +85,13 @@ EXPECTED_PERMISSIONS = {
         ("staffing", "view_position"), ("staffing", "view_person"),
         ("staffing", "view_dottedline"), ("staffing", "view_location"),
         ("staffing", "view_assignment"), ("staffing", "view_promotion"),
+        ("staffing", "view_triageweek"),
     },
 }  # fmt: skip
 
 
 def test_each_group_has_exactly_the_permissions_it_had():
-    assert [len(p) for p in EXPECTED_PERMISSIONS.values()] == [24, 30, 30]
+    assert [len(p) for p in EXPECTED_PERMISSIONS.values()] == [27, 33, 31]
     Group.objects.filter(name__in=EXPECTED_PERMISSIONS).delete()
     emit_post_migrate_signal(verbosity=0, interactive=False, db="default")  # as migrate does
     for name, expected in EXPECTED_PERMISSIONS.items():

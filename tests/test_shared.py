@@ -39,7 +39,11 @@ def state() -> dict:
             (p.title, title(p.parent_id), p.role.code, p.holder_id is not None, p.level, p.lft)
             for p in Position.objects.select_related("role")
         ),
-        "findings": sorted((f.position.title, f.kind, f.message) for f in Finding.objects.all()),
+        # a location's finding (triage) is on no position: named by its location
+        "findings": sorted(
+            (f.position.title if f.position_id else f.position_title, f.kind, f.message)
+            for f in Finding.objects.select_related("position")
+        ),
         "assignments": Assignment.objects.count(),
         "history": HistoricalPosition.objects.count(),
         "users": sorted(

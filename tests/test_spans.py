@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 
 from demo import organizations
 from roles.models import Role, SpanRule
-from staffing import services
+from staffing import checks, services
 from staffing.models import Finding, PendingSpanCheck, Position, SpanJobRequest
 from staffing.spans import engine, marks
 from staffing.tasks import sweep_spans
@@ -365,7 +365,16 @@ def test_whole_org_recompute_runs_a_fixed_number_of_queries(framework):
     large = queries_of(marks.recompute)
     assert Finding.objects.open().count() > 20
     assert small == large
-    assert large <= 12
+    # the job also runs the other checks of changed positions (staffing.checks), in a fixed
+    # number of queries of their own (counted as the job meets them: nothing stored yet);
+    # the span engine's share stays within 12
+    with transaction.atomic():
+        Finding.objects.exclude(source=Finding.Source.SPANS).delete()
+        others = queries_of(lambda: checks.positions_changed(None))
+        transaction.set_rollback(True)
+    assert Finding.objects.exclude(source=Finding.Source.SPANS).exists()
+    assert others <= 12
+    assert large - others <= 12
 
 
 def test_the_prefilter_drops_no_finding(framework):
@@ -387,7 +396,9 @@ def test_incremental_recompute_agrees_with_a_full_one(framework):
         if position.holder_id:
             services.position_vacate(actor=None, position=position)
     marks.recompute_pending()
-    stored = {(f.position_id, f.kind): (f.measured, f.message) for f in Finding.objects.open()}
+    stored = {
+        (f.position_id, f.kind): (f.measured, f.message) for f in Finding.objects.open().spans()
+    }
     fresh, _ = engine.evaluate()
     assert stored == {key: (c.measured, c.message) for key, c in fresh.items()}
 
@@ -412,7 +423,8 @@ def test_check_tree_repair_recomputes_findings(director):
 
 
 def test_demo_org_findings_match_its_deliberate_breaks(synapse):
-    found = {(f.position.title, f.kind) for f in Finding.objects.open().select_related("position")}
+    spans = Finding.objects.open().spans().select_related("position")
+    found = {(f.position.title, f.kind) for f in spans}
     kinds = {kind for _, kind in found}
     assert {K.TOO_MANY_DIRECT, K.TOO_FEW_DIRECT, K.MANAGER_VACANT, K.REPORT_NOT_ALLOWED} <= kinds
 
@@ -467,7 +479,7 @@ def test_edits_succeed_quickly_while_the_broker_is_down_and_the_sweep_catches_up
     assert not PendingSpanCheck.objects.exists(), "the worker did not sweep"
     assert open_findings(lead)[K.TOO_MANY_DIRECT].measured == 12
     fresh, _ = engine.evaluate()
-    assert {(f.position_id, f.kind) for f in Finding.objects.open()} == set(fresh)
+    assert {(f.position_id, f.kind) for f in Finding.objects.open().spans()} == set(fresh)
 
 
 @pytest.mark.postgres

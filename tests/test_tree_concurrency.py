@@ -67,7 +67,7 @@ def test_concurrent_moves_keep_the_tree_valid(framework):
     assert Position.objects.filter(parent=None).count() == 1
     marks.recompute_pending()
     fresh, _ = engine.evaluate()
-    stored = {(f.position_id, f.kind): f.message for f in Finding.objects.open()}
+    stored = {(f.position_id, f.kind): f.message for f in Finding.objects.open().spans()}
     assert stored == {key: c.message for key, c in fresh.items()}
 
 

@@ -2,12 +2,20 @@
 what the caller can see: naming any other position is a 400, never a leak."""
 
 import django_filters
+from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 
 from orgdesign.kernel.rest import BooleanFilter, IdFilter, IdsFilter
 from roles.models import Role
-from staffing.models import Finding, Location, Person, Position, subtree_q
+from staffing.models import (
+    Finding,
+    Location,
+    Person,
+    Position,
+    staffing_locations,
+    subtree_q,
+)
 from staffing.scope import request_scope
 from tiers.models import Squad, Tier
 
@@ -97,7 +105,10 @@ class PersonFilter(django_filters.FilterSet):
         fields = ["location", "is_active", "has_position", "subtree_of", "role", "employee_id"]
 
     def filter_subtree(self, queryset, name, root: Position):
-        return in_subtree(queryset, "position__", root)
+        """On the position or below it, or on a location where that part has people."""
+        in_part = subtree_q(root, prefix="position__")
+        staffed = staffing_locations(Position.objects.subtree_of(root))
+        return queryset.filter(in_part | Q(position__isnull=True, location__in=staffed))
 
 
 class LocationFilter(django_filters.FilterSet):
@@ -114,6 +125,9 @@ class FindingFilter(django_filters.FilterSet):
     )
     severity = django_filters.MultipleChoiceFilter(choices=Finding.Severity.choices)
     kind = django_filters.MultipleChoiceFilter(choices=Finding.Kind.choices)
+    source = django_filters.MultipleChoiceFilter(
+        choices=Finding.Source.choices, help_text="The check that found it."
+    )
     position = PositionChoiceFilter()
     subtree_of = PositionChoiceFilter(
         method="filter_subtree",
@@ -122,10 +136,13 @@ class FindingFilter(django_filters.FilterSet):
 
     class Meta:
         model = Finding
-        fields = ["status", "severity", "kind", "position", "subtree_of"]
+        fields = ["status", "severity", "kind", "source", "position", "subtree_of", "location"]
 
     def filter_status(self, queryset, name, value):
         return queryset.open() if value == "open" else queryset.resolved()
 
     def filter_subtree(self, queryset, name, root: Position):
-        return in_subtree(queryset, "position__", root)
+        """On the position or below it, or on a location where that part has people."""
+        in_part = subtree_q(root, prefix="position__")
+        staffed = staffing_locations(Position.objects.subtree_of(root))
+        return queryset.filter(in_part | Q(position__isnull=True, location__in=staffed))

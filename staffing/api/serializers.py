@@ -4,7 +4,7 @@ Serializers only shape data: every write goes to a service in :mod:`staffing.ser
 called by the viewsets with the request's user as the actor.
 """
 
-from drf_spectacular.utils import extend_schema_serializer
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from orgdesign.kernel import days
@@ -29,10 +29,38 @@ class VisiblePositionField(BriefRelatedField):
         return request_scope(request).filter_visible(Position.objects.all())
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "08:00"}
+)
+class ClockField(serializers.TimeField):
+    """A time of day as HH:MM (local to the location; JSON Schema's "time" wants an offset)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", **kwargs)
+
+
 class LocationSerializer(days.StrictDaysSerializer):
+    opens = ClockField(read_only=True, help_text="Opening time, in the location's time zone.")
+    closes = ClockField(
+        read_only=True,
+        help_text="Closing time, in the location's time zone; before the opening time for "
+        "hours that run past midnight.",
+    )
+
     class Meta:
         model = Location
-        fields = ["id", "url", "code", "name", "city", "country", "timezone"]
+        fields = [
+            "id",
+            "url",
+            "code",
+            "name",
+            "city",
+            "country",
+            "timezone",
+            "open_days",
+            "opens",
+            "closes",
+        ]
         extra_kwargs = {"url": {"view_name": "location-detail"}}
 
 
@@ -240,7 +268,10 @@ class HeadcountSerializer(serializers.Serializer):
 
 class FindingSerializer(days.StrictDaysSerializer):
     position = BriefRelatedField("position-detail", name="title", read_only=True, allow_null=True)
-    rule_role = serializers.CharField(source="rule.role.name", read_only=True, default=None)
+    location = BriefRelatedField("location-detail", read_only=True, allow_null=True)
+    rule_role = serializers.CharField(
+        source="rule.role.name", read_only=True, default=None, allow_null=True
+    )
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     allowed = serializers.CharField(source="allowed_display", read_only=True)
     is_open = serializers.BooleanField(read_only=True)
@@ -250,8 +281,11 @@ class FindingSerializer(days.StrictDaysSerializer):
         fields = [
             "id",
             "url",
+            "source",
             "position",
             "position_title",
+            "location",
+            "week",
             "rule_role",
             "kind",
             "kind_display",

@@ -108,8 +108,11 @@ HEADCOUNT = response_example(
 FINDING = response_example(
     "Too many direct reports",
     id=9,
+    source="spans",
     position={"id": 42, "url": "https://orgdesign.example/api/positions/42/", "name": "Team Lead"},
     position_title="Team Lead",
+    location=None,
+    week=None,
     rule_role="Team Lead",
     kind="too_many_direct",
     severity="warning",
@@ -475,14 +478,17 @@ class HeadcountViewSet(viewsets.ViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Span-of-control findings, most severe first", examples=[FINDING]),
+    list=extend_schema(summary="Findings of the checks, most severe first", examples=[FINDING]),
     retrieve=extend_schema(summary="One finding", examples=[FINDING]),
 )
 class FindingViewSet(viewsets.ReadOnlyModelViewSet):
-    """Span-of-control findings on the positions the caller can see, most severe first.
+    """Findings on the positions the caller can see (span of control; a new engineer who
+    started outside the entry squad), and on the locations where the caller's part has people
+    (nobody on triage in a week), most severe first.
 
-    Filter with ``status=open|resolved``, ``severity``, ``kind`` (both repeatable),
-    ``position`` and ``subtree_of`` (a position id: that position and everyone below it).
+    Filter with ``status=open|resolved``, ``severity``, ``kind``, ``source`` (all
+    repeatable), ``position``, ``location`` and ``subtree_of`` (a position id: that position
+    and everyone below it).
     """
 
     serializer_class = FindingSerializer
@@ -494,6 +500,6 @@ class FindingViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return (
             Finding.objects.visible_to(scope_for(self.request.user))
-            .select_related("position", "rule__role")
+            .select_related("position", "location", "rule__role")
             .by_severity()
         )

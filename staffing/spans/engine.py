@@ -27,7 +27,7 @@ from roles.models import SpanRule
 from staffing.models import Finding, Position
 
 Kind, Severity, Basis = Finding.Kind, Finding.Severity, Finding.Basis
-MANAGER_KINDS = frozenset(Kind) - {Kind.REPORT_NOT_ALLOWED}
+MANAGER_KINDS = Finding.SPAN_KINDS - {Kind.REPORT_NOT_ALLOWED}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,11 @@ of edits becomes one job). The job is the Celery task that ``staffing.apps`` han
 :data:`RECOMPUTE` when the app is ready: this module knows no task. If the broker is down
 the edit still succeeds, the marks stay in the database, and the sweep that Celery beat runs
 every minute catches up.
+
+The span engine owns the span findings (``Finding.source`` "spans") and reads, opens and
+resolves only those. The same job then runs the other checks of changed positions
+(:func:`staffing.checks.positions_changed`) over the same positions, in its transaction:
+they store their own findings.
 """
 
 import contextlib
@@ -27,6 +32,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from orgdesign.kernel.jobs import Job
+from staffing import checks
 from staffing.models import Finding, PendingSpanCheck, Position, SpanJobRequest
 from staffing.selectors import lineage_ids
 from staffing.spans.engine import Computed, Kind, evaluate
@@ -91,7 +97,7 @@ def _lock() -> None:
 def reconcile(computed: dict[tuple[int, str], Computed], ids: list[int] | None) -> Outcome:
     """Make the open findings in scope equal ``computed``: open, update, resolve in bulk."""
     now = timezone.now()
-    stored = Finding.objects.open()
+    stored = Finding.objects.open().spans()
     if ids is not None:
         stored = stored.filter(
             Q(position_id__in=ids) | Q(kind=Kind.REPORT_NOT_ALLOWED, position__parent_id__in=ids)
@@ -151,8 +157,9 @@ def _run(ids: list[int] | None, *, take_marks: bool) -> Outcome:
             return Outcome(seconds=time.perf_counter() - started)
         computed, checked = evaluate(ids)
         outcome = reconcile(computed, ids)
+        checks.positions_changed(ids)
     outcome.checked, outcome.whole_org, outcome.pending = checked, ids is None, pending
-    outcome.open_now = Finding.objects.open().count()
+    outcome.open_now = Finding.objects.open().spans().count()
     outcome.seconds = time.perf_counter() - started
     return outcome
 
@@ -187,9 +194,9 @@ def mark(ids: Iterable[int]) -> None:
 
 
 def forget(position: Position) -> None:
-    """Resolve the open findings of a position that is about to be deleted."""
+    """Resolve the open span findings of a position that is about to be deleted."""
     now = timezone.now()
-    Finding.objects.open().filter(position=position).update(resolved_at=now, updated_at=now)
+    Finding.objects.open().spans().filter(position=position).update(resolved_at=now, updated_at=now)
 
 
 def request_job() -> bool:

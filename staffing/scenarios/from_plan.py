@@ -13,7 +13,6 @@ from staffing.scenarios.drafts import draft_remove, scenario_create
 from staffing.services import field_error
 from tiers.models import Tier
 
-
 # the most new positions a draft from a plan may add, whatever the part's size: a plan
 # typed with a slip of the finger (a million contacts a day) is refused at once rather than
 # drafted for minutes

@@ -146,10 +146,14 @@ class Counted:
             return Kind.TOO_MANY_DIRECT
         return None
 
-    def wanted(self) -> str:
+    def wanted(self, kind: str) -> str:
+        """The limit in words; a kind's minimum, said where it is missed, allows none."""
+        text = f"{SpanRule.range_display(self.low, self.high)} {self.noun}s"
         if self.per_kind:
-            return SpanLimit.limit_text(self.noun, self.low, self.high)
-        return f"{SpanRule.range_display(self.low, self.high)} {self.noun}s"
+            text = SpanLimit.limit_text(self.noun, self.low, self.high)
+            if kind == Kind.TOO_MANY_DIRECT:
+                text = text.removesuffix(" or none")
+        return text
 
 
 def judge(m: Measured, rule: Rule) -> list[Computed]:
@@ -248,7 +252,7 @@ def _direct_finding(
         )
     else:
         have = " and ".join(plural(c.value(basis), c.noun) for c in broken)
-        want = " and ".join(c.wanted() for c in broken)
+        want = ", and ".join(c.wanted(kind) for c in broken)
         text = f"{have}; {manager} should have {want} ({counting})."
     value = worst.value(basis)
     return Computed(

@@ -358,7 +358,7 @@ class SpanLimit(models.Model):
     history = AuditedRecords(m2m_fields=["roles"])
 
     class Meta:
-        ordering = ["rule", "pk"]
+        ordering = ["rule_id", "pk"]
         verbose_name = "limit per kind of report"
         verbose_name_plural = "limits per kind of report"
         constraints = [

@@ -88,7 +88,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'limit per kind of report',
                 'verbose_name_plural': 'limits per kind of report',
-                'ordering': ['rule', 'pk'],
+                'ordering': ['rule_id', 'pk'],
             },
         ),
         migrations.CreateModel(

@@ -336,7 +336,7 @@ class SpanLimit(models.Model):
     name = models.CharField(
         "kind of report",
         max_length=40,
-        help_text="One report of this kind, in the singular and lower case (\"team lead\"); "
+        help_text='One report of this kind, in the singular and lower case ("team lead"); '
         "an s is added for more than one.",
     )
     roles = models.ManyToManyField(
@@ -349,7 +349,7 @@ class SpanLimit(models.Model):
         null=True,
         blank=True,
         help_text="Applies only to a manager who has reports of this kind: a manager with "
-        "none of them is not short of them (the rule reads \"and/or\"). Empty: no minimum.",
+        'none of them is not short of them (the rule reads "and/or"). Empty: no minimum.',
     )
     max_count = models.PositiveIntegerField(
         "at most", null=True, blank=True, help_text="Empty: no maximum."

@@ -55,8 +55,9 @@ def draft(factor: float, root=None):
 def assert_placed_by_the_rules(scenario, added):
     """Every new position: allowed under its manager, in a team doing its work, explained."""
     rows = {r.pk: r for r in ScenarioPosition.objects.filter(scenario=scenario, removed=False)}
+    related = ("span_rule__allowed_reports", "span_rule__limits__roles")
     roles = {r.pk: r for r in Role.objects.select_related("tier", "span_rule")
-             .prefetch_related("span_rule__allowed_reports", "span_rule__limits__roles")}  # fmt: skip
+             .prefetch_related(*related)}  # fmt: skip
     kids: Counter = Counter(r.parent_id for r in rows.values())
     kid_roles: Counter = Counter((r.parent_id, r.role_id) for r in rows.values())
     work_under: dict[int, set] = {}

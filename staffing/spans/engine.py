@@ -387,8 +387,8 @@ LEFT JOIN (SELECT * FROM measured {prefilter}) m ON TRUE
 # Only positions that may have a finding travel to Python: a superset of what judge() flags
 # (any figure outside its limits on either basis, a vacancy, no filled report, a bad report,
 # a kind of report outside its limits).
-_PG_PREFILTER = """WHERE NOT filled OR nf = 0 OR cardinality(bad) > 0 OR trees_under > 0 OR kinds_out
-   OR n < min_direct OR nf < min_direct OR n > max_direct OR nf > max_direct
+_PG_PREFILTER = """WHERE NOT filled OR nf = 0 OR cardinality(bad) > 0 OR trees_under > 0
+   OR kinds_out OR n < min_direct OR nf < min_direct OR n > max_direct OR nf > max_direct
    OR team < min_team OR team_filled < min_team OR team > max_team OR team_filled > max_team
 """
 

@@ -156,6 +156,13 @@ class Counted:
         return text
 
 
+def kind_counts(limits: Iterable[Limit], by_role) -> list[Counted]:
+    """Each limit per kind of report with the direct reports ``by_role`` it counts."""
+    m = Measured(0, "", True, 0, 0, 0, 0, tuple(by_role))
+    return [Counted(limit.name, *m.of_kind(limit), limit.min_count, limit.max_count,
+                    per_kind=True) for limit in limits]  # fmt: skip
+
+
 def judge(m: Measured, rule: Rule) -> list[Computed]:
     """The findings of one manager position under its role's rule."""
     found: list[Computed] = []
@@ -163,10 +170,7 @@ def judge(m: Measured, rule: Rule) -> list[Computed]:
     basis = rule.counts
     counting = "vacancies included" if basis == Basis.ALL else "filled positions only"
     direct = [Counted("direct report", m.direct_all, m.direct_filled, rule.min_direct,
-                      rule.max_direct)]  # fmt: skip
-    for limit in rule.limits:
-        direct.append(Counted(limit.name, *m.of_kind(limit), limit.min_count, limit.max_count,
-                              per_kind=True))  # fmt: skip
+                      rule.max_direct), *kind_counts(rule.limits, m.by_role)]  # fmt: skip
     for kind in (Kind.TOO_FEW_DIRECT, Kind.TOO_MANY_DIRECT):
         broken = [counted for counted in direct if counted.broken(basis) == kind]
         if broken:

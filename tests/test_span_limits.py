@@ -331,3 +331,14 @@ def test_the_history_feed_lists_a_limit_with_its_roles(framework, admin_user):
     (roles,) = [c for c in change.changes if c.field == "roles"]
     assert "Technical Support Architect" in roles.before.split(", ")
     assert "Technical Support Architect" not in roles.after.split(", ")
+
+
+def test_the_dashboard_counts_a_break_per_kind(director):
+    from metrics import dashboard
+
+    manager_with(director, leads=1, agents=3)  # within 1 or more, short of team leads
+    manager_with(director, leads=2, agents=3)
+    (managers,) = [f for f in dashboard.span_figures(None) if f.role_code == "advocate-manager"]
+    judged = managers.direct_judged
+    assert (judged["below"], judged["within"], judged["above"]) == (1, 1, 0)
+    assert judged["kinds"] == "2–3 team leads or none; 1–10 agents or none"

@@ -23,11 +23,12 @@ from django.utils import timezone
 from metrics import periods
 from metrics.models import KPI, HeadcountSnapshot, KPIObservation
 from orgdesign.kernel.words import a_or_an
-from roles.models import SpanRule
+from roles.models import SpanLimit, SpanRule
 from staffing import capacity
 from staffing.models import Finding, Position, staffing_locations, subtree_q, team_size_of
 from staffing.selectors import Group, Headcount
 from staffing.selectors import headcount as count_positions
+from staffing.spans import engine
 from tiers.models import FRONT_LINE_KINDS, Tier
 
 STATUSES = ("filled", "open", "planned")
@@ -226,14 +227,32 @@ class SpanFigures:
     rule: SpanRule
     direct: list[int] = field(default_factory=list)  # on the rule's basis
     team: list[int] = field(default_factory=list)  # everyone below, vacancies included
+    # per position, the ways its kinds of report break the rule's limits per kind (the
+    # engine's TOO_FEW_DIRECT / TOO_MANY_DIRECT), and those limits in words
+    kinds: list[set[str]] = field(default_factory=list)
+    kinds_text: str = ""
 
     @property
     def positions(self) -> int:
         return len(self.direct)
 
-    def _judge(self, values: list[int], low: int | None, high: int | None) -> dict:
-        below = sum(1 for v in values if low is not None and v < low)
-        above = sum(1 for v in values if high is not None and v > high)
+    def _judge(
+        self, values: list[int], low: int | None, high: int | None, kinds: list[set] = ()
+    ) -> dict:
+        """How many values are below, within and above ``low``–``high``; with ``kinds``, a
+        position whose kinds of report break their limits counts as below or above too."""
+        kinds = kinds or [set()] * len(values)
+        above = sum(
+            1
+            for v, broken in zip(values, kinds, strict=True)
+            if (high is not None and v > high) or engine.Kind.TOO_MANY_DIRECT in broken
+        )
+        below = sum(
+            1
+            for v, broken in zip(values, kinds, strict=True)
+            if not ((high is not None and v > high) or engine.Kind.TOO_MANY_DIRECT in broken)
+            and ((low is not None and v < low) or engine.Kind.TOO_FEW_DIRECT in broken)
+        )
         return {
             "min": min(values, default=None),
             "median": median(values),
@@ -246,7 +265,10 @@ class SpanFigures:
 
     @property
     def direct_judged(self) -> dict:
-        return self._judge(self.direct, self.rule.min_direct, self.rule.max_direct)
+        """The direct reports against the rule's own limits and its limits per kind of
+        report; ``range`` is the rule's own, ``kinds`` those per kind, in words."""
+        judged = self._judge(self.direct, self.rule.min_direct, self.rule.max_direct, self.kinds)
+        return {**judged, "kinds": self.kinds_text}
 
     @property
     def team_judged(self) -> dict | None:
@@ -266,11 +288,13 @@ class SpanFigures:
 
 
 def span_figures(root: Position | None) -> list[SpanFigures]:
-    """Per role with a span rule: the direct reports (on the rule's basis) and whole-team size
-    of each of its positions in the scope. Three queries (rules, managers, report counts)."""
+    """Per role with a span rule: the direct reports (on the rule's basis), how they stand
+    against the limits per kind of report, and whole-team size of each of its positions in
+    the scope. Four queries (rules, their limits, managers, report counts by role)."""
     rules = {rule.role_id: rule for rule in SpanRule.objects.select_related("role")}
     if not rules:
         return []
+    limits = engine.load_limits()
     positions = scope_positions(root)
     managers = list(
         positions.filter(role_id__in=rules).values_list(
@@ -281,17 +305,35 @@ def span_figures(root: Position | None) -> list[SpanFigures]:
     per_parent = (
         positions.filter(parent__isnull=False)
         .order_by()
-        .values_list("parent_id")
+        .values_list("parent_id", "role_id")
         .annotate(n=Count("id"), nf=Count("holder_id"))
     )
-    counts = {parent: (n, nf) for parent, n, nf in per_parent} if managers else {}
-    figures = {pk: SpanFigures(rule.role.name, rule.role.code, rule) for pk, rule in rules.items()}
+    by_role: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for parent, role_id, n, nf in per_parent if managers else ():
+        by_role[parent].append((role_id, n, nf))
+    figures = {
+        pk: SpanFigures(
+            rule.role.name,
+            rule.role.code,
+            rule,
+            kinds_text="; ".join(
+                SpanLimit.limit_text(limit.name, limit.min_count, limit.max_count)
+                for limit in limits.get(rule.pk, ())
+            ),
+        )
+        for pk, rule in rules.items()
+    }
     filled = {role_id: rule.counts == SpanRule.Counts.FILLED for role_id, rule in rules.items()}
-    nothing = (0, 0)
     for pk, role_id, tree_id, lft, rght, under in managers:  # tens of thousands at 100k: lean
-        row = figures[role_id]
-        row.direct.append(counts.get(pk, nothing)[1 if filled[role_id] else 0])
+        row, kids = figures[role_id], by_role.get(pk, ())
+        row.direct.append(sum(kid[2 if filled[role_id] else 1] for kid in kids))
         row.team.append(team_size_of(pk, tree_id, lft, rght, under))
+        per_kind = limits.get(row.rule.pk)
+        if per_kind:
+            counted = engine.kind_counts(per_kind, kids)
+            row.kinds.append({c.broken(row.rule.counts) for c in counted} - {None})
+        else:
+            row.kinds.append(set())
     used = [f for f in figures.values() if f.direct]
     return sorted(used, key=lambda f: (f.rule.role.level, f.role))
 

@@ -138,7 +138,7 @@ def _spans_table(f: Figures) -> Table:
             [
                 figures.role,
                 figures.positions,
-                direct["range"],
+                f"{direct['range']} ({direct['kinds']})" if direct["kinds"] else direct["range"],
                 direct["min"],
                 direct["median"],
                 direct["max"],

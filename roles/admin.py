@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from orgdesign.kernel.admin import HistoryAdmin
-from roles.models import PromotionPath, Role, Skill, SpanRule
+from roles.models import PromotionPath, Role, Skill, SpanLimit, SpanRule
 
 
 class PathsOutInline(admin.TabularInline):
@@ -98,13 +98,31 @@ class PromotionPathAdmin(HistoryAdmin):
     list_select_related = ("from_role", "to_role")
 
 
+class SpanLimitInline(admin.TabularInline):
+    """Limits per kind of report ("2–3 team leads and/or 1–10 agents"), on the rule's page;
+    each saved limit has its own audit trail, like the rule's allowed reports."""
+
+    model = SpanLimit
+    extra = 0
+    fields = ("name", "roles", "min_count", "max_count")
+    autocomplete_fields = ("roles",)
+
+
 @admin.register(SpanRule)
 class SpanRuleAdmin(HistoryAdmin):
-    list_display = ("role", "direct_display", "team_display", "counts")
+    list_display = ("role", "direct_display", "team_display", "limits_display", "counts")
     list_filter = ("counts", "role__tier")
     search_fields = ("role__name",)
     filter_horizontal = ("allowed_reports",)
     list_select_related = ("role",)
+    inlines = [SpanLimitInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("limits")
+
+    @admin.display(description="per kind of report")
+    def limits_display(self, rule):
+        return "; ".join(limit.range_display for limit in rule.limits.all()) or "—"
 
     @admin.display(description="direct reports")
     def direct_display(self, rule):

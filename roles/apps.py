@@ -8,9 +8,10 @@ class RolesConfig(AppConfig):
 
     def ready(self) -> None:
         from orgdesign.kernel import catalogue_version
-        from roles.models import PromotionPath, Role, Skill, SpanRule
+        from roles.models import PromotionPath, Role, Skill, SpanLimit, SpanRule
 
         catalogue_version.track(Role, m2m=("skills",))
         catalogue_version.track(Skill)
         catalogue_version.track(PromotionPath)
         catalogue_version.track(SpanRule, m2m=("allowed_reports",))
+        catalogue_version.track(SpanLimit, m2m=("roles",))

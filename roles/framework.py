@@ -8,7 +8,7 @@ from collections import Counter
 from decimal import Decimal as D
 
 from orgdesign.kernel.catalogue import KEPT, upsert
-from roles.models import PromotionPath, Role, Skill, SpanRule
+from roles.models import PromotionPath, Role, Skill, SpanLimit, SpanRule
 from tiers.models import Tier
 
 A, T, M, OPS = (Role.Track.ADVOCACY, Role.Track.TECHNICAL, Role.Track.MANAGEMENT,
@@ -250,9 +250,9 @@ OPS_ROLES = [
 SPAN_RULES = {
     "team-lead": (6, 10, None, None, AGENT_ROLES,
                   "Supervises 6–10 agents and spends about 80 % of the time doing so."),
-    "advocate-manager": (2, 10, 16, 25, ["team-lead", *AGENT_ROLES],
-                         "2–3 team leads and/or 1–10 agents report directly; the whole team "
-                         "is usually 16–25 people."),
+    "advocate-manager": (1, None, 16, 25, ["team-lead", *AGENT_ROLES],
+                         "2–3 team leads and/or 1–10 agents report directly (the limits per "
+                         "kind of report); the whole team is usually 16–25 people."),
     "senior-advocate-manager": (2, 3, 48, 150, ["advocate-manager"],
                                 "2–3 managers report directly; the whole team is 48–150."),
     "director": (None, None, None, 1000,
@@ -264,6 +264,16 @@ SPAN_RULES = {
     "ops-director": (None, None, None, 250, ["senior-ops-manager", "ops-manager", *OPS_ROLES],
                      "Leads up to 250 people."),
 }  # fmt: skip
+
+# Limits per kind of report, by manager role: (kind, roles counted, at least, at most). A
+# minimum applies only to a manager who has reports of that kind ("and/or"), so the rule's
+# own minimum above is what asks for at least one report of some kind.
+SPAN_LIMITS = {
+    "advocate-manager": [
+        ("team lead", ["team-lead"], 2, 3),
+        ("agent", AGENT_ROLES, 1, 10),
+    ],
+}
 
 
 def load(*, reset: bool, outcome: Counter) -> None:
@@ -345,6 +355,22 @@ def load(*, reset: bool, outcome: Counter) -> None:
             label="span rule allowed reports",
             outcome=outcome,
         )
+        for name, counted, low, high in SPAN_LIMITS.get(code, ()):
+            limit, new_limit = upsert(
+                SpanLimit,
+                {"rule": rule, "name": name},
+                {"min_count": low, "max_count": high},
+                reset=reset,
+                outcome=outcome,
+            )
+            _reconcile_links(
+                limit.roles,
+                {c: roles[c] for c in counted},
+                whole=reset or new_limit,
+                new=new_roles,
+                label="span limit roles",
+                outcome=outcome,
+            )
 
 
 def _reconcile_links(manager, wanted: dict, *, whole: bool, new: set[str], label, outcome) -> None:

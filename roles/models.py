@@ -347,3 +347,74 @@ class SpanRule(models.Model):
             errors["max_team"] = "The whole team cannot be smaller than the direct reports."
         if errors:
             raise ValidationError(errors)
+
+
+class SpanLimit(models.Model):
+    """A limit on one kind of direct report under a span rule: "2–3 team leads and/or 1–10
+    agents". Each limit counts only the reports whose role it names, on the rule's basis
+    (all positions, or filled ones only); the rule's own limits still count every report."""
+
+    rule = models.ForeignKey(SpanRule, on_delete=models.CASCADE, related_name="limits")
+    name = models.CharField(
+        "kind of report",
+        max_length=40,
+        help_text='One report of this kind, in the singular and lower case ("team lead"); '
+        "an s is added for more than one.",
+    )
+    roles = models.ManyToManyField(
+        Role,
+        related_name="span_limits",
+        help_text="The roles that count as this kind of report.",
+    )
+    min_count = models.PositiveIntegerField(
+        "at least",
+        null=True,
+        blank=True,
+        help_text="Applies only to a manager who has reports of this kind: a manager with "
+        'none of them is not short of them (the rule reads "and/or"). Empty: no minimum.',
+    )
+    max_count = models.PositiveIntegerField(
+        "at most", null=True, blank=True, help_text="Empty: no maximum."
+    )
+
+    history = AuditedRecords(m2m_fields=["roles"])
+
+    class Meta:
+        ordering = ["rule_id", "pk"]
+        verbose_name = "limit per kind of report"
+        verbose_name_plural = "limits per kind of report"
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "name"], name="span_limit_unique_name"),
+            ordered_range(
+                "min_count",
+                "max_count",
+                name="span_limit_range",
+                message="A limit per kind of report must run from low to high.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name_plural} under {self.rule.role}"
+
+    @property
+    def name_plural(self) -> str:
+        return f"{self.name}s"
+
+    @property
+    def range_display(self) -> str:
+        """The limit in words: "2–3 team leads, or none", "up to 10 agents"."""
+        return self.limit_text(self.name, self.min_count, self.max_count)
+
+    @staticmethod
+    def limit_text(name: str, low: int | None, high: int | None) -> str:
+        """A limit on ``name`` reports in words; a minimum allows none at all ("and/or")."""
+        noun = name if high == 1 else f"{name}s"
+        text = f"{SpanRule.range_display(low, high)} {noun}"
+        return f"{text} or none" if low else text
+
+    def clean(self) -> None:
+        low, high = self.min_count, self.max_count
+        if low is not None and high is not None and low > high:
+            raise ValidationError(
+                {"max_count": "The upper limit must not be below the lower limit."}
+            )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
 
-from roles.models import PromotionPath, Role, Skill, SpanRule
+from roles.models import PromotionPath, Role, Skill, SpanLimit, SpanRule
 
 
 def roles_in_catalogue_order() -> QuerySet[Role]:
@@ -21,6 +21,7 @@ def roles_with_rules() -> QuerySet[Role]:
     return roles_in_catalogue_order().prefetch_related(
         "skills",
         "span_rule__allowed_reports",
+        "span_rule__limits__roles",
         Prefetch("paths_in", queryset=PromotionPath.objects.select_related("from_role")),
         Prefetch("paths_out", queryset=PromotionPath.objects.select_related("to_role")),
     )
@@ -42,6 +43,16 @@ PATH_COLUMNS = (
 
 
 @dataclass
+class LimitRow:
+    """A limit per kind of report as plain values, its roles as (id, name)."""
+
+    name: str
+    min_count: int | None
+    max_count: int | None
+    roles: list[tuple[int, str]]
+
+
+@dataclass
 class RoleRelations:
     """What hangs off some roles, as plain rows (no model instances), in the order the
     models' own ``Meta.ordering`` gives their prefetches."""
@@ -50,6 +61,7 @@ class RoleRelations:
     allowed_reports: dict[int, list[tuple[int, str]]]  # span rule id → roles as (id, name)
     paths_in: dict[int, list]  # role id → paths into it, as rows of PATH_COLUMNS
     paths_out: dict[int, list]  # role id → paths out of it
+    limits: dict[int, list[LimitRow]]  # span rule id → its limits per kind of report
 
 
 def _related_order(prefix: str, model) -> list[str]:
@@ -61,11 +73,11 @@ def _related_order(prefix: str, model) -> list[str]:
 
 
 def role_relations(roles: Sequence[Role]) -> RoleRelations:
-    """The skills, allowed reports and promotion paths (both ways) of ``roles``, which carry
-    their span rule (:func:`roles_in_catalogue_order`): four queries at most, whatever the
-    number of roles; none for the allowed reports when no role on the list has a span rule,
-    none at all for no roles."""
-    found = RoleRelations(*(defaultdict(list) for _ in range(4)))
+    """The skills, allowed reports, limits per kind of report and promotion paths (both
+    ways) of ``roles``, which carry their span rule (:func:`roles_in_catalogue_order`): five
+    queries at most, whatever the number of roles; none for the allowed reports and limits
+    when no role on the list has a span rule, none at all for no roles."""
+    found = RoleRelations(*(defaultdict(list) for _ in range(5)))
     ids = [role.pk for role in roles]
     if not ids:
         return found
@@ -83,6 +95,18 @@ def role_relations(roles: Sequence[Role]) -> RoleRelations:
             .values_list("spanrule_id", "role_id", "role__name")
         ):
             found.allowed_reports[rule_id].append((role_id, name))
+        # one row per limit and role (a limit without roles: one row without a role)
+        limits: dict[int, LimitRow] = {}
+        for rule_id, pk, name, low, high, role_id, role_name in (
+            SpanLimit.objects.filter(rule_id__in=rules)
+            .order_by("rule_id", "pk", *_related_order("roles", Role))
+            .values_list("rule_id", "pk", "name", "min_count", "max_count", "roles", "roles__name")
+        ):
+            if pk not in limits:
+                limits[pk] = LimitRow(name, low, high, [])
+                found.limits[rule_id].append(limits[pk])
+            if role_id is not None:
+                limits[pk].roles.append((role_id, role_name))
     # Paths into and out of the roles: two queries of the same shape as the prefetches of
     # roles_with_rules (the same joins, filter and order). Paths that Meta.ordering leaves
     # tied (steps from one role to several roles of the same level) come in the order the

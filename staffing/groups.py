@@ -47,7 +47,7 @@ def granted() -> dict[str, set[tuple[str, str]]]:
 
 def grant_own() -> None:
     """Staffing's grants: its own models, and the catalogue (tiers, roles) it builds on."""
-    from roles.models import PromotionPath, Role, Skill, SpanRule
+    from roles.models import PromotionPath, Role, Skill, SpanLimit, SpanRule
     from staffing.models import (
         Assignment,
         DottedLine,
@@ -59,7 +59,7 @@ def grant_own() -> None:
     )
     from tiers.models import Squad, Tier
 
-    catalogue = [Tier, Squad, Role, PromotionPath, SpanRule, Skill]
+    catalogue = [Tier, Squad, Role, PromotionPath, SpanRule, SpanLimit, Skill]
     for group in (GROUP_MANAGER, GROUP_DIRECTOR):
         grant(group, catalogue, ["view"])
         grant(group, [Position, DottedLine], ["view", "add", "change", "delete"])

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from metrics.models import KPI
-from roles.models import PromotionPath, Role, Skill, SpanRule
+from roles.models import PromotionPath, Role, Skill, SpanLimit, SpanRule
 from tiers.models import Squad, Tier
 
 pytestmark = pytest.mark.django_db
@@ -181,7 +181,7 @@ def test_external_hire_as_shown(roles, code, shown):
 # role, min direct, max direct, min team, max team
 SPAN_RULES = [
     ("team-lead", 6, 10, None, None),
-    ("advocate-manager", 2, 10, 16, 25),
+    ("advocate-manager", 1, None, 16, 25),  # and limits per kind of report (below)
     ("senior-advocate-manager", 2, 3, 48, 150),
     ("director", None, None, None, 1000),
     ("ops-manager", 2, 10, None, None),
@@ -221,6 +221,21 @@ def test_manager_may_have_team_leads_and_agents_report(framework):
     allowed = set(rule.allowed_reports.values_list("code", flat=True))
     assert {"team-lead", "advocate", "associate-advocate"} <= allowed
     assert "advocate-manager" not in allowed
+
+
+def test_manager_has_2_to_3_team_leads_and_or_1_to_10_agents(framework):
+    """Seed 001: an Advocate Manager leads 2–3 team leads and/or 1–10 advocates; the
+    rule's own minimum of 1 asks for some report of either kind."""
+    rule = SpanRule.objects.get(role__code="advocate-manager")
+    limits = [
+        (limit.name, limit.min_count, limit.max_count, {r.code for r in limit.roles.all()})
+        for limit in rule.limits.all()
+    ]
+    assert limits == [
+        ("team lead", 2, 3, {"team-lead"}),
+        ("agent", 1, 10, set(rule.allowed_reports.values_list("code", flat=True)) - {"team-lead"}),
+    ]
+    assert not SpanLimit.objects.exclude(rule=rule).exists()
 
 
 def test_team_lead_spends_80_percent_supervising(roles):

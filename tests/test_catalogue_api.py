@@ -36,7 +36,7 @@ FRAMEWORK = {
 # role name: (direct reports min, max, whole team min, max)
 SPANS = {
     "Team Lead": (6, 10, None, None),
-    "Advocate Manager": (2, 10, 16, 25),
+    "Advocate Manager": (1, None, 16, 25),  # and 2–3 team leads and/or 1–10 agents
     "Senior Advocate Manager": (2, 3, 48, 150),
     "Director of Customer Advocacy": (None, None, None, 1000),
     "Support Operations Manager": (2, 10, None, None),
@@ -70,6 +70,15 @@ def test_catalogue_as_served_equals_the_framework_table(reader):
         rule = roles[name]["span_rule"]
         served = (rule["min_direct"], rule["max_direct"], rule["min_team"], rule["max_team"])
         assert served == limits, name
+        if name != "Advocate Manager":
+            assert rule["limits"] == [], name
+    kinds = roles["Advocate Manager"]["span_rule"]["limits"]
+    assert [(k["name"], k["min_count"], k["max_count"], k["limit"]) for k in kinds] == [
+        ("team lead", 2, 3, "2–3 team leads or none"),
+        ("agent", 1, 10, "1–10 agents or none"),
+    ]
+    assert [r["name"] for r in kinds[0]["roles"]] == ["Team Lead"]
+    assert "Customer Advocate" in {r["name"] for r in kinds[1]["roles"]}
     assert roles["Customer Advocate"]["span_rule"] is None
     assert roles["Technical Support Engineer"]["tier"]["name"].startswith("Tier 2")
 

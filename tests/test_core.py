@@ -53,7 +53,7 @@ def test_catalogue_promotion_prerequisites(framework, src, dst, low, high, about
 
 @pytest.mark.parametrize(
     ("code", "direct", "team"),
-    [("team-lead", (6, 10), (None, None)), ("advocate-manager", (2, 10), (16, 25)),
+    [("team-lead", (6, 10), (None, None)), ("advocate-manager", (1, None), (16, 25)),
      ("senior-advocate-manager", (2, 3), (48, 150)), ("director", (None, None), (None, 1000)),
      ("ops-manager", (2, 10), (None, None)), ("senior-ops-manager", (2, 10), (None, None)),
      ("ops-director", (None, None), (None, 250))],

@@ -33,8 +33,8 @@ def versions(position: Position):
 def backdate(day: datetime.date) -> None:
     """Make everything recorded so far look as if it happened at noon on ``day``."""
     noon = timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
-    for model in (Position, Assignment, Role, PromotionPath, SpanRule):
-        model.history.all().update(history_date=noon)
+    for kind in feeds.KINDS.values():  # every model the feed lists
+        kind.model.history.all().update(history_date=noon)
 
 
 @pytest.fixture

@@ -56,9 +56,11 @@ def draft(factor: float, root=None):
 def assert_placed_by_the_rules(scenario, added):
     """Every new position: allowed under its manager, in a team doing its work, explained."""
     rows = {r.pk: r for r in ScenarioPosition.objects.filter(scenario=scenario, removed=False)}
+    related = ("span_rule__allowed_reports", "span_rule__limits__roles")
     roles = {r.pk: r for r in Role.objects.select_related("tier", "span_rule")
-             .prefetch_related("span_rule__allowed_reports")}  # fmt: skip
+             .prefetch_related(*related)}  # fmt: skip
     kids: Counter = Counter(r.parent_id for r in rows.values())
+    kid_roles: Counter = Counter((r.parent_id, r.role_id) for r in rows.values())
     work_under: dict[int, set] = {}
     for row in rows.values():
         work = placement.work_of(roles[row.role_id])
@@ -80,6 +82,10 @@ def assert_placed_by_the_rules(scenario, added):
         rule = getattr(manager, "span_rule", None)
         if rule is not None and rule.max_direct is not None and row.parent_id in new_ids:
             assert kids[row.parent_id] <= rule.max_direct, row.parent.title
+        for limit in rule.limits.all() if rule is not None else ():
+            of_kind = sum(kid_roles[row.parent_id, role.pk] for role in limit.roles.all())
+            if limit.max_count is not None and row.parent_id in new_ids:
+                assert of_kind <= limit.max_count, (row.parent.title, limit.name)
 
 
 def test_the_synapse_plan_at_twice_the_volume_lands_in_the_right_teams(synapse):
@@ -141,6 +147,7 @@ def test_a_team_is_drafted_with_its_lead_when_no_team_has_room(synapse):
         works = {placement.work_of(r.role) for r in team.select_related("role__tier")}
         assert len(works) <= 1, (lead.title, works)
     assert not_allowed(scenario) <= not_allowed_live()
+    assert_placed_by_the_rules(scenario, added)  # new managers within 2–3 team leads
 
 
 @pytest.mark.postgres

@@ -27,6 +27,7 @@ def test_every_catalogue_table_is_tracked():
         "roles.Skill": (),
         "roles.PromotionPath": (),
         "roles.SpanRule": ("allowed_reports",),
+        "roles.SpanLimit": ("roles",),
         "metrics.KPI": (),
     }
 
@@ -49,7 +50,7 @@ def test_a_kpi_change_bumps_the_catalogue_version(framework):
 VIEW_CATALOGUE = {
     ("tiers", "view_tier"), ("tiers", "view_squad"),
     ("roles", "view_role"), ("roles", "view_promotionpath"), ("roles", "view_spanrule"),
-    ("roles", "view_skill"), ("metrics", "view_kpi"),
+    ("roles", "view_spanlimit"), ("roles", "view_skill"), ("metrics", "view_kpi"),
 }  # fmt: skip
 SCOPED_ORGANIZATION = {
     ("staffing", "view_position"), ("staffing", "add_position"),
@@ -80,6 +81,7 @@ EXPECTED_PERMISSIONS = {
         ("roles", "add_role"), ("roles", "change_role"),
         ("roles", "add_promotionpath"), ("roles", "change_promotionpath"),
         ("roles", "add_spanrule"), ("roles", "change_spanrule"),
+        ("roles", "add_spanlimit"), ("roles", "change_spanlimit"),
         ("roles", "add_skill"), ("roles", "change_skill"),
         ("metrics", "add_kpi"), ("metrics", "change_kpi"),
         ("staffing", "view_position"), ("staffing", "view_person"),
@@ -91,7 +93,7 @@ EXPECTED_PERMISSIONS = {
 
 
 def test_each_group_has_exactly_the_permissions_it_had():
-    assert [len(p) for p in EXPECTED_PERMISSIONS.values()] == [27, 33, 31]
+    assert [len(p) for p in EXPECTED_PERMISSIONS.values()] == [28, 34, 34]
     Group.objects.filter(name__in=EXPECTED_PERMISSIONS).delete()
     emit_post_migrate_signal(verbosity=0, interactive=False, db="default")  # as migrate does
     for name, expected in EXPECTED_PERMISSIONS.items():

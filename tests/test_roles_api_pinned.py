@@ -25,7 +25,7 @@ from rest_framework import mixins
 from rest_framework.test import APIClient, APIRequestFactory, force_authenticate
 
 from roles.api.views import RoleViewSet
-from roles.models import PromotionPath, Role, Skill, SpanRule
+from roles.models import PromotionPath, Role, Skill, SpanLimit, SpanRule
 from roles.selectors import roles_with_rules
 from tests.factories import UserFactory, session_client, token_client
 from tiers.models import Tier
@@ -262,8 +262,9 @@ def test_the_viewset_writes_what_the_serializer_writes(catalogue):
 
 
 def more_roles(count: int, prefix: str) -> None:
-    """``count`` more roles, each with skills, a span rule allowing two roles and promotion
-    paths in and out, so that every relation the response shows grows."""
+    """``count`` more roles, each with skills, a span rule allowing two roles with a limit
+    per kind of report, and promotion paths in and out, so that every relation the response
+    shows grows."""
     tier = Tier.objects.get(code="t1")
     skills = list(Skill.objects.all()[:3])
     before = Role.objects.get(code="advocate")
@@ -274,21 +275,23 @@ def more_roles(count: int, prefix: str) -> None:
         role.skills.add(*skills)
         rule = SpanRule.objects.create(role=role, max_direct=8)
         rule.allowed_reports.add(before, role)
+        SpanLimit.objects.create(rule=rule, name="peer", max_count=2).roles.add(before, role)
         PromotionPath.objects.create(from_role=before, to_role=role, min_months=n)
         before = role
 
 
 def test_queries_stay_the_same_however_many_roles(catalogue, django_assert_num_queries):
     """Session, user, the catalogue's version, the count, the roles (with tier and span
-    rule), their skills, the span rules' allowed reports, the paths in and the paths out:
-    nine queries for a list, eight for one role (no count), for 24 roles, 44 or 64. Asked
-    again at the same version of the catalogue: session, user and version only."""
+    rule), their skills, the span rules' allowed reports and limits per kind of report, the
+    paths in and the paths out: ten queries for a list, nine for one role (no count), for 24
+    roles, 44 or 64. Asked again at the same version of the catalogue: session, user and
+    version only."""
     reader = session_client(UserFactory(groups=["hr"]))
     team_lead = catalogue["team-lead"].pk
     for grown in ("first", "second", None):
-        with django_assert_num_queries(9):
+        with django_assert_num_queries(10):
             assert reader.get("/api/roles/", {"page_size": 1000}).status_code == 200
-        with django_assert_num_queries(8):
+        with django_assert_num_queries(9):
             assert reader.get(f"/api/roles/{team_lead}/").status_code == 200
         with django_assert_num_queries(3):
             assert reader.get("/api/roles/", {"page_size": 1000}).status_code == 200
@@ -303,11 +306,11 @@ def test_queries_stay_the_same_however_many_roles(catalogue, django_assert_num_q
 
 def test_the_positions_do_not_count(api_org, django_assert_num_queries):
     reader = session_client(UserFactory(groups=["hr"]))
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         first = reader.get("/api/roles/").content
     api_org.grow()
     caches["catalogue"].clear()
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         assert reader.get("/api/roles/").content == first
 
 

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orgdesign.kernel.rest import BriefRelatedField, Links, lines_field
-from roles.models import PromotionPath, Role, Skill, SpanRule, text_lines
+from roles.models import PromotionPath, Role, Skill, SpanLimit, SpanRule, text_lines
 from roles.selectors import RoleRelations, role_relations
 
 
@@ -39,10 +39,23 @@ class PromotionPathSerializer(serializers.ModelSerializer):
         extra_kwargs = {"url": {"view_name": "promotionpath-detail"}}
 
 
+class SpanLimitSerializer(serializers.ModelSerializer):
+    """A limit on one kind of direct report ("2–3 team leads"). Its minimum applies only to
+    a manager who has reports of that kind."""
+
+    roles = BriefRelatedField("role-detail", many=True, read_only=True)
+    limit = serializers.CharField(source="range_display", read_only=True)
+
+    class Meta:
+        model = SpanLimit
+        fields = ["name", "roles", "min_count", "max_count", "limit"]
+
+
 class SpanRuleSerializer(serializers.ModelSerializer):
     allowed_reports = BriefRelatedField("role-detail", many=True, read_only=True)
     direct = serializers.CharField(source="direct_display", read_only=True)
     team = serializers.CharField(source="team_display", read_only=True)
+    limits = SpanLimitSerializer(many=True, read_only=True)
 
     class Meta:
         model = SpanRule
@@ -55,6 +68,7 @@ class SpanRuleSerializer(serializers.ModelSerializer):
             "team",
             "counts",
             "allowed_reports",
+            "limits",
             "notes",
         ]
 
@@ -119,7 +133,7 @@ def _decimals() -> dict[str, serializers.DecimalField]:
 class RoleRepresentation:
     """What :class:`RoleSerializer` shows for some roles, byte for byte, built in one pass
     over plain rows: the roles with their tier and span rule, and :func:`role_relations`'
-    rows (four queries at most, whatever the number of roles). A nested serializer per
+    rows (five queries at most, whatever the number of roles). A nested serializer per
     role, path and link spent 40–90 ms on the 23 roles of the catalogue; this takes a few.
 
     RoleSerializer stays the contract: the OpenAPI schema and the browsable API read it,
@@ -194,6 +208,16 @@ class RoleRepresentation:
             "allowed_reports": [
                 self.brief("role-detail", pk, name)
                 for pk, name in relations.allowed_reports.get(rule.pk, ())
+            ],
+            "limits": [
+                {
+                    "name": limit.name,
+                    "roles": [self.brief("role-detail", pk, name) for pk, name in limit.roles],
+                    "min_count": limit.min_count,
+                    "max_count": limit.max_count,
+                    "limit": SpanLimit.limit_text(limit.name, limit.min_count, limit.max_count),
+                }
+                for limit in relations.limits.get(rule.pk, ())
             ],
             "notes": rule.notes,
         }

@@ -1,8 +1,8 @@
 """The feed of changes, read from the audit trail (see :mod:`orgdesign.kernel.audit`).
 
-:func:`change_feed` lists changes to positions, assignments, roles, promotion paths and
-span rules, newest first, each with the fields that changed, in a fixed number of
-queries per page whatever the size of the history.
+:func:`change_feed` lists changes to positions, assignments, roles, promotion paths,
+span rules and their limits per kind of report, newest first, each with the fields that
+changed, in a fixed number of queries per page whatever the size of the history.
 """
 
 import datetime
@@ -15,7 +15,7 @@ from django.db.models import OuterRef, Q, Subquery, Value
 from django.utils import timezone
 from simple_history.utils import get_m2m_reverse_field_name
 
-from roles.models import PromotionPath, Role, SpanRule
+from roles.models import PromotionPath, Role, SpanLimit, SpanRule
 from staffing.history.past import end_of
 from staffing.models import Assignment, Person, Position, position_label
 from staffing.scope import Scope
@@ -56,6 +56,7 @@ KINDS = {
         Kind("role", "Role", Role, False),
         Kind("promotion_path", "Promotion path", PromotionPath, False),
         Kind("span_rule", "Span rule", SpanRule, False),
+        Kind("span_limit", "Limit per kind of report", SpanLimit, False),
     )
 }
 HIDDEN_FIELDS = {"id", "created_at"}
@@ -152,6 +153,8 @@ class _Names:
     def load(self) -> None:
         for model, ids in self.wanted.items():
             found = model.objects.filter(pk__in=ids)
+            if model is SpanRule:  # named by their role
+                found = found.select_related("role")
             if model is Position:  # named with who holds them now (see position_label)
                 names = {obj.pk: obj.label for obj in found.select_related("holder")}
             else:
@@ -211,6 +214,8 @@ def _label(kind: Kind, row, names: _Names) -> str:
         return row.name
     if kind.code == "promotion_path":
         return f"{names.name(Role, row.from_role_id)} → {names.name(Role, row.to_role_id)}"
+    if kind.code == "span_limit":
+        return f"{names.name(SpanRule, row.rule_id)}: {row.name}s"
     return f"Span rule of {names.name(Role, row.role_id)}"
 
 
@@ -219,7 +224,7 @@ def change_feed(
 ) -> tuple[list[Change], bool]:
     """A page of changes, newest first, and whether older ones follow. Queries: one for the
     page, then for each kind on it its rows, their previous versions, and the names shown
-    (many-to-many members for roles and span rules)."""
+    (many-to-many members for roles, span rules and their limits)."""
     parts = []
     for code, kind in KINDS.items():
         if query.kinds and code not in query.kinds:

@@ -9,8 +9,10 @@ position, whose team it joins. The rules come from the catalogue, not from this 
   that work. A new Tier 2 engineer never lands in a Tier 1 team.
 * **Allowed and with room.** The manager's role must allow the new role as a direct report
   (:meth:`roles.models.Role.allows_report`, the span engine's own test) and have fewer
-  direct reports than its span rule's maximum. Among those, the lowest rung of the ladder
-  (a team lead before a manager), then the team with the fewest reports.
+  direct reports than its span rule's maximum, and fewer of the new one's kind than the
+  rule's limit for that kind of report (no more than 3 team leads under an Advocate
+  Manager). Among those, the lowest rung of the ladder (a team lead before a manager),
+  then the team with the fewest reports.
 * **A new team where none has room.** The team is led by the role that leads that work
   today (architects report to an Advocate Manager, advocates to a Team Lead; the lowest
   role allowed when no one does yet), and the new leader is placed by the same rules, so
@@ -22,7 +24,7 @@ position, whose team it joins. The rules come from the catalogue, not from this 
 New agents of a tier that has an entry squad start in it (engineers join Tier 2 through the
 general squad), and new positions take their manager's location.
 
-Everything is decided in memory over the draft's rows (one query for them, one for the
+Everything is decided in memory over the draft's rows (one query for them, a few for the
 catalogue), then written: a leader as it is drafted (its team needs its id), the rest in
 one bulk insert.
 """
@@ -129,12 +131,31 @@ class Placement:
 
     def __init__(self, scenario: Scenario):
         self.scenario = scenario
-        self.roles = {r.pk: r for r in with_report_rules(Role.objects.select_related("tier"))}
+        self.roles = {
+            r.pk: r
+            for r in with_report_rules(Role.objects.select_related("tier")).prefetch_related(
+                "span_rule__limits__roles"
+            )
+        }
         rows = list(scenario.positions.filter(removed=False))
         self.rows = {row.pk: row for row in rows}
         for row in rows:
             row.role = self.roles[row.role_id]
+        # a manager role → the most of each kind of report: (the kind's roles, at most)
+        self.kind_limits = {
+            pk: [
+                (frozenset(r.pk for r in limit.roles.all()), limit.max_count)
+                for limit in role.span_rule.limits.all()
+                if limit.max_count is not None
+            ]
+            for pk, role in self.roles.items()
+            if role.is_manager
+        }
         self.kids: Counter = Counter(row.parent_id for row in rows if row.parent_id)
+        self.kid_roles: dict[int, Counter] = defaultdict(Counter)  # pk → its reports' roles
+        for row in rows:
+            if row.parent_id:
+                self.kid_roles[row.parent_id][row.role_id] += 1
         self.team: Counter = Counter()  # pk → everyone below it
         self.direct: dict[int, Counter] = defaultdict(Counter)  # pk → work of its reports
         self.below: dict[int, Counter] = defaultdict(Counter)  # pk → work of its whole team
@@ -173,13 +194,19 @@ class Placement:
 
     # --- choosing -------------------------------------------------------------------------
 
-    def _room(self, row: ScenarioPosition, *, need: int = 1) -> bool:
-        """Whether ``row`` may take one more direct report, and it and every manager above
-        it ``need`` more people in their whole team, within their span rules."""
+    def _room(self, row: ScenarioPosition, role: Role, *, need: int = 1) -> bool:
+        """Whether ``row`` may take one more direct report of ``role`` (within its rule's
+        limits on all direct reports and on that kind of report), and it and every manager
+        above it ``need`` more people in their whole team, within their span rules."""
         rule = getattr(row.role, "span_rule", None)
         most = rule.max_direct if rule is not None else None
         if most is not None and self.kids[row.pk] >= most:
             return False
+        for kind, most_of_kind in self.kind_limits.get(row.role_id, ()):
+            if role.pk in kind:
+                have = sum(n for pk, n in self.kid_roles[row.pk].items() if pk in kind)
+                if have >= most_of_kind:
+                    return False
         up = row
         while up is not None:
             rule = getattr(up.role, "span_rule", None)
@@ -207,7 +234,7 @@ class Placement:
                 if best_key is not None and key >= best_key:
                     continue
                 # a new leader needs room for itself and a report of its own
-                if self._room(row, need=2 if leader else 1):
+                if self._room(row, role, need=2 if leader else 1):
                     best, best_key = row, key
         return best
 
@@ -300,7 +327,7 @@ class Placement:
         ``work`` and may lead ``role``."""
         heads = [
             row for row in self.rows.values()
-            if row.role.allows_report(role) and self._room(row, need=2)
+            if row.role.allows_report(role) and self._room(row, role, need=2)
         ]  # fmt: skip
         heads.sort(key=lambda row: (-self.below[row.pk][work], row.role.level, row.pk))
         return heads[0] if heads and self.below[heads[0].pk][work] else None
@@ -325,6 +352,7 @@ class Placement:
 
     def _add(self, row: ScenarioPosition, parent: ScenarioPosition) -> None:
         self.kids[parent.pk] += 1
+        self.kid_roles[parent.pk][row.role_id] += 1
         self._count(row, parent)
 
     def write(self) -> None:

@@ -156,6 +156,15 @@ class Shape:
             self.team_all[pk] = sum(1 + self.team_all[k] for k in kids)
             self.team_filled[pk] = sum(int(nodes[k][2]) + self.team_filled[k] for k in kids)
 
+    def by_role(self, kids) -> tuple[tuple[int, int, int], ...]:
+        """``kids`` by role, as (role id, all, filled), as the engine measures them."""
+        counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+        for kid in kids:
+            _parent, role_id, filled, _title = self.nodes[kid]
+            counts[role_id][0] += 1
+            counts[role_id][1] += int(filled)
+        return tuple(sorted((role, n, nf) for role, (n, nf) in counts.items()))
+
     def judge(self, only=None, *, rules=None, role_names=None) -> list[engine.Computed]:
         """Span findings as the live engine judges them: of ``only`` (every node by default)
         as managers, and of their direct reports that their rule does not allow."""
@@ -173,6 +182,7 @@ class Shape:
             measured = engine.Measured(
                 pk, title, filled, len(kids), sum(int(nodes[k][2]) for k in kids),
                 self.team_all[pk], self.team_filled[pk],
+                self.by_role(kids) if rule.limits else (),
             )  # fmt: skip
             found += engine.judge(measured, rule)
             if rule.allowed:

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from mptt.admin import MPTTModelAdmin
 
 from orgdesign.kernel.admin import HistoryAdmin
@@ -489,14 +489,31 @@ class TriageWeekAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         locations = triage.visible_locations(scope_for(request.user))
-        return super().get_queryset(request).filter(location__in=locations)
+        seen = visible_people(scope_for(request.user), request.user)
+        return (
+            super()
+            .get_queryset(request)
+            .filter(location__in=locations)
+            .annotate(on_rota=Count("people", distinct=True))
+            .prefetch_related(Prefetch("people", queryset=seen, to_attr="seen_people"))
+        )
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "people":  # only names the viewer may see are offered or shown
+            kwargs["queryset"] = visible_people(scope_for(request.user), request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         return ("location", "week") if obj is not None else ()
 
     @admin.display(description="on triage")
     def on_triage(self, rota):
-        return ", ".join(p.full_name for p in rota.people.all()) or "nobody"
+        """The people on the rota the viewer sees, and how many others there are."""
+        names = [p.full_name for p in rota.seen_people]
+        others = rota.on_rota - len(names)
+        if others:
+            names.append(f"{others} more")
+        return ", ".join(names) or "nobody"
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)

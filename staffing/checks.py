@@ -127,6 +127,7 @@ def _reconcile(source: str, found: Iterable[Found], in_scope: Q) -> Counts:
 def entry_squad_check(ids: Iterable[int] | None = None, *, as_of=None) -> Counts:
     """Judge the holders of the positions ``ids`` (None: every position) and store the
     entry-squad findings. Four queries and the writes."""
+    _lock()  # before reading: a concurrent edit's own check then sees this one's outcome
     positions = Position.objects.all()
     in_scope = Q()
     if ids is not None:
@@ -160,6 +161,7 @@ def triage_check(
     """Judge this week and the next at ``locations`` (ids; None: every location) and store
     the triage findings; the open findings of weeks that have ended are resolved. Four
     queries and the writes."""
+    _lock()  # before reading: a concurrent rota edit's own check then sees this one's outcome
     weeks = triage.judged_weeks(today)
     in_scope = Q(week__lte=weeks[-1])
     if locations is not None:

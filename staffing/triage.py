@@ -121,13 +121,13 @@ def gaps(weeks: list[datetime.date], locations: list[int] | None = None) -> list
     )
     # (location, week) pairs with at least one person on the rota who may triage there now
     covered = set(
-        TriageWeek.objects.filter(
+        TriageWeek.objects.filter(  # one person meets every condition: a single filter()
+            triage_roles_q("people__position__role__"),
             location__in=list(tier1),
             week__in=weeks,
             people__position__location=F("location"),
             people__is_active=True,
         )
-        .filter(triage_roles_q("people__position__role__"))
         .order_by()
         .values_list("location_id", "week")
         .distinct()

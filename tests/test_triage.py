@@ -10,12 +10,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from roles.models import Role
 from staffing import checks, services, triage
-from staffing.models import Finding, TriageWeek
+from staffing.models import Finding, Person, Position, TriageWeek
 from staffing.scope import scope_for
 from staffing.selectors import no_such_person
 from tests.factories import (
     LocationFactory,
+    PersonFactory,
     UserFactory,
     holder_user,
     log_in,
@@ -266,3 +268,223 @@ def test_the_api_sets_and_changes_a_week_and_refuses_bad_input_with_400(offices)
     assert written() == before
     listed = client.get("/api/triage/", {"week": MONDAY.isoformat()}).json()
     assert [r["id"] for r in listed["results"]] == [body["id"]]
+
+
+# --- at the edges: found in review ---------------------------------------------------------
+
+
+def test_gap_not_hidden_by_two_half_eligible_people(offices):
+    """A on the rota moved to Lisbon (still an advocate); B still in Dublin but now an
+    associate. Nobody on the rota may triage in Dublin: the week is a gap."""
+    dublin, lisbon = offices["dublin"], offices["lisbon"]
+    a, b = offices["advocates"]
+    services.triage_week_set(actor=None, location=dublin, week=MONDAY, people=[a, b])
+    assert triage.gaps([MONDAY], [dublin.pk]) == []
+    Position.objects.filter(holder_id=a).update(location=lisbon)
+    Position.objects.filter(holder_id=b).update(role=Role.objects.get(code="associate-advocate"))
+    assert not triage.may_triage(dublin).filter(holder_id__in=[a, b]).exists()
+    assert [g.week for g in triage.gaps([MONDAY], [dublin.pk])] == [MONDAY]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"people": [10**19]},
+        {"location": 10**19},
+    ],
+)
+def test_api_huge_ids_are_400_not_500(offices, payload):
+    client = log_in("director", holds=offices["director"])
+    body = {"location": offices["dublin"].pk, "week": MONDAY.isoformat(), "people": []} | payload
+    response = client.post("/api/triage/", body, content_type="application/json")
+    assert response.status_code == 400, response.content
+
+
+def test_api_post_of_an_existing_week(offices):
+    a, b = offices["advocates"]
+    client = log_in("director", holds=offices["director"])
+    body = {"location": offices["dublin"].pk, "week": MONDAY.isoformat(), "people": [a]}
+    assert client.post("/api/triage/", body, content_type="application/json").status_code == 201
+    again = client.post("/api/triage/", body | {"people": [b]}, content_type="application/json")
+    print(again.status_code, again.content)
+    assert again.status_code in (200, 201, 400)
+
+
+def test_people_subtree_of_lists_only_holders(offices):
+    """/api/people/?subtree_of= is documented as 'People holding this position or one
+    below it'; a person with no position who merely lives in Dublin is not among them."""
+    loner = PersonFactory(location=offices["dublin"])
+    client = log_in(superuser=True)
+    got = client.get("/api/people/", {"subtree_of": offices["manager"].pk, "page_size": 100}).json()
+    ids = {r["id"] for r in got["results"]}
+    assert loner.pk not in ids
+
+
+def test_api_list_query_count_is_fixed(offices):
+    client = log_in(superuser=True)
+    a = offices["advocates"][0]
+    services.triage_week_set(actor=None, location=offices["dublin"], week=MONDAY, people=[a])
+
+    def count():
+        with CaptureQueriesContext(connection) as c:
+            assert client.get("/api/triage/").status_code == 200
+        return len(c.captured_queries)
+
+    before = count()
+    for n in range(3):
+        place = LocationFactory(code=f"y{n}", name=f"Y {n}")
+        lead = make_position(f"LeadY {n}", "team-lead", offices["director"], location=place)
+        people = [p.holder_id for p in make_team(lead, 3, location=place)]
+        for week in (MONDAY, NEXT):
+            services.triage_week_set(actor=None, location=place, week=week, people=people[:2])
+    assert count() == before
+
+
+def _lead2(offices):
+    dublin = offices["dublin"]
+    lead2 = make_position("Lead 2, Dublin", "team-lead", offices["manager"], location=dublin)
+    mine = make_team(lead2, 1, location=dublin)[0].holder_id
+    return lead2, mine
+
+
+def test_admin_rota_list_hides_names_the_viewer_cannot_see(offices):
+    lead2, mine = _lead2(offices)
+    a = offices["advocates"][0]
+    services.triage_week_set(actor=None, location=offices["dublin"], week=MONDAY, people=[a, mine])
+    hidden = Person.objects.get(pk=a).full_name
+    client = log_in("manager", holds=lead2, is_staff=True)
+    page = client.get("/admin/staffing/triageweek/").content.decode()
+    assert Person.objects.get(pk=mine).full_name in page  # the viewer's own advocate is shown
+    assert hidden not in page
+
+
+def test_admin_rota_change_form_hides_names_and_saves(offices):
+    lead2, mine = _lead2(offices)
+    a = offices["advocates"][0]
+    rota = services.triage_week_set(
+        actor=None, location=offices["dublin"], week=MONDAY, people=[a, mine]
+    )
+    hidden = Person.objects.get(pk=a).full_name
+    client = log_in("manager", holds=lead2, is_staff=True)
+    url = f"/admin/staffing/triageweek/{rota.pk}/change/"
+    form = client.get(url)
+    assert form.status_code == 200
+    assert hidden not in form.content.decode()
+
+
+def test_admin_rota_saved_unchanged_by_a_lead_keeps_others(offices):
+    lead2, mine = _lead2(offices)
+    a = offices["advocates"][0]
+    rota = services.triage_week_set(
+        actor=None, location=offices["dublin"], week=MONDAY, people=[a, mine]
+    )
+    client = log_in("manager", holds=lead2, is_staff=True)
+    url = f"/admin/staffing/triageweek/{rota.pk}/change/"
+    # the lead submits the form with only the person they see
+    response = client.post(url, {"people": [mine]})
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert set(rota.people.values_list("pk", flat=True)) == {a, mine}
+
+
+def test_admin_rota_changelist_query_count(offices):
+    client = log_in(superuser=True)
+
+    def count():
+        with CaptureQueriesContext(connection) as c:
+            assert client.get("/admin/staffing/triageweek/").status_code == 200
+        return len(c.captured_queries)
+
+    a = offices["advocates"][0]
+    services.triage_week_set(actor=None, location=offices["dublin"], week=MONDAY, people=[a])
+    before = count()
+    services.triage_week_set(actor=None, location=offices["dublin"], week=NEXT, people=[a])
+    assert count() == before
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "9" * 30])
+def test_week_page_odd_digits_are_400(offices, value):
+    client = log_in("director", holds=offices["director"])
+    url = f"/triage/dub/{MONDAY.isoformat()}/"
+    client.raise_request_exception = False
+    response = client.post(url, {"people": [value]})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_triage_page_far_weeks_are_not_500(offices, day):
+    client = log_in("director", holds=offices["director"])
+    client.raise_request_exception = False
+    assert client.get("/triage/", {"from": day}).status_code in (200, 404)
+
+
+def test_recompute_spans_lists_only_span_findings(offices):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    checks.triage_check()  # Dublin and Lisbon: nobody on triage
+    out = StringIO()
+    call_command("recompute_spans", stdout=out)
+    assert "Nobody on triage" not in out.getvalue()
+
+
+def test_readiness_sql_matches_python_on_odd_histories(framework):
+
+    from tests.test_readiness_list import assert_same_as_python
+    from tests.test_readiness_squads import D, good_csat, history, seniors  # noqa: F401
+
+    manager = make_position("Manager", "advocate-manager", start=D(2024, 1, 1))
+    team = make_team(manager, 4, role="senior-tse", start=D(2025, 3, 1))
+    for p in team:
+        good_csat(p)
+    V, A, P = "t2-voice", "t2-analytics", "t2-platform"
+    history(
+        team[0],
+        [
+            (V, D(2025, 1, 1), D(2025, 1, 1)),
+            (V, D(2025, 1, 1), D(2025, 4, 30)),
+            (A, D(2025, 5, 1), D(2025, 5, 1)),
+            (A, D(2025, 5, 2), D(2025, 8, 31)),
+            (P, D(2025, 9, 1), None),
+        ],
+    )
+    history(
+        team[1],
+        [
+            (V, D(2025, 1, 1), None),
+            (V, D(2024, 1, 1), D(2024, 4, 30)),
+            (A, D(2024, 5, 1), D(2024, 8, 31)),
+            (P, D(2024, 9, 1), D(2024, 12, 31)),
+        ],
+    )
+    history(
+        team[2],
+        [
+            (P, D(2026, 1, 1), D(2026, 1, 1)),
+            (V, D(2024, 1, 1), D(2024, 4, 30)),
+            (A, D(2024, 5, 1), D(2024, 8, 31)),
+            (P, D(2024, 9, 1), D(2024, 11, 29)),
+            (P, D(2024, 11, 30), D(2024, 11, 30)),
+            (None, D(2024, 12, 1), None),
+        ],
+    )
+    history(
+        team[3],
+        [
+            (V, D(2023, 1, 1), D(2023, 4, 30)),
+            (None, D(2023, 5, 1), D(2023, 5, 1)),
+            (V, D(2023, 5, 2), D(2023, 5, 2)),
+            (A, D(2023, 5, 3), D(2023, 9, 1)),
+            (P, D(2023, 9, 2), None),
+        ],
+    )
+    scope = Position.objects.subtree_of(manager)
+    for as_of in (
+        D(2022, 1, 1),
+        D(2023, 5, 2),
+        D(2024, 11, 30),
+        D(2025, 1, 1),
+        D(2025, 9, 1),
+        D(2026, 11, 25),
+    ):
+        assert_same_as_python(scope, as_of)

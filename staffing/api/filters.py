@@ -2,7 +2,6 @@
 what the caller can see: naming any other position is a 400, never a leak."""
 
 import django_filters
-from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 
@@ -13,7 +12,6 @@ from staffing.models import (
     Location,
     Person,
     Position,
-    staffing_locations,
     subtree_q,
 )
 from staffing.scope import request_scope
@@ -105,10 +103,7 @@ class PersonFilter(django_filters.FilterSet):
         fields = ["location", "is_active", "has_position", "subtree_of", "role", "employee_id"]
 
     def filter_subtree(self, queryset, name, root: Position):
-        """On the position or below it, or on a location where that part has people."""
-        in_part = subtree_q(root, prefix="position__")
-        staffed = staffing_locations(Position.objects.subtree_of(root))
-        return queryset.filter(in_part | Q(position__isnull=True, location__in=staffed))
+        return in_subtree(queryset, "position__", root)
 
 
 class LocationFilter(django_filters.FilterSet):
@@ -142,7 +137,4 @@ class FindingFilter(django_filters.FilterSet):
         return queryset.open() if value == "open" else queryset.resolved()
 
     def filter_subtree(self, queryset, name, root: Position):
-        """On the position or below it, or on a location where that part has people."""
-        in_part = subtree_q(root, prefix="position__")
-        staffed = staffing_locations(Position.objects.subtree_of(root))
-        return queryset.filter(in_part | Q(position__isnull=True, location__in=staffed))
+        return in_subtree(queryset, "position__", root)

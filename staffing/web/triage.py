@@ -70,7 +70,7 @@ def triage_week_page(request, code: str, week: str):
     errors: list[str] = []
     status = 200
     if request.method == "POST":
-        chosen = [int(v) for v in request.POST.getlist("people") if v.isdigit()]
+        chosen = [int(v) for v in request.POST.getlist("people") if v.isascii() and v.isdigit()]
         if len(chosen) != len(request.POST.getlist("people")):
             errors, status = ["Choose people from the list."], 400
         else:

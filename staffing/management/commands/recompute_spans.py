@@ -21,7 +21,7 @@ class Command(BaseCommand):
             self.stdout.write("No position was waiting for a recompute.")
             return
         self.stdout.write(outcome.summary())
-        by_kind = Finding.objects.open().values_list("kind", "severity")
+        by_kind = Finding.objects.open().spans().values_list("kind", "severity")
         counts: dict[tuple[str, str], int] = {}
         for kind, severity in by_kind:
             counts[(kind, severity)] = counts.get((kind, severity), 0) + 1

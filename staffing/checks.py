@@ -103,22 +103,7 @@ def _reconcile(source: str, found: Iterable[Found], in_scope: Q) -> Counts:
         for key, f in found.items()
         if key not in current
     ]
-    changed = []
-    for key, finding in current.items():
-        f = found.get(key)
-        if f is not None and any(getattr(finding, n) != getattr(f, n) for n in COMPARED):
-            for name in COMPARED:
-                setattr(finding, name, getattr(f, name))
-            finding.updated_at = now
-            changed.append(finding)
-    gone = [finding.pk for key, finding in current.items() if key not in found]
-    if new:
-        Finding.objects.bulk_create(new)
-    if changed:
-        Finding.objects.bulk_update(changed, [*COMPARED, "updated_at"])
-    if gone:
-        Finding.objects.filter(pk__in=gone).update(resolved_at=now, updated_at=now)
-    return Counts(len(new), len(changed), len(gone))
+    return Counts(*Finding.objects.settle(current, found, new, COMPARED, now))
 
 
 # --- entry squad ---------------------------------------------------------------------------

@@ -603,6 +603,28 @@ class FindingQuerySet(models.QuerySet):
         """The span-of-control engine's own findings (staffing.spans)."""
         return self.filter(source=Finding.Source.SPANS)
 
+    def settle(self, current: dict, found: dict, new: list, compared, now) -> tuple[int, ...]:
+        """Write one check's outcome: ``current`` its open findings by key, ``found`` what it
+        finds now by the same key (objects with the ``compared`` fields), ``new`` the rows
+        to open. Changed fields are updated, findings no longer found resolved; all in bulk.
+        Returns (opened, updated, resolved)."""
+        changed = []
+        for key, finding in current.items():
+            f = found.get(key)
+            if f is not None and any(getattr(finding, n) != getattr(f, n) for n in compared):
+                for name in compared:
+                    setattr(finding, name, getattr(f, name))
+                finding.updated_at = now
+                changed.append(finding)
+        gone = [finding.pk for key, finding in current.items() if key not in found]
+        if new:
+            self.bulk_create(new)
+        if changed:
+            self.bulk_update(changed, [*compared, "updated_at"])
+        if gone:
+            self.filter(pk__in=gone).update(resolved_at=now, updated_at=now)
+        return len(new), len(changed), len(gone)
+
     def visible_to(self, scope) -> "FindingQuerySet":
         """Findings on positions ``scope`` sees, and findings on a location where ``scope``'s
         part has people (see :func:`staffing_locations`); findings of deleted positions:

@@ -109,24 +109,8 @@ def reconcile(computed: dict[tuple[int, str], Computed], ids: list[int] | None) 
         for key, c in computed.items()
         if key not in current
     ]
-    changed = []
-    for key, finding in current.items():
-        c = computed.get(key)
-        if c is None:
-            continue
-        if any(getattr(finding, name) != getattr(c, name) for name in COMPARED):
-            for name in COMPARED:
-                setattr(finding, name, getattr(c, name))
-            finding.updated_at = now
-            changed.append(finding)
-    gone = [finding.pk for key, finding in current.items() if key not in computed]
-    if new:
-        Finding.objects.bulk_create(new)
-    if changed:
-        Finding.objects.bulk_update(changed, [*COMPARED, "updated_at"])
-    if gone:
-        Finding.objects.filter(pk__in=gone).update(resolved_at=now, updated_at=now)
-    return Outcome(opened=len(new), updated=len(changed), resolved=len(gone))
+    opened, updated, resolved = Finding.objects.settle(current, computed, new, COMPARED, now)
+    return Outcome(opened=opened, updated=updated, resolved=resolved)
 
 
 def recompute(ids: Iterable[int] | None = None) -> Outcome:

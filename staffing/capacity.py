@@ -294,12 +294,15 @@ class TierPlan:
         shifts = math.ceil(self.agent_hours / self.shift_hours - 1e-9) if self.agent_hours else 0
         return max(shifts, sum(c.agents for c in self.channels if c.busiest_hour is not None))
 
-    def needed(self, shift_hours: float) -> int:
+    @property
+    def needed(self) -> int:
         """People to employ for the tier's work, before the leads' share."""
         return with_shrinkage(self.on_duty, self.shrinkage)
 
-    def headcount(self, shift_hours: float) -> int:
-        return max(0, self.needed(shift_hours) - self.covered_by_leads)
+    @property
+    def headcount(self) -> int:
+        """People to employ: those needed less the agents the team leads stand in for."""
+        return max(0, self.needed - self.covered_by_leads)
 
     @property
     def in_range(self) -> bool | None:
@@ -331,7 +334,7 @@ class Plan:
 
     @property
     def agents(self) -> int:
-        return sum(t.headcount(self.shift_hours) for t in self.tiers)
+        return sum(t.headcount for t in self.tiers)
 
     @property
     def total(self) -> int:
@@ -341,7 +344,7 @@ class Plan:
     def by_role(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for t in self.tiers:
-            counts[t.role] = counts.get(t.role, 0) + t.headcount(self.shift_hours)
+            counts[t.role] = counts.get(t.role, 0) + t.headcount
         for role, n in [*self.leaders.items(), *((r, n) for r, n, _ in self.operations)]:
             counts[role] = counts.get(role, 0) + n
         return {role: n for role, n in counts.items() if n}
@@ -474,7 +477,7 @@ def plan(
                 tier_plan.channels.append(_written(ESCALATED, passed_on, tier, shift))
         passed_on = tier_plan.escalated
         with _refused_at(wanted.path(f"tiers.{tier.tier}.shrinkage")):
-            tier_plan.needed(shift)
+            with_shrinkage(tier_plan.on_duty, tier_plan.shrinkage)  # refused here, named
     handled = wanted.per_day * (1 - wanted.deflection)  # the contacts people handle
     notes = list(wanted.notes)
     for p in plans:
@@ -484,15 +487,15 @@ def plan(
                 f"{p.name} takes {p.share * 100:.1f} % of the volume; the tier catalogue "
                 f"expects {_share_range(p.share_min, p.share_max)} of it."
             )
-    leaders = _leaders(sum(p.headcount(shift) for p in plans), span_limits)
+    leaders = _leaders(sum(p.headcount for p in plans), span_limits)
     # a working team lead's own ticket time is capacity in the tier its teams work in
     lead_share = (hands_on or {}).get(LADDER[0], 0.0)
     front = plans[0] if plans else None
     if lead_share > 0 and front is not None:
         # the most agents the leads can stand in for that the leads of the smaller team
         # still cover (fewer agents may mean fewer leads: the largest consistent answer)
-        total = sum(p.headcount(shift) for p in plans)
-        most = min(math.floor(leaders.get(LADDER[0], 0) * lead_share + 1e-9), front.needed(shift))
+        total = sum(p.headcount for p in plans)
+        most = min(math.floor(leaders.get(LADDER[0], 0) * lead_share + 1e-9), front.needed)
         for covered in range(most, 0, -1):
             fewer = _leaders(total - covered, span_limits)
             if covered <= math.floor(fewer.get(LADDER[0], 0) * lead_share + 1e-9):
@@ -504,7 +507,7 @@ def plan(
                 f"their time on the {front.name} queue themselves: that stands in for "
                 f"{front.covered_by_leads} agent{'s' if front.covered_by_leads != 1 else ''}."
             )
-    agents = sum(p.headcount(shift) for p in plans)
+    agents = sum(p.headcount for p in plans)
     operations = []
     if agents >= OPS_TEAM_AT_AGENTS:
         specialists = 1 + (agents - OPS_TEAM_AT_AGENTS) // OPS_SPECIALIST_PER_AGENTS

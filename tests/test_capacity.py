@@ -481,7 +481,7 @@ def test_working_team_leads_ticket_time_counts_as_tier_1_capacity(framework):
     # and it is the most they can: one more agent covered would leave too few leads
     fewer = capacity._leaders(without.agents - front.covered_by_leads - 1, span_limits())
     assert front.covered_by_leads + 1 > math.floor(fewer["team-lead"] * 0.2)
-    assert front.headcount(8) == before.headcount(8) - front.covered_by_leads
+    assert front.headcount == before.headcount - front.covered_by_leads
     assert working.agents == without.agents - front.covered_by_leads
     assert leads <= without.leaders["team-lead"]
     assert any(f"stands in for {front.covered_by_leads} agents" in n for n in working.notes)
@@ -545,7 +545,7 @@ def test_written_work_is_rounded_to_people_once_per_tier():
         sum(c.workload_hours for c in written) / 0.85
     )
     tiny = _default_plan(deflection=0.999999)  # a few hundredths of a contact a day
-    assert tiny.tiers[0].headcount(8) < 10
+    assert tiny.tiers[0].headcount < 10
 
 
 def test_no_volume_is_not_out_of_the_catalogues_range():

@@ -203,7 +203,7 @@ def plan_data(plan: capacity.Plan) -> dict:
                 "busy": _finite(t.busy),
                 "shrinkage": t.shrinkage,
                 "agent_hours_per_day": round(t.agent_hours, 2),
-                "headcount": t.headcount(plan.shift_hours),
+                "headcount": t.headcount,
                 "covered_by_leads": t.covered_by_leads,
                 "channels": [
                     {

@@ -183,17 +183,16 @@ def cascade(plan: capacity.Plan, tiers: dict[str, Tier]) -> list[dict]:
 def people(plan: capacity.Plan, tiers: dict[str, Tier]) -> list[dict]:
     """The picture of people per tier: those at work on a day, those shrinkage adds, and
     the agents the team leads stand in for, against the largest tier."""
-    shift = plan.shift_hours
-    widest = max((t.needed(shift) for t in plan.tiers), default=0) or 1
+    widest = max((t.needed for t in plan.tiers), default=0) or 1
     rows = []
     for t in plan.tiers:
         tier = tiers.get(t.tier)
-        at_work = min(t.on_duty, t.needed(shift))
-        extra = t.needed(shift) - at_work
+        at_work = min(t.on_duty, t.needed)
+        extra = t.needed - at_work
         rows.append({
             "name": t.name,
             "colour": tier.colour if tier else "#6b7280",
-            "headcount": t.headcount(shift),
+            "headcount": t.headcount,
             "at_work": at_work,
             "extra": extra,
             "covered": t.covered_by_leads,
@@ -271,7 +270,7 @@ def capacity_page(request):
     top_inputs = [field(key, label) for key, label in TOP_INPUTS]
     tier_rows = [
         {"plan": t, "tier": tiers.get(t.tier), "role": roles.get(t.role, t.role),
-         "headcount": t.headcount(plan.shift_hours)}
+         "headcount": t.headcount}
         for t in (plan.tiers if plan else [])
     ]  # fmt: skip
     scope = request_scope(request)

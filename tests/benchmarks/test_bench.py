@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.db import connection, reset_queries, transaction
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -78,6 +79,12 @@ def naive_recompute() -> marks.Outcome:
             children.filter(holder__isnull=False).count(),
             team.count(),
             team.filter(holder__isnull=False).count(),
+            tuple(
+                children.order_by()
+                .values("role_id")
+                .annotate(n=Count("pk"), nf=Count("holder"))
+                .values_list("role_id", "n", "nf")
+            ),
         )
         for finding in engine.judge(measured, rule):
             computed[finding.key] = finding

@@ -273,7 +273,11 @@ def outside_entry_squad(positions, *, as_of: datetime.date | None = None):
     started in) triples: what the rotation page flags and what the entry-squad findings
     store (staffing.checks). Three queries."""
     as_of = as_of or timezone.localdate()
-    seats = squad_seats(positions)
+    # only someone who joined a squad within the year can be new to its tier: the others
+    # are left out before their histories are read (most of a large organization)
+    cutoff = as_of - datetime.timedelta(days=NEW_IN_TIER_DAYS)
+    joined = Assignment.objects.filter(squad__isnull=False, start_date__gte=cutoff)
+    seats = squad_seats(positions.filter(holder__in=joined.values("person_id")))
     found = []
     for position in seats.positions:
         entry = seats.outside_entry(position, as_of)

@@ -17,6 +17,8 @@ an import, a scenario applied, a repair) holds the forest lock exclusively.
 """
 
 import functools
+import random
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -84,7 +86,8 @@ def conflict() -> TreeConflict:
     )
 
 
-ATTEMPTS = 4
+ATTEMPTS = 5
+RETRY_WAIT_S = 0.02  # the longest wait before the second attempt; longer for later ones
 
 
 def retrying(func):
@@ -102,6 +105,9 @@ def retrying(func):
                     raise
                 if connection.in_atomic_block or attempt == ATTEMPTS:
                     raise
+                # a short, random wait before trying again: writers that met each other
+                # do not meet again at once in the same order
+                time.sleep(random.uniform(0, RETRY_WAIT_S * attempt))
 
     return wrapper
 

@@ -346,16 +346,17 @@ def open_finding_messages(position_ids) -> dict[int, list[Finding]]:
     return found
 
 
-def capacity_plan(data: dict):
-    """:func:`staffing.capacity.plan` with what it takes from the catalogue: the tiers, the
-    span limits and the leaders' hands-on shares (three queries)."""
+def capacity_plan(data: dict, catalogue=None):
+    """:func:`staffing.capacity.plan` with what it takes from the catalogue: the tiers
+    (unless the caller read them already), the span limits and the leaders' hands-on shares
+    (three queries)."""
     from staffing import capacity
 
     return capacity.plan(
         data,
         span_limits=span_limits(),
         hands_on=hands_on_shares(),
-        catalogue=capacity_catalogue(),
+        catalogue=catalogue or capacity_catalogue(),
     )
 
 

@@ -21,79 +21,46 @@ EXAMPLE_INPUT = demand.example()  # every figure spelled out: the same as sendin
 # whose refusals name the field by its path; these describe it for clients and the schema)
 
 
+def figure(help_text: str) -> serializers.FloatField:
+    """An input of the plan: a number that may be left out or null (its default is used)."""
+    return serializers.FloatField(required=False, allow_null=True, help_text=help_text)
+
+
 class ChannelInputSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(demand.CHANNELS)
-    per_day = serializers.FloatField(
-        required=False,
-        allow_null=True,
-        help_text="Contacts a day on this channel, before self-service.",
+    per_day = figure("Contacts a day on this channel, before self-service.")
+    open_hours = figure("Live channels: hours a day it is open (default 10).")
+    busiest_hour_share = figure(
+        "Live channels: the share of the day's contacts in the busiest hour "
+        "(0–1, at least 1/open_hours; default 0.15). The other open hours share the rest."
     )
-    open_hours = serializers.FloatField(
-        required=False,
-        allow_null=True,
-        help_text="Live channels: hours a day it is open (default 10).",
+    target_share = figure("Live channels: share to answer within target_s (0–1).")
+    target_s = figure("Live channels: seconds.")
+    concurrency = figure("Chat only: conversations an agent holds at once.")
+    patience_s = figure(
+        "Live channels: callers' mean patience in seconds: sizes the channel with "
+        "Erlang A (callers hang up); empty: Erlang C (nobody does)."
     )
-    busiest_hour_share = serializers.FloatField(
-        required=False,
-        allow_null=True,
-        help_text="Live channels: the share of the day's contacts in the busiest hour "
-        "(0–1, at least 1/open_hours; default 0.15). The other open hours share the rest.",
-    )
-    target_share = serializers.FloatField(
-        required=False,
-        allow_null=True,
-        help_text="Live channels: share to answer within target_s (0–1).",
-    )
-    target_s = serializers.FloatField(
-        required=False, allow_null=True, help_text="Live channels: seconds."
-    )
-    concurrency = serializers.FloatField(
-        required=False,
-        allow_null=True,
-        help_text="Chat only: conversations an agent holds at once.",
-    )
-    patience_s = serializers.FloatField(
-        required=False,
-        allow_null=True,
-        help_text="Live channels: callers' mean patience in seconds: sizes the channel with "
-        "Erlang A (callers hang up); empty: Erlang C (nobody does).",
-    )
-    max_abandon_share = serializers.FloatField(
-        required=False,
-        allow_null=True,
-        help_text="With patience_s: the most who may hang up (0–1).",
-    )
+    max_abandon_share = figure("With patience_s: the most who may hang up (0–1).")
 
 
 class TierInputSerializer(serializers.Serializer):
     tier = serializers.ChoiceField(list(demand.AGENT_ROLE))
-    handle_minutes = serializers.FloatField(
-        required=False,
-        allow_null=True,
-        help_text="Minutes an issue takes here (default: the catalogue's target).",
+    handle_minutes = figure("Minutes an issue takes here (default: the catalogue's target).")
+    escalate_share = figure(
+        "Of the issues reaching this tier, the share passed on to the tier it "
+        "escalates to (0–1; not for the last tier)."
     )
-    escalate_share = serializers.FloatField(
-        required=False,
-        allow_null=True,
-        help_text="Of the issues reaching this tier, the share passed on to the tier it "
-        "escalates to (0–1; not for the last tier).",
-    )
-    shrinkage = serializers.FloatField(required=False, allow_null=True, help_text="0–1.")
-    max_occupancy = serializers.FloatField(
-        required=False, allow_null=True, help_text="0–1 (default 0.85)."
-    )
+    shrinkage = figure("0–1.")
+    max_occupancy = figure("0–1 (default 0.85).")
 
 
 class PlanInputSerializer(serializers.Serializer):
     """Every figure may be left out; it then starts from the tier catalogue (or the example
     organization, or our example), and the answer's ``inputs`` says which."""
 
-    shift_hours = serializers.FloatField(required=False, allow_null=True, help_text="Default 8.")
-    deflection = serializers.FloatField(
-        required=False,
-        allow_null=True,
-        help_text="The share of contacts self-service (Tier 0) solves (0–1).",
-    )
+    shift_hours = figure("Default 8.")
+    deflection = figure("The share of contacts self-service (Tier 0) solves (0–1).")
     channels = ChannelInputSerializer(many=True, required=False)
     tiers = TierInputSerializer(many=True, required=False)
 

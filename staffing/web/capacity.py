@@ -223,12 +223,7 @@ def capacity_page(request):
     plan = error = error_field = None
     data, fields = capacity_input(values)
     try:
-        plan = capacity.plan(
-            data,
-            span_limits=selectors.span_limits(),
-            hands_on=selectors.hands_on_shares(),
-            catalogue=catalogue,
-        )
+        plan = selectors.capacity_plan(data, catalogue)
     except capacity.CapacityError as bad:
         error, error_field = bad.message, fields.get(bad.field, bad.field)
         if error_field.endswith(tuple(demand.PERCENT_KEYS)) and error.endswith((" 0", " 1")):

@@ -4,7 +4,7 @@ for (``KPI.review_period``). Weeks run Monday to Sunday; the others are calendar
 import datetime
 from dataclasses import dataclass
 
-from orgdesign.kernel.days import add_months
+from orgdesign.kernel.days import add_months, monday
 
 ONE_DAY = datetime.timedelta(days=1)
 
@@ -12,7 +12,7 @@ ONE_DAY = datetime.timedelta(days=1)
 def period_containing(review: str, day: datetime.date) -> tuple[datetime.date, datetime.date]:
     """The period of the kind ``review`` that ``day`` falls in, as (first day, last day)."""
     if review == "weekly":
-        first = day - datetime.timedelta(days=day.weekday())
+        first = monday(day)
         return first, first + datetime.timedelta(days=6)
     if review == "monthly":
         first = day.replace(day=1)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
+from orgdesign.kernel.days import monday
 from roles.models import Role
 from staffing.models import Location, Person, Position, TriageWeek, staffing_locations
 from staffing.scope import Scope
@@ -33,10 +34,6 @@ TRIAGE_MIN_LEVEL = 2  # level 1 of the advocacy track is the associate, not yet 
 WEEKS_JUDGED = 2  # the checks judge this week and the next
 WEEKS_SHOWN = 4  # the page shows this week and the three after it
 WEEK = datetime.timedelta(days=7)
-
-
-def monday(day: datetime.date) -> datetime.date:
-    return day - datetime.timedelta(days=day.weekday())
 
 
 def weeks_from(start: datetime.date, n: int) -> list[datetime.date]:

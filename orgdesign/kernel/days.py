@@ -27,6 +27,11 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     )
 
 
+def monday(day: datetime.date) -> datetime.date:
+    """The Monday of ``day``'s week (weeks run Monday to Sunday, as ISO 8601 has them)."""
+    return day - datetime.timedelta(days=day.weekday())
+
+
 class BadDay(ValueError):
     """What was written is not a day in range; ``str()`` says why, for the person."""
 
